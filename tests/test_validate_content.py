@@ -346,3 +346,148 @@ def test_open_items_need_the_words_and_no_rows_of_their_own() -> None:
     assert mark_open_items([table]) == 1
     assert unassigned.open_items.startswith("Contains all of the Standard and Private")
     assert original.open_items == plain.open_items == ""
+
+
+# ---------------------------------------------------------------------------------------------
+# Relations between values (QA-5): unique, numbered 1, 2, 3 …, refers to another attribute
+
+
+def test_relations_are_read_from_the_words() -> None:
+    from iodkit.codegen.spec.relations import about_attribute, value_relations
+
+    seg = value_relations(
+        "Identification number of the segment. The value of Segment Number (0062,0004) shall "
+        "be unique within the Segmentation Instance in which it is created. See Section "
+        "C.8.20.2.4.",
+        about_attribute(
+            [
+                "Segment Number (0062,0004) shall be unique within each Instance, start at a "
+                "value of 1, and increase monotonically by 1."
+            ],
+            "Segment Number",
+            "(0062,0004)",
+            alone=True,
+        ),
+    )
+    assert seg is not None and (seg.unique, seg.numbered) == ("instance", True)
+    ref = value_relations(
+        "Uniquely identifies the segment described in Segment Sequence (0062,0002) by "
+        "reference to Segment Number (0062,0004). Referenced Segment Number (0062,000B) shall "
+        "not be multi-valued."
+    )
+    assert ref is not None
+    assert (ref.refers_to, ref.refers_within, ref.unique) == ("(0062,0004)", "(0062,0002)", "")
+    wedge = value_relations(
+        "The value of Wedge Number (300A,00D2) shall be unique within the Wedge Sequence "
+        "(300A,00D1)."
+    )
+    assert wedge is not None and wedge.unique == "(300A,00D1)"
+    # not read: a scope larger than the instance, numbers across a treatment, another instance
+    assert (
+        value_relations(
+            "A number that identifies this raw data. The value shall be unique within a Series."
+        )
+        is None
+    )
+    assert (
+        value_relations(
+            "The pulse numbers for a treatment start at 1 and increase monotonically by 1."
+        )
+        is None
+    )
+    assert (
+        value_relations(
+            "Value of the HPGL Document ID (0068,62D0) present in the HPGL Document Sequence "
+            "(0068,62C0) of the Instance that is referenced in the Implant Template Group Members "
+            "Sequence (0078,002A) Item."
+        )
+        is None
+    )
+
+
+def test_segment_numbers_are_unique_and_numbered_from_one(seg: Dataset, tmp_path: Path) -> None:
+    # C.8.20.2.4: "Segment Number (0062,0004) shall be unique within each Instance, start at a
+    # value of 1, and increase monotonically by 1."
+    ds = copy.deepcopy(seg)
+    ds.SegmentSequence[1].SegmentNumber = 5
+    fs = errors(validate(ds), "numbering")
+    assert [f.path for f in fs] == ["SegmentSequence[*].SegmentNumber"]
+    assert "start at 1 and increase by 1" in fs[0].message
+    assert len(dciodvfy_errors(ds, tmp_path / "numbers.dcm")) >= 1
+    ds.SegmentSequence[1].SegmentNumber = 1
+    fs = errors(validate(ds), "numbering")
+    assert "SegmentSequence[1].SegmentNumber" in [f.path for f in fs]
+    assert any("shall be unique" in f.message for f in fs)
+
+
+def test_referenced_segment_number_names_a_segment(seg: Dataset, tmp_path: Path) -> None:
+    # C.8.20.3: "Uniquely identifies the segment described in Segment Sequence (0062,0002) by
+    # reference to Segment Number (0062,0004)"
+    ds = copy.deepcopy(seg)
+    ds.PerFrameFunctionalGroupsSequence[0].SegmentIdentificationSequence[
+        0
+    ].ReferencedSegmentNumber = 7
+    (found,) = errors(validate(ds), "reference")
+    assert (
+        found.path == "PerFrameFunctionalGroupsSequence[0].SegmentIdentificationSequence[0]."
+        "ReferencedSegmentNumber"
+    )
+    assert (
+        "names no Segment Number (0062,0004) in Segment Sequence (0062,0002) (there: 1, 2)"
+        in found.message
+    )
+    assert len(dciodvfy_errors(ds, tmp_path / "ref.dcm")) >= 1
+    del ds.SegmentSequence  # nothing to refer to: only the absence is reported
+    assert errors(validate(ds), "reference") == []
+
+
+# ---------------------------------------------------------------------------------------------
+# Hand-written checks of prose rules (iodkit.validation.content)
+
+
+@pytest.mark.parametrize(
+    ("orientation", "wrong"),
+    [
+        ([1, 0, 0, 0, 1, 0], None),
+        ([1, 0, 0, 0, 2, 0], "column direction cosines (0, 2, 0) are not a unit vector"),
+        ([1.001, 0, 0, 0, 1, 0], "row direction cosines (1.001, 0, 0) are not a unit vector"),
+        ([1, 0.001, 0, 0, 1, 0], "are not orthogonal (dot product 0.001)"),
+        ([1.00001, 0, 0, 0, 1, 0.0001], None),  # rounding: within the tolerances
+        ([0.7071068, 0.7071068, 0, -0.7071068, 0.7071068, 0], None),
+    ],
+)
+def test_direction_cosines_are_normal_and_orthogonal(
+    orientation: list[float], wrong: str | None, tmp_path: Path
+) -> None:
+    # C.7.6.2.1.1: "The row and column direction cosine vectors shall be orthogonal … shall be
+    # normal"
+    ds = ct_series(1, 8, 8)[0]
+    ds.ImageOrientationPatient = orientation
+    found = [f.message for f in errors(validate(ds)) if f.path == "ImageOrientationPatient"]
+    if wrong is None:
+        assert found == []
+    else:
+        assert len(found) == 1 and wrong in found[0]
+        assert any("Orientation" in e for e in dciodvfy_errors(ds, tmp_path / "o.dcm"))
+
+
+def test_pixel_spacing_is_positive(tmp_path: Path) -> None:
+    # 10.7.1.3: "All pixel spacing related Attributes shall have positive non-zero values,
+    # except when there is only a single row or column …"
+    ds = ct_series(1, 8, 8)[0]
+    ds.PixelSpacing = [0, 0.5]
+    (found,) = [f for f in errors(validate(ds)) if f.path == "PixelSpacing"]
+    assert "row spacing (value 1) is 0" in found.message
+    assert any("zero" in e for e in dciodvfy_errors(ds, tmp_path / "ps.dcm"))
+    ds.PixelSpacing = [0.5, -0.5]  # dciodvfy checks zero only; the words say positive
+    (found,) = [f for f in errors(validate(ds)) if f.path == "PixelSpacing"]
+    assert "column spacing (value 2) is -0.5" in found.message
+
+
+def test_the_checks_apply_to_the_attributes_citing_their_section() -> None:
+    from iodkit.generated.rules.cited import CITED
+    from iodkit.validation.content import CHECKS
+
+    assert set(CHECKS) <= set(CITED)
+    assert 0x00280030 in CITED["10.7.1.3"] and 0x00181164 in CITED["10.7.1.3"]
+    assert 0x00200037 in CITED["C.7.6.2.1.1"]

@@ -29,7 +29,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from iodkit.rulemodel.cited import CITED_SECTIONS
 from iodkit.rulemodel.counts import CountOf as CountOfRule
+from iodkit.rulemodel.relations import Relations
 from iodkit.rulemodel.rows import (
     LAYOUT_VERSION,
     ROW_KINDS,
@@ -56,6 +58,7 @@ from ..spec.model import (
     ItemCount,
     NoteRule,
     Rule,
+    ValueRelations,
     ValueSet,
 )
 from .names import snake
@@ -115,6 +118,17 @@ def _count_of(c: CountOf | None) -> dict[str, Any] | None:
     return CountOfRule(c.of, refs, tuple(c.attributes), c.offset).to_data()
 
 
+def _relations(v: ValueRelations | None) -> dict[str, Any] | None:
+    """Unique, numbered, refers to: :class:`iodkit.rulemodel.relations.Relations` data."""
+    if v is None:
+        return None
+    refers = None
+    if v.refers_to and v.refers_within:
+        refers = Ref((parse_tag(v.refers_within), parse_tag(v.refers_to)))
+    data = Relations(v.unique, v.numbered, refers, tuple(v.refers_names)).to_data()
+    return data or None
+
+
 class _Tables:
     """Rows of each table as plain data, with the edition's dictionary at hand."""
 
@@ -167,6 +181,7 @@ class _Tables:
             # the values of bulk VRs are not what a VM counts (Surface Point Color CIELab
             # Value Data: "number of values" means triplets of its OW words)
             value_count=None if vr in _BULK_VRS or sequence else _count_of(r.value_count),
+            relations=None if sequence else _relations(r.relations),
         )
 
 
@@ -290,6 +305,7 @@ def render_rules(ed: Edition, env: Any, header: str) -> dict[str, str]:
     out[f"{RULES_PACKAGE}/anatomy.py"] = render_anatomy(ed, env, header)
     out[f"{RULES_PACKAGE}/coding_schemes.py"] = render_coding_schemes(ed, env, header)
     out[f"{RULES_PACKAGE}/directory.py"] = render_directory(ed, env, header)
+    out[f"{RULES_PACKAGE}/cited.py"] = render_cited(ed, header)
     out[f"{RULES_PACKAGE}/iods/__init__.py"] = f'{header}\n"""Validation rules per IOD."""\n'
     out[f"{RULES_PACKAGE}/tables/__init__.py"] = f'{header}\n"""Validation rules per table."""\n'
     return out
@@ -376,6 +392,41 @@ def render_coding_schemes(ed: Edition, env: Any, header: str) -> str:
             deprecated=_set_literal(deprecated),
         )
     )
+
+
+def render_cited(ed: Edition, header: str) -> str:
+    """``rules/cited.py``: for each section the validator checks by hand
+    (:data:`iodkit.rulemodel.cited.CITED_SECTIONS`), the tags of the attributes whose
+    description cites it ("See Section 10.7.1.3 for further explanation …")."""
+    found: dict[str, set[int]] = {s: set() for s in CITED_SECTIONS}
+    patterns = {s: re.compile(rf"\b{re.escape(s)}(?![.\d])") for s in CITED_SECTIONS}
+
+    def walk(rules: list[Rule]) -> None:
+        for r in rules:
+            if isinstance(r, AttributeRule):
+                tag = _tag_and_mask(r.tag)
+                for s, pattern in patterns.items():
+                    if tag[1] == 0xFFFFFFFF and pattern.search(r.description):
+                        found[s].add(tag[0])
+                walk(r.items)
+            elif isinstance(r, IncludeRule):
+                walk(r.nested)
+
+    for t in ed.tables.values():
+        walk(t.rules)
+    lines = [
+        header,
+        '"""The attributes whose description cites a section the validator checks by hand',
+        f'(iodkit.rulemodel.cited), PS3.3 {ed.edition}: section → tags."""',
+        "",
+        f"EDITION = {literal(ed.edition)}",
+        "",
+        "CITED: dict[str, tuple[int, ...]] = {",
+    ]
+    for s, tags in found.items():
+        lines.append(f"    {literal(s)}: ({''.join(f'0x{t:08X}, ' for t in sorted(tags))}),")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
 
 
 def _set_literal(items: list[Any]) -> str:

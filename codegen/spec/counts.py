@@ -43,9 +43,9 @@ The qualifying clauses are parsed into predicates later, with every other condit
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
-from .model import AttributeRule, CountOf, ItemCount, Rule
+from .model import AttributeRule, CountOf, DictionaryEntry, ItemCount, Rule
 
 _ITEMS = r"items?\s+(?:shall|may)\s+be\s+(?:included|present|permitted)"
 
@@ -254,7 +254,7 @@ def _rules(rules: Iterable[Rule]) -> Iterable[AttributeRule]:
             yield from _rules(getattr(r, "nested", None) or ())
 
 
-def resolve_counts(tables: Iterable[object], dictionary: dict[str, object]) -> int:
+def resolve_counts(tables: Iterable[object], dictionary: Mapping[str, DictionaryEntry]) -> int:
     """Give each :class:`CountOf` of ``tables`` its tags and kind from the edition's own
     dictionary (tag → entry with ``name``, ``keyword``, ``vr``), matching names without regard
     to case ("Number of frames"); drop the counts whose words name no attribute. Returns how

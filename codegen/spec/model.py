@@ -74,6 +74,24 @@ class CountOf:
 
 
 @dataclass
+class ValueRelations:
+    """What the words say a value has to do with other values of the same instance
+    (:mod:`iodkit.codegen.spec.relations`): ``unique`` among the items of its sequence
+    ("sequence"; a sequence's tag when the words name it) or in the instance ("instance");
+    ``numbered`` 1, 2, 3 … in item order ("shall start at 1 and increase monotonically by 1");
+    ``refers_to`` the tag of the attribute whose values it names, held in the items of the
+    sequence ``refers_within`` ("… described in Segment Sequence (0062,0002) by reference to
+    Segment Number (0062,0004)"), ``refers_names`` their names; ``words`` the sentences read."""
+
+    unique: str = ""
+    numbered: bool = False
+    refers_to: str = ""
+    refers_within: str = ""
+    refers_names: list[str] = field(default_factory=list)
+    words: list[str] = field(default_factory=list)
+
+
+@dataclass
 class ItemCount:
     """How many items a sequence shall have, as its description says ("Only a single Item shall
     be included in this Sequence"), and when: ``condition`` keeps the qualifying clause in the
@@ -116,6 +134,7 @@ class AttributeRule:
     # all of the Standard and Private Attributes that are present in all of the converted
     # Classic images …"): any attribute may be in them; "" otherwise
     open_items: str = ""
+    relations: ValueRelations | None = None  # unique, numbered 1, 2, 3 …, refers to another
     # other modules whose rule for the same attribute this row replaces, by name ("General
     # Series Module"): "This type definition shall override the definition in …"
     overrides: list[str] = field(default_factory=list)

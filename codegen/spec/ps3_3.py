@@ -35,6 +35,7 @@ from .model import (
     ValueSet,
 )
 from .overrides import overridden_modules
+from .relations import about_attribute, split_sentences, value_relations
 from .text import (
     cell_value_sets,
     condition_text,
@@ -248,6 +249,7 @@ class Ps33Extractor:
                 module_vm=module_vm(description),
                 item_counts=item_counts(description),
                 value_count=value_count(description),
+                relations=value_relations(description, self.linked_about(name, tag, desc)),
                 overrides=overridden_modules(description),
                 source=t.id,
             ),
@@ -322,6 +324,22 @@ class Ps33Extractor:
                             if o is not None and o.id != s.id:
                                 same = bool(key) and _simplify(o.title) == key
                                 out.extend(self._section_value_sets(o, tag, same, prose))
+        return out
+
+    def linked_about(self, name: str, tag: str, desc: Cell) -> list[str]:
+        """Sentences about this attribute in the sections its description links to
+        (C.8.20.2.4: "Segment Number (0062,0004) shall be unique within each Instance, start
+        at a value of 1, and increase monotonically by 1.")."""
+        key = _simplify(name)
+        out: list[str] = []
+        for link in dict.fromkeys(desc.links):
+            sec = self.doc.sections.get(link)
+            if sec is None:
+                continue
+            alone = bool(key) and _simplify(sec.title) == key
+            for b in sec.blocks:
+                if isinstance(b, Paragraph):
+                    out.extend(about_attribute(split_sentences(b.text), name, tag, alone))
         return out
 
     def _section_value_sets(

@@ -27,7 +27,8 @@ from typing import Any, Literal, NamedTuple, TypeAlias
 #: Bump when a row below changes (fields added, removed, reordered or re-typed).
 #: 3: PS3.16 template rows (:class:`TemplateRuleRow`, ``rules/templates/``).
 #: 4: ``AttributeRow.overrides`` (modules whose rule for the attribute it replaces).
-#: 5: counts another attribute gives: ``ItemCountRow.equals``, ``AttributeRow.value_count``.
+#: 5: counts another attribute gives: ``ItemCountRow.equals``, ``AttributeRow.value_count``;
+#:    ``AttributeRow.relations`` (unique, numbered, refers to another attribute).
 LAYOUT_VERSION = 5
 
 ConditionSpec: TypeAlias = "tuple[str, dict[str, Any]] | None"
@@ -80,6 +81,8 @@ class AttributeRow(NamedTuple):
     overrides: tuple[str, ...]  # modules whose rule for this attribute it replaces ("Mask Module")
     # as many values as another attribute gives (``CountOf.to_data()``), or None
     value_count: Any
+    # unique, numbered 1, 2, 3 …, refers to another attribute (``Relations.to_data()``), or None
+    relations: Any
 
 
 class IncludeRow(NamedTuple):

@@ -39,8 +39,8 @@ from iodkit.rulemodel import (
     lookup,
     normalize_module_name,
 )
-from iodkit.rulemodel.datasets import values_of
 
+from . import relations
 from .context import STORED, ValidationContext
 from .dictionary import entry, join, keyword_of, tag_text
 from .directory import DIRECTORY_RECORD_SEQUENCE, check_directory
@@ -383,7 +383,12 @@ class _Check(FileChecks):
                         if el.items is not None:
                             self.sequence(el, uses, ctx, join(path, tag))
                         return
-                elif not a.value_sets and not a.module_vm and a.value_count is None:
+                elif (
+                    not a.value_sets
+                    and not a.module_vm
+                    and a.value_count is None
+                    and (a.relations is None or a.relations.refers is None)
+                ):
                     if t == "1":
                         if u.checked and _empty(el):
                             self.emptiness([("required", u)], join(path, tag), tag)
@@ -609,24 +614,10 @@ class _Check(FileChecks):
         the count another attribute gives ("The number of values is equal to the number of
         Items of the Dimension Index Sequence": Dimension Index Values, C.7.6.17.1)."""
         for u in uses:
-            count = u.attr.value_count
-            if count is not None:
-                want = count.number(ctx)
-                have = len(values_of(el))
-                if want is not None and have != want:
-                    a = u.attr
-                    self.add(
-                        "error",
-                        "vm",
-                        path,
-                        f"{have} value{'s' if have != 1 else ''}; the standard says as many as "
-                        f"{count.words()}, {want}",
-                        module=u.module,
-                        rule=a.rule_text(),
-                        ref=self.ref(a.table),
-                        tag=a.tag,
-                    )
-                    return
+            if u.attr.relations is not None:
+                relations.reference(self, el, u.attr, u.module, ctx, path)
+            if relations.value_count(self, el, u.attr, u.module, ctx, path):
+                return
             vm = u.attr.module_vm
             problem = check_vm(el, vm) if vm else None
             if problem is not None:
@@ -781,6 +772,8 @@ class _Check(FileChecks):
             ictx = ctx.child(item, i, el.tag)
             ipath = f"{path}[{i}]"
             self.item(item, scope, ictx, ipath, u0.module, plan)
+        if scope.related:
+            relations.across_items(self, items, scope.related, el.tag, u0.module, path)
 
     def codes(
         self, items: list[Node], groups: tuple[tuple[int, str], ...], path: str, use: _Use

@@ -51,6 +51,7 @@ class FileChecks:
         self.context = context
         self.edition = book.edition
         self.root = parsed.dataset
+        self.content_checks = book.content_checks()  # the hand-written ones, by tag
         self.findings: list[Finding] = []
         self._seen: set[tuple[str, str, str, str]] = set()
         self._per_path: dict[str, int] = {}
@@ -387,6 +388,9 @@ class FileChecks:
             e = entry(tag)
             if tag == CODING_SCHEME_DESIGNATOR:
                 self.designator(el, join(path, tag))
+            if tag in self.content_checks:
+                for check in self.content_checks[tag]:
+                    check(self.add, el, self.root, join(path, tag), tag, self.edition)
             if not private_or_length:
                 if (
                     el.written_vr

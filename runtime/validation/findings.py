@@ -30,6 +30,11 @@ CODES: dict[str, str] = {
     "vm": "the number of values differs from the dictionary's VM (or the module's, where its "
     'words narrow it: "Only a single value shall be present.")',
     "items": "a sequence has fewer or more items than the standard says",
+    "numbering": "values the standard wants unique within their sequence or instance, or "
+    'numbered 1, 2, 3 … over the items ("shall start at 1 and increase monotonically by 1"), '
+    "that are not",
+    "reference": "a value naming no value of the attribute it refers to in this instance "
+    "(Referenced Segment Number → Segment Number)",
     "functional-group": "a functional group macro missing, both shared and per-frame, or misplaced",
     "not-in-iod": "an attribute the IOD (or this sequence item) does not define",
     "retired": "a retired attribute",

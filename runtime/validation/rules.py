@@ -40,6 +40,7 @@ from iodkit.rulemodel import (
     walk,
 )
 from iodkit.rulemodel.counts import CountOf
+from iodkit.rulemodel.relations import Relations
 from iodkit.rulemodel.rows import (
     AttributeRow,
     FunctionalGroupRow,
@@ -225,6 +226,7 @@ class Attr:
         "module_vm",
         "overrides",
         "value_count",
+        "relations",
     )
 
     def __init__(
@@ -246,6 +248,7 @@ class Attr:
         module_vm: str = "",
         overrides: frozenset[str] = frozenset(),
         value_count: CountOf | None = None,
+        relations: Relations | None = None,
     ) -> None:
         self.tag = tag
         self.mask = mask
@@ -265,6 +268,7 @@ class Attr:
         # present."): checked by the engine, since the file-level check knows only the dictionary
         self.module_vm = module_vm if module_vm and mask == FULL_MASK else ""
         self.value_count = value_count  # as many values as another attribute gives
+        self.relations = relations  # unique, numbered 1, 2, 3 …, refers to another attribute
         # the modules whose rule for this tag this one replaces (normalized names)
         self.overrides = overrides
 
@@ -307,7 +311,7 @@ class ItemCount:
 class Scope:
     """The attributes of one dataset level (a module's top level, or a sequence's items)."""
 
-    __slots__ = ("attrs", "by_tag", "masked", "open", "functional_groups")
+    __slots__ = ("attrs", "by_tag", "masked", "open", "functional_groups", "related")
 
     def __init__(
         self,
@@ -324,6 +328,8 @@ class Scope:
         self.open = open
         # "Include one or more Functional Group Macros" (the IOD's)
         self.functional_groups = functional_groups
+        # the attributes whose values are judged across the items (unique, numbered)
+        self.related = tuple(a for a in attrs if a.relations and a.relations.across_items)
 
     @property
     def tags(self) -> frozenset[int]:
@@ -510,6 +516,7 @@ class RuleBook:
         self.plans: dict[Any, Any] = {}
         self._anatomy: Anatomy | None = None
         self._coding_schemes: CodingSchemes | None = None
+        self._content_checks: dict[int, tuple[Any, ...]] | None = None
 
     def anatomy(self) -> Anatomy:
         """PS3.16 Annex L (paired body parts), loaded on first use."""
@@ -520,6 +527,19 @@ class RuleBook:
                 module = None
             self._anatomy = Anatomy(module)
         return self._anatomy
+
+    def content_checks(self) -> dict[int, tuple[Any, ...]]:
+        """tag → the hand-written checks of :mod:`iodkit.validation.content` that apply to it
+        (from ``rules/cited.py``; none for generated rules that predate it)."""
+        if self._content_checks is None:
+            from .content import checks_by_tag
+
+            try:
+                cited = importlib.import_module(f"{self.package}.cited").CITED
+            except (ImportError, AttributeError):
+                cited = {}
+            self._content_checks = checks_by_tag(cited)
+        return self._content_checks
 
     def coding_schemes(self) -> CodingSchemes:
         """PS3.16 Table 8-1 (coding scheme designators), loaded on first use."""
@@ -725,6 +745,7 @@ def _attr(row: AttributeRow, table_id: str, guards: tuple[Guard, ...]) -> Attr:
         row.module_vm,
         frozenset(normalize_module_name(m) for m in row.overrides),
         _count_of(row.value_count),
+        None if row.relations is None else Relations.from_data(row.relations),
     )
 
 
@@ -806,6 +827,7 @@ def _extend_last_sequence(out: list[Attr], start: int, nested: Rows, table_id: s
                 a.module_vm,
                 a.overrides,
                 a.value_count,
+                a.relations,
             )
             return
 

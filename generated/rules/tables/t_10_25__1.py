@@ -9,17 +9,17 @@ TABLE = ("table_10.25-1", "10.25-1", "Attribute Value Constraint Macro", "macro"
 
 RULES = (
     ("i", "table_10-20a", None, ()),
-    ("a", 0x00820032, 0xFFFFFFFF, "1", "Constraint Type", "ConstraintType", "CS", "1", "", None, (("enumerated", ("RANGE_INCL", "RANGE_EXCL", "GREATER_OR_EQUAL", "LESS_OR_EQUAL", "GREATER_THAN", "LESS_THAN", "EQUAL", "MEMBER_OF", "NOT_MEMBER_OF", "MEMBER_OF_CID", "UNCONSTRAINED"), None, None, ""),), None, (), (), (), None),
-    ("a", 0x00820036, 0xFFFFFFFF, "3", "Constraint Violation Significance", "ConstraintViolationSignificance", "CS", "1", "", None, (("enumerated", ("FAILURE", "WARNING", "INFORMATIVE"), None, None, ""),), None, (), (), (), None),
-    ("a", 0x00820037, 0xFFFFFFFF, "1C", "Constraint Violation Condition", "ConstraintViolationCondition", "UT", "1", "", ("Required if Constraint Violation Significance (0082,0036) is only significant under certain conditions.", {"if": {"unknown": "unparsed", "text": "Constraint Violation Significance (0082,0036) is only significant under certain conditions"}, "status": "unparsed"}), (), None, (), (), (), None),
+    ("a", 0x00820032, 0xFFFFFFFF, "1", "Constraint Type", "ConstraintType", "CS", "1", "", None, (("enumerated", ("RANGE_INCL", "RANGE_EXCL", "GREATER_OR_EQUAL", "LESS_OR_EQUAL", "GREATER_THAN", "LESS_THAN", "EQUAL", "MEMBER_OF", "NOT_MEMBER_OF", "MEMBER_OF_CID", "UNCONSTRAINED"), None, None, ""),), None, (), (), (), None, None),
+    ("a", 0x00820036, 0xFFFFFFFF, "3", "Constraint Violation Significance", "ConstraintViolationSignificance", "CS", "1", "", None, (("enumerated", ("FAILURE", "WARNING", "INFORMATIVE"), None, None, ""),), None, (), (), (), None, None),
+    ("a", 0x00820037, 0xFFFFFFFF, "1C", "Constraint Violation Condition", "ConstraintViolationCondition", "UT", "1", "", ("Required if Constraint Violation Significance (0082,0036) is only significant under certain conditions.", {"if": {"unknown": "unparsed", "text": "Constraint Violation Significance (0082,0036) is only significant under certain conditions"}, "status": "unparsed"}), (), None, (), (), (), None, None),
     ("a", 0x00820034, 0xFFFFFFFF, "1C", "Constraint Value Sequence", "ConstraintValueSequence", "SQ", "1", "", ("Required if Constraint Type (0082,0032) is not UNCONSTRAINED.", {"if": {"not": {"equals": "item:0082,0032", "values": ["UNCONSTRAINED"]}}, "status": "executable"}), (), (
         ("i", "table_10.26-1", None, ()),
-    ), ((1, 1, ("if the Constraint Type (0082,0032) is GREATER_OR_EQUAL, LESS_OR_EQUAL, GREATER_THAN, LESS_THAN, EQUAL or MEMBER_OF_CID", {"if": {"equals": "0082,0032", "values": ["GREATER_OR_EQUAL", "LESS_OR_EQUAL", "GREATER_THAN", "LESS_THAN", "EQUAL", "MEMBER_OF_CID"]}, "status": "executable"}), None), (2, 2, ("if the Constraint Type (0082,0032) is RANGE_INCL or RANGE_EXCL", {"if": {"equals": "0082,0032", "values": ["RANGE_INCL", "RANGE_EXCL"]}, "status": "executable"}), None), (1, None, ("if the Constraint Type (0082,0032) is MEMBER_OF or NOT_MEMBER_OF", {"if": {"equals": "0082,0032", "values": ["MEMBER_OF", "NOT_MEMBER_OF"]}, "status": "executable"}), None)), (), (), None),
+    ), ((1, 1, ("if the Constraint Type (0082,0032) is GREATER_OR_EQUAL, LESS_OR_EQUAL, GREATER_THAN, LESS_THAN, EQUAL or MEMBER_OF_CID", {"if": {"equals": "0082,0032", "values": ["GREATER_OR_EQUAL", "LESS_OR_EQUAL", "GREATER_THAN", "LESS_THAN", "EQUAL", "MEMBER_OF_CID"]}, "status": "executable"}), None), (2, 2, ("if the Constraint Type (0082,0032) is RANGE_INCL or RANGE_EXCL", {"if": {"equals": "0082,0032", "values": ["RANGE_INCL", "RANGE_EXCL"]}, "status": "executable"}), None), (1, None, ("if the Constraint Type (0082,0032) is MEMBER_OF or NOT_MEMBER_OF", {"if": {"equals": "0082,0032", "values": ["MEMBER_OF", "NOT_MEMBER_OF"]}, "status": "executable"}), None)), (), (), None, None),
     ("a", 0x00820035, 0xFFFFFFFF, "3", "Recommended Default Value Sequence", "RecommendedDefaultValueSequence", "SQ", "1", "", None, (), (
         ("i", "table_10.26-1", None, ()),
-    ), (), (), (), None),
+    ), (), (), (), None, None),
     ("a", 0x004008EA, 0xFFFFFFFF, "3", "Measurement Units Code Sequence", "MeasurementUnitsCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), (), (), (), None),
-    ("a", 0x00820033, 0xFFFFFFFF, "3", "Specification Selection Guidance", "SpecificationSelectionGuidance", "UT", "1", "", None, (), None, (), (), (), None),
+    ), (), (), (), None, None),
+    ("a", 0x00820033, 0xFFFFFFFF, "3", "Specification Selection Guidance", "SpecificationSelectionGuidance", "UT", "1", "", None, (), None, (), (), (), None, None),
 )

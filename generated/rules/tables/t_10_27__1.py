@@ -8,14 +8,14 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_10.27-1", "10.27-1", "Reference Location Macro", "macro")
 
 RULES = (
-    ("a", 0x00189900, 0xFFFFFFFF, "1", "Reference Location Label", "ReferenceLocationLabel", "LO", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00189901, 0xFFFFFFFF, "3", "Reference Location Description", "ReferenceLocationDescription", "UT", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x00189900, 0xFFFFFFFF, "1", "Reference Location Label", "ReferenceLocationLabel", "LO", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00189901, 0xFFFFFFFF, "3", "Reference Location Description", "ReferenceLocationDescription", "UT", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x00189902, 0xFFFFFFFF, "1", "Reference Basis Code Sequence", "ReferenceBasisCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), ((1, 1, None, None),), (), (), None),
+    ), ((1, 1, None, None),), (), (), None, None),
     ("a", 0x00189903, 0xFFFFFFFF, "1", "Reference Geometry Code Sequence", "ReferenceGeometryCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), ((1, 1, None, None),), (), (), None),
-    ("a", 0x00189904, 0xFFFFFFFF, "3", "Offset Distance", "OffsetDistance", "DS", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00189905, 0xFFFFFFFF, "1C", "Offset Direction", "OffsetDirection", "CS", "1", "", ("Required if Offset Distance (0018,9904) is present.", {"if": {"present": "item:0018,9904"}, "status": "executable"}), (("enumerated", ("SUPERIOR", "INFERIOR", "ANTERIOR", "POSTERIOR", "LEFT", "RIGHT", "PROXIMAL", "DISTAL", "MEDIAL", "LATERAL"), None, None, ""),), None, (), (), (), None),
+    ), ((1, 1, None, None),), (), (), None, None),
+    ("a", 0x00189904, 0xFFFFFFFF, "3", "Offset Distance", "OffsetDistance", "DS", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00189905, 0xFFFFFFFF, "1C", "Offset Direction", "OffsetDirection", "CS", "1", "", ("Required if Offset Distance (0018,9904) is present.", {"if": {"present": "item:0018,9904"}, "status": "executable"}), (("enumerated", ("SUPERIOR", "INFERIOR", "ANTERIOR", "POSTERIOR", "LEFT", "RIGHT", "PROXIMAL", "DISTAL", "MEDIAL", "LATERAL"), None, None, ""),), None, (), (), (), None, None),
 )

@@ -8,8 +8,8 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_10.28-1", "10.28-1", "Protocol Element Identification Macro", "macro")
 
 RULES = (
-    ("a", 0x00189921, 0xFFFFFFFF, "1", "Protocol Element Number", "ProtocolElementNumber", "US", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00189922, 0xFFFFFFFF, "2", "Protocol Element Name", "ProtocolElementName", "LO", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00189924, 0xFFFFFFFF, "3", "Protocol Element Purpose", "ProtocolElementPurpose", "UT", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00189923, 0xFFFFFFFF, "3", "Protocol Element Characteristics Summary", "ProtocolElementCharacteristicsSummary", "UT", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x00189921, 0xFFFFFFFF, "1", "Protocol Element Number", "ProtocolElementNumber", "US", "1", "", None, (), None, (), (), (), None, {"numbered": True}),
+    ("a", 0x00189922, 0xFFFFFFFF, "2", "Protocol Element Name", "ProtocolElementName", "LO", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00189924, 0xFFFFFFFF, "3", "Protocol Element Purpose", "ProtocolElementPurpose", "UT", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00189923, 0xFFFFFFFF, "3", "Protocol Element Characteristics Summary", "ProtocolElementCharacteristicsSummary", "UT", "1", "", None, (), None, (), (), (), None, None),
 )

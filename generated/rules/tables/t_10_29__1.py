@@ -8,6 +8,6 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_10.29-1", "10.29-1", "UDI Macro", "macro")
 
 RULES = (
-    ("a", 0x00181009, 0xFFFFFFFF, "1", "Unique Device Identifier", "UniqueDeviceIdentifier", "UT", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00500020, 0xFFFFFFFF, "3", "Device Description", "DeviceDescription", "LO", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x00181009, 0xFFFFFFFF, "1", "Unique Device Identifier", "UniqueDeviceIdentifier", "UT", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00500020, 0xFFFFFFFF, "3", "Device Description", "DeviceDescription", "LO", "1", "", None, (), None, (), (), (), None, None),
 )

@@ -11,5 +11,5 @@ RULES = (
     ("i", "table_10-2", None, ()),
     ("a", 0x00400441, 0xFFFFFFFF, "3", "Content Item Modifier Sequence", "ContentItemModifierSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-2", None, ()),
-    ), (), (), (), None),
+    ), (), (), (), None, None),
 )

@@ -10,21 +10,21 @@ TABLE = ("table_10.30-1", "10.30-1", "Assertion Macro", "macro")
 RULES = (
     ("a", 0x00440101, 0xFFFFFFFF, "1", "Assertion Code Sequence", "AssertionCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), ((1, 1, None, None),), (), (), None),
-    ("a", 0x00440102, 0xFFFFFFFF, "1", "Assertion UID", "AssertionUID", "UI", "1", "", None, (), None, (), (), (), None),
+    ), ((1, 1, None, None),), (), (), None, None),
+    ("a", 0x00440102, 0xFFFFFFFF, "1", "Assertion UID", "AssertionUID", "UI", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x00440103, 0xFFFFFFFF, "1", "Asserter Identification Sequence", "AsserterIdentificationSequence", "SQ", "1", "", None, (), (
         ("i", "table_C.17-3b", None, ()),
-    ), ((1, 1, None, None),), (), (), None),
-    ("a", 0x00440104, 0xFFFFFFFF, "1", "Assertion DateTime", "AssertionDateTime", "DT", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00440105, 0xFFFFFFFF, "3", "Assertion Expiration DateTime", "AssertionExpirationDateTime", "DT", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00440106, 0xFFFFFFFF, "3", "Assertion Comments", "AssertionComments", "UT", "1", "", None, (), None, (), (), (), None),
+    ), ((1, 1, None, None),), (), (), None, None),
+    ("a", 0x00440104, 0xFFFFFFFF, "1", "Assertion DateTime", "AssertionDateTime", "DT", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00440105, 0xFFFFFFFF, "3", "Assertion Expiration DateTime", "AssertionExpirationDateTime", "DT", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00440106, 0xFFFFFFFF, "3", "Assertion Comments", "AssertionComments", "UT", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x00380100, 0xFFFFFFFF, "3", "Pertinent Documents Sequence", "PertinentDocumentsSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00081150, 0xFFFFFFFF, "3", "Referenced SOP Class UID", "ReferencedSOPClassUID", "UI", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00081155, 0xFFFFFFFF, "3", "Referenced SOP Instance UID", "ReferencedSOPInstanceUID", "UI", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x0040E001, 0xFFFFFFFF, "3", "HL7 Instance Identifier", "HL7InstanceIdentifier", "ST", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x0040E010, 0xFFFFFFFF, "3", "Retrieve URI", "RetrieveURI", "UR", "1", "", None, (), None, (), (), (), None),
-    ), (), (), (), None),
+        ("a", 0x00081150, 0xFFFFFFFF, "3", "Referenced SOP Class UID", "ReferencedSOPClassUID", "UI", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00081155, 0xFFFFFFFF, "3", "Referenced SOP Instance UID", "ReferencedSOPInstanceUID", "UI", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x0040E001, 0xFFFFFFFF, "3", "HL7 Instance Identifier", "HL7InstanceIdentifier", "ST", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x0040E010, 0xFFFFFFFF, "3", "Retrieve URI", "RetrieveURI", "UR", "1", "", None, (), None, (), (), (), None, None),
+    ), (), (), (), None, None),
     ("a", 0x00440107, 0xFFFFFFFF, "3", "Related Assertion Sequence", "RelatedAssertionSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00440108, 0xFFFFFFFF, "1", "Referenced Assertion UID", "ReferencedAssertionUID", "UI", "1", "", None, (), None, (), (), (), None),
-    ), (), (), (), None),
+        ("a", 0x00440108, 0xFFFFFFFF, "1", "Referenced Assertion UID", "ReferencedAssertionUID", "UI", "1", "", None, (), None, (), (), (), None, None),
+    ), (), (), (), None, None),
 )

@@ -8,7 +8,7 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_10.31-1", "10.31-1", "Entity Labeling Macro", "macro")
 
 RULES = (
-    ("a", 0x30100035, 0xFFFFFFFF, "1", "Entity Label", "EntityLabel", "SH", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x30100036, 0xFFFFFFFF, "3", "Entity Name", "EntityName", "LO", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x30100037, 0xFFFFFFFF, "3", "Entity Description", "EntityDescription", "ST", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x30100035, 0xFFFFFFFF, "1", "Entity Label", "EntityLabel", "SH", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x30100036, 0xFFFFFFFF, "3", "Entity Name", "EntityName", "LO", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x30100037, 0xFFFFFFFF, "3", "Entity Description", "EntityDescription", "ST", "1", "", None, (), None, (), (), (), None, None),
 )

@@ -8,6 +8,6 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_10.32-1", "10.32-1", "Entity Long Labeling Macro", "macro")
 
 RULES = (
-    ("a", 0x30100038, 0xFFFFFFFF, "1", "Entity Long Label", "EntityLongLabel", "LO", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x30100037, 0xFFFFFFFF, "3", "Entity Description", "EntityDescription", "ST", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x30100038, 0xFFFFFFFF, "1", "Entity Long Label", "EntityLongLabel", "LO", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x30100037, 0xFFFFFFFF, "3", "Entity Description", "EntityDescription", "ST", "1", "", None, (), None, (), (), (), None, None),
 )

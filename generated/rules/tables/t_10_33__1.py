@@ -8,30 +8,30 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_10.33-1", "10.33-1", "Conceptual Volume Macro", "macro")
 
 RULES = (
-    ("a", 0x30100006, 0xFFFFFFFF, "1", "Conceptual Volume UID", "ConceptualVolumeUID", "UI", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x30100006, 0xFFFFFFFF, "1", "Conceptual Volume UID", "ConceptualVolumeUID", "UI", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x30100007, 0xFFFFFFFF, "1C", "Originating SOP Instance Reference Sequence", "OriginatingSOPInstanceReferenceSequence", "SQ", "1", "", ("Required when Conceptual Volume UID (3010,0006) was not issued in the current SOP Instance, but read from another SOP Instance.", {"if": {"unknown": "dataset", "text": "Conceptual Volume UID (3010,0006) was not issued in the current SOP Instance, but read from another SOP Instance"}, "status": "not-decidable"}), (), (
         ("i", "table_10-11", None, ()),
-    ), ((1, 1, None, None),), (), (), None),
+    ), ((1, 1, None, None),), (), (), None, None),
     ("a", 0x3010000A, 0xFFFFFFFF, "3", "Equivalent Conceptual Volumes Sequence", "EquivalentConceptualVolumesSequence", "SQ", "1", "", None, (), (
-        ("a", 0x3010000B, 0xFFFFFFFF, "1", "Referenced Conceptual Volume UID", "ReferencedConceptualVolumeUID", "UI", "1", "", None, (), None, (), (), (), None),
+        ("a", 0x3010000B, 0xFFFFFFFF, "1", "Referenced Conceptual Volume UID", "ReferencedConceptualVolumeUID", "UI", "1", "", None, (), None, (), (), (), None, None),
         ("a", 0x30100009, 0xFFFFFFFF, "1", "Equivalent Conceptual Volume Instance Reference Sequence", "EquivalentConceptualVolumeInstanceReferenceSequence", "SQ", "1", "", None, (), (
             ("i", "table_10-11", None, ()),
-        ), ((1, 1, None, None),), (), (), None),
-    ), (), (), (), None),
+        ), ((1, 1, None, None),), (), (), None, None),
+    ), (), (), (), None, None),
     ("a", 0x30100014, 0xFFFFFFFF, "3", "Derivation Conceptual Volume Sequence", "DerivationConceptualVolumeSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00082111, 0xFFFFFFFF, "3", "Derivation Description", "DerivationDescription", "ST", "1", "", None, (), None, (), (), (), None),
+        ("a", 0x00082111, 0xFFFFFFFF, "3", "Derivation Description", "DerivationDescription", "ST", "1", "", None, (), None, (), (), (), None, None),
         ("a", 0x30100018, 0xFFFFFFFF, "1", "Source Conceptual Volume Sequence", "SourceConceptualVolumeSequence", "SQ", "1", "", None, (), (
-            ("a", 0x30100015, 0xFFFFFFFF, "1", "Source Conceptual Volume UID", "SourceConceptualVolumeUID", "UI", "1", "", None, (), None, (), (), (), None),
-            ("a", 0x3010000D, 0xFFFFFFFF, "1", "Conceptual Volume Constituent Index", "ConceptualVolumeConstituentIndex", "US", "1", "", None, (), None, (), (), (), None),
+            ("a", 0x30100015, 0xFFFFFFFF, "1", "Source Conceptual Volume UID", "SourceConceptualVolumeUID", "UI", "1", "", None, (), None, (), (), (), None, None),
+            ("a", 0x3010000D, 0xFFFFFFFF, "1", "Conceptual Volume Constituent Index", "ConceptualVolumeConstituentIndex", "US", "1", "", None, (), None, (), (), (), None, {"numbered": True}),
             ("a", 0x30100012, 0xFFFFFFFF, "2", "Conceptual Volume Constituent Segmentation Reference Sequence", "ConceptualVolumeConstituentSegmentationReferenceSequence", "SQ", "1", "", None, (), (
                 ("a", 0x3010004A, 0xFFFFFFFF, "1", "Referenced Direct Segment Instance Sequence", "ReferencedDirectSegmentInstanceSequence", "SQ", "1", "", None, (), (
                     ("i", "table_10-11", None, ()),
-                ), ((1, 1, None, None),), (), (), None),
-                ("a", 0x30100020, 0xFFFFFFFF, "1", "Referenced Segment Reference Index", "ReferencedSegmentReferenceIndex", "US", "1", "", None, (), None, (), (), (), None),
-            ), ((0, 1, None, None),), (), (), None),
-        ), ((1, None, None, None),), (), (), None),
+                ), ((1, 1, None, None),), (), (), None, None),
+                ("a", 0x30100020, 0xFFFFFFFF, "1", "Referenced Segment Reference Index", "ReferencedSegmentReferenceIndex", "US", "1", "", None, (), None, (), (), (), None, None),
+            ), ((0, 1, None, None),), (), (), None, None),
+        ), ((1, None, None, None),), (), (), None, None),
         ("a", 0x30100016, 0xFFFFFFFF, "3", "Conceptual Volume Derivation Algorithm Sequence", "ConceptualVolumeDerivationAlgorithmSequence", "SQ", "1", "", None, (), (
             ("i", "table_10-19", None, ()),
-        ), (), (), (), None),
-    ), (), (), (), None),
+        ), (), (), (), None, None),
+    ), (), (), (), None, None),
 )

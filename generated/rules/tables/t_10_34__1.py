@@ -9,27 +9,27 @@ TABLE = ("table_10.34-1", "10.34-1", "Conceptual Volume Segmentation Reference A
 
 RULES = (
     ("i", "table_10.33-1", None, ()),
-    ("a", 0x3010000E, 0xFFFFFFFF, "1", "Conceptual Volume Combination Flag", "ConceptualVolumeCombinationFlag", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), (), (), None),
+    ("a", 0x3010000E, 0xFFFFFFFF, "1", "Conceptual Volume Combination Flag", "ConceptualVolumeCombinationFlag", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), (), (), None, None),
     ("a", 0x30100008, 0xFFFFFFFF, "1C", "Conceptual Volume Constituent Sequence", "ConceptualVolumeConstituentSequence", "SQ", "1", "", ("Required if Conceptual Volume Combination Flag (3010,000E) equals YES.", {"if": {"equals": "item:3010,000E", "values": ["YES"]}, "status": "executable"}), (), (
-        ("a", 0x3010000D, 0xFFFFFFFF, "1", "Conceptual Volume Constituent Index", "ConceptualVolumeConstituentIndex", "US", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x30100013, 0xFFFFFFFF, "1", "Constituent Conceptual Volume UID", "ConstituentConceptualVolumeUID", "UI", "1", "", None, (), None, (), (), (), None),
+        ("a", 0x3010000D, 0xFFFFFFFF, "1", "Conceptual Volume Constituent Index", "ConceptualVolumeConstituentIndex", "US", "1", "", None, (), None, (), (), (), None, {"numbered": True}),
+        ("a", 0x30100013, 0xFFFFFFFF, "1", "Constituent Conceptual Volume UID", "ConstituentConceptualVolumeUID", "UI", "1", "", None, (), None, (), (), (), None, None),
         ("a", 0x30100007, 0xFFFFFFFF, "1", "Originating SOP Instance Reference Sequence", "OriginatingSOPInstanceReferenceSequence", "SQ", "1", "", None, (), (
             ("i", "table_10-11", None, ()),
-        ), ((1, 1, None, None),), (), (), None),
+        ), ((1, 1, None, None),), (), (), None, None),
         ("a", 0x30100012, 0xFFFFFFFF, "1C", "Conceptual Volume Constituent Segmentation Reference Sequence", "ConceptualVolumeConstituentSegmentationReferenceSequence", "SQ", "1", "", ("Required if the Conceptual Volume Segmentation Defined Flag (3010,0010) equals YES and the Conceptual Volume is not a Combination of other Conceptual Volumes.", {"if": {"and": [{"equals": "3010,0010", "values": ["YES"]}, {"unknown": "dataset", "text": "the Conceptual Volume is not a Combination of other Conceptual Volumes"}]}, "status": "not-decidable"}), (), (
             ("a", 0x3010004A, 0xFFFFFFFF, "1", "Referenced Direct Segment Instance Sequence", "ReferencedDirectSegmentInstanceSequence", "SQ", "1", "", None, (), (
                 ("i", "table_10-11", None, ()),
-            ), ((1, 1, None, None),), (), (), None),
-            ("a", 0x30100020, 0xFFFFFFFF, "1", "Referenced Segment Reference Index", "ReferencedSegmentReferenceIndex", "US", "1", "", None, (), None, (), (), (), None),
-        ), ((1, 1, None, None),), (), (), None),
-    ), ((1, None, None, None),), (), (), None),
-    ("a", 0x3010000C, 0xFFFFFFFF, "1C", "Conceptual Volume Combination Expression", "ConceptualVolumeCombinationExpression", "UT", "1", "", ("Required if Conceptual Volume Combination Flag (3010,000E) equals YES.", {"if": {"equals": "item:3010,000E", "values": ["YES"]}, "status": "executable"}), (), None, (), (), (), None),
-    ("a", 0x3010000F, 0xFFFFFFFF, "2C", "Conceptual Volume Combination Description", "ConceptualVolumeCombinationDescription", "ST", "1", "", ("Required if Conceptual Volume Combination Flag (3010,000E) equals YES.", {"if": {"equals": "item:3010,000E", "values": ["YES"]}, "status": "executable"}), (), None, (), (), (), None),
-    ("a", 0x30100010, 0xFFFFFFFF, "1", "Conceptual Volume Segmentation Defined Flag", "ConceptualVolumeSegmentationDefinedFlag", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), (), (), None),
+            ), ((1, 1, None, None),), (), (), None, None),
+            ("a", 0x30100020, 0xFFFFFFFF, "1", "Referenced Segment Reference Index", "ReferencedSegmentReferenceIndex", "US", "1", "", None, (), None, (), (), (), None, None),
+        ), ((1, 1, None, None),), (), (), None, None),
+    ), ((1, None, None, None),), (), (), None, None),
+    ("a", 0x3010000C, 0xFFFFFFFF, "1C", "Conceptual Volume Combination Expression", "ConceptualVolumeCombinationExpression", "UT", "1", "", ("Required if Conceptual Volume Combination Flag (3010,000E) equals YES.", {"if": {"equals": "item:3010,000E", "values": ["YES"]}, "status": "executable"}), (), None, (), (), (), None, None),
+    ("a", 0x3010000F, 0xFFFFFFFF, "2C", "Conceptual Volume Combination Description", "ConceptualVolumeCombinationDescription", "ST", "1", "", ("Required if Conceptual Volume Combination Flag (3010,000E) equals YES.", {"if": {"equals": "item:3010,000E", "values": ["YES"]}, "status": "executable"}), (), None, (), (), (), None, None),
+    ("a", 0x30100010, 0xFFFFFFFF, "1", "Conceptual Volume Segmentation Defined Flag", "ConceptualVolumeSegmentationDefinedFlag", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), (), (), None, None),
     ("a", 0x30100011, 0xFFFFFFFF, "1C", "Conceptual Volume Segmentation Reference Sequence", "ConceptualVolumeSegmentationReferenceSequence", "SQ", "1", "", ("Required when Conceptual Volume Segmentation Defined Flag (3010,0010) equals YES and Conceptual Volume Combination Flag (3010,000E) equals NO.", {"if": {"and": [{"equals": "item:3010,0010", "values": ["YES"]}, {"equals": "item:3010,000E", "values": ["NO"]}]}, "status": "executable"}), (), (
         ("a", 0x3010004A, 0xFFFFFFFF, "1", "Referenced Direct Segment Instance Sequence", "ReferencedDirectSegmentInstanceSequence", "SQ", "1", "", None, (), (
             ("i", "table_10-11", None, ()),
-        ), ((1, 1, None, None),), (), (), None),
-        ("a", 0x30100020, 0xFFFFFFFF, "1", "Referenced Segment Reference Index", "ReferencedSegmentReferenceIndex", "US", "1", "", None, (), None, (), (), (), None),
-    ), ((1, 1, None, None),), (), (), None),
+        ), ((1, 1, None, None),), (), (), None, None),
+        ("a", 0x30100020, 0xFFFFFFFF, "1", "Referenced Segment Reference Index", "ReferencedSegmentReferenceIndex", "US", "1", "", None, (), None, (), (), (), None, None),
+    ), ((1, 1, None, None),), (), (), None, None),
 )

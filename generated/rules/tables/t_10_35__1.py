@@ -8,7 +8,7 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_10.35-1", "10.35-1", "Device Model Macro", "macro")
 
 RULES = (
-    ("a", 0x00080070, 0xFFFFFFFF, "2", "Manufacturer", "Manufacturer", "LO", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00081090, 0xFFFFFFFF, "2", "Manufacturer's Model Name", "ManufacturerModelName", "LO", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x3010001A, 0xFFFFFFFF, "2", "Manufacturer's Model Version", "ManufacturerModelVersion", "LO", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x00080070, 0xFFFFFFFF, "2", "Manufacturer", "Manufacturer", "LO", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00081090, 0xFFFFFFFF, "2", "Manufacturer's Model Name", "ManufacturerModelName", "LO", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x3010001A, 0xFFFFFFFF, "2", "Manufacturer's Model Version", "ManufacturerModelVersion", "LO", "1", "", None, (), None, (), (), (), None, None),
 )

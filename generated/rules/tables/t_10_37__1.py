@@ -10,19 +10,19 @@ TABLE = ("table_10.37-1", "10.37-1", "Related Information Entities Macro", "macr
 RULES = (
     ("a", 0x0040A170, 0xFFFFFFFF, "1", "Purpose of Reference Code Sequence", "PurposeOfReferenceCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), ((1, 1, None, None),), (), (), None),
+    ), ((1, 1, None, None),), (), (), None, None),
     ("a", 0x00081110, 0xFFFFFFFF, "1", "Referenced Study Sequence", "ReferencedStudySequence", "SQ", "1", "", None, (), (
-        ("a", 0x0020000D, 0xFFFFFFFF, "1", "Study Instance UID", "StudyInstanceUID", "UI", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x30100052, 0xFFFFFFFF, "3", "Pertinent SOP Classes in Study", "PertinentSOPClassesInStudy", "UI", "1-n", "", None, (), None, (), (), (), None),
+        ("a", 0x0020000D, 0xFFFFFFFF, "1", "Study Instance UID", "StudyInstanceUID", "UI", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x30100052, 0xFFFFFFFF, "3", "Pertinent SOP Classes in Study", "PertinentSOPClassesInStudy", "UI", "1-n", "", None, (), None, (), (), (), None, None),
         ("a", 0x00081115, 0xFFFFFFFF, "3", "Referenced Series Sequence", "ReferencedSeriesSequence", "SQ", "1", "", None, (), (
-            ("a", 0x0020000E, 0xFFFFFFFF, "1", "Series Instance UID", "SeriesInstanceUID", "UI", "1", "", None, (), None, (), (), (), None),
-            ("a", 0x30100053, 0xFFFFFFFF, "3", "Pertinent SOP Classes in Series", "PertinentSOPClassesInSeries", "UI", "1-n", "", None, (), None, (), (), (), None),
+            ("a", 0x0020000E, 0xFFFFFFFF, "1", "Series Instance UID", "SeriesInstanceUID", "UI", "1", "", None, (), None, (), (), (), None, None),
+            ("a", 0x30100053, 0xFFFFFFFF, "3", "Pertinent SOP Classes in Series", "PertinentSOPClassesInSeries", "UI", "1-n", "", None, (), None, (), (), (), None, None),
             ("a", 0x00081140, 0xFFFFFFFF, "3", "Referenced Image Sequence", "ReferencedImageSequence", "SQ", "1", "", None, (), (
                 ("i", "table_10-3", None, ()),
-            ), (), (), (), None),
+            ), (), (), (), None, None),
             ("a", 0x0008114A, 0xFFFFFFFF, "3", "Referenced Instance Sequence", "ReferencedInstanceSequence", "SQ", "1", "", None, (), (
                 ("i", "table_10-11", None, ()),
-            ), (), (), (), None),
-        ), (), (), (), None),
-    ), ((1, None, None, None),), (), (), None),
+            ), (), (), (), None, None),
+        ), (), (), (), None, None),
+    ), ((1, None, None, None),), (), (), None, None),
 )

@@ -8,15 +8,15 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_10.39-1", "10.39-1", "Patient to Equipment Relationship Macro", "macro")
 
 RULES = (
-    ("a", 0x00289520, 0xFFFFFFFF, "1", "Image to Equipment Mapping Matrix", "ImageToEquipmentMappingMatrix", "DS", "16", "", None, (), None, (), (), (), None),
-    ("a", 0x300600C8, 0xFFFFFFFF, "3", "Frame of Reference Transformation Comment", "FrameOfReferenceTransformationComment", "LO", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x00289520, 0xFFFFFFFF, "1", "Image to Equipment Mapping Matrix", "ImageToEquipmentMappingMatrix", "DS", "16", "", None, (), None, (), (), (), None, None),
+    ("a", 0x300600C8, 0xFFFFFFFF, "3", "Frame of Reference Transformation Comment", "FrameOfReferenceTransformationComment", "LO", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x300600C9, 0xFFFFFFFF, "2", "Patient Location Coordinates Sequence", "PatientLocationCoordinatesSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00686590, 0xFFFFFFFF, "1", "3D Point Coordinates", "ThreeDPointCoordinates", "FD", "3", "", None, (), None, (), (), (), None),
+        ("a", 0x00686590, 0xFFFFFFFF, "1", "3D Point Coordinates", "ThreeDPointCoordinates", "FD", "3", "", None, (), None, (), (), (), None, None),
         ("a", 0x300600CA, 0xFFFFFFFF, "1", "Patient Location Coordinates Code Sequence", "PatientLocationCoordinatesCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), ((1, None, None, None),), (), (), None),
-    ), ((0, None, None, None),), (), (), None),
+        ), ((1, None, None, None),), (), (), None, None),
+    ), ((0, None, None, None),), (), (), None, None),
     ("a", 0x300600CB, 0xFFFFFFFF, "2", "Patient Support Position Sequence", "PatientSupportPositionSequence", "SQ", "1", "", None, (), (
         ("i", "table_10.40-1", None, ()),
-    ), ((0, 1, None, None),), (), (), None),
+    ), ((0, 1, None, None),), (), (), None, None),
 )

@@ -10,12 +10,12 @@ TABLE = ("table_10.41-1", "10.41-1", "General Procedure Protocol Reference Macro
 RULES = (
     ("a", 0x0018990C, 0xFFFFFFFF, "1C", "Referenced Defined Protocol Sequence", "ReferencedDefinedProtocolSequence", "SQ", "1", "", ("Required if this instance is a Performed Procedure Protocol that resulted from a Defined Procedure Protocol. May be present otherwise.", {"if": {"unknown": "dataset", "text": "this instance is a Performed Procedure Protocol that resulted from a Defined Procedure Protocol"}, "otherwise": "may", "status": "not-decidable"}), (), (
         ("i", "table_10-11", None, ()),
-        ("a", 0x00189938, 0xFFFFFFFF, "3", "Source Acquisition Protocol Element Number", "SourceAcquisitionProtocolElementNumber", "US", "1-n", "", None, (), None, (), (), (), None),
-        ("a", 0x0018993A, 0xFFFFFFFF, "3", "Source Reconstruction Protocol Element Number", "SourceReconstructionProtocolElementNumber", "US", "1-n", "", None, (), None, (), (), (), None),
-    ), ((1, None, None, None),), (), (), None),
+        ("a", 0x00189938, 0xFFFFFFFF, "3", "Source Acquisition Protocol Element Number", "SourceAcquisitionProtocolElementNumber", "US", "1-n", "", None, (), None, (), (), (), None, None),
+        ("a", 0x0018993A, 0xFFFFFFFF, "3", "Source Reconstruction Protocol Element Number", "SourceReconstructionProtocolElementNumber", "US", "1-n", "", None, (), None, (), (), (), None, None),
+    ), ((1, None, None, None),), (), (), None, None),
     ("a", 0x0018990D, 0xFFFFFFFF, "1C", "Referenced Performed Protocol Sequence", "ReferencedPerformedProtocolSequence", "SQ", "1", "", ("Required if a related Performed Procedure Protocol SOP Instance was created.", {"if": {"unknown": "dataset", "text": "a related Performed Procedure Protocol SOP Instance was created"}, "status": "not-decidable"}), (), (
         ("i", "table_10-11", None, ()),
-        ("a", 0x00189938, 0xFFFFFFFF, "3", "Source Acquisition Protocol Element Number", "SourceAcquisitionProtocolElementNumber", "US", "1-n", "", None, (), None, (), (), (), None),
-        ("a", 0x0018993A, 0xFFFFFFFF, "3", "Source Reconstruction Protocol Element Number", "SourceReconstructionProtocolElementNumber", "US", "1-n", "", None, (), None, (), (), (), None),
-    ), ((1, None, None, None),), (), (), None),
+        ("a", 0x00189938, 0xFFFFFFFF, "3", "Source Acquisition Protocol Element Number", "SourceAcquisitionProtocolElementNumber", "US", "1-n", "", None, (), None, (), (), (), None, None),
+        ("a", 0x0018993A, 0xFFFFFFFF, "3", "Source Reconstruction Protocol Element Number", "SourceReconstructionProtocolElementNumber", "US", "1-n", "", None, (), None, (), (), (), None, None),
+    ), ((1, None, None, None),), (), (), None, None),
 )

@@ -10,17 +10,17 @@ TABLE = ("table_10.42-1", "10.42-1", "Hierarchical Evidence Reference Macro", "m
 RULES = (
     ("a", 0x00089121, 0xFFFFFFFF, "3", "Referenced Raw Data Sequence", "ReferencedRawDataSequence", "SQ", "1", "", None, (), (
         ("i", "table_C.17-3", None, ()),
-    ), (), (), (), None),
+    ), (), (), (), None, None),
     ("a", 0x0008113A, 0xFFFFFFFF, "3", "Referenced Waveform Sequence", "ReferencedWaveformSequence", "SQ", "1", "", None, (), (
         ("i", "table_C.17-3", None, ()),
-    ), (), (), (), None),
+    ), (), (), (), None, None),
     ("a", 0x00089092, 0xFFFFFFFF, "1C", "Referenced Image Evidence Sequence", "ReferencedImageEvidenceSequence", "SQ", "1", "", ('Required if the Referenced Image Sequence (0008,1140) is present and not empty, and the SOP Class UID of the referencing SOP Instance is not a legacy converted SOP Class (Legacy Converted Enhanced CT Image Storage "1.2.840.10008.5.1.4.1.1.2.2", Legacy Converted Enhanced MR Image Storage "1.2.840.10008.5.1.4.1.1.4.4", Legacy Converted Enhanced PET Image Storage "1.2.840.10008.5.1.4.1.1.128.1"). May be present otherwise.', {"if": {"and": [{"has_value": "0008,1140"}, {"unknown": "dataset", "text": 'the SOP Class UID of the referencing SOP Instance is not a legacy converted SOP Class (Legacy Converted Enhanced CT Image Storage "1.2.840.10008.5.1.4.1.1.2.2", Legacy Converted Enhanced MR Image Storage "1.2.840.10008.5.1.4.1.1.4.4", Legacy Converted Enhanced PET Image Storage "1.2.840.10008.5.1.4.1.1.128.1")'}]}, "otherwise": "may", "status": "not-decidable"}), (), (
         ("i", "table_C.17-3", None, ()),
-    ), ((1, None, None, None),), (), (), None),
+    ), ((1, None, None, None),), (), (), None, None),
     ("a", 0x00089154, 0xFFFFFFFF, "1C", "Source Image Evidence Sequence", "SourceImageEvidenceSequence", "SQ", "1", "", ('Required if the Source Image Sequence (0008,2112) is present and not empty, and the SOP Class UID of the referencing SOP Instance is not a legacy converted SOP Class (Legacy Converted Enhanced CT Image Storage "1.2.840.10008.5.1.4.1.1.2.2", Legacy Converted Enhanced MR Image Storage "1.2.840.10008.5.1.4.1.1.4.4", Legacy Converted Enhanced PET Image Storage "1.2.840.10008.5.1.4.1.1.128.1"). May be present otherwise.', {"if": {"and": [{"has_value": "0008,2112"}, {"unknown": "dataset", "text": 'the SOP Class UID of the referencing SOP Instance is not a legacy converted SOP Class (Legacy Converted Enhanced CT Image Storage "1.2.840.10008.5.1.4.1.1.2.2", Legacy Converted Enhanced MR Image Storage "1.2.840.10008.5.1.4.1.1.4.4", Legacy Converted Enhanced PET Image Storage "1.2.840.10008.5.1.4.1.1.128.1")'}]}, "otherwise": "may", "status": "not-decidable"}), (), (
         ("i", "table_C.17-3", None, ()),
-    ), ((1, None, None, None),), (), (), None),
+    ), ((1, None, None, None),), (), (), None, None),
     ("a", 0x00089237, 0xFFFFFFFF, "1C", "Referenced Presentation State Sequence", "ReferencedPresentationStateSequence", "SQ", "1", "", ("Required if Presentation State is created together with the images.", {"if": {"unknown": "dataset", "text": "Presentation State is created together with the images"}, "status": "not-decidable"}), (), (
         ("i", "table_C.17-3", None, ()),
-    ), ((1, None, None, None),), (), (), None),
+    ), ((1, None, None, None),), (), (), None, None),
 )

@@ -8,7 +8,7 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_10.9.2-1", "10.9.2-1", "Extended Content Identification Macro", "macro")
 
 RULES = (
-    ("a", 0x30100034, 0xFFFFFFFF, "1", "User Content Long Label", "UserContentLongLabel", "LO", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00700081, 0xFFFFFFFF, "2", "Content Description", "ContentDescription", "LO", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x30100034, 0xFFFFFFFF, "1", "User Content Long Label", "UserContentLongLabel", "LO", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00700081, 0xFFFFFFFF, "2", "Content Description", "ContentDescription", "LO", "1", "", None, (), None, (), (), (), None, None),
     ("i", "table_10.9.3-1", None, ()),
 )

@@ -8,8 +8,8 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_10.9.3-1", "10.9.3-1", "Content Creator Macro", "macro")
 
 RULES = (
-    ("a", 0x00700084, 0xFFFFFFFF, "3", "Content Creator's Name", "ContentCreatorName", "PN", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x00700084, 0xFFFFFFFF, "3", "Content Creator's Name", "ContentCreatorName", "PN", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x00700086, 0xFFFFFFFF, "3", "Content Creator's Identification Code Sequence", "ContentCreatorIdentificationCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-1", None, ()),
-    ), (), (), (), None),
+    ), (), (), (), None, None),
 )

@@ -10,17 +10,17 @@ TABLE = ("table_10-1", "10-1", "Person Identification Macro", "macro")
 RULES = (
     ("a", 0x00401101, 0xFFFFFFFF, "1", "Person Identification Code Sequence", "PersonIdentificationCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), ((1, None, None, None),), (), (), None),
-    ("a", 0x00401102, 0xFFFFFFFF, "3", "Person's Address", "PersonAddress", "ST", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00401103, 0xFFFFFFFF, "3", "Person's Telephone Numbers", "PersonTelephoneNumbers", "LO", "1-n", "", None, (), None, (), (), (), None),
-    ("a", 0x00401104, 0xFFFFFFFF, "3", "Person's Telecom Information", "PersonTelecomInformation", "LT", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00080080, 0xFFFFFFFF, "1C", "Institution Name", "InstitutionName", "LO", "1", "", ("Required if Institution Code Sequence (0008,0082) is not present. May be present otherwise.", {"if": {"absent": "item:0008,0082"}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None),
-    ("a", 0x00080081, 0xFFFFFFFF, "3", "Institution Address", "InstitutionAddress", "ST", "1", "", None, (), None, (), (), (), None),
+    ), ((1, None, None, None),), (), (), None, None),
+    ("a", 0x00401102, 0xFFFFFFFF, "3", "Person's Address", "PersonAddress", "ST", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00401103, 0xFFFFFFFF, "3", "Person's Telephone Numbers", "PersonTelephoneNumbers", "LO", "1-n", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00401104, 0xFFFFFFFF, "3", "Person's Telecom Information", "PersonTelecomInformation", "LT", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00080080, 0xFFFFFFFF, "1C", "Institution Name", "InstitutionName", "LO", "1", "", ("Required if Institution Code Sequence (0008,0082) is not present. May be present otherwise.", {"if": {"absent": "item:0008,0082"}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None, None),
+    ("a", 0x00080081, 0xFFFFFFFF, "3", "Institution Address", "InstitutionAddress", "ST", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x00080082, 0xFFFFFFFF, "1C", "Institution Code Sequence", "InstitutionCodeSequence", "SQ", "1", "", ("Required if Institution Name (0008,0080) is not present. May be present otherwise.", {"if": {"absent": "item:0008,0080"}, "otherwise": "may", "status": "executable"}), (), (
         ("i", "table_8.8-1", None, ()),
-    ), ((1, 1, None, None),), (), (), None),
-    ("a", 0x00081040, 0xFFFFFFFF, "3", "Institutional Department Name", "InstitutionalDepartmentName", "LO", "1", "", None, (), None, (), (), (), None),
+    ), ((1, 1, None, None),), (), (), None, None),
+    ("a", 0x00081040, 0xFFFFFFFF, "3", "Institutional Department Name", "InstitutionalDepartmentName", "LO", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x00081041, 0xFFFFFFFF, "3", "Institutional Department Type Code Sequence", "InstitutionalDepartmentTypeCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), (), (), (), None),
+    ), (), (), (), None, None),
 )

@@ -8,7 +8,7 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_10-10", "10-10", "Basic Pixel Spacing Calibration Macro", "macro")
 
 RULES = (
-    ("a", 0x00280030, 0xFFFFFFFF, "1C", "Pixel Spacing", "PixelSpacing", "DS", "2", "", ("Required if the image has been calibrated. May be present otherwise.", {"if": {"unknown": "dataset", "text": "the image has been calibrated"}, "otherwise": "may", "status": "not-decidable"}), (), None, (), (), (), None),
-    ("a", 0x00280A02, 0xFFFFFFFF, "3", "Pixel Spacing Calibration Type", "PixelSpacingCalibrationType", "CS", "1", "", None, (("enumerated", ("GEOMETRY", "FIDUCIAL"), None, None, ""),), None, (), (), (), None),
-    ("a", 0x00280A04, 0xFFFFFFFF, "1C", "Pixel Spacing Calibration Description", "PixelSpacingCalibrationDescription", "LO", "1", "", ("Required if Pixel Spacing Calibration Type (0028,0A02) is present.", {"if": {"present": "item:0028,0A02"}, "status": "executable"}), (), None, (), (), (), None),
+    ("a", 0x00280030, 0xFFFFFFFF, "1C", "Pixel Spacing", "PixelSpacing", "DS", "2", "", ("Required if the image has been calibrated. May be present otherwise.", {"if": {"unknown": "dataset", "text": "the image has been calibrated"}, "otherwise": "may", "status": "not-decidable"}), (), None, (), (), (), None, None),
+    ("a", 0x00280A02, 0xFFFFFFFF, "3", "Pixel Spacing Calibration Type", "PixelSpacingCalibrationType", "CS", "1", "", None, (("enumerated", ("GEOMETRY", "FIDUCIAL"), None, None, ""),), None, (), (), (), None, None),
+    ("a", 0x00280A04, 0xFFFFFFFF, "1C", "Pixel Spacing Calibration Description", "PixelSpacingCalibrationDescription", "LO", "1", "", ("Required if Pixel Spacing Calibration Type (0028,0A02) is present.", {"if": {"present": "item:0028,0A02"}, "status": "executable"}), (), None, (), (), (), None, None),
 )

@@ -8,20 +8,20 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_10-12", "10-12", "Content Identification Macro", "macro")
 
 RULES = (
-    ("a", 0x00200013, 0xFFFFFFFF, "1", "Instance Number", "InstanceNumber", "IS", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00700080, 0xFFFFFFFF, "1", "Content Label", "ContentLabel", "CS", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00700081, 0xFFFFFFFF, "2", "Content Description", "ContentDescription", "LO", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x00200013, 0xFFFFFFFF, "1", "Instance Number", "InstanceNumber", "IS", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00700080, 0xFFFFFFFF, "1", "Content Label", "ContentLabel", "CS", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00700081, 0xFFFFFFFF, "2", "Content Description", "ContentDescription", "LO", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x0040A043, 0xFFFFFFFF, "3", "Concept Name Code Sequence", "ConceptNameCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), (), (), (), None),
+    ), (), (), (), None, None),
     ("a", 0x00700087, 0xFFFFFFFF, "3", "Alternate Content Description Sequence", "AlternateContentDescriptionSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00700081, 0xFFFFFFFF, "1", "Content Description", "ContentDescription", "LO", "1", "", None, (), None, (), (), (), None),
+        ("a", 0x00700081, 0xFFFFFFFF, "1", "Content Description", "ContentDescription", "LO", "1", "", None, (), None, (), (), (), None, None),
         ("a", 0x00080006, 0xFFFFFFFF, "1", "Language Code Sequence", "LanguageCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), ((1, 1, None, None),), ((5000, "defined"),), (), None),
+        ), ((1, 1, None, None),), ((5000, "defined"),), (), None, None),
         ("a", 0x0040A043, 0xFFFFFFFF, "3", "Concept Name Code Sequence", "ConceptNameCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (), (), (), None),
-    ), (), (), (), None),
+        ), (), (), (), None, None),
+    ), (), (), (), None, None),
     ("i", "table_10.9.3-1", None, ()),
 )

@@ -8,10 +8,10 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_10-14", "10-14", "Contributing Image Sources Macro", "macro")
 
 RULES = (
-    ("a", 0x00280010, 0xFFFFFFFF, "1", "Rows", "Rows", "US", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00280011, 0xFFFFFFFF, "1", "Columns", "Columns", "US", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00280101, 0xFFFFFFFF, "1", "Bits Stored", "BitsStored", "US", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00282110, 0xFFFFFFFF, "1C", "Lossy Image Compression", "LossyImageCompression", "CS", "1", "", ("Required if it is known whether or not Lossy Compression has been performed on the Images.", {"if": {"unknown": "dataset", "text": "it is known whether or not Lossy Compression has been performed on the Images"}, "status": "not-decidable"}), (("enumerated", ("00", "01"), None, None, ""),), None, (), (), (), None),
-    ("a", 0x00282112, 0xFFFFFFFF, "1C", "Lossy Image Compression Ratio", "LossyImageCompressionRatio", "DS", "1-n", "", ('Required if Lossy Image Compression (0028,2110) is "01".', {"if": {"equals": "item:0028,2110", "values": ["01"]}, "status": "executable"}), (), None, (), (), (), None),
-    ("a", 0x00282114, 0xFFFFFFFF, "1C", "Lossy Image Compression Method", "LossyImageCompressionMethod", "CS", "1-n", "", ('Required if Lossy Image Compression (0028,2110) is "01".', {"if": {"equals": "item:0028,2110", "values": ["01"]}, "status": "executable"}), (("defined", ("ISO_10918_1", "ISO_14495_1", "ISO_15444_1", "ISO_15444_15", "ISO_13818_2", "ISO_14496_10", "ISO_23008_2"), None, None, ""),), None, (), (), (), None),
+    ("a", 0x00280010, 0xFFFFFFFF, "1", "Rows", "Rows", "US", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00280011, 0xFFFFFFFF, "1", "Columns", "Columns", "US", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00280101, 0xFFFFFFFF, "1", "Bits Stored", "BitsStored", "US", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00282110, 0xFFFFFFFF, "1C", "Lossy Image Compression", "LossyImageCompression", "CS", "1", "", ("Required if it is known whether or not Lossy Compression has been performed on the Images.", {"if": {"unknown": "dataset", "text": "it is known whether or not Lossy Compression has been performed on the Images"}, "status": "not-decidable"}), (("enumerated", ("00", "01"), None, None, ""),), None, (), (), (), None, None),
+    ("a", 0x00282112, 0xFFFFFFFF, "1C", "Lossy Image Compression Ratio", "LossyImageCompressionRatio", "DS", "1-n", "", ('Required if Lossy Image Compression (0028,2110) is "01".', {"if": {"equals": "item:0028,2110", "values": ["01"]}, "status": "executable"}), (), None, (), (), (), None, None),
+    ("a", 0x00282114, 0xFFFFFFFF, "1C", "Lossy Image Compression Method", "LossyImageCompressionMethod", "CS", "1-n", "", ('Required if Lossy Image Compression (0028,2110) is "01".', {"if": {"equals": "item:0028,2110", "values": ["01"]}, "status": "executable"}), (("defined", ("ISO_10918_1", "ISO_14495_1", "ISO_15444_1", "ISO_15444_15", "ISO_13818_2", "ISO_14496_10", "ISO_23008_2"), None, None, ""),), None, (), (), (), None, None),
 )

@@ -12,9 +12,9 @@ RULES = (
         ("i", "table_8.8-1", None, ()),
         ("a", 0x00540412, 0xFFFFFFFF, "1C", "Patient Orientation Modifier Code Sequence", "PatientOrientationModifierCodeSequence", "SQ", "1", "", ("Required if needed to fully specify the orientation of the Patient with respect to gravity.", {"if": {"unknown": "dataset", "text": "needed to fully specify the orientation of the Patient with respect to gravity"}, "status": "not-decidable"}), (), (
             ("i", "table_8.8-1", None, ()),
-        ), ((1, 1, None, None),), (), (), None),
-    ), ((1, 1, None, None),), (), (), None),
+        ), ((1, 1, None, None),), (), (), None, None),
+    ), ((1, 1, None, None),), (), (), None, None),
     ("a", 0x30100030, 0xFFFFFFFF, "1", "Patient Equipment Relationship Code Sequence", "PatientEquipmentRelationshipCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), ((1, 1, None, None),), (), (), None),
+    ), ((1, 1, None, None),), (), (), None, None),
 )

@@ -8,20 +8,20 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_10-16", "10-16", "Performed Procedure Step Summary Macro", "macro")
 
 RULES = (
-    ("a", 0x00400253, 0xFFFFFFFF, "3", "Performed Procedure Step ID", "PerformedProcedureStepID", "SH", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00400244, 0xFFFFFFFF, "3", "Performed Procedure Step Start Date", "PerformedProcedureStepStartDate", "DA", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00400245, 0xFFFFFFFF, "3", "Performed Procedure Step Start Time", "PerformedProcedureStepStartTime", "TM", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00400250, 0xFFFFFFFF, "3", "Performed Procedure Step End Date", "PerformedProcedureStepEndDate", "DA", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00400251, 0xFFFFFFFF, "3", "Performed Procedure Step End Time", "PerformedProcedureStepEndTime", "TM", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00400254, 0xFFFFFFFF, "3", "Performed Procedure Step Description", "PerformedProcedureStepDescription", "LO", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x00400253, 0xFFFFFFFF, "3", "Performed Procedure Step ID", "PerformedProcedureStepID", "SH", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00400244, 0xFFFFFFFF, "3", "Performed Procedure Step Start Date", "PerformedProcedureStepStartDate", "DA", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00400245, 0xFFFFFFFF, "3", "Performed Procedure Step Start Time", "PerformedProcedureStepStartTime", "TM", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00400250, 0xFFFFFFFF, "3", "Performed Procedure Step End Date", "PerformedProcedureStepEndDate", "DA", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00400251, 0xFFFFFFFF, "3", "Performed Procedure Step End Time", "PerformedProcedureStepEndTime", "TM", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00400254, 0xFFFFFFFF, "3", "Performed Procedure Step Description", "PerformedProcedureStepDescription", "LO", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x00400260, 0xFFFFFFFF, "3", "Performed Protocol Code Sequence", "PerformedProtocolCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
         ("a", 0x00400440, 0xFFFFFFFF, "3", "Protocol Context Sequence", "ProtocolContextSequence", "SQ", "1", "", None, (), (
             ("i", "table_10-2", None, ()),
             ("a", 0x00400441, 0xFFFFFFFF, "3", "Content Item Modifier Sequence", "ContentItemModifierSequence", "SQ", "1", "", None, (), (
                 ("i", "table_10-2", None, ()),
-            ), (), (), (), None),
-        ), (), (), (), None),
-    ), (), (), (), None),
-    ("a", 0x00400280, 0xFFFFFFFF, "3", "Comments on the Performed Procedure Step", "CommentsOnThePerformedProcedureStep", "ST", "1", "", None, (), None, (), (), (), None),
+            ), (), (), (), None, None),
+        ), (), (), (), None, None),
+    ), (), (), (), None, None),
+    ("a", 0x00400280, 0xFFFFFFFF, "3", "Comments on the Performed Procedure Step", "CommentsOnThePerformedProcedureStep", "ST", "1", "", None, (), None, (), (), (), None, None),
 )

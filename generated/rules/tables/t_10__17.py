@@ -8,7 +8,7 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_10-17", "10-17", "HL7v2 Hierarchic Designator Macro", "macro")
 
 RULES = (
-    ("a", 0x00400031, 0xFFFFFFFF, "1C", "Local Namespace Entity ID", "LocalNamespaceEntityID", "UT", "1", "", ("Required if Universal Entity ID (0040,0032) is not present; may be present otherwise.", {"if": {"absent": "item:0040,0032"}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None),
-    ("a", 0x00400032, 0xFFFFFFFF, "1C", "Universal Entity ID", "UniversalEntityID", "UT", "1", "", ("Required if Local Namespace Entity ID (0040,0031) is not present; may be present otherwise.", {"if": {"absent": "item:0040,0031"}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None),
-    ("a", 0x00400033, 0xFFFFFFFF, "1C", "Universal Entity ID Type", "UniversalEntityIDType", "CS", "1", "", ("Required if Universal Entity ID (0040,0032) is present.", {"if": {"present": "item:0040,0032"}, "status": "executable"}), (("enumerated", ("DNS", "EUI64", "ISO", "URI", "UUID", "X400", "X500"), None, None, ""),), None, (), (), (), None),
+    ("a", 0x00400031, 0xFFFFFFFF, "1C", "Local Namespace Entity ID", "LocalNamespaceEntityID", "UT", "1", "", ("Required if Universal Entity ID (0040,0032) is not present; may be present otherwise.", {"if": {"absent": "item:0040,0032"}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None, None),
+    ("a", 0x00400032, 0xFFFFFFFF, "1C", "Universal Entity ID", "UniversalEntityID", "UT", "1", "", ("Required if Local Namespace Entity ID (0040,0031) is not present; may be present otherwise.", {"if": {"absent": "item:0040,0031"}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None, None),
+    ("a", 0x00400033, 0xFFFFFFFF, "1C", "Universal Entity ID Type", "UniversalEntityIDType", "CS", "1", "", ("Required if Universal Entity ID (0040,0032) is present.", {"if": {"present": "item:0040,0032"}, "status": "executable"}), (("enumerated", ("DNS", "EUI64", "ISO", "URI", "UUID", "X400", "X500"), None, None, ""),), None, (), (), (), None, None),
 )

@@ -8,19 +8,19 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_10-18", "10-18", "Issuer of Patient ID Macro", "macro")
 
 RULES = (
-    ("a", 0x00100021, 0xFFFFFFFF, "3", "Issuer of Patient ID", "IssuerOfPatientID", "LO", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x00100021, 0xFFFFFFFF, "3", "Issuer of Patient ID", "IssuerOfPatientID", "LO", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x00100024, 0xFFFFFFFF, "3", "Issuer of Patient ID Qualifiers Sequence", "IssuerOfPatientIDQualifiersSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00400032, 0xFFFFFFFF, "3", "Universal Entity ID", "UniversalEntityID", "UT", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00400033, 0xFFFFFFFF, "1C", "Universal Entity ID Type", "UniversalEntityIDType", "CS", "1", "", ("Required if Universal Entity ID (0040,0032) is present.", {"if": {"present": "item:0040,0032"}, "status": "executable"}), (), None, (), (), (), None),
-        ("a", 0x00400035, 0xFFFFFFFF, "3", "Identifier Type Code", "IdentifierTypeCode", "CS", "1", "", None, (), None, (), (), (), None),
+        ("a", 0x00400032, 0xFFFFFFFF, "3", "Universal Entity ID", "UniversalEntityID", "UT", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00400033, 0xFFFFFFFF, "1C", "Universal Entity ID Type", "UniversalEntityIDType", "CS", "1", "", ("Required if Universal Entity ID (0040,0032) is present.", {"if": {"present": "item:0040,0032"}, "status": "executable"}), (), None, (), (), (), None, None),
+        ("a", 0x00400035, 0xFFFFFFFF, "3", "Identifier Type Code", "IdentifierTypeCode", "CS", "1", "", None, (), None, (), (), (), None, None),
         ("a", 0x00400036, 0xFFFFFFFF, "3", "Assigning Facility Sequence", "AssigningFacilitySequence", "SQ", "1", "", None, (), (
             ("i", "table_10-17", None, ()),
-        ), (), (), (), None),
+        ), (), (), (), None, None),
         ("a", 0x00400039, 0xFFFFFFFF, "3", "Assigning Jurisdiction Code Sequence", "AssigningJurisdictionCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (), (), (), None),
+        ), (), (), (), None, None),
         ("a", 0x0040003A, 0xFFFFFFFF, "3", "Assigning Agency or Department Code Sequence", "AssigningAgencyOrDepartmentCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (), (), (), None),
-    ), (), (), (), None),
+        ), (), (), (), None, None),
+    ), (), (), (), None, None),
 )

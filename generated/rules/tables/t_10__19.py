@@ -10,12 +10,12 @@ TABLE = ("table_10-19", "10-19", "Algorithm Identification Macro", "macro")
 RULES = (
     ("a", 0x0066002F, 0xFFFFFFFF, "1", "Algorithm Family Code Sequence", "AlgorithmFamilyCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), ((1, 1, None, None),), (), (), None),
+    ), ((1, 1, None, None),), (), (), None, None),
     ("a", 0x00660030, 0xFFFFFFFF, "3", "Algorithm Name Code Sequence", "AlgorithmNameCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), (), (), (), None),
-    ("a", 0x00660036, 0xFFFFFFFF, "1", "Algorithm Name", "AlgorithmName", "LO", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00660031, 0xFFFFFFFF, "1", "Algorithm Version", "AlgorithmVersion", "LO", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00660032, 0xFFFFFFFF, "3", "Algorithm Parameters", "AlgorithmParameters", "LT", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00240202, 0xFFFFFFFF, "3", "Algorithm Source", "AlgorithmSource", "LO", "1", "", None, (), None, (), (), (), None),
+    ), (), (), (), None, None),
+    ("a", 0x00660036, 0xFFFFFFFF, "1", "Algorithm Name", "AlgorithmName", "LO", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00660031, 0xFFFFFFFF, "1", "Algorithm Version", "AlgorithmVersion", "LO", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00660032, 0xFFFFFFFF, "3", "Algorithm Parameters", "AlgorithmParameters", "LT", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00240202, 0xFFFFFFFF, "3", "Algorithm Source", "AlgorithmSource", "LO", "1", "", None, (), None, (), (), (), None, None),
 )

@@ -8,8 +8,8 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_10-20a", "10-20a", "Extended Selector Attribute Macro", "macro")
 
 RULES = (
-    ("a", 0x00820018, 0xFFFFFFFF, "1", "Selector Attribute Name", "SelectorAttributeName", "LO", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00820019, 0xFFFFFFFF, "3", "Selector Attribute Keyword", "SelectorAttributeKeyword", "LO", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00720050, 0xFFFFFFFF, "1", "Selector Attribute VR", "SelectorAttributeVR", "CS", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x00820018, 0xFFFFFFFF, "1", "Selector Attribute Name", "SelectorAttributeName", "LO", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00820019, 0xFFFFFFFF, "3", "Selector Attribute Keyword", "SelectorAttributeKeyword", "LO", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00720050, 0xFFFFFFFF, "1", "Selector Attribute VR", "SelectorAttributeVR", "CS", "1", "", None, (), None, (), (), (), None, None),
     ("i", "table_10-20", None, ()),
 )

@@ -8,8 +8,8 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_10-22", "10-22", "Externally-Sourced Data Set Identification Macro", "macro")
 
 RULES = (
-    ("a", 0x00240306, 0xFFFFFFFF, "1", "Data Set Name", "DataSetName", "LO", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00240307, 0xFFFFFFFF, "1", "Data Set Version", "DataSetVersion", "LO", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00240308, 0xFFFFFFFF, "1", "Data Set Source", "DataSetSource", "LO", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00240309, 0xFFFFFFFF, "3", "Data Set Description", "DataSetDescription", "LO", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x00240306, 0xFFFFFFFF, "1", "Data Set Name", "DataSetName", "LO", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00240307, 0xFFFFFFFF, "1", "Data Set Version", "DataSetVersion", "LO", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00240308, 0xFFFFFFFF, "1", "Data Set Source", "DataSetSource", "LO", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00240309, 0xFFFFFFFF, "3", "Data Set Description", "DataSetDescription", "LO", "1", "", None, (), None, (), (), (), None, None),
 )

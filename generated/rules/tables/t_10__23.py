@@ -8,7 +8,7 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_10-23", "10-23", "Exposure Index Macro", "macro")
 
 RULES = (
-    ("a", 0x00181411, 0xFFFFFFFF, "3", "Exposure Index", "ExposureIndex", "DS", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00181412, 0xFFFFFFFF, "3", "Target Exposure Index", "TargetExposureIndex", "DS", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00181413, 0xFFFFFFFF, "3", "Deviation Index", "DeviationIndex", "DS", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x00181411, 0xFFFFFFFF, "3", "Exposure Index", "ExposureIndex", "DS", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00181412, 0xFFFFFFFF, "3", "Target Exposure Index", "TargetExposureIndex", "DS", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00181413, 0xFFFFFFFF, "3", "Deviation Index", "DeviationIndex", "DS", "1", "", None, (), None, (), (), (), None, None),
 )

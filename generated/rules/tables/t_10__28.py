@@ -11,8 +11,8 @@ RULES = (
     ("a", 0x300A0450, 0xFFFFFFFF, "3", "Device Motion Control Sequence", "DeviceMotionControlSequence", "SQ", "1", "", None, (), (
         ("a", 0x300A0453, 0xFFFFFFFF, "1", "Device Motion Parameter Code Sequence", "DeviceMotionParameterCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (), ((9401, "defined"),), (), None),
-        ("a", 0x300A0451, 0xFFFFFFFF, "1C", "Device Motion Execution Mode", "DeviceMotionExecutionMode", "CS", "1", "", ("Required if Device Motion Observation Mode (300A,0452) is absent. May be present otherwise.", {"if": {"absent": "item:300A,0452"}, "otherwise": "may", "status": "executable"}), (("enumerated", ("CONTINUOUS", "TRIGGERED", "AUTOMATIC"), None, None, ""),), None, (), (), (), None),
-        ("a", 0x300A0452, 0xFFFFFFFF, "1C", "Device Motion Observation Mode", "DeviceMotionObservationMode", "CS", "1", "", ("Required Motion Observation Mode for movement.", {"status": "unparsed"}), (("enumerated", ("INROOM", "REMOTE"), None, None, ""),), None, (), (), (), None),
-    ), (), (), (), None),
+        ), (), ((9401, "defined"),), (), None, None),
+        ("a", 0x300A0451, 0xFFFFFFFF, "1C", "Device Motion Execution Mode", "DeviceMotionExecutionMode", "CS", "1", "", ("Required if Device Motion Observation Mode (300A,0452) is absent. May be present otherwise.", {"if": {"absent": "item:300A,0452"}, "otherwise": "may", "status": "executable"}), (("enumerated", ("CONTINUOUS", "TRIGGERED", "AUTOMATIC"), None, None, ""),), None, (), (), (), None, None),
+        ("a", 0x300A0452, 0xFFFFFFFF, "1C", "Device Motion Observation Mode", "DeviceMotionObservationMode", "CS", "1", "", ("Required Motion Observation Mode for movement.", {"status": "unparsed"}), (("enumerated", ("INROOM", "REMOTE"), None, None, ""),), None, (), (), (), None, None),
+    ), (), (), (), None, None),
 )

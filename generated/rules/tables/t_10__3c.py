@@ -8,15 +8,15 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_10-3c", "10-3c", "Storage Macro", "macro")
 
 RULES = (
-    ("a", 0x00081150, 0xFFFFFFFF, "1C", "Referenced SOP Class UID", "ReferencedSOPClassUID", "UI", "1", "", ("Required if the storage request only applies to a specific SOP Class.", {"if": {"unknown": "dataset", "text": "the storage request only applies to a specific SOP Class"}, "status": "not-decidable"}), (), None, (), (), (), None),
+    ("a", 0x00081150, 0xFFFFFFFF, "1C", "Referenced SOP Class UID", "ReferencedSOPClassUID", "UI", "1", "", ("Required if the storage request only applies to a specific SOP Class.", {"if": {"unknown": "dataset", "text": "the storage request only applies to a specific SOP Class"}, "status": "not-decidable"}), (), None, (), (), (), None, None),
     ("a", 0x00404071, 0xFFFFFFFF, "1C", "DICOM Storage Sequence", "DICOMStorageSequence", "SQ", "1", "", ("Required if STOW-RS Storage Sequence (0040,4072) or XDS Storage Sequence (0040,4074) is not present. May be present otherwise.", {"if": {"and": [{"absent": "item:0040,4072"}, {"absent": "item:0040,4074"}]}, "otherwise": "may", "status": "executable"}), (), (
-        ("a", 0x21000140, 0xFFFFFFFF, "1", "Destination AE", "DestinationAE", "AE", "1", "", None, (), None, (), (), (), None),
-    ), ((1, None, None, None),), (), (), None),
+        ("a", 0x21000140, 0xFFFFFFFF, "1", "Destination AE", "DestinationAE", "AE", "1", "", None, (), None, (), (), (), None, None),
+    ), ((1, None, None, None),), (), (), None, None),
     ("a", 0x00404072, 0xFFFFFFFF, "1C", "STOW-RS Storage Sequence", "STOWRSStorageSequence", "SQ", "1", "", ("Required if DICOM Storage Sequence (0040,4071) and XDS Storage Sequence (0040,4074) are not present. May be present otherwise.", {"if": {"and": [{"absent": "item:0040,4071"}, {"absent": "item:0040,4074"}]}, "otherwise": "may", "status": "executable"}), (), (
-        ("a", 0x00404073, 0xFFFFFFFF, "1", "Storage URL", "StorageURL", "UR", "1", "", None, (), None, (), (), (), None),
-    ), ((1, None, None, None),), (), (), None),
+        ("a", 0x00404073, 0xFFFFFFFF, "1", "Storage URL", "StorageURL", "UR", "1", "", None, (), None, (), (), (), None, None),
+    ), ((1, None, None, None),), (), (), None, None),
     ("a", 0x00404074, 0xFFFFFFFF, "1C", "XDS Storage Sequence", "XDSStorageSequence", "SQ", "1", "", ("Required if STOW-RS Storage Sequence (0040,4072) and DICOM Storage Sequence (0040,4071) are not present. May be present otherwise.", {"if": {"and": [{"absent": "item:0040,4072"}, {"absent": "item:0040,4071"}]}, "otherwise": "may", "status": "executable"}), (), (
-        ("a", 0x0040E030, 0xFFFFFFFF, "1", "Repository Unique ID", "RepositoryUniqueID", "UI", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x0040E031, 0xFFFFFFFF, "3", "Home Community ID", "HomeCommunityID", "UI", "1", "", None, (), None, (), (), (), None),
-    ), ((1, None, None, None),), (), (), None),
+        ("a", 0x0040E030, 0xFFFFFFFF, "1", "Repository Unique ID", "RepositoryUniqueID", "UI", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x0040E031, 0xFFFFFFFF, "3", "Home Community ID", "HomeCommunityID", "UI", "1", "", None, (), None, (), (), (), None, None),
+    ), ((1, None, None, None),), (), (), None, None),
 )

@@ -12,7 +12,7 @@ RULES = (
         ("i", "table_8.8-1", None, ()),
         ("a", 0x00082220, 0xFFFFFFFF, "3", "Anatomic Region Modifier Sequence", "AnatomicRegionModifierSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (), ((2, "defined"),), (), None),
-    ), ((1, 1, None, None),), (), (), None),
+        ), (), ((2, "defined"),), (), None, None),
+    ), ((1, 1, None, None),), (), (), None, None),
     ("i", "table_10-8", None, ()),
 )

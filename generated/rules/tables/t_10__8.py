@@ -12,6 +12,6 @@ RULES = (
         ("i", "table_8.8-1", None, ()),
         ("a", 0x00082230, 0xFFFFFFFF, "3", "Primary Anatomic Structure Modifier Sequence", "PrimaryAnatomicStructureModifierSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (), ((2, "defined"),), (), None),
-    ), (), (), (), None),
+        ), (), ((2, "defined"),), (), None, None),
+    ), (), (), (), None, None),
 )

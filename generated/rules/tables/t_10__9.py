@@ -8,32 +8,32 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_10-9", "10-9", "Request Attributes Macro", "macro")
 
 RULES = (
-    ("a", 0x00401001, 0xFFFFFFFF, "1C", "Requested Procedure ID", "RequestedProcedureID", "SH", "1", "", ("Required if procedure was scheduled. May be present otherwise.", {"if": {"unknown": "dataset", "text": "procedure was scheduled"}, "otherwise": "may", "status": "not-decidable"}), (), None, (), (), (), None),
-    ("a", 0x00080050, 0xFFFFFFFF, "3", "Accession Number", "AccessionNumber", "SH", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x00401001, 0xFFFFFFFF, "1C", "Requested Procedure ID", "RequestedProcedureID", "SH", "1", "", ("Required if procedure was scheduled. May be present otherwise.", {"if": {"unknown": "dataset", "text": "procedure was scheduled"}, "otherwise": "may", "status": "not-decidable"}), (), None, (), (), (), None, None),
+    ("a", 0x00080050, 0xFFFFFFFF, "3", "Accession Number", "AccessionNumber", "SH", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x00080051, 0xFFFFFFFF, "3", "Issuer of Accession Number Sequence", "IssuerOfAccessionNumberSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-17", None, ()),
-    ), (), (), (), None),
-    ("a", 0x0020000D, 0xFFFFFFFF, "3", "Study Instance UID", "StudyInstanceUID", "UI", "1", "", None, (), None, (), (), (), None),
+    ), (), (), (), None, None),
+    ("a", 0x0020000D, 0xFFFFFFFF, "3", "Study Instance UID", "StudyInstanceUID", "UI", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x00081110, 0xFFFFFFFF, "3", "Referenced Study Sequence", "ReferencedStudySequence", "SQ", "1", "", None, (), (
         ("i", "table_10-11", None, ()),
-    ), (), (), (), None),
-    ("a", 0x00321060, 0xFFFFFFFF, "3", "Requested Procedure Description", "RequestedProcedureDescription", "LO", "1", "", None, (), None, (), (), (), None),
+    ), (), (), (), None, None),
+    ("a", 0x00321060, 0xFFFFFFFF, "3", "Requested Procedure Description", "RequestedProcedureDescription", "LO", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x00321064, 0xFFFFFFFF, "3", "Requested Procedure Code Sequence", "RequestedProcedureCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), (), (), (), None),
-    ("a", 0x00401002, 0xFFFFFFFF, "3", "Reason for the Requested Procedure", "ReasonForTheRequestedProcedure", "LO", "1", "", None, (), None, (), (), (), None),
+    ), (), (), (), None, None),
+    ("a", 0x00401002, 0xFFFFFFFF, "3", "Reason for the Requested Procedure", "ReasonForTheRequestedProcedure", "LO", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x0040100A, 0xFFFFFFFF, "3", "Reason for Requested Procedure Code Sequence", "ReasonForRequestedProcedureCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), (), (), (), None),
-    ("a", 0x00400009, 0xFFFFFFFF, "1C", "Scheduled Procedure Step ID", "ScheduledProcedureStepID", "SH", "1", "", ("Required if procedure was scheduled.", {"if": {"unknown": "dataset", "text": "procedure was scheduled"}, "status": "not-decidable"}), (), None, (), (), (), None),
-    ("a", 0x00400007, 0xFFFFFFFF, "3", "Scheduled Procedure Step Description", "ScheduledProcedureStepDescription", "LO", "1", "", None, (), None, (), (), (), None),
+    ), (), (), (), None, None),
+    ("a", 0x00400009, 0xFFFFFFFF, "1C", "Scheduled Procedure Step ID", "ScheduledProcedureStepID", "SH", "1", "", ("Required if procedure was scheduled.", {"if": {"unknown": "dataset", "text": "procedure was scheduled"}, "status": "not-decidable"}), (), None, (), (), (), None, None),
+    ("a", 0x00400007, 0xFFFFFFFF, "3", "Scheduled Procedure Step Description", "ScheduledProcedureStepDescription", "LO", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x00400008, 0xFFFFFFFF, "3", "Scheduled Protocol Code Sequence", "ScheduledProtocolCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
         ("a", 0x00400440, 0xFFFFFFFF, "3", "Protocol Context Sequence", "ProtocolContextSequence", "SQ", "1", "", None, (), (
             ("i", "table_10-2", None, ()),
             ("a", 0x00400441, 0xFFFFFFFF, "3", "Content Item Modifier Sequence", "ContentItemModifierSequence", "SQ", "1", "", None, (), (
                 ("i", "table_10-2", None, ()),
-            ), (), (), (), None),
-        ), (), (), (), None),
-    ), (), (), (), None),
+            ), (), (), (), None, None),
+        ), (), (), (), None, None),
+    ), (), (), (), None, None),
 )

@@ -8,8 +8,8 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_5.4-1", "5.4-1", "Example Module Table", "other")
 
 RULES = (
-    ("a", 0xAAAAAAAA, 0xFFFFFFFF, "1", "Attribute A", "", "", "", "", None, (), None, (), (), (), None),
+    ("a", 0xAAAAAAAA, 0xFFFFFFFF, "1", "Attribute A", "", "", "", "", None, (), None, (), (), (), None, None),
     ("a", 0xBBBBBBBB, 0xFFFFFFFF, "1", "Attribute B Sequence", "", "", "", "", None, (), (
         ("i", "table_5.4-2", None, ()),
-    ), (), (), (), None),
+    ), (), (), (), None, None),
 )

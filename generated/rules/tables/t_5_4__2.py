@@ -8,6 +8,6 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_5.4-2", "5.4-2", "Example Macro", "macro")
 
 RULES = (
-    ("a", 0xCCCCCCCC, 0xFFFFFFFF, "1", "Attribute C", "", "", "", "", None, (), None, (), (), (), None),
-    ("a", 0xDDDDDDDD, 0xFFFFFFFF, "3", "Attribute D", "", "", "", "", None, (), None, (), (), (), None),
+    ("a", 0xCCCCCCCC, 0xFFFFFFFF, "1", "Attribute C", "", "", "", "", None, (), None, (), (), (), None, None),
+    ("a", 0xDDDDDDDD, 0xFFFFFFFF, "3", "Attribute D", "", "", "", "", None, (), None, (), (), (), None, None),
 )

@@ -8,9 +8,9 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_5.4-3", "5.4-3", "Example Module Table Without The Use of An Attribute Macro", "other")
 
 RULES = (
-    ("a", 0xAAAAAAAA, 0xFFFFFFFF, "1", "Attribute A", "", "", "", "", None, (), None, (), (), (), None),
+    ("a", 0xAAAAAAAA, 0xFFFFFFFF, "1", "Attribute A", "", "", "", "", None, (), None, (), (), (), None, None),
     ("a", 0xBBBBBBBB, 0xFFFFFFFF, "1", "Attribute B Sequence", "", "", "", "", None, (), (
-        ("a", 0xCCCCCCCC, 0xFFFFFFFF, "1", "Attribute C", "", "", "", "", None, (), None, (), (), (), None),
-        ("a", 0xDDDDDDDD, 0xFFFFFFFF, "1", "Attribute D", "", "", "", "", None, (), None, (), (), (), None),
-    ), (), (), (), None),
+        ("a", 0xCCCCCCCC, 0xFFFFFFFF, "1", "Attribute C", "", "", "", "", None, (), None, (), (), (), None, None),
+        ("a", 0xDDDDDDDD, 0xFFFFFFFF, "1", "Attribute D", "", "", "", "", None, (), None, (), (), (), None, None),
+    ), (), (), (), None, None),
 )

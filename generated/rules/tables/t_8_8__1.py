@@ -12,6 +12,6 @@ RULES = (
     ("a", 0x00080121, 0xFFFFFFFF, "3", "Equivalent Code Sequence", "EquivalentCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1a", None, ()),
         ("i", "table_8.8-1b", None, ()),
-    ), (), (), (), None),
+    ), (), (), (), None, None),
     ("i", "table_8.8-1b", None, ()),
 )

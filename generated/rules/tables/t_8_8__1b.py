@@ -8,13 +8,13 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_8.8-1b", "8.8-1b", "Enhanced Code Sequence Macro", "macro")
 
 RULES = (
-    ("a", 0x0008010F, 0xFFFFFFFF, "3", "Context Identifier", "ContextIdentifier", "CS", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00080117, 0xFFFFFFFF, "3", "Context UID", "ContextUID", "UI", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00080105, 0xFFFFFFFF, "1C", "Mapping Resource", "MappingResource", "CS", "1", "", ("Required if Context Identifier (0008,010F) is present.", {"if": {"present": "item:0008,010F"}, "status": "executable"}), (("defined", ("DCMR", "SDM"), None, None, ""),), None, (), (), (), None),
-    ("a", 0x00080118, 0xFFFFFFFF, "3", "Mapping Resource UID", "MappingResourceUID", "UI", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00080122, 0xFFFFFFFF, "3", "Mapping Resource Name", "MappingResourceName", "LO", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00080106, 0xFFFFFFFF, "1C", "Context Group Version", "ContextGroupVersion", "DT", "1", "", ("Required if Context Identifier (0008,010F) is present.", {"if": {"present": "item:0008,010F"}, "status": "executable"}), (), None, (), (), (), None),
-    ("a", 0x0008010B, 0xFFFFFFFF, "3", "Context Group Extension Flag", "ContextGroupExtensionFlag", "CS", "1", "", None, (("enumerated", ("Y", "N"), None, None, ""),), None, (), (), (), None),
-    ("a", 0x00080107, 0xFFFFFFFF, "1C", "Context Group Local Version", "ContextGroupLocalVersion", "DT", "1", "", ('Required if the value of Context Group Extension Flag (0008,010B) is "Y".', {"if": {"equals": "item:0008,010B", "values": ["Y"]}, "status": "executable"}), (), None, (), (), (), None),
-    ("a", 0x0008010D, 0xFFFFFFFF, "1C", "Context Group Extension Creator UID", "ContextGroupExtensionCreatorUID", "UI", "1", "", ('Required if the value of Context Group Extension Flag (0008,010B) is "Y".', {"if": {"equals": "item:0008,010B", "values": ["Y"]}, "status": "executable"}), (), None, (), (), (), None),
+    ("a", 0x0008010F, 0xFFFFFFFF, "3", "Context Identifier", "ContextIdentifier", "CS", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00080117, 0xFFFFFFFF, "3", "Context UID", "ContextUID", "UI", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00080105, 0xFFFFFFFF, "1C", "Mapping Resource", "MappingResource", "CS", "1", "", ("Required if Context Identifier (0008,010F) is present.", {"if": {"present": "item:0008,010F"}, "status": "executable"}), (("defined", ("DCMR", "SDM"), None, None, ""),), None, (), (), (), None, None),
+    ("a", 0x00080118, 0xFFFFFFFF, "3", "Mapping Resource UID", "MappingResourceUID", "UI", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00080122, 0xFFFFFFFF, "3", "Mapping Resource Name", "MappingResourceName", "LO", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00080106, 0xFFFFFFFF, "1C", "Context Group Version", "ContextGroupVersion", "DT", "1", "", ("Required if Context Identifier (0008,010F) is present.", {"if": {"present": "item:0008,010F"}, "status": "executable"}), (), None, (), (), (), None, None),
+    ("a", 0x0008010B, 0xFFFFFFFF, "3", "Context Group Extension Flag", "ContextGroupExtensionFlag", "CS", "1", "", None, (("enumerated", ("Y", "N"), None, None, ""),), None, (), (), (), None, None),
+    ("a", 0x00080107, 0xFFFFFFFF, "1C", "Context Group Local Version", "ContextGroupLocalVersion", "DT", "1", "", ('Required if the value of Context Group Extension Flag (0008,010B) is "Y".', {"if": {"equals": "item:0008,010B", "values": ["Y"]}, "status": "executable"}), (), None, (), (), (), None, None),
+    ("a", 0x0008010D, 0xFFFFFFFF, "1C", "Context Group Extension Creator UID", "ContextGroupExtensionCreatorUID", "UI", "1", "", ('Required if the value of Context Group Extension Flag (0008,010B) is "Y".', {"if": {"equals": "item:0008,010B", "values": ["Y"]}, "status": "executable"}), (), None, (), (), (), None, None),
 )

@@ -8,25 +8,25 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.10.12-1", "C.10.12-1", "Waveform Filter Characteristics Macro", "macro")
 
 RULES = (
-    ("a", 0x003A0322, 0xFFFFFFFF, "1", "Waveform Filter Type", "WaveformFilterType", "CS", "1", "", None, (("enumerated", ("ANALOG", "DIGITAL"), None, None, ""),), None, (), (), (), None),
-    ("a", 0x003A0220, 0xFFFFFFFF, "1C", "Filter Low Frequency", "FilterLowFrequency", "DS", "1", "", ("Required if the filter is a high-pass filter.", {"if": {"unknown": "dataset", "text": "the filter is a high-pass filter"}, "status": "not-decidable"}), (), None, (), (), (), None),
-    ("a", 0x003A0221, 0xFFFFFFFF, "1C", "Filter High Frequency", "FilterHighFrequency", "DS", "1", "", ("Required if the filter is a low-pass filter.", {"if": {"unknown": "dataset", "text": "the filter is a low-pass filter"}, "status": "not-decidable"}), (), None, (), (), (), None),
-    ("a", 0x003A0222, 0xFFFFFFFF, "1C", "Notch Filter Frequency", "NotchFilterFrequency", "DS", "1", "", ("Required if the filter is a notch filter.", {"if": {"unknown": "dataset", "text": "the filter is a notch filter"}, "status": "not-decidable"}), (), None, (), (), (), None),
-    ("a", 0x003A0223, 0xFFFFFFFF, "2C", "Notch Filter Bandwidth", "NotchFilterBandwidth", "DS", "1", "", ("Required if the filter is a notch filter.", {"if": {"unknown": "dataset", "text": "the filter is a notch filter"}, "status": "not-decidable"}), (), None, (), (), (), None),
+    ("a", 0x003A0322, 0xFFFFFFFF, "1", "Waveform Filter Type", "WaveformFilterType", "CS", "1", "", None, (("enumerated", ("ANALOG", "DIGITAL"), None, None, ""),), None, (), (), (), None, None),
+    ("a", 0x003A0220, 0xFFFFFFFF, "1C", "Filter Low Frequency", "FilterLowFrequency", "DS", "1", "", ("Required if the filter is a high-pass filter.", {"if": {"unknown": "dataset", "text": "the filter is a high-pass filter"}, "status": "not-decidable"}), (), None, (), (), (), None, None),
+    ("a", 0x003A0221, 0xFFFFFFFF, "1C", "Filter High Frequency", "FilterHighFrequency", "DS", "1", "", ("Required if the filter is a low-pass filter.", {"if": {"unknown": "dataset", "text": "the filter is a low-pass filter"}, "status": "not-decidable"}), (), None, (), (), (), None, None),
+    ("a", 0x003A0222, 0xFFFFFFFF, "1C", "Notch Filter Frequency", "NotchFilterFrequency", "DS", "1", "", ("Required if the filter is a notch filter.", {"if": {"unknown": "dataset", "text": "the filter is a notch filter"}, "status": "not-decidable"}), (), None, (), (), (), None, None),
+    ("a", 0x003A0223, 0xFFFFFFFF, "2C", "Notch Filter Bandwidth", "NotchFilterBandwidth", "DS", "1", "", ("Required if the filter is a notch filter.", {"if": {"unknown": "dataset", "text": "the filter is a notch filter"}, "status": "not-decidable"}), (), None, (), (), (), None, None),
     ("a", 0x003A0323, 0xFFFFFFFF, "1C", "Analog Filter Characteristics Sequence", "AnalogFilterCharacteristicsSequence", "SQ", "1", "", ("Required if Waveform Filter Type (003A,0322) is ANALOG.", {"if": {"equals": "item:003A,0322", "values": ["ANALOG"]}, "status": "executable"}), (), (
-        ("a", 0x003A0324, 0xFFFFFFFF, "1", "Analog Filter Roll Off", "AnalogFilterRollOff", "DS", "1", "", None, (), None, (), (), (), None),
+        ("a", 0x003A0324, 0xFFFFFFFF, "1", "Analog Filter Roll Off", "AnalogFilterRollOff", "DS", "1", "", None, (), None, (), (), (), None, None),
         ("a", 0x003A0325, 0xFFFFFFFF, "1", "Analog Filter Type Code Sequence", "AnalogFilterType", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (), (), (), None),
-    ), ((1, 1, None, None),), (), (), None),
+        ), (), (), (), None, None),
+    ), ((1, 1, None, None),), (), (), None, None),
     ("a", 0x003A0326, 0xFFFFFFFF, "1C", "Digital Filter Characteristics Sequence", "DigitalFilterCharacteristicsSequence", "SQ", "1", "", ("Required if Waveform Filter Type (003A,0322) is DIGITAL.", {"if": {"equals": "item:003A,0322", "values": ["DIGITAL"]}, "status": "executable"}), (), (
-        ("a", 0x003A0327, 0xFFFFFFFF, "1", "Digital Filter Order", "DigitalFilterOrder", "IS", "1", "", None, (), None, (), (), (), None),
+        ("a", 0x003A0327, 0xFFFFFFFF, "1", "Digital Filter Order", "DigitalFilterOrder", "IS", "1", "", None, (), None, (), (), (), None, None),
         ("a", 0x003A0328, 0xFFFFFFFF, "1", "Digital Filter Type Code Sequence", "DigitalFilterTypeCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (), (), (), None),
-    ), ((1, 1, None, None),), (), (), None),
-    ("a", 0x003A0329, 0xFFFFFFFF, "3", "Waveform Filter Description", "WaveformFilterDescription", "ST", "1", "", None, (), None, (), (), (), None),
+        ), (), (), (), None, None),
+    ), ((1, 1, None, None),), (), (), None, None),
+    ("a", 0x003A0329, 0xFFFFFFFF, "3", "Waveform Filter Description", "WaveformFilterDescription", "ST", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x003A032A, 0xFFFFFFFF, "3", "Filter Lookup Table Sequence", "FilterLookupTableSequence", "SQ", "1", "", None, (), (
         ("i", "table_C.10.13-1", None, ()),
-    ), (), (), (), None),
+    ), (), (), (), None, None),
 )

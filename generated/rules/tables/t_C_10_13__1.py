@@ -8,12 +8,12 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.10.13-1", "C.10.13-1", "Waveform Filter Lookup Table Macro", "macro")
 
 RULES = (
-    ("a", 0x003A032B, 0xFFFFFFFF, "3", "Filter Lookup Table Description", "FilterLookupTableDescription", "ST", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x003A032B, 0xFFFFFFFF, "3", "Filter Lookup Table Description", "FilterLookupTableDescription", "ST", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x003A032C, 0xFFFFFFFF, "1", "Frequency Encoding Code Sequence", "FrequencyEncodingCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), (), (), (), None),
+    ), (), (), (), None, None),
     ("a", 0x003A032D, 0xFFFFFFFF, "1", "Magnitude Encoding Code Sequence", "MagnitudeEncodingCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), (), (), (), None),
-    ("a", 0x003A032E, 0xFFFFFFFF, "1", "Filter Lookup Table Data", "FilterLookupTableData", "OD", "1", "", None, (), None, (), (), (), None),
+    ), (), (), (), None, None),
+    ("a", 0x003A032E, 0xFFFFFFFF, "1", "Filter Lookup Table Data", "FilterLookupTableData", "OD", "1", "", None, (), None, (), (), (), None, None),
 )

@@ -9,28 +9,28 @@ TABLE = ("table_C.10-11", "C.10-11", "Waveform Annotation Module", "module")
 
 RULES = (
     ("a", 0x0040B020, 0xFFFFFFFF, "1", "Waveform Annotation Sequence", "WaveformAnnotationSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00700006, 0xFFFFFFFF, "1C", "Unformatted Text Value", "UnformattedTextValue", "ST", "1", "", ("Mutually exclusive with Concept Name Code Sequence (0040,A043).", {"forbidden_if": {"present": "item:0040,A043"}, "status": "executable"}), (), None, (), (), (), None),
+        ("a", 0x00700006, 0xFFFFFFFF, "1C", "Unformatted Text Value", "UnformattedTextValue", "ST", "1", "", ("Mutually exclusive with Concept Name Code Sequence (0040,A043).", {"forbidden_if": {"present": "item:0040,A043"}, "status": "executable"}), (), None, (), (), (), None, None),
         ("a", 0x0040A043, 0xFFFFFFFF, "1C", "Concept Name Code Sequence", "ConceptNameCodeSequence", "SQ", "1", "", ("Mutually exclusive with Unformatted Text Value (0070,0006).", {"forbidden_if": {"present": "item:0070,0006"}, "status": "executable"}), (), (
             ("i", "table_8.8-1", None, ()),
             ("a", 0x0040A195, 0xFFFFFFFF, "1C", "Modifier Code Sequence", "ModifierCodeSequence", "SQ", "1", "", ("Required if the value of Concept Name Code Sequence (0040,A043) does not fully describe the semantics of the measurement or concept.", {"if": {"unknown": "dataset", "text": "the value of Concept Name Code Sequence (0040,A043) does not fully describe the semantics of the measurement or concept"}, "status": "not-decidable"}), (), (
                 ("i", "table_8.8-1", None, ()),
-            ), ((1, None, None, None),), (), (), None),
-        ), ((1, 1, None, None),), (), (), None),
+            ), ((1, None, None, None),), (), (), None, None),
+        ), ((1, 1, None, None),), (), (), None, None),
         ("a", 0x0040A168, 0xFFFFFFFF, "3", "Concept Code Sequence", "ConceptCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
             ("a", 0x0040A195, 0xFFFFFFFF, "1C", "Modifier Code Sequence", "ModifierCodeSequence", "SQ", "1", "", ("Required if the value of Concept Code Sequence (0040,A168) does not fully describe the semantics of the concept value.", {"if": {"unknown": "dataset", "text": "the value of Concept Code Sequence (0040,A168) does not fully describe the semantics of the concept value"}, "status": "not-decidable"}), (), (
                 ("i", "table_8.8-1", None, ()),
-            ), ((1, None, None, None),), (), (), None),
-        ), (), (), (), None),
-        ("a", 0x0040A30A, 0xFFFFFFFF, "3", "Numeric Value", "NumericValue", "DS", "1-n", "", None, (), None, (), (), (), None),
+            ), ((1, None, None, None),), (), (), None, None),
+        ), (), (), (), None, None),
+        ("a", 0x0040A30A, 0xFFFFFFFF, "3", "Numeric Value", "NumericValue", "DS", "1-n", "", None, (), None, (), (), (), None, None),
         ("a", 0x004008EA, 0xFFFFFFFF, "3", "Measurement Units Code Sequence", "MeasurementUnitsCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (), (), (), None),
-        ("a", 0x0040A0B0, 0xFFFFFFFF, "1", "Referenced Waveform Channels", "ReferencedWaveformChannels", "US", "2-2n", "", None, (), None, (), (), (), None),
-        ("a", 0x0040A130, 0xFFFFFFFF, "1C", "Temporal Range Type", "TemporalRangeType", "CS", "1", "", ("Required if Annotation does not apply to entire Referenced Waveform Channels; shall not be present if Annotation applies to entire temporal extent of referenced channels.", {"if": {"unknown": "dataset", "text": "Annotation does not apply to entire Referenced Waveform Channels"}, "forbidden_if": {"unknown": "dataset", "text": "Annotation applies to entire temporal extent of referenced channels"}, "status": "not-decidable"}), (("enumerated", ("POINT", "MULTIPOINT", "SEGMENT", "MULTISEGMENT", "BEGIN", "END"), None, None, ""),), None, (), (), (), None),
-        ("a", 0x0040A132, 0xFFFFFFFF, "1C", "Referenced Sample Positions", "ReferencedSamplePositions", "UL", "1-n", "", ("Required if Temporal Range Type (0040,A130) is present, and if Referenced Time Offsets (0040,A138) and Referenced DateTime (0040,A13A) are not present.", {"if": {"and": [{"present": "item:0040,A130"}, {"absent": "item:0040,A138"}, {"absent": "item:0040,A13A"}]}, "status": "executable"}), (), None, (), (), (), None),
-        ("a", 0x0040A138, 0xFFFFFFFF, "1C", "Referenced Time Offsets", "ReferencedTimeOffsets", "DS", "1-n", "", ("Required if Temporal Range Type (0040,A130) is present, and if Referenced Sample Positions (0040,A132) and Referenced DateTime (0040,A13A) are not present.", {"if": {"and": [{"present": "item:0040,A130"}, {"absent": "item:0040,A132"}, {"absent": "item:0040,A13A"}]}, "status": "executable"}), (), None, (), (), (), None),
-        ("a", 0x0040A13A, 0xFFFFFFFF, "1C", "Referenced DateTime", "ReferencedDateTime", "DT", "1-n", "", ("Required if Temporal Range Type (0040,A130) is present, and if Referenced Sample Positions (0040,A132) and Referenced Time Offsets (0040,A138) are not present.", {"if": {"and": [{"present": "item:0040,A130"}, {"absent": "item:0040,A132"}, {"absent": "item:0040,A138"}]}, "status": "executable"}), (), None, (), (), (), None),
-        ("a", 0x0040A180, 0xFFFFFFFF, "3", "Annotation Group Number", "AnnotationGroupNumber", "US", "1", "", None, (), None, (), (), (), None),
-    ), ((1, None, None, None),), (), (), None),
+        ), (), (), (), None, None),
+        ("a", 0x0040A0B0, 0xFFFFFFFF, "1", "Referenced Waveform Channels", "ReferencedWaveformChannels", "US", "2-2n", "", None, (), None, (), (), (), None, None),
+        ("a", 0x0040A130, 0xFFFFFFFF, "1C", "Temporal Range Type", "TemporalRangeType", "CS", "1", "", ("Required if Annotation does not apply to entire Referenced Waveform Channels; shall not be present if Annotation applies to entire temporal extent of referenced channels.", {"if": {"unknown": "dataset", "text": "Annotation does not apply to entire Referenced Waveform Channels"}, "forbidden_if": {"unknown": "dataset", "text": "Annotation applies to entire temporal extent of referenced channels"}, "status": "not-decidable"}), (("enumerated", ("POINT", "MULTIPOINT", "SEGMENT", "MULTISEGMENT", "BEGIN", "END"), None, None, ""),), None, (), (), (), None, None),
+        ("a", 0x0040A132, 0xFFFFFFFF, "1C", "Referenced Sample Positions", "ReferencedSamplePositions", "UL", "1-n", "", ("Required if Temporal Range Type (0040,A130) is present, and if Referenced Time Offsets (0040,A138) and Referenced DateTime (0040,A13A) are not present.", {"if": {"and": [{"present": "item:0040,A130"}, {"absent": "item:0040,A138"}, {"absent": "item:0040,A13A"}]}, "status": "executable"}), (), None, (), (), (), None, None),
+        ("a", 0x0040A138, 0xFFFFFFFF, "1C", "Referenced Time Offsets", "ReferencedTimeOffsets", "DS", "1-n", "", ("Required if Temporal Range Type (0040,A130) is present, and if Referenced Sample Positions (0040,A132) and Referenced DateTime (0040,A13A) are not present.", {"if": {"and": [{"present": "item:0040,A130"}, {"absent": "item:0040,A132"}, {"absent": "item:0040,A13A"}]}, "status": "executable"}), (), None, (), (), (), None, None),
+        ("a", 0x0040A13A, 0xFFFFFFFF, "1C", "Referenced DateTime", "ReferencedDateTime", "DT", "1-n", "", ("Required if Temporal Range Type (0040,A130) is present, and if Referenced Sample Positions (0040,A132) and Referenced Time Offsets (0040,A138) are not present.", {"if": {"and": [{"present": "item:0040,A130"}, {"absent": "item:0040,A132"}, {"absent": "item:0040,A138"}]}, "status": "executable"}), (), None, (), (), (), None, None),
+        ("a", 0x0040A180, 0xFFFFFFFF, "3", "Annotation Group Number", "AnnotationGroupNumber", "US", "1", "", None, (), None, (), (), (), None, None),
+    ), ((1, None, None, None),), (), (), None, None),
 )

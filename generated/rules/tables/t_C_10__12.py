@@ -9,8 +9,8 @@ TABLE = ("table_C.10-12", "C.10-12", "Graphic Group Module", "module")
 
 RULES = (
     ("a", 0x00700234, 0xFFFFFFFF, "1", "Graphic Group Sequence", "GraphicGroupSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00700295, 0xFFFFFFFF, "1", "Graphic Group ID", "GraphicGroupID", "UL", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00700207, 0xFFFFFFFF, "1", "Graphic Group Label", "GraphicGroupLabel", "LO", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00700208, 0xFFFFFFFF, "3", "Graphic Group Description", "GraphicGroupDescription", "ST", "1", "", None, (), None, (), (), (), None),
-    ), ((1, None, None, None),), (), (), None),
+        ("a", 0x00700295, 0xFFFFFFFF, "1", "Graphic Group ID", "GraphicGroupID", "UL", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00700207, 0xFFFFFFFF, "1", "Graphic Group Label", "GraphicGroupLabel", "LO", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00700208, 0xFFFFFFFF, "3", "Graphic Group Description", "GraphicGroupDescription", "ST", "1", "", None, (), None, (), (), (), None, None),
+    ), ((1, None, None, None),), (), (), None, None),
 )

@@ -9,11 +9,11 @@ TABLE = ("table_C.10-5c", "C.10-5c", "Fill Style Sequence Macro", "macro")
 
 RULES = (
     ("a", 0x00700233, 0xFFFFFFFF, "3", "Fill Style Sequence", "FillStyleSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00700251, 0xFFFFFFFF, "1", "Pattern On Color CIELab Value", "PatternOnColorCIELabValue", "US", "3", "", None, (), None, (), (), (), None),
-        ("a", 0x00700252, 0xFFFFFFFF, "3", "Pattern Off Color CIELab Value", "PatternOffColorCIELabValue", "US", "3", "", None, (), None, (), (), (), None),
-        ("a", 0x00700284, 0xFFFFFFFF, "1", "Pattern On Opacity", "PatternOnOpacity", "FL", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00700285, 0xFFFFFFFF, "1", "Pattern Off Opacity", "PatternOffOpacity", "FL", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00700257, 0xFFFFFFFF, "1", "Fill Mode", "FillMode", "CS", "1", "", None, (("enumerated", ("SOLID", "STIPPELED"), None, None, ""),), None, (), (), (), None),
-        ("a", 0x00700256, 0xFFFFFFFF, "1C", "Fill Pattern", "FillPattern", "OB", "1", "", ("Required if Fill Mode (0070,0257) equals STIPPELED.", {"if": {"equals": "item:0070,0257", "values": ["STIPPELED"]}, "status": "executable"}), (), None, (), (), (), None),
-    ), (), (), (), None),
+        ("a", 0x00700251, 0xFFFFFFFF, "1", "Pattern On Color CIELab Value", "PatternOnColorCIELabValue", "US", "3", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00700252, 0xFFFFFFFF, "3", "Pattern Off Color CIELab Value", "PatternOffColorCIELabValue", "US", "3", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00700284, 0xFFFFFFFF, "1", "Pattern On Opacity", "PatternOnOpacity", "FL", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00700285, 0xFFFFFFFF, "1", "Pattern Off Opacity", "PatternOffOpacity", "FL", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00700257, 0xFFFFFFFF, "1", "Fill Mode", "FillMode", "CS", "1", "", None, (("enumerated", ("SOLID", "STIPPELED"), None, None, ""),), None, (), (), (), None, None),
+        ("a", 0x00700256, 0xFFFFFFFF, "1C", "Fill Pattern", "FillPattern", "OB", "1", "", ("Required if Fill Mode (0070,0257) equals STIPPELED.", {"if": {"equals": "item:0070,0257", "values": ["STIPPELED"]}, "status": "executable"}), (), None, (), (), (), None, None),
+    ), (), (), (), None, None),
 )

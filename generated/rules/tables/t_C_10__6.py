@@ -8,6 +8,6 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.10-6", "C.10-6", "Spatial Transformation Module", "module")
 
 RULES = (
-    ("a", 0x00700042, 0xFFFFFFFF, "1", "Image Rotation", "ImageRotation", "US", "1", "", None, (("enumerated", ("270", "180", "90", "0"), None, None, ""),), None, (), (), (), None),
-    ("a", 0x00700041, 0xFFFFFFFF, "1", "Image Horizontal Flip", "ImageHorizontalFlip", "CS", "1", "", None, (("enumerated", ("Y", "N"), None, None, ""),), None, (), (), (), None),
+    ("a", 0x00700042, 0xFFFFFFFF, "1", "Image Rotation", "ImageRotation", "US", "1", "", None, (("enumerated", ("270", "180", "90", "0"), None, None, ""),), None, (), (), (), None, None),
+    ("a", 0x00700041, 0xFFFFFFFF, "1", "Image Horizontal Flip", "ImageHorizontalFlip", "CS", "1", "", None, (("enumerated", ("Y", "N"), None, None, ""),), None, (), (), (), None, None),
 )

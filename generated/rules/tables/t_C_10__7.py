@@ -9,10 +9,10 @@ TABLE = ("table_C.10-7", "C.10-7", "Graphic Layer Module", "module")
 
 RULES = (
     ("a", 0x00700060, 0xFFFFFFFF, "1", "Graphic Layer Sequence", "GraphicLayerSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00700002, 0xFFFFFFFF, "1", "Graphic Layer", "GraphicLayer", "CS", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00700062, 0xFFFFFFFF, "1", "Graphic Layer Order", "GraphicLayerOrder", "IS", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00700066, 0xFFFFFFFF, "3", "Graphic Layer Recommended Display Grayscale Value", "GraphicLayerRecommendedDisplayGrayscaleValue", "US", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00700401, 0xFFFFFFFF, "3", "Graphic Layer Recommended Display CIELab Value", "GraphicLayerRecommendedDisplayCIELabValue", "US", "3", "", None, (), None, (), (), (), None),
-        ("a", 0x00700068, 0xFFFFFFFF, "3", "Graphic Layer Description", "GraphicLayerDescription", "LO", "1", "", None, (), None, (), (), (), None),
-    ), ((1, None, None, None),), (), (), None),
+        ("a", 0x00700002, 0xFFFFFFFF, "1", "Graphic Layer", "GraphicLayer", "CS", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00700062, 0xFFFFFFFF, "1", "Graphic Layer Order", "GraphicLayerOrder", "IS", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00700066, 0xFFFFFFFF, "3", "Graphic Layer Recommended Display Grayscale Value", "GraphicLayerRecommendedDisplayGrayscaleValue", "US", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00700401, 0xFFFFFFFF, "3", "Graphic Layer Recommended Display CIELab Value", "GraphicLayerRecommendedDisplayCIELabValue", "US", "3", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00700068, 0xFFFFFFFF, "3", "Graphic Layer Description", "GraphicLayerDescription", "LO", "1", "", None, (), None, (), (), (), None, None),
+    ), ((1, None, None, None),), (), (), None, None),
 )

@@ -8,7 +8,7 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.11.10-1", "C.11.10-1", "Presentation State Identification Module", "module")
 
 RULES = (
-    ("a", 0x00700082, 0xFFFFFFFF, "1", "Presentation Creation Date", "PresentationCreationDate", "DA", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00700083, 0xFFFFFFFF, "1", "Presentation Creation Time", "PresentationCreationTime", "TM", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x00700082, 0xFFFFFFFF, "1", "Presentation Creation Date", "PresentationCreationDate", "DA", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00700083, 0xFFFFFFFF, "1", "Presentation Creation Time", "PresentationCreationTime", "TM", "1", "", None, (), None, (), (), (), None, None),
     ("i", "table_10-12", None, ()),
 )

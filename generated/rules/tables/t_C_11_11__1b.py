@@ -9,9 +9,9 @@ TABLE = ("table_C.11.11-1b", "C.11.11-1b", "Presentation State Relationship Macr
 
 RULES = (
     ("a", 0x00081115, 0xFFFFFFFF, "1", "Referenced Series Sequence", "ReferencedSeriesSequence", "SQ", "1", "", None, (), (
-        ("a", 0x0020000E, 0xFFFFFFFF, "1", "Series Instance UID", "SeriesInstanceUID", "UI", "1", "", None, (), None, (), (), (), None),
+        ("a", 0x0020000E, 0xFFFFFFFF, "1", "Series Instance UID", "SeriesInstanceUID", "UI", "1", "", None, (), None, (), (), (), None, None),
         ("a", 0x00081140, 0xFFFFFFFF, "1", "Referenced Image Sequence", "ReferencedImageSequence", "SQ", "1", "", None, (), (
             ("i", "table_10-3", None, ()),
-        ), ((1, None, None, None),), (), (), None),
-    ), ((1, None, None, None),), (), (), None),
+        ), ((1, None, None, None),), (), (), None, None),
+    ), ((1, None, None, None),), (), (), None, None),
 )

@@ -9,8 +9,8 @@ TABLE = ("table_C.11.13-1", "C.11.13-1", "Presentation State Mask Module", "modu
 
 RULES = (
     ("a", 0x00286100, 0xFFFFFFFF, "1C", "Mask Subtraction Sequence", "MaskSubtractionSequence", "SQ", "1", "", ("Required if Mask Module is present.", {"if": {"module": "Mask"}, "status": "executable"}), (), (
-        ("a", 0x00286101, 0xFFFFFFFF, "1", "Mask Operation", "MaskOperation", "CS", "1", "", None, (("enumerated", ("AVG_SUB", "TID"), None, None, ""),), None, (), (), ("Mask Module",), None),
-        ("a", 0x00286112, 0xFFFFFFFF, "1C", "Contrast Frame Averaging", "ContrastFrameAveraging", "US", "1", "", ("Required if Mask Frame Numbers (0028,6110) specifies more than one frame (i.e., is multi-valued).", {"if": {"count": "0028,6110", "op": ">", "value": 1}, "status": "executable"}), (), None, (), (), ("Mask Module",), None),
-    ), ((1, 1, None, None),), (), (), None),
-    ("a", 0x00281090, 0xFFFFFFFF, "1C", "Recommended Viewing Mode", "RecommendedViewingMode", "CS", "1", "", ("Required if Mask Subtraction Sequence (0028,6100) is present.", {"if": {"present": "0028,6100"}, "status": "executable"}), (("enumerated", ("SUB",), None, None, ""),), None, (), (), ("Mask Module",), None),
+        ("a", 0x00286101, 0xFFFFFFFF, "1", "Mask Operation", "MaskOperation", "CS", "1", "", None, (("enumerated", ("AVG_SUB", "TID"), None, None, ""),), None, (), (), ("Mask Module",), None, None),
+        ("a", 0x00286112, 0xFFFFFFFF, "1C", "Contrast Frame Averaging", "ContrastFrameAveraging", "US", "1", "", ("Required if Mask Frame Numbers (0028,6110) specifies more than one frame (i.e., is multi-valued).", {"if": {"count": "0028,6110", "op": ">", "value": 1}, "status": "executable"}), (), None, (), (), ("Mask Module",), None, None),
+    ), ((1, 1, None, None),), (), (), None, None),
+    ("a", 0x00281090, 0xFFFFFFFF, "1C", "Recommended Viewing Mode", "RecommendedViewingMode", "CS", "1", "", ("Required if Mask Subtraction Sequence (0028,6100) is present.", {"if": {"present": "0028,6100"}, "status": "executable"}), (("enumerated", ("SUB",), None, None, ""),), None, (), (), ("Mask Module",), None, None),
 )

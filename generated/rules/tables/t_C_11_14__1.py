@@ -9,19 +9,19 @@ TABLE = ("table_C.11.14-1", "C.11.14-1", "Presentation State Blending Module", "
 
 RULES = (
     ("a", 0x00700402, 0xFFFFFFFF, "1", "Blending Sequence", "BlendingSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00700405, 0xFFFFFFFF, "1", "Blending Position", "BlendingPosition", "CS", "1", "", None, (("enumerated", ("SUPERIMPOSED", "UNDERLYING"), None, None, ""),), None, (), (), (), None),
-        ("a", 0x0020000D, 0xFFFFFFFF, "1", "Study Instance UID", "StudyInstanceUID", "UI", "1", "", None, (), None, (), (), (), None),
+        ("a", 0x00700405, 0xFFFFFFFF, "1", "Blending Position", "BlendingPosition", "CS", "1", "", None, (("enumerated", ("SUPERIMPOSED", "UNDERLYING"), None, None, ""),), None, (), (), (), None, None),
+        ("a", 0x0020000D, 0xFFFFFFFF, "1", "Study Instance UID", "StudyInstanceUID", "UI", "1", "", None, (), None, (), (), (), None, None),
         ("i", "table_C.11.11-1b", None, ()),
         ("i", "table_C.11-1b", ("if a Modality LUT is to be applied to referenced image(s).", {"if": {"unknown": "dataset", "text": "a Modality LUT is to be applied to referenced image(s)"}, "status": "not-decidable"}), ()),
         ("a", 0x00283110, 0xFFFFFFFF, "1C", "Softcopy VOI LUT Sequence", "SoftcopyVOILUTSequence", "SQ", "1", "", ("Required if a VOI LUT is to be applied to referenced image(s).", {"if": {"unknown": "dataset", "text": "a VOI LUT is to be applied to referenced image(s)"}, "status": "not-decidable"}), (), (
             ("a", 0x00081140, 0xFFFFFFFF, "1C", "Referenced Image Sequence", "ReferencedImageSequence", "SQ", "1", "", ("Required if the VOI LUT transformation in this Item does not apply to all the images and frames in the enclosing Item of Blending Sequence (0070,0402).", {"if": {"unknown": "dataset", "text": "the VOI LUT transformation in this Item does not apply to all the images and frames in the enclosing Item of Blending Sequence (0070,0402)"}, "status": "not-decidable"}), (), (
                 ("i", "table_10-3", None, ()),
-            ), ((1, None, None, None),), (), (), None),
+            ), ((1, None, None, None),), (), (), None, None),
             ("i", "table_C.11-2b", None, ()),
-        ), ((1, None, None, None),), (), (), None),
-    ), (), (), (), None),
-    ("a", 0x00700403, 0xFFFFFFFF, "1", "Relative Opacity", "RelativeOpacity", "FL", "1", "", None, (), None, (), (), (), None),
+        ), ((1, None, None, None),), (), (), None, None),
+    ), (), (), (), None, None),
+    ("a", 0x00700403, 0xFFFFFFFF, "1", "Relative Opacity", "RelativeOpacity", "FL", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x00700404, 0xFFFFFFFF, "3", "Referenced Spatial Registration Sequence", "ReferencedSpatialRegistrationSequence", "SQ", "1", "", None, (), (
         ("i", "table_C.17-3", None, ()),
-    ), (), (), (), None),
+    ), (), (), (), None, None),
 )

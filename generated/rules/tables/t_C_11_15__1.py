@@ -8,6 +8,6 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.11.15-1", "C.11.15-1", "ICC Profile Module", "module")
 
 RULES = (
-    ("a", 0x00282000, 0xFFFFFFFF, "1", "ICC Profile", "ICCProfile", "OB", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00282002, 0xFFFFFFFF, "3", "Color Space", "ColorSpace", "CS", "1", "", None, (("defined", ("SRGB", "ADOBERGB", "ROMMRGB"), None, None, ""),), None, (), (), (), None),
+    ("a", 0x00282000, 0xFFFFFFFF, "1", "ICC Profile", "ICCProfile", "OB", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00282002, 0xFFFFFFFF, "3", "Color Space", "ColorSpace", "CS", "1", "", None, (("defined", ("SRGB", "ADOBERGB", "ROMMRGB"), None, None, ""),), None, (), (), (), None, None),
 )

@@ -9,17 +9,17 @@ TABLE = ("table_C.11.16-1", "C.11.16-1", "Structured Display Module", "module")
 
 RULES = (
     ("i", "table_10-12", None, ()),
-    ("a", 0x00700082, 0xFFFFFFFF, "1", "Presentation Creation Date", "PresentationCreationDate", "DA", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00700083, 0xFFFFFFFF, "1", "Presentation Creation Time", "PresentationCreationTime", "TM", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00720100, 0xFFFFFFFF, "1", "Number of Screens", "NumberOfScreens", "US", "1", "", None, (("enumerated", ("1",), None, {"equals": "0008,0016", "values": ["1.2.840.10008.5.1.4.1.1.131"]}, "SOP Class UID (0008,0016) equals 1.2.840.10008.5.1.4.1.1.131(Basic Structured Display)"),), None, (), (), (), None),
+    ("a", 0x00700082, 0xFFFFFFFF, "1", "Presentation Creation Date", "PresentationCreationDate", "DA", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00700083, 0xFFFFFFFF, "1", "Presentation Creation Time", "PresentationCreationTime", "TM", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00720100, 0xFFFFFFFF, "1", "Number of Screens", "NumberOfScreens", "US", "1", "", None, (("enumerated", ("1",), None, {"equals": "0008,0016", "values": ["1.2.840.10008.5.1.4.1.1.131"]}, "SOP Class UID (0008,0016) equals 1.2.840.10008.5.1.4.1.1.131(Basic Structured Display)"),), None, (), (), (), None, None),
     ("a", 0x00720102, 0xFFFFFFFF, "1", "Nominal Screen Definition Sequence", "NominalScreenDefinitionSequence", "SQ", "1", "", None, (), (
         ("i", "table_C.23.2-2", None, ()),
-    ), ((0, None, None, {"of": "value", "refs": ["0072,0100"], "names": ["Number of Screens"]}), (1, None, None, None)), (), (), None),
+    ), ((0, None, None, {"of": "value", "refs": ["0072,0100"], "names": ["Number of Screens"]}), (1, None, None, None)), (), (), None, None),
     ("a", 0x00880200, 0xFFFFFFFF, "3", "Icon Image Sequence", "IconImageSequence", "SQ", "1", "", None, (), (
         ("i", "table_C.7-11b", None, ()),
-    ), (), (), (), None),
-    ("a", 0x00720420, 0xFFFFFFFF, "3", "Structured Display Background CIELab Value", "StructuredDisplayBackgroundCIELabValue", "US", "3", "", None, (), None, (), (), (), None),
-    ("a", 0x00720421, 0xFFFFFFFF, "3", "Empty Image Box CIELab Value", "EmptyImageBoxCIELabValue", "US", "3", "", None, (), None, (), (), (), None),
-    ("a", 0x00720002, 0xFFFFFFFF, "3", "Hanging Protocol Name", "HangingProtocolName", "SH", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00720008, 0xFFFFFFFF, "3", "Hanging Protocol Creator", "HangingProtocolCreator", "LO", "1", "", None, (), None, (), (), (), None),
+    ), (), (), (), None, None),
+    ("a", 0x00720420, 0xFFFFFFFF, "3", "Structured Display Background CIELab Value", "StructuredDisplayBackgroundCIELabValue", "US", "3", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00720421, 0xFFFFFFFF, "3", "Empty Image Box CIELab Value", "EmptyImageBoxCIELabValue", "US", "3", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00720002, 0xFFFFFFFF, "3", "Hanging Protocol Name", "HangingProtocolName", "SH", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00720008, 0xFFFFFFFF, "3", "Hanging Protocol Creator", "HangingProtocolCreator", "LO", "1", "", None, (), None, (), (), (), None, None),
 )

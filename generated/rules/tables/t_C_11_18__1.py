@@ -9,9 +9,9 @@ TABLE = ("table_C.11.18-1", "C.11.18-1", "Structured Display Annotation Module",
 
 RULES = (
     ("a", 0x00720424, 0xFFFFFFFF, "1", "Structured Display Text Box Sequence", "StructuredDisplayTextBoxSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00700006, 0xFFFFFFFF, "1", "Unformatted Text Value", "UnformattedTextValue", "ST", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00720108, 0xFFFFFFFF, "1", "Display Environment Spatial Position", "DisplayEnvironmentSpatialPosition", "FD", "4", "", None, (), None, (), (), (), None),
-        ("a", 0x00700012, 0xFFFFFFFF, "1", "Bounding Box Text Horizontal Justification", "BoundingBoxTextHorizontalJustification", "CS", "1", "", None, (("enumerated", ("LEFT", "RIGHT", "CENTER"), None, None, ""),), None, (), (), (), None),
-        ("a", 0x00700401, 0xFFFFFFFF, "3", "Graphic Layer Recommended Display CIELab Value", "GraphicLayerRecommendedDisplayCIELabValue", "US", "3", "", None, (), None, (), (), (), None),
-    ), ((1, None, None, None),), (), (), None),
+        ("a", 0x00700006, 0xFFFFFFFF, "1", "Unformatted Text Value", "UnformattedTextValue", "ST", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00720108, 0xFFFFFFFF, "1", "Display Environment Spatial Position", "DisplayEnvironmentSpatialPosition", "FD", "4", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00700012, 0xFFFFFFFF, "1", "Bounding Box Text Horizontal Justification", "BoundingBoxTextHorizontalJustification", "CS", "1", "", None, (("enumerated", ("LEFT", "RIGHT", "CENTER"), None, None, ""),), None, (), (), (), None, None),
+        ("a", 0x00700401, 0xFFFFFFFF, "3", "Graphic Layer Recommended Display CIELab Value", "GraphicLayerRecommendedDisplayCIELabValue", "US", "3", "", None, (), None, (), (), (), None, None),
+    ), ((1, None, None, None),), (), (), None, None),
 )

@@ -11,7 +11,7 @@ RULES = (
     ("a", 0x00189472, 0xFFFFFFFF, "1", "Frame Display Shutter Sequence", "FrameDisplayShutterSequence", "SQ", "1", "", None, (), (
         ("a", 0x00081140, 0xFFFFFFFF, "1C", "Referenced Image Sequence", "ReferencedImageSequence", "SQ", "1", "", ("Required if shutters in this Item do not apply to all the images and frames listed in the Presentation State Relationship Module.", {"if": {"unknown": "dataset", "text": "shutters in this Item do not apply to all the images and frames listed in the Presentation State Relationship Module"}, "status": "not-decidable"}), (), (
             ("i", "table_10-3", None, ()),
-        ), ((1, None, None, None),), (), (), None),
+        ), ((1, None, None, None),), (), (), None, None),
         ("i", "table_C.7-17a", None, ()),
-    ), ((1, None, None, None),), (), (), None),
+    ), ((1, None, None, None),), (), (), None, None),
 )

@@ -11,16 +11,16 @@ RULES = (
     ("a", 0x00289505, 0xFFFFFFFF, "1", "Multi-frame Presentation Sequence", "MultiFramePresentationSequence", "SQ", "1", "", None, (), (
         ("a", 0x00081140, 0xFFFFFFFF, "1C", "Referenced Image Sequence", "ReferencedImageSequence", "SQ", "1", "", ("Required if display sequences in this Item do not apply to all the images listed in the Presentation State Relationship Module.", {"if": {"unknown": "dataset", "text": "display sequences in this Item do not apply to all the images listed in the Presentation State Relationship Module"}, "status": "not-decidable"}), (), (
             ("i", "table_10-11", None, ()),
-        ), ((1, None, None, None),), (), (), None),
-        ("a", 0x00181244, 0xFFFFFFFF, "3", "Preferred Playback Sequencing", "PreferredPlaybackSequencing", "US", "1", "", None, (("enumerated", ("0", "1"), None, None, ""),), None, (), (), (), None),
+        ), ((1, None, None, None),), (), (), None, None),
+        ("a", 0x00181244, 0xFFFFFFFF, "3", "Preferred Playback Sequencing", "PreferredPlaybackSequencing", "US", "1", "", None, (("enumerated", ("0", "1"), None, None, ""),), None, (), (), (), None, None),
         ("a", 0x00089458, 0xFFFFFFFF, "3", "Frame Display Sequence", "FrameDisplaySequence", "SQ", "1", "", None, (), (
-            ("a", 0x00082142, 0xFFFFFFFF, "1", "Start Trim", "StartTrim", "IS", "1", "", None, (), None, (), (), (), None),
-            ("a", 0x00082143, 0xFFFFFFFF, "1", "Stop Trim", "StopTrim", "IS", "1", "", None, (), None, (), (), (), None),
-            ("a", 0x00089460, 0xFFFFFFFF, "1", "Skip Frame Range Flag", "SkipFrameRangeFlag", "CS", "1", "", None, (("defined", ("DISPLAY", "SKIP"), None, None, ""),), None, (), (), (), None),
-            ("a", 0x00089459, 0xFFFFFFFF, "1", "Recommended Display Frame Rate in Float", "RecommendedDisplayFrameRateInFloat", "FL", "1", "", None, (), None, (), (), (), None),
-            ("a", 0x00281090, 0xFFFFFFFF, "2", "Recommended Viewing Mode", "RecommendedViewingMode", "CS", "1", "", None, (("defined", ("SUB", "NAT"), None, None, ""),), None, (), (), (), None),
-            ("a", 0x00289411, 0xFFFFFFFF, "2", "Display Filter Percentage", "DisplayFilterPercentage", "FL", "1", "", None, (), None, (), (), (), None),
-            ("a", 0x00289478, 0xFFFFFFFF, "1C", "Mask Visibility Percentage", "MaskVisibilityPercentage", "FL", "1", "", ("Required if Recommended Viewing Mode (0028,1090) equals SUB.", {"if": {"equals": "item:0028,1090", "values": ["SUB"]}, "status": "executable"}), (), None, (), (), (), None),
-        ), (), (), (), None),
-    ), ((1, None, None, None),), (), (), None),
+            ("a", 0x00082142, 0xFFFFFFFF, "1", "Start Trim", "StartTrim", "IS", "1", "", None, (), None, (), (), (), None, None),
+            ("a", 0x00082143, 0xFFFFFFFF, "1", "Stop Trim", "StopTrim", "IS", "1", "", None, (), None, (), (), (), None, None),
+            ("a", 0x00089460, 0xFFFFFFFF, "1", "Skip Frame Range Flag", "SkipFrameRangeFlag", "CS", "1", "", None, (("defined", ("DISPLAY", "SKIP"), None, None, ""),), None, (), (), (), None, None),
+            ("a", 0x00089459, 0xFFFFFFFF, "1", "Recommended Display Frame Rate in Float", "RecommendedDisplayFrameRateInFloat", "FL", "1", "", None, (), None, (), (), (), None, None),
+            ("a", 0x00281090, 0xFFFFFFFF, "2", "Recommended Viewing Mode", "RecommendedViewingMode", "CS", "1", "", None, (("defined", ("SUB", "NAT"), None, None, ""),), None, (), (), (), None, None),
+            ("a", 0x00289411, 0xFFFFFFFF, "2", "Display Filter Percentage", "DisplayFilterPercentage", "FL", "1", "", None, (), None, (), (), (), None, None),
+            ("a", 0x00289478, 0xFFFFFFFF, "1C", "Mask Visibility Percentage", "MaskVisibilityPercentage", "FL", "1", "", ("Required if Recommended Viewing Mode (0028,1090) equals SUB.", {"if": {"equals": "item:0028,1090", "values": ["SUB"]}, "status": "executable"}), (), None, (), (), (), None, None),
+        ), (), (), (), None, None),
+    ), ((1, None, None, None),), (), (), None, None),
 )

@@ -8,13 +8,13 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.11.22-1", "C.11.22-1", "Volumetric Presentation State Identification Module", "module")
 
 RULES = (
-    ("a", 0x00700082, 0xFFFFFFFF, "1", "Presentation Creation Date", "PresentationCreationDate", "DA", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00700083, 0xFFFFFFFF, "1", "Presentation Creation Time", "PresentationCreationTime", "TM", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x00700082, 0xFFFFFFFF, "1", "Presentation Creation Date", "PresentationCreationDate", "DA", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00700083, 0xFFFFFFFF, "1", "Presentation Creation Time", "PresentationCreationTime", "TM", "1", "", None, (), None, (), (), (), None, None),
     ("i", "table_10-12", None, ()),
     ("a", 0x00701104, 0xFFFFFFFF, "3", "Rendered Image Reference Sequence", "RenderedImageReferenceSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-3", None, ()),
-    ), ((1, 1, None, None),), (), (), None),
-    ("a", 0x00701101, 0xFFFFFFFF, "3", "Presentation Display Collection UID", "PresentationDisplayCollectionUID", "UI", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00701102, 0xFFFFFFFF, "1C", "Presentation Sequence Collection UID", "PresentationSequenceCollectionUID", "UI", "1", "", ("Required if Presentation Animation Style (0070,1A01) is present with a value of PRESENTATION_SEQ. May be present otherwise.", {"if": {"equals": "0070,1A01", "values": ["PRESENTATION_SEQ"]}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None),
-    ("a", 0x00701103, 0xFFFFFFFF, "1C", "Presentation Sequence Position Index", "PresentationSequencePositionIndex", "US", "1", "", ("Required if Presentation Sequence Collection UID (0070,1102) is present.", {"if": {"present": "0070,1102"}, "status": "executable"}), (), None, (), (), (), None),
+    ), ((1, 1, None, None),), (), (), None, None),
+    ("a", 0x00701101, 0xFFFFFFFF, "3", "Presentation Display Collection UID", "PresentationDisplayCollectionUID", "UI", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00701102, 0xFFFFFFFF, "1C", "Presentation Sequence Collection UID", "PresentationSequenceCollectionUID", "UI", "1", "", ("Required if Presentation Animation Style (0070,1A01) is present with a value of PRESENTATION_SEQ. May be present otherwise.", {"if": {"equals": "0070,1A01", "values": ["PRESENTATION_SEQ"]}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None, None),
+    ("a", 0x00701103, 0xFFFFFFFF, "1C", "Presentation Sequence Position Index", "PresentationSequencePositionIndex", "US", "1", "", ("Required if Presentation Sequence Collection UID (0070,1102) is present.", {"if": {"present": "0070,1102"}, "status": "executable"}), (), None, (), (), (), None, None),
 )

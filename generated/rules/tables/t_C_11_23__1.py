@@ -9,24 +9,24 @@ TABLE = ("table_C.11.23-1", "C.11.23-1", "Volumetric Presentation State Relation
 
 RULES = (
     ("a", 0x0070120A, 0xFFFFFFFF, "1", "Volumetric Presentation Input Set Sequence", "VolumetricPresentationInputSetSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00701209, 0xFFFFFFFF, "1", "Volumetric Presentation Input Set UID", "VolumetricPresentationInputSetUID", "UI", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00701202, 0xFFFFFFFF, "1", "Presentation Input Type", "PresentationInputType", "CS", "1", "", None, (("enumerated", ("VOLUME",), None, None, ""),), None, (), (), (), None),
+        ("a", 0x00701209, 0xFFFFFFFF, "1", "Volumetric Presentation Input Set UID", "VolumetricPresentationInputSetUID", "UI", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00701202, 0xFFFFFFFF, "1", "Presentation Input Type", "PresentationInputType", "CS", "1", "", None, (("enumerated", ("VOLUME",), None, None, ""),), None, (), (), (), None, None),
         ("a", 0x00081140, 0xFFFFFFFF, "1C", "Referenced Image Sequence", "ReferencedImageSequence", "SQ", "1", "", ("Required if Presentation Input Type (0070,1202) has a value of VOLUME.", {"if": {"equals": "item:0070,1202", "values": ["VOLUME"]}, "status": "executable"}), (), (
             ("i", "table_10-3", None, ()),
-        ), ((1, None, None, None),), (), (), None),
+        ), ((1, None, None, None),), (), (), None, None),
         ("a", 0x00700404, 0xFFFFFFFF, "1C", "Referenced Spatial Registration Sequence", "ReferencedSpatialRegistrationSequence", "SQ", "1", "", ("Required if the Frame of Reference UID (0020,0052) value of the Images referenced by the Referenced Image Sequence (0008,1140) of this Item of the Volumetric Presentation State Input Sequence (0070,1201) does not match the Frame of Reference UID (0020,0052) value of this Presentation State Instance. May be present otherwise.", {"if": {"unknown": "dataset", "text": "the Frame of Reference UID (0020,0052) value of the Images referenced by the Referenced Image Sequence (0008,1140) of this Item of the Volumetric Presentation State Input Sequence (0070,1201) does not match the Frame of Reference UID (0020,0052) value of this Presentation State Instance"}, "otherwise": "may", "status": "not-decidable"}), (), (
             ("i", "table_10-11", None, ()),
-        ), ((1, 1, None, None),), (), (), None),
-    ), (), (), (), None),
+        ), ((1, 1, None, None),), (), (), None, None),
+    ), (), (), (), None, None),
     ("a", 0x00701201, 0xFFFFFFFF, "1", "Volumetric Presentation State Input Sequence", "VolumetricPresentationStateInputSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00701207, 0xFFFFFFFF, "1", "Volumetric Presentation Input Number", "VolumetricPresentationInputNumber", "US", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00701209, 0xFFFFFFFF, "1", "Volumetric Presentation Input Set UID", "VolumetricPresentationInputSetUID", "UI", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00701203, 0xFFFFFFFF, "1C", "Input Sequence Position Index", "InputSequencePositionIndex", "US", "1", "", ("Required if Presentation Animation Style (0070,1A01) is present with a value of INPUT_SEQ.", {"if": {"equals": "0070,1A01", "values": ["INPUT_SEQ"]}, "status": "executable"}), (), None, (), (), (), None),
+        ("a", 0x00701207, 0xFFFFFFFF, "1", "Volumetric Presentation Input Number", "VolumetricPresentationInputNumber", "US", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00701209, 0xFFFFFFFF, "1", "Volumetric Presentation Input Set UID", "VolumetricPresentationInputSetUID", "UI", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00701203, 0xFFFFFFFF, "1C", "Input Sequence Position Index", "InputSequencePositionIndex", "US", "1", "", ("Required if Presentation Animation Style (0070,1A01) is present with a value of INPUT_SEQ.", {"if": {"equals": "0070,1A01", "values": ["INPUT_SEQ"]}, "status": "executable"}), (), None, (), (), (), None, None),
         ("i", "table_C.11-2b", None, ()),
-        ("a", 0x00701204, 0xFFFFFFFF, "1", "Crop", "Crop", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), (), (), None),
-        ("a", 0x00701205, 0xFFFFFFFF, "1C", "Cropping Specification Index", "CroppingSpecificationIndex", "US", "1-n", "", ("Required if Crop (0070,1204) has a value of YES.", {"if": {"equals": "item:0070,1204", "values": ["YES"]}, "status": "executable"}), (), None, (), (), (), None),
-        ("a", 0x0070120D, 0xFFFFFFFF, "1C", "Rendering Method", "RenderingMethod", "CS", "1", "", ("Required if MPR Thickness Type (0070,1502) is present with a value of SLAB.", {"if": {"equals": "0070,1502", "values": ["SLAB"]}, "status": "executable"}), (("enumerated", ("AVERAGE_IP", "MAXIMUM_IP", "MINIMUM_IP"), None, None, ""),), None, (), (), (), None),
-    ), ((1, None, None, None),), (), (), None),
-    ("a", 0x0070120B, 0xFFFFFFFF, "1", "Global Crop", "GlobalCrop", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), (), (), None),
-    ("a", 0x0070120C, 0xFFFFFFFF, "1C", "Global Cropping Specification Index", "GlobalCroppingSpecificationIndex", "US", "1-n", "", ("Required if Global Crop (0070,120B) has a value of YES.", {"if": {"equals": "0070,120B", "values": ["YES"]}, "status": "executable"}), (), None, (), (), (), None),
+        ("a", 0x00701204, 0xFFFFFFFF, "1", "Crop", "Crop", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), (), (), None, None),
+        ("a", 0x00701205, 0xFFFFFFFF, "1C", "Cropping Specification Index", "CroppingSpecificationIndex", "US", "1-n", "", ("Required if Crop (0070,1204) has a value of YES.", {"if": {"equals": "item:0070,1204", "values": ["YES"]}, "status": "executable"}), (), None, (), (), (), None, None),
+        ("a", 0x0070120D, 0xFFFFFFFF, "1C", "Rendering Method", "RenderingMethod", "CS", "1", "", ("Required if MPR Thickness Type (0070,1502) is present with a value of SLAB.", {"if": {"equals": "0070,1502", "values": ["SLAB"]}, "status": "executable"}), (("enumerated", ("AVERAGE_IP", "MAXIMUM_IP", "MINIMUM_IP"), None, None, ""),), None, (), (), (), None, None),
+    ), ((1, None, None, None),), (), (), None, None),
+    ("a", 0x0070120B, 0xFFFFFFFF, "1", "Global Crop", "GlobalCrop", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), (), (), None, None),
+    ("a", 0x0070120C, 0xFFFFFFFF, "1C", "Global Cropping Specification Index", "GlobalCroppingSpecificationIndex", "US", "1-n", "", ("Required if Global Crop (0070,120B) has a value of YES.", {"if": {"equals": "0070,120B", "values": ["YES"]}, "status": "executable"}), (), None, (), (), (), None, None),
 )

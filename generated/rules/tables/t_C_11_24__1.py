@@ -9,15 +9,15 @@ TABLE = ("table_C.11.24-1", "C.11.24-1", "Volume Cropping Module", "module")
 
 RULES = (
     ("a", 0x00701301, 0xFFFFFFFF, "1", "Volume Cropping Sequence", "VolumeCroppingSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00701309, 0xFFFFFFFF, "1", "Cropping Specification Number", "CroppingSpecificationNumber", "US", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00701302, 0xFFFFFFFF, "1", "Volume Cropping Method", "VolumeCroppingMethod", "CS", "1", "", None, (("enumerated", ("BOUNDING_BOX", "OBLIQUE_PLANES", "INCLUDE_SEG", "EXCLUDE_SEG"), None, None, ""),), None, (), (), (), None),
-        ("a", 0x00701303, 0xFFFFFFFF, "1C", "Bounding Box Crop", "BoundingBoxCrop", "FD", "6", "", ("Required if Volume Cropping Method (0070,1302) has a value of BOUNDING_BOX.", {"if": {"equals": "item:0070,1302", "values": ["BOUNDING_BOX"]}, "status": "executable"}), (), None, (), (), (), None),
+        ("a", 0x00701309, 0xFFFFFFFF, "1", "Cropping Specification Number", "CroppingSpecificationNumber", "US", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00701302, 0xFFFFFFFF, "1", "Volume Cropping Method", "VolumeCroppingMethod", "CS", "1", "", None, (("enumerated", ("BOUNDING_BOX", "OBLIQUE_PLANES", "INCLUDE_SEG", "EXCLUDE_SEG"), None, None, ""),), None, (), (), (), None, None),
+        ("a", 0x00701303, 0xFFFFFFFF, "1C", "Bounding Box Crop", "BoundingBoxCrop", "FD", "6", "", ("Required if Volume Cropping Method (0070,1302) has a value of BOUNDING_BOX.", {"if": {"equals": "item:0070,1302", "values": ["BOUNDING_BOX"]}, "status": "executable"}), (), None, (), (), (), None, None),
         ("a", 0x00701304, 0xFFFFFFFF, "1C", "Oblique Cropping Plane Sequence", "ObliqueCroppingPlaneSequence", "SQ", "1", "", ("Required if Volume Cropping Method (0070,1302) has a value of OBLIQUE.", {"if": {"equals": "item:0070,1302", "values": ["OBLIQUE"]}, "status": "executable"}), (), (
-            ("a", 0x00701305, 0xFFFFFFFF, "1", "Plane", "Plane", "FD", "4", "", None, (), None, (), (), (), None),
-            ("a", 0x00701306, 0xFFFFFFFF, "1", "Plane Normal", "PlaneNormal", "FD", "3", "", None, (), None, (), (), (), None),
-        ), ((1, None, None, None),), (), (), None),
+            ("a", 0x00701305, 0xFFFFFFFF, "1", "Plane", "Plane", "FD", "4", "", None, (), None, (), (), (), None, None),
+            ("a", 0x00701306, 0xFFFFFFFF, "1", "Plane Normal", "PlaneNormal", "FD", "3", "", None, (), None, (), (), (), None, None),
+        ), ((1, None, None, None),), (), (), None, None),
         ("a", 0x00081140, 0xFFFFFFFF, "1C", "Referenced Image Sequence", "ReferencedImageSequence", "SQ", "1", "", ("Required if Volume Cropping Method (0070,1302) has a value of INCLUDE_SEG or EXCLUDE_SEG.", {"if": {"equals": "item:0070,1302", "values": ["INCLUDE_SEG", "EXCLUDE_SEG"]}, "status": "executable"}), (), (
             ("i", "table_10-3", None, ()),
-        ), ((1, None, None, None),), (), (), None),
-    ), ((1, None, None, None),), (), (), None),
+        ), ((1, None, None, None),), (), (), None, None),
+    ), ((1, None, None, None),), (), (), None, None),
 )

@@ -13,7 +13,7 @@ RULES = (
         ("i", "table_8.8-1", None, ()),
         ("a", 0x00540222, 0xFFFFFFFF, "2", "View Modifier Code Sequence", "ViewModifierCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), ((0, None, None, None),), (), (), None),
-    ), (), (), (), None),
-    ("a", 0x00200062, 0xFFFFFFFF, "2", "Image Laterality", "ImageLaterality", "CS", "1", "", None, (("enumerated", ("R", "L", "U", "B"), None, None, ""),), None, (), (), (), None),
+        ), ((0, None, None, None),), (), (), None, None),
+    ), (), (), (), None, None),
+    ("a", 0x00200062, 0xFFFFFFFF, "2", "Image Laterality", "ImageLaterality", "CS", "1", "", None, (("enumerated", ("R", "L", "U", "B"), None, None, ""),), None, (), (), (), None, None),
 )

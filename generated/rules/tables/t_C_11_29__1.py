@@ -8,13 +8,13 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.11.29-1", "C.11.29-1", "Presentation Animation Module", "module")
 
 RULES = (
-    ("a", 0x00701A01, 0xFFFFFFFF, "1", "Presentation Animation Style", "PresentationAnimationStyle", "CS", "1", "", None, (("enumerated", ("INPUT_SEQ", "PRESENTATION_SEQ", "CROSSCURVE", "FLYTHROUGH", "SWIVEL"), None, None, ""),), None, (), (), (), None),
-    ("a", 0x00701A03, 0xFFFFFFFF, "3", "Recommended Animation Rate", "RecommendedAnimationRate", "FD", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x00701A01, 0xFFFFFFFF, "1", "Presentation Animation Style", "PresentationAnimationStyle", "CS", "1", "", None, (("enumerated", ("INPUT_SEQ", "PRESENTATION_SEQ", "CROSSCURVE", "FLYTHROUGH", "SWIVEL"), None, None, ""),), None, (), (), (), None, None),
+    ("a", 0x00701A03, 0xFFFFFFFF, "3", "Recommended Animation Rate", "RecommendedAnimationRate", "FD", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x00701A04, 0xFFFFFFFF, "1C", "Animation Curve Sequence", "AnimationCurveSequence", "SQ", "1", "", ("Required if Presentation Animation Style (0070,1A01) has a value of CROSSCURVE or FLYTHROUGH.", {"if": {"equals": "0070,1A01", "values": ["CROSSCURVE", "FLYTHROUGH"]}, "status": "executable"}), (), (
-        ("a", 0x0070150C, 0xFFFFFFFF, "1", "Number of Volumetric Curve Points", "NumberOfVolumetricCurvePoints", "UL", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x0070150D, 0xFFFFFFFF, "1", "Volumetric Curve Points", "VolumetricCurvePoints", "OD", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00701A07, 0xFFFFFFFF, "1C", "Volumetric Curve Up Directions", "VolumetricCurveUpDirections", "OD", "1", "", ("Required if Presentation Animation Style (0070,1A01) has a value of FLYTHROUGH.", {"if": {"equals": "0070,1A01", "values": ["FLYTHROUGH"]}, "status": "executable"}), (), None, (), (), (), None),
-    ), ((1, 1, None, None),), (), (), None),
-    ("a", 0x00701A05, 0xFFFFFFFF, "1C", "Animation Step Size", "AnimationStepSize", "FD", "1", "", ("Required if Presentation Animation Style (0070,1A01) has a value of CROSSCURVE or FLYTHROUGH.", {"if": {"equals": "0070,1A01", "values": ["CROSSCURVE", "FLYTHROUGH"]}, "status": "executable"}), (), None, (), (), (), None),
-    ("a", 0x00701A06, 0xFFFFFFFF, "1C", "Swivel Range", "SwivelRange", "FD", "1", "", ("Required if Presentation Animation Style (0070,1A01) is SWIVEL.", {"if": {"equals": "0070,1A01", "values": ["SWIVEL"]}, "status": "executable"}), (), None, (), (), (), None),
+        ("a", 0x0070150C, 0xFFFFFFFF, "1", "Number of Volumetric Curve Points", "NumberOfVolumetricCurvePoints", "UL", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x0070150D, 0xFFFFFFFF, "1", "Volumetric Curve Points", "VolumetricCurvePoints", "OD", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00701A07, 0xFFFFFFFF, "1C", "Volumetric Curve Up Directions", "VolumetricCurveUpDirections", "OD", "1", "", ("Required if Presentation Animation Style (0070,1A01) has a value of FLYTHROUGH.", {"if": {"equals": "0070,1A01", "values": ["FLYTHROUGH"]}, "status": "executable"}), (), None, (), (), (), None, None),
+    ), ((1, 1, None, None),), (), (), None, None),
+    ("a", 0x00701A05, 0xFFFFFFFF, "1C", "Animation Step Size", "AnimationStepSize", "FD", "1", "", ("Required if Presentation Animation Style (0070,1A01) has a value of CROSSCURVE or FLYTHROUGH.", {"if": {"equals": "0070,1A01", "values": ["CROSSCURVE", "FLYTHROUGH"]}, "status": "executable"}), (), None, (), (), (), None, None),
+    ("a", 0x00701A06, 0xFFFFFFFF, "1C", "Swivel Range", "SwivelRange", "FD", "1", "", ("Required if Presentation Animation Style (0070,1A01) is SWIVEL.", {"if": {"equals": "0070,1A01", "values": ["SWIVEL"]}, "status": "executable"}), (), None, (), (), (), None, None),
 )

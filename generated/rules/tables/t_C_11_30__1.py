@@ -8,11 +8,11 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.11.30-1", "C.11.30-1", "Volume Render Geometry Module", "module")
 
 RULES = (
-    ("a", 0x00701602, 0xFFFFFFFF, "1", "Render Projection", "RenderProjection", "CS", "1", "", None, (("enumerated", ("ORTHOGRAPHIC", "PERSPECTIVE"), None, None, ""),), None, (), (), (), None),
-    ("a", 0x00701603, 0xFFFFFFFF, "1", "Viewpoint Position", "ViewpointPosition", "FD", "3", "", None, (), None, (), (), (), None),
-    ("a", 0x00701604, 0xFFFFFFFF, "1", "Viewpoint LookAt Point", "ViewpointLookAtPoint", "FD", "3", "", None, (), None, (), (), (), None),
-    ("a", 0x00701605, 0xFFFFFFFF, "1", "Viewpoint Up Direction", "ViewpointUpDirection", "FD", "3", "", None, (), None, (), (), (), None),
-    ("a", 0x00701606, 0xFFFFFFFF, "1", "Render Field of View", "RenderFieldOfView", "FD", "6", "", None, (), None, (), (), (), None),
-    ("a", 0x0070120D, 0xFFFFFFFF, "1", "Rendering Method", "RenderingMethod", "CS", "1", "", None, (("enumerated", ("MAXIMUM_IP", "MINIMUM_IP", "VOLUME_RENDERED"), None, None, ""),), None, (), (), (), None),
-    ("a", 0x00701607, 0xFFFFFFFF, "3", "Sampling Step Size", "SamplingStepSize", "FD", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x00701602, 0xFFFFFFFF, "1", "Render Projection", "RenderProjection", "CS", "1", "", None, (("enumerated", ("ORTHOGRAPHIC", "PERSPECTIVE"), None, None, ""),), None, (), (), (), None, None),
+    ("a", 0x00701603, 0xFFFFFFFF, "1", "Viewpoint Position", "ViewpointPosition", "FD", "3", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00701604, 0xFFFFFFFF, "1", "Viewpoint LookAt Point", "ViewpointLookAtPoint", "FD", "3", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00701605, 0xFFFFFFFF, "1", "Viewpoint Up Direction", "ViewpointUpDirection", "FD", "3", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00701606, 0xFFFFFFFF, "1", "Render Field of View", "RenderFieldOfView", "FD", "6", "", None, (), None, (), (), (), None, None),
+    ("a", 0x0070120D, 0xFFFFFFFF, "1", "Rendering Method", "RenderingMethod", "CS", "1", "", None, (("enumerated", ("MAXIMUM_IP", "MINIMUM_IP", "VOLUME_RENDERED"), None, None, ""),), None, (), (), (), None, None),
+    ("a", 0x00701607, 0xFFFFFFFF, "3", "Sampling Step Size", "SamplingStepSize", "FD", "1", "", None, (), None, (), (), (), None, None),
 )

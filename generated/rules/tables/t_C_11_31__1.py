@@ -8,10 +8,10 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.11.31-1", "C.11.31-1", "Render Shading Module", "module")
 
 RULES = (
-    ("a", 0x00701701, 0xFFFFFFFF, "1", "Shading Style", "ShadingStyle", "CS", "1", "", None, (("enumerated", ("SINGLESIDED", "DOUBLESIDED"), None, None, ""),), None, (), (), (), None),
-    ("a", 0x00701702, 0xFFFFFFFF, "1", "Ambient Reflection Intensity", "AmbientReflectionIntensity", "FD", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00701703, 0xFFFFFFFF, "1C", "Light Direction", "LightDirection", "FD", "3", "", ("Required if Diffuse Reflection Intensity (0070,1704) or Specular Reflection Intensity (0070,1705) is present.", {"if": {"or": [{"present": "0070,1704"}, {"present": "0070,1705"}]}, "status": "executable"}), (), None, (), (), (), None),
-    ("a", 0x00701704, 0xFFFFFFFF, "3", "Diffuse Reflection Intensity", "DiffuseReflectionIntensity", "FD", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00701705, 0xFFFFFFFF, "3", "Specular Reflection Intensity", "SpecularReflectionIntensity", "FD", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00701706, 0xFFFFFFFF, "3", "Shininess", "Shininess", "FD", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x00701701, 0xFFFFFFFF, "1", "Shading Style", "ShadingStyle", "CS", "1", "", None, (("enumerated", ("SINGLESIDED", "DOUBLESIDED"), None, None, ""),), None, (), (), (), None, None),
+    ("a", 0x00701702, 0xFFFFFFFF, "1", "Ambient Reflection Intensity", "AmbientReflectionIntensity", "FD", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00701703, 0xFFFFFFFF, "1C", "Light Direction", "LightDirection", "FD", "3", "", ("Required if Diffuse Reflection Intensity (0070,1704) or Specular Reflection Intensity (0070,1705) is present.", {"if": {"or": [{"present": "0070,1704"}, {"present": "0070,1705"}]}, "status": "executable"}), (), None, (), (), (), None, None),
+    ("a", 0x00701704, 0xFFFFFFFF, "3", "Diffuse Reflection Intensity", "DiffuseReflectionIntensity", "FD", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00701705, 0xFFFFFFFF, "3", "Specular Reflection Intensity", "SpecularReflectionIntensity", "FD", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00701706, 0xFFFFFFFF, "3", "Shininess", "Shininess", "FD", "1", "", None, (), None, (), (), (), None, None),
 )

@@ -9,9 +9,9 @@ TABLE = ("table_C.11.33.1-1", "C.11.33.1-1", "Threshold Sequence Macro", "macro"
 
 RULES = (
     ("a", 0x00701B11, 0xFFFFFFFF, "1C", "Threshold Sequence", "ThresholdSequence", "SQ", "1", "", ("Required if Threshold needs to be applied and the Softcopy VOI LUT Sequence (0028,3110) is not present. May be present otherwise if Threshold needs to be applied.", {"if": {"and": [{"unknown": "dataset", "text": "Threshold needs to be applied"}, {"absent": "0028,3110"}]}, "permitted_if": {"unknown": "dataset", "text": "Threshold needs to be applied"}, "status": "not-decidable"}), (), (
-        ("a", 0x00701B13, 0xFFFFFFFF, "1", "Threshold Type", "ThresholdType", "CS", "1", "", None, (("enumerated", ("RANGE_INCL", "RANGE_EXCL", "GREATER_OR_EQUAL", "LESS_OR_EQUAL", "GREATER_THAN", "LESS_THAN"), None, None, ""),), None, (), (), (), None),
+        ("a", 0x00701B13, 0xFFFFFFFF, "1", "Threshold Type", "ThresholdType", "CS", "1", "", None, (("enumerated", ("RANGE_INCL", "RANGE_EXCL", "GREATER_OR_EQUAL", "LESS_OR_EQUAL", "GREATER_THAN", "LESS_THAN"), None, None, ""),), None, (), (), (), None, None),
         ("a", 0x00701B12, 0xFFFFFFFF, "1", "Threshold Value Sequence", "ThresholdValueSequence", "SQ", "1", "", None, (), (
-            ("a", 0x00701B14, 0xFFFFFFFF, "1", "Threshold Value", "ThresholdValue", "FD", "1", "", None, (), None, (), (), (), None),
-        ), ((1, 1, ("if the Threshold Type (0070,1B13) is GREATER_OR_EQUAL, LESS_OR_EQUAL, GREATER_THAN or LESS_THAN", {"if": {"equals": "0070,1B13", "values": ["GREATER_OR_EQUAL", "LESS_OR_EQUAL", "GREATER_THAN", "LESS_THAN"]}, "status": "executable"}), None), (2, 2, ("if the Threshold Type (0070,1B13) is RANGE_INCL or RANGE_EXCL", {"if": {"equals": "0070,1B13", "values": ["RANGE_INCL", "RANGE_EXCL"]}, "status": "executable"}), None)), (), (), None),
-    ), ((1, None, None, None),), (), (), None),
+            ("a", 0x00701B14, 0xFFFFFFFF, "1", "Threshold Value", "ThresholdValue", "FD", "1", "", None, (), None, (), (), (), None, None),
+        ), ((1, 1, ("if the Threshold Type (0070,1B13) is GREATER_OR_EQUAL, LESS_OR_EQUAL, GREATER_THAN or LESS_THAN", {"if": {"equals": "0070,1B13", "values": ["GREATER_OR_EQUAL", "LESS_OR_EQUAL", "GREATER_THAN", "LESS_THAN"]}, "status": "executable"}), None), (2, 2, ("if the Threshold Type (0070,1B13) is RANGE_INCL or RANGE_EXCL", {"if": {"equals": "0070,1B13", "values": ["RANGE_INCL", "RANGE_EXCL"]}, "status": "executable"}), None)), (), (), None, None),
+    ), ((1, None, None, None),), (), (), None, None),
 )

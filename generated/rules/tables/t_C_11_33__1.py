@@ -9,28 +9,28 @@ TABLE = ("table_C.11.33-1", "C.11.33-1", "Advanced Blending Presentation State M
 
 RULES = (
     ("a", 0x00701B01, 0xFFFFFFFF, "1", "Advanced Blending Sequence", "AdvancedBlendingSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00701B02, 0xFFFFFFFF, "1", "Blending Input Number", "BlendingInputNumber", "US", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x0020000D, 0xFFFFFFFF, "1", "Study Instance UID", "StudyInstanceUID", "UI", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x0020000E, 0xFFFFFFFF, "1", "Series Instance UID", "SeriesInstanceUID", "UI", "1", "", None, (), None, (), (), (), None),
+        ("a", 0x00701B02, 0xFFFFFFFF, "1", "Blending Input Number", "BlendingInputNumber", "US", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x0020000D, 0xFFFFFFFF, "1", "Study Instance UID", "StudyInstanceUID", "UI", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x0020000E, 0xFFFFFFFF, "1", "Series Instance UID", "SeriesInstanceUID", "UI", "1", "", None, (), None, (), (), (), None, None),
         ("a", 0x00081140, 0xFFFFFFFF, "1C", "Referenced Image Sequence", "ReferencedImageSequence", "SQ", "1", "", ("Required if the input is not the entire set of Instances in the Series.", {"if": {"unknown": "dataset", "text": "the input is not the entire set of Instances in the Series"}, "status": "not-decidable"}), (), (
             ("i", "table_10-3", None, ()),
-            ("a", 0x006A000E, 0xFFFFFFFF, "1C", "Referenced Optical Path Identifier", "ReferencedOpticalPathIdentifier", "SH", "1-n", "", ("Required if more than one Optical Path is present in the images to which this Presentation State applies.", {"if": {"unknown": "dataset", "text": "more than one Optical Path is present in the images to which this Presentation State applies"}, "status": "not-decidable"}), (), None, (), (), (), None),
-        ), ((1, None, None, None),), (), (), None),
+            ("a", 0x006A000E, 0xFFFFFFFF, "1C", "Referenced Optical Path Identifier", "ReferencedOpticalPathIdentifier", "SH", "1-n", "", ("Required if more than one Optical Path is present in the images to which this Presentation State applies.", {"if": {"unknown": "dataset", "text": "more than one Optical Path is present in the images to which this Presentation State applies"}, "status": "not-decidable"}), (), None, (), (), (), None, None),
+        ), ((1, None, None, None),), (), (), None, None),
         ("a", 0x00700404, 0xFFFFFFFF, "1C", "Referenced Spatial Registration Sequence", "ReferencedSpatialRegistrationSequence", "SQ", "1", "", ("Required if the Frame of Reference UID (0020,0052) value of the Images referenced by the Referenced Image Sequence (0008,1140) of this Item does not match the Frame of Reference UID (0020,0052) value of this Presentation State Instance. May be present otherwise.", {"if": {"unknown": "dataset", "text": "the Frame of Reference UID (0020,0052) value of the Images referenced by the Referenced Image Sequence (0008,1140) of this Item does not match the Frame of Reference UID (0020,0052) value of this Presentation State Instance"}, "otherwise": "may", "status": "not-decidable"}), (), (
             ("i", "table_C.17-3", None, ()),
-        ), ((1, 1, None, None),), (), (), None),
+        ), ((1, 1, None, None),), (), (), None, None),
         ("i", "table_C.11.33.1-1", None, ()),
         ("a", 0x00283110, 0xFFFFFFFF, "1C", "Softcopy VOI LUT Sequence", "SoftcopyVOILUTSequence", "SQ", "1", "", ("Required if a VOI LUT is to be applied to referenced image(s) and the Threshold Sequence (0070,1B11) is not present. May be present otherwise if the referenced image(s) are grayscale.", {"if": {"and": [{"unknown": "dataset", "text": "a VOI LUT is to be applied to referenced image(s)"}, {"absent": "item:0070,1B11"}]}, "permitted_if": {"unknown": "dataset", "text": "the referenced image(s) are grayscale"}, "status": "not-decidable"}), (), (
             ("a", 0x00081140, 0xFFFFFFFF, "1C", "Referenced Image Sequence", "ReferencedImageSequence", "SQ", "1", "", ("Required if the VOI LUT transformation in this Item does not apply to all the images and frames and optical paths listed in the enclosing Item.", {"if": {"unknown": "dataset", "text": "the VOI LUT transformation in this Item does not apply to all the images and frames and optical paths listed in the enclosing Item"}, "status": "not-decidable"}), (), (
                 ("i", "table_10-3", None, ()),
-                ("a", 0x006A000E, 0xFFFFFFFF, "1C", "Referenced Optical Path Identifier", "ReferencedOpticalPathIdentifier", "SH", "1-n", "", ("Required if there is more than one Optical Path in the images to which the this reference applies.", {"if": {"unknown": "dataset", "text": "there is more than one Optical Path in the images to which the this reference applies"}, "status": "not-decidable"}), (), None, (), (), (), None),
-            ), ((1, None, None, None),), (), (), None),
+                ("a", 0x006A000E, 0xFFFFFFFF, "1C", "Referenced Optical Path Identifier", "ReferencedOpticalPathIdentifier", "SH", "1-n", "", ("Required if there is more than one Optical Path in the images to which the this reference applies.", {"if": {"unknown": "dataset", "text": "there is more than one Optical Path in the images to which the this reference applies"}, "status": "not-decidable"}), (), None, (), (), (), None, None),
+            ), ((1, None, None, None),), (), (), None, None),
             ("i", "table_C.11-2b", None, ()),
-        ), ((1, None, None, None),), (), (), None),
+        ), ((1, None, None, None),), (), (), None, None),
         ("a", 0x00480120, 0xFFFFFFFF, "1C", "Palette Color Lookup Table Sequence", "PaletteColorLookupTableSequence", "SQ", "1", "", ("Required if the input is a grayscale image and a palette color transformation is to be applied rather than the default transformation to equal RGB values.", {"if": {"unknown": "dataset", "text": "the input is a grayscale image and a palette color transformation is to be applied rather than the default transformation to equal RGB values"}, "status": "not-decidable"}), (), (
             ("i", "table_C.7-22a", None, ()),
-        ), (), (), (), None),
-        ("a", 0x00701B07, 0xFFFFFFFF, "1C", "Time Series Blending", "TimeSeriesBlending", "CS", "1", "", ("Required if the input is a Time Series and all time points need to be blended with the other Series. May be present otherwise.", {"if": {"unknown": "dataset", "text": "the input is a Time Series and all time points need to be blended with the other Series"}, "otherwise": "may", "status": "not-decidable"}), (("enumerated", ("TRUE", "FALSE"), None, None, ""),), None, (), (), (), None),
-        ("a", 0x00701B08, 0xFFFFFFFF, "1C", "Geometry for Display", "GeometryForDisplay", "CS", "1", "", ("Required if the geometry of this input is to be used as the geometry for the blending operation. May be present otherwise.", {"if": {"unknown": "dataset", "text": "the geometry of this input is to be used as the geometry for the blending operation"}, "otherwise": "may", "status": "not-decidable"}), (("enumerated", ("TRUE", "FALSE"), None, None, ""),), None, (), (), (), None),
-    ), ((1, None, None, None),), (), (), None),
+        ), (), (), (), None, None),
+        ("a", 0x00701B07, 0xFFFFFFFF, "1C", "Time Series Blending", "TimeSeriesBlending", "CS", "1", "", ("Required if the input is a Time Series and all time points need to be blended with the other Series. May be present otherwise.", {"if": {"unknown": "dataset", "text": "the input is a Time Series and all time points need to be blended with the other Series"}, "otherwise": "may", "status": "not-decidable"}), (("enumerated", ("TRUE", "FALSE"), None, None, ""),), None, (), (), (), None, None),
+        ("a", 0x00701B08, 0xFFFFFFFF, "1C", "Geometry for Display", "GeometryForDisplay", "CS", "1", "", ("Required if the geometry of this input is to be used as the geometry for the blending operation. May be present otherwise.", {"if": {"unknown": "dataset", "text": "the geometry of this input is to be used as the geometry for the blending operation"}, "otherwise": "may", "status": "not-decidable"}), (("enumerated", ("TRUE", "FALSE"), None, None, ""),), None, (), (), (), None, None),
+    ), ((1, None, None, None),), (), (), None, None),
 )

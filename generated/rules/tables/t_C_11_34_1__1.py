@@ -8,13 +8,13 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.11.34.1-1", "C.11.34.1-1", "Advanced Blending Presentation State Display Module", "module")
 
 RULES = (
-    ("a", 0x00089205, 0xFFFFFFFF, "1", "Pixel Presentation", "PixelPresentation", "CS", "1", "", None, (("enumerated", ("TRUE_COLOR",), None, None, ""),), None, (), (), (), None),
+    ("a", 0x00089205, 0xFFFFFFFF, "1", "Pixel Presentation", "PixelPresentation", "CS", "1", "", None, (("enumerated", ("TRUE_COLOR",), None, None, ""),), None, (), (), (), None, None),
     ("a", 0x00701B04, 0xFFFFFFFF, "1", "Blending Display Sequence", "BlendingDisplaySequence", "SQ", "1", "", None, (), (
         ("a", 0x00701B03, 0xFFFFFFFF, "1", "Blending Display Input Sequence", "BlendingDisplayInputSequence", "SQ", "1", "", None, (), (
-            ("a", 0x00701B02, 0xFFFFFFFF, "1", "Blending Input Number", "BlendingInputNumber", "US", "1", "", None, (), None, (), (), (), None),
-        ), ((1, None, ("if the blending mode is EQUAL", {"if": {"unknown": "dataset", "text": "the blending mode is EQUAL"}, "status": "not-decidable"}), None),), (), (), None),
-        ("a", 0x00700403, 0xFFFFFFFF, "1C", "Relative Opacity", "RelativeOpacity", "FL", "1", "", ("Required if Blending Mode (0070,1B06) is equal to FOREGROUND.", {"if": {"equals": "item:0070,1B06", "values": ["FOREGROUND"]}, "status": "executable"}), (), None, (), (), (), None),
-        ("a", 0x00701B06, 0xFFFFFFFF, "1", "Blending Mode", "BlendingMode", "CS", "1", "", None, (("enumerated", ("EQUAL", "FOREGROUND"), None, None, ""),), None, (), (), (), None),
-        ("a", 0x00701B02, 0xFFFFFFFF, "1C", "Blending Input Number", "BlendingInputNumber", "US", "1", "", ("Required if the result is used for further Blending.", {"if": {"unknown": "dataset", "text": "the result is used for further Blending"}, "status": "not-decidable"}), (), None, (), (), (), None),
-    ), ((1, None, None, None),), (), (), None),
+            ("a", 0x00701B02, 0xFFFFFFFF, "1", "Blending Input Number", "BlendingInputNumber", "US", "1", "", None, (), None, (), (), (), None, None),
+        ), ((1, None, ("if the blending mode is EQUAL", {"if": {"unknown": "dataset", "text": "the blending mode is EQUAL"}, "status": "not-decidable"}), None),), (), (), None, None),
+        ("a", 0x00700403, 0xFFFFFFFF, "1C", "Relative Opacity", "RelativeOpacity", "FL", "1", "", ("Required if Blending Mode (0070,1B06) is equal to FOREGROUND.", {"if": {"equals": "item:0070,1B06", "values": ["FOREGROUND"]}, "status": "executable"}), (), None, (), (), (), None, None),
+        ("a", 0x00701B06, 0xFFFFFFFF, "1", "Blending Mode", "BlendingMode", "CS", "1", "", None, (("enumerated", ("EQUAL", "FOREGROUND"), None, None, ""),), None, (), (), (), None, None),
+        ("a", 0x00701B02, 0xFFFFFFFF, "1C", "Blending Input Number", "BlendingInputNumber", "US", "1", "", ("Required if the result is used for further Blending.", {"if": {"unknown": "dataset", "text": "the result is used for further Blending"}, "status": "not-decidable"}), (), None, (), (), (), None, None),
+    ), ((1, None, None, None),), (), (), None, None),
 )

@@ -11,7 +11,7 @@ RULES = (
     ("a", 0x00283001, 0xFFFFFFFF, "1", "Variable Modality LUT Sequence", "VariableModalityLUTSequence", "SQ", "1", "", None, (), (
         ("a", 0x00081140, 0xFFFFFFFF, "1", "Referenced Image Sequence", "ReferencedImageSequence", "SQ", "1", "", None, (), (
             ("i", "table_10-3", None, ()),
-        ), ((1, None, None, None),), (), (), None),
+        ), ((1, None, None, None),), (), (), None, None),
         ("i", "table_C.11-1b", None, ()),
-    ), ((1, None, None, None),), (), (), None),
+    ), ((1, None, None, None),), (), (), None, None),
 )

@@ -9,11 +9,11 @@ TABLE = ("table_C.11.5-1", "C.11.5-1", "Image Histogram Module", "module")
 
 RULES = (
     ("a", 0x00603000, 0xFFFFFFFF, "1", "Histogram Sequence", "HistogramSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00603002, 0xFFFFFFFF, "1", "Histogram Number of Bins", "HistogramNumberOfBins", "US", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00603004, 0xFFFFFFFF, "1", "Histogram First Bin Value", "HistogramFirstBinValue", "US or SS", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00603006, 0xFFFFFFFF, "1", "Histogram Last Bin Value", "HistogramLastBinValue", "US or SS", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00603008, 0xFFFFFFFF, "1", "Histogram Bin Width", "HistogramBinWidth", "US", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00603010, 0xFFFFFFFF, "3", "Histogram Explanation", "HistogramExplanation", "LO", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00603020, 0xFFFFFFFF, "1", "Histogram Data", "HistogramData", "UL", "1-n", "", None, (), None, (), (), (), None),
-    ), ((1, None, None, None),), (), (), None),
+        ("a", 0x00603002, 0xFFFFFFFF, "1", "Histogram Number of Bins", "HistogramNumberOfBins", "US", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00603004, 0xFFFFFFFF, "1", "Histogram First Bin Value", "HistogramFirstBinValue", "US or SS", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00603006, 0xFFFFFFFF, "1", "Histogram Last Bin Value", "HistogramLastBinValue", "US or SS", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00603008, 0xFFFFFFFF, "1", "Histogram Bin Width", "HistogramBinWidth", "US", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00603010, 0xFFFFFFFF, "3", "Histogram Explanation", "HistogramExplanation", "LO", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00603020, 0xFFFFFFFF, "1", "Histogram Data", "HistogramData", "UL", "1-n", "", None, (), None, (), (), (), None, None),
+    ), ((1, None, None, None),), (), (), None, None),
 )

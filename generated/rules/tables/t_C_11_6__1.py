@@ -9,9 +9,9 @@ TABLE = ("table_C.11.6-1", "C.11.6-1", "Softcopy Presentation LUT Module", "modu
 
 RULES = (
     ("a", 0x20500010, 0xFFFFFFFF, "1C", "Presentation LUT Sequence", "PresentationLUTSequence", "SQ", "1", "", ("Required if Presentation LUT Shape (2050,0020) is absent.", {"if": {"absent": "2050,0020"}, "status": "executable"}), (), (
-        ("a", 0x00283002, 0xFFFFFFFF, "1", "LUT Descriptor", "LUTDescriptor", "US or SS", "3", "", None, (), None, (), (), (), None),
-        ("a", 0x00283003, 0xFFFFFFFF, "3", "LUT Explanation", "LUTExplanation", "LO", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00283006, 0xFFFFFFFF, "1", "LUT Data", "LUTData", "US or OW", "1-n", "", None, (), None, (), (), (), None),
-    ), ((1, 1, None, None),), (), (), None),
-    ("a", 0x20500020, 0xFFFFFFFF, "1C", "Presentation LUT Shape", "PresentationLUTShape", "CS", "1", "", ("Required if Presentation LUT Sequence (2050,0010) is absent.", {"if": {"absent": "2050,0010"}, "status": "executable"}), (("enumerated", ("IDENTITY", "INVERSE"), None, None, ""),), None, (), (), (), None),
+        ("a", 0x00283002, 0xFFFFFFFF, "1", "LUT Descriptor", "LUTDescriptor", "US or SS", "3", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00283003, 0xFFFFFFFF, "3", "LUT Explanation", "LUTExplanation", "LO", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00283006, 0xFFFFFFFF, "1", "LUT Data", "LUTData", "US or OW", "1-n", "", None, (), None, (), (), (), None, None),
+    ), ((1, 1, None, None),), (), (), None, None),
+    ("a", 0x20500020, 0xFFFFFFFF, "1C", "Presentation LUT Shape", "PresentationLUTShape", "CS", "1", "", ("Required if Presentation LUT Sequence (2050,0010) is absent.", {"if": {"absent": "2050,0010"}, "status": "executable"}), (("enumerated", ("IDENTITY", "INVERSE"), None, None, ""),), None, (), (), (), None, None),
 )

@@ -8,5 +8,5 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.11.7-1", "C.11.7-1", "Overlay Activation Module", "module")
 
 RULES = (
-    ("a", 0x60001001, 0xFF00FFFF, "2C", "Overlay Activation Layer", "OverlayActivationLayer", "CS", "1", "", ("Required if Group 60xx is present in the referenced image(s) or the Presentation State Instance containing this Module.", {"if": {"unknown": "dataset", "text": "Group 60xx is present in the referenced image(s) or the Presentation State Instance containing this Module"}, "status": "not-decidable"}), (), None, (), (), (), None),
+    ("a", 0x60001001, 0xFF00FFFF, "2C", "Overlay Activation Layer", "OverlayActivationLayer", "CS", "1", "", ("Required if Group 60xx is present in the referenced image(s) or the Presentation State Instance containing this Module.", {"if": {"unknown": "dataset", "text": "Group 60xx is present in the referenced image(s) or the Presentation State Instance containing this Module"}, "status": "not-decidable"}), (), None, (), (), (), None, None),
 )

@@ -9,12 +9,12 @@ TABLE = ("table_C.11-1b", "C.11-1b", "Modality LUT Macro", "macro")
 
 RULES = (
     ("a", 0x00283000, 0xFFFFFFFF, "1C", "Modality LUT Sequence", "ModalityLUTSequence", "SQ", "1", "", ("Shall not be present if Rescale Intercept (0028,1052) is present.", {"forbidden_if": {"present": "item:0028,1052"}, "status": "executable"}), (), (
-        ("a", 0x00283002, 0xFFFFFFFF, "1", "LUT Descriptor", "LUTDescriptor", "US or SS", "3", "", None, (), None, (), (), (), None),
-        ("a", 0x00283003, 0xFFFFFFFF, "3", "LUT Explanation", "LUTExplanation", "LO", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00283004, 0xFFFFFFFF, "1", "Modality LUT Type", "ModalityLUTType", "LO", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00283006, 0xFFFFFFFF, "1", "LUT Data", "LUTData", "US or OW", "1-n", "", None, (), None, (), (), (), None),
-    ), ((1, 1, None, None),), (), (), None),
-    ("a", 0x00281052, 0xFFFFFFFF, "1C", "Rescale Intercept", "RescaleIntercept", "DS", "1", "", ("Required if Modality LUT Sequence (0028,3000) is not present. Shall not be present otherwise.", {"if": {"absent": "item:0028,3000"}, "otherwise": "shall-not", "status": "executable"}), (), None, (), (), (), None),
-    ("a", 0x00281053, 0xFFFFFFFF, "1C", "Rescale Slope", "RescaleSlope", "DS", "1", "", ("Required if Rescale Intercept is present.", {"if": {"present": "item:0028,1052"}, "status": "executable"}), (), None, (), (), (), None),
-    ("a", 0x00281054, 0xFFFFFFFF, "1C", "Rescale Type", "RescaleType", "LO", "1", "", ("Required if Rescale Intercept is present.", {"if": {"present": "item:0028,1052"}, "status": "executable"}), (), None, (), (), (), None),
+        ("a", 0x00283002, 0xFFFFFFFF, "1", "LUT Descriptor", "LUTDescriptor", "US or SS", "3", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00283003, 0xFFFFFFFF, "3", "LUT Explanation", "LUTExplanation", "LO", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00283004, 0xFFFFFFFF, "1", "Modality LUT Type", "ModalityLUTType", "LO", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00283006, 0xFFFFFFFF, "1", "LUT Data", "LUTData", "US or OW", "1-n", "", None, (), None, (), (), (), None, None),
+    ), ((1, 1, None, None),), (), (), None, None),
+    ("a", 0x00281052, 0xFFFFFFFF, "1C", "Rescale Intercept", "RescaleIntercept", "DS", "1", "", ("Required if Modality LUT Sequence (0028,3000) is not present. Shall not be present otherwise.", {"if": {"absent": "item:0028,3000"}, "otherwise": "shall-not", "status": "executable"}), (), None, (), (), (), None, None),
+    ("a", 0x00281053, 0xFFFFFFFF, "1C", "Rescale Slope", "RescaleSlope", "DS", "1", "", ("Required if Rescale Intercept is present.", {"if": {"present": "item:0028,1052"}, "status": "executable"}), (), None, (), (), (), None, None),
+    ("a", 0x00281054, 0xFFFFFFFF, "1C", "Rescale Type", "RescaleType", "LO", "1", "", ("Required if Rescale Intercept is present.", {"if": {"present": "item:0028,1052"}, "status": "executable"}), (), None, (), (), (), None, None),
 )

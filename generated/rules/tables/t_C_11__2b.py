@@ -9,12 +9,12 @@ TABLE = ("table_C.11-2b", "C.11-2b", "VOI LUT Macro", "macro")
 
 RULES = (
     ("a", 0x00283010, 0xFFFFFFFF, "1C", "VOI LUT Sequence", "VOILUTSequence", "SQ", "1", "", ("Required if Window Center (0028,1050) is not present. May be present otherwise.", {"if": {"absent": "item:0028,1050"}, "otherwise": "may", "status": "executable"}), (), (
-        ("a", 0x00283002, 0xFFFFFFFF, "1", "LUT Descriptor", "LUTDescriptor", "US or SS", "3", "", None, (), None, (), (), (), None),
-        ("a", 0x00283003, 0xFFFFFFFF, "3", "LUT Explanation", "LUTExplanation", "LO", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00283006, 0xFFFFFFFF, "1", "LUT Data", "LUTData", "US or OW", "1-n", "", None, (), None, (), (), (), None),
-    ), ((1, None, None, None),), (), (), None),
-    ("a", 0x00281050, 0xFFFFFFFF, "1C", "Window Center", "WindowCenter", "DS", "1-n", "", ("Required if VOI LUT Sequence (0028,3010) is not present. May be present otherwise.", {"if": {"absent": "item:0028,3010"}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None),
-    ("a", 0x00281051, 0xFFFFFFFF, "1C", "Window Width", "WindowWidth", "DS", "1-n", "", ("Required if Window Center (0028,1050) is present.", {"if": {"present": "item:0028,1050"}, "status": "executable"}), (), None, (), (), (), None),
-    ("a", 0x00281055, 0xFFFFFFFF, "3", "Window Center & Width Explanation", "WindowCenterWidthExplanation", "LO", "1-n", "", None, (), None, (), (), (), None),
-    ("a", 0x00281056, 0xFFFFFFFF, "3", "VOI LUT Function", "VOILUTFunction", "CS", "1", "", None, (("defined", ("LINEAR", "LINEAR_EXACT", "SIGMOID"), None, None, ""),), None, (), (), (), None),
+        ("a", 0x00283002, 0xFFFFFFFF, "1", "LUT Descriptor", "LUTDescriptor", "US or SS", "3", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00283003, 0xFFFFFFFF, "3", "LUT Explanation", "LUTExplanation", "LO", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00283006, 0xFFFFFFFF, "1", "LUT Data", "LUTData", "US or OW", "1-n", "", None, (), None, (), (), (), None, None),
+    ), ((1, None, None, None),), (), (), None, None),
+    ("a", 0x00281050, 0xFFFFFFFF, "1C", "Window Center", "WindowCenter", "DS", "1-n", "", ("Required if VOI LUT Sequence (0028,3010) is not present. May be present otherwise.", {"if": {"absent": "item:0028,3010"}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None, None),
+    ("a", 0x00281051, 0xFFFFFFFF, "1C", "Window Width", "WindowWidth", "DS", "1-n", "", ("Required if Window Center (0028,1050) is present.", {"if": {"present": "item:0028,1050"}, "status": "executable"}), (), None, (), (), (), None, None),
+    ("a", 0x00281055, 0xFFFFFFFF, "3", "Window Center & Width Explanation", "WindowCenterWidthExplanation", "LO", "1-n", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00281056, 0xFFFFFFFF, "3", "VOI LUT Function", "VOILUTFunction", "CS", "1", "", None, (("defined", ("LINEAR", "LINEAR_EXACT", "SIGMOID"), None, None, ""),), None, (), (), (), None, None),
 )

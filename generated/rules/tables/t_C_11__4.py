@@ -9,9 +9,9 @@ TABLE = ("table_C.11-4", "C.11-4", "Presentation LUT Module", "module")
 
 RULES = (
     ("a", 0x20500010, 0xFFFFFFFF, "", "Presentation LUT Sequence", "PresentationLUTSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00283002, 0xFFFFFFFF, "", "LUT Descriptor", "LUTDescriptor", "US or SS", "3", "", ("Required if Presentation LUT Sequence (2050,0010) is present.", {"if": {"present": "2050,0010"}, "status": "executable"}), (), None, (), (), (), None),
-        ("a", 0x00283003, 0xFFFFFFFF, "", "LUT Explanation", "LUTExplanation", "LO", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00283006, 0xFFFFFFFF, "", "LUT Data", "LUTData", "US or OW", "1-n", "", None, (), None, (), (), (), None),
-    ), ((1, 1, None, None),), (), (), None),
-    ("a", 0x20500020, 0xFFFFFFFF, "", "Presentation LUT Shape", "PresentationLUTShape", "CS", "1", "", None, (("enumerated", ("IDENTITY", "LIN OD"), None, None, ""),), None, (), (), (), None),
+        ("a", 0x00283002, 0xFFFFFFFF, "", "LUT Descriptor", "LUTDescriptor", "US or SS", "3", "", ("Required if Presentation LUT Sequence (2050,0010) is present.", {"if": {"present": "2050,0010"}, "status": "executable"}), (), None, (), (), (), None, None),
+        ("a", 0x00283003, 0xFFFFFFFF, "", "LUT Explanation", "LUTExplanation", "LO", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00283006, 0xFFFFFFFF, "", "LUT Data", "LUTData", "US or OW", "1-n", "", None, (), None, (), (), (), None, None),
+    ), ((1, 1, None, None),), (), (), None, None),
+    ("a", 0x20500020, 0xFFFFFFFF, "", "Presentation LUT Shape", "PresentationLUTShape", "CS", "1", "", None, (("enumerated", ("IDENTITY", "LIN OD"), None, None, ""),), None, (), (), (), None, None),
 )

@@ -9,16 +9,16 @@ TABLE = ("table_C.12.1.1.9-1", "C.12.1.1.9-1", "Original Attributes Macro", "mac
 
 RULES = (
     ("a", 0x04000561, 0xFFFFFFFF, "3", "Original Attributes Sequence", "OriginalAttributesSequence", "SQ", "1", "", None, (), (
-        ("a", 0x04000564, 0xFFFFFFFF, "2", "Source of Previous Values", "SourceOfPreviousValues", "LO", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x04000562, 0xFFFFFFFF, "1", "Attribute Modification DateTime", "AttributeModificationDateTime", "DT", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x04000563, 0xFFFFFFFF, "1", "Modifying System", "ModifyingSystem", "LO", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x04000565, 0xFFFFFFFF, "1", "Reason for the Attribute Modification", "ReasonForTheAttributeModification", "CS", "1", "", None, (("defined", ("COERCE", "CORRECT", "CONVERT"), None, None, ""),), None, (), (), (), None),
+        ("a", 0x04000564, 0xFFFFFFFF, "2", "Source of Previous Values", "SourceOfPreviousValues", "LO", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x04000562, 0xFFFFFFFF, "1", "Attribute Modification DateTime", "AttributeModificationDateTime", "DT", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x04000563, 0xFFFFFFFF, "1", "Modifying System", "ModifyingSystem", "LO", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x04000565, 0xFFFFFFFF, "1", "Reason for the Attribute Modification", "ReasonForTheAttributeModification", "CS", "1", "", None, (("defined", ("COERCE", "CORRECT", "CONVERT"), None, None, ""),), None, (), (), (), None, None),
         ("a", 0x04000550, 0xFFFFFFFF, "1", "Modified Attributes Sequence", "ModifiedAttributesSequence", "SQ", "1", "", None, (), (
             ("open", ">>Any Attribute from the top level Data Set that was modified or removed. >>Any Attribute from the top level Data Set that was modified or removed. May include Sequence Attributes and their Items."),
-        ), ((1, 1, None, None),), (), (), None),
+        ), ((1, 1, None, None),), (), (), None, None),
         ("a", 0x04000551, 0xFFFFFFFF, "3", "Nonconforming Modified Attributes Sequence", "NonconformingModifiedAttributesSequence", "SQ", "1", "", None, (), (
             ("i", "table_10-20", None, ()),
-            ("a", 0x04000552, 0xFFFFFFFF, "1", "Nonconforming Data Element Value", "NonconformingDataElementValue", "OB", "1", "", None, (), None, (), (), (), None),
-        ), (), (), (), None),
-    ), (), (), (), None),
+            ("a", 0x04000552, 0xFFFFFFFF, "1", "Nonconforming Data Element Value", "NonconformingDataElementValue", "OB", "1", "", None, (), None, (), (), (), None, None),
+        ), (), (), (), None, None),
+    ), (), (), (), None, None),
 )

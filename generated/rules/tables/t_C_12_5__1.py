@@ -8,5 +8,5 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.12.5-1", "C.12.5-1", "Timezone Module", "module")
 
 RULES = (
-    ("a", 0x00080201, 0xFFFFFFFF, "1", "Timezone Offset From UTC", "TimezoneOffsetFromUTC", "SH", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x00080201, 0xFFFFFFFF, "1", "Timezone Offset From UTC", "TimezoneOffsetFromUTC", "SH", "1", "", None, (), None, (), (), (), None, None),
 )

@@ -12,30 +12,30 @@ RULES = (
         ("i", "table_10-3", None, ()),
         ("a", 0x0040A170, 0xFFFFFFFF, "3", "Purpose of Reference Code Sequence", "PurposeOfReferenceCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (), ((7201, "defined"),), (), None),
-    ), (), (), (), None),
+        ), (), ((7201, "defined"),), (), None, None),
+    ), (), (), (), None, None),
     ("a", 0x0008114A, 0xFFFFFFFF, "3", "Referenced Instance Sequence", "ReferencedInstanceSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-11", None, ()),
         ("a", 0x0040A170, 0xFFFFFFFF, "1", "Purpose of Reference Code Sequence", "PurposeOfReferenceCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), ((1, 1, None, None),), ((7004, "defined"), (7022, "defined")), (), None),
-    ), (), (), (), None),
-    ("a", 0x00082111, 0xFFFFFFFF, "3", "Derivation Description", "DerivationDescription", "ST", "1", "", None, (), None, (), (), (), None),
+        ), ((1, 1, None, None),), ((7004, "defined"), (7022, "defined")), (), None, None),
+    ), (), (), (), None, None),
+    ("a", 0x00082111, 0xFFFFFFFF, "3", "Derivation Description", "DerivationDescription", "ST", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x00089215, 0xFFFFFFFF, "3", "Derivation Code Sequence", "DerivationCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), (), ((7203, "defined"),), (), None),
+    ), (), ((7203, "defined"),), (), None, None),
     ("a", 0x00082112, 0xFFFFFFFF, "3", "Source Image Sequence", "SourceImageSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-3", None, ()),
         ("a", 0x0040A170, 0xFFFFFFFF, "3", "Purpose of Reference Code Sequence", "PurposeOfReferenceCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (), ((7202, "defined"),), (), None),
-        ("a", 0x0028135A, 0xFFFFFFFF, "3", "Spatial Locations Preserved", "SpatialLocationsPreserved", "CS", "1", "", None, (("enumerated", ("YES", "NO", "REORIENTED_ONLY"), None, None, ""),), None, (), (), (), None),
-        ("a", 0x00200020, 0xFFFFFFFF, "1C", "Patient Orientation", "PatientOrientation", "CS", "2", "", ("Required if the value of Spatial Locations Preserved (0028,135A) is REORIENTED_ONLY.", {"if": {"equals": "item:0028,135A", "values": ["REORIENTED_ONLY"]}, "status": "executable"}), (), None, (), (), (), None),
-    ), (), (), (), None),
+        ), (), ((7202, "defined"),), (), None, None),
+        ("a", 0x0028135A, 0xFFFFFFFF, "3", "Spatial Locations Preserved", "SpatialLocationsPreserved", "CS", "1", "", None, (("enumerated", ("YES", "NO", "REORIENTED_ONLY"), None, None, ""),), None, (), (), (), None, None),
+        ("a", 0x00200020, 0xFFFFFFFF, "1C", "Patient Orientation", "PatientOrientation", "CS", "2", "", ("Required if the value of Spatial Locations Preserved (0028,135A) is REORIENTED_ONLY.", {"if": {"equals": "item:0028,135A", "values": ["REORIENTED_ONLY"]}, "status": "executable"}), (), None, (), (), (), None, None),
+    ), (), (), (), None, None),
     ("a", 0x00420013, 0xFFFFFFFF, "3", "Source Instance Sequence", "SourceInstanceSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-11", None, ()),
         ("a", 0x0040A170, 0xFFFFFFFF, "3", "Purpose of Reference Code Sequence", "PurposeOfReferenceCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (), ((7013, "defined"),), (), None),
-    ), (), (), (), None),
+        ), (), ((7013, "defined"),), (), None, None),
+    ), (), (), (), None, None),
 )

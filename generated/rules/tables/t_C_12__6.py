@@ -9,22 +9,22 @@ TABLE = ("table_C.12-6", "C.12-6", "Digital Signatures Macro", "macro")
 
 RULES = (
     ("a", 0x4FFE0001, 0xFFFFFFFF, "3", "MAC Parameters Sequence", "MACParametersSequence", "SQ", "1", "", None, (), (
-        ("a", 0x04000005, 0xFFFFFFFF, "1", "MAC ID Number", "MACIDNumber", "US", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x04000010, 0xFFFFFFFF, "1", "MAC Calculation Transfer Syntax UID", "MACCalculationTransferSyntaxUID", "UI", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x04000015, 0xFFFFFFFF, "1", "MAC Algorithm", "MACAlgorithm", "CS", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x04000020, 0xFFFFFFFF, "1", "Data Elements Signed", "DataElementsSigned", "AT", "1-n", "", None, (), None, (), (), (), None),
-    ), ((1, None, None, None),), (), (), None),
+        ("a", 0x04000005, 0xFFFFFFFF, "1", "MAC ID Number", "MACIDNumber", "US", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x04000010, 0xFFFFFFFF, "1", "MAC Calculation Transfer Syntax UID", "MACCalculationTransferSyntaxUID", "UI", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x04000015, 0xFFFFFFFF, "1", "MAC Algorithm", "MACAlgorithm", "CS", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x04000020, 0xFFFFFFFF, "1", "Data Elements Signed", "DataElementsSigned", "AT", "1-n", "", None, (), None, (), (), (), None, None),
+    ), ((1, None, None, None),), (), (), None, None),
     ("a", 0xFFFAFFFA, 0xFFFFFFFF, "3", "Digital Signatures Sequence", "DigitalSignaturesSequence", "SQ", "1", "", None, (), (
-        ("a", 0x04000005, 0xFFFFFFFF, "1", "MAC ID Number", "MACIDNumber", "US", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x04000100, 0xFFFFFFFF, "1", "Digital Signature UID", "DigitalSignatureUID", "UI", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x04000105, 0xFFFFFFFF, "1", "Digital Signature DateTime", "DigitalSignatureDateTime", "DT", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x04000110, 0xFFFFFFFF, "1", "Certificate Type", "CertificateType", "CS", "1", "", None, (("defined", ("X509_1993_SIG",), None, None, ""),), None, (), (), (), None),
-        ("a", 0x04000115, 0xFFFFFFFF, "1", "Certificate of Signer", "CertificateOfSigner", "OB", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x04000120, 0xFFFFFFFF, "1", "Signature", "Signature", "OB", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x04000305, 0xFFFFFFFF, "1C", "Certified Timestamp Type", "CertifiedTimestampType", "CS", "1", "", ("Required if Certified Timestamp (0400,0310) is present.", {"if": {"present": "item:0400,0310"}, "status": "executable"}), (("defined", ("CMS_TSP",), None, None, ""),), None, (), (), (), None),
-        ("a", 0x04000310, 0xFFFFFFFF, "3", "Certified Timestamp", "CertifiedTimestamp", "OB", "1", "", None, (), None, (), (), (), None),
+        ("a", 0x04000005, 0xFFFFFFFF, "1", "MAC ID Number", "MACIDNumber", "US", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x04000100, 0xFFFFFFFF, "1", "Digital Signature UID", "DigitalSignatureUID", "UI", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x04000105, 0xFFFFFFFF, "1", "Digital Signature DateTime", "DigitalSignatureDateTime", "DT", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x04000110, 0xFFFFFFFF, "1", "Certificate Type", "CertificateType", "CS", "1", "", None, (("defined", ("X509_1993_SIG",), None, None, ""),), None, (), (), (), None, None),
+        ("a", 0x04000115, 0xFFFFFFFF, "1", "Certificate of Signer", "CertificateOfSigner", "OB", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x04000120, 0xFFFFFFFF, "1", "Signature", "Signature", "OB", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x04000305, 0xFFFFFFFF, "1C", "Certified Timestamp Type", "CertifiedTimestampType", "CS", "1", "", ("Required if Certified Timestamp (0400,0310) is present.", {"if": {"present": "item:0400,0310"}, "status": "executable"}), (("defined", ("CMS_TSP",), None, None, ""),), None, (), (), (), None, None),
+        ("a", 0x04000310, 0xFFFFFFFF, "3", "Certified Timestamp", "CertifiedTimestamp", "OB", "1", "", None, (), None, (), (), (), None, None),
         ("a", 0x04000401, 0xFFFFFFFF, "3", "Digital Signature Purpose Code Sequence", "DigitalSignaturePurposeCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (), (), (), None),
-    ), (), (), (), None),
+        ), (), (), (), None, None),
+    ), (), (), (), None, None),
 )

@@ -10,5 +10,5 @@ TABLE = ("table_C.12-7", "C.12-7", "Encrypted Attributes Data Set Attributes", "
 RULES = (
     ("a", 0x04000550, 0xFFFFFFFF, "1", "Modified Attributes Sequence", "ModifiedAttributesSequence", "SQ", "1", "", None, (), (
         ("open", ">Any Attribute from the top level Data Set that was modified or removed during the de-identification process. >Any Attribute from the top level Data Set that was modified or removed during the de-identification process."),
-    ), ((1, 1, None, None),), (), (), None),
+    ), ((1, 1, None, None),), (), (), None, None),
 )

@@ -9,13 +9,13 @@ TABLE = ("table_C.12-8", "C.12-8", "Common Instance Reference Module", "module")
 
 RULES = (
     ("a", 0x00081115, 0xFFFFFFFF, "1C", "Referenced Series Sequence", "ReferencedSeriesSequence", "SQ", "1", "", ("Required if this Instance references Instances in this Study.", {"if": {"unknown": "dataset", "text": "this Instance references Instances in this Study"}, "status": "not-decidable"}), (), (
-        ("a", 0x0020000E, 0xFFFFFFFF, "1", "Series Instance UID", "SeriesInstanceUID", "UI", "1", "", None, (), None, (), (), (), None),
+        ("a", 0x0020000E, 0xFFFFFFFF, "1", "Series Instance UID", "SeriesInstanceUID", "UI", "1", "", None, (), None, (), (), (), None, None),
         ("a", 0x0008114A, 0xFFFFFFFF, "1", "Referenced Instance Sequence", "ReferencedInstanceSequence", "SQ", "1", "", None, (), (
             ("i", "table_10-11", None, ()),
-        ), ((1, None, None, None),), (), (), None),
-    ), ((1, None, None, None),), (), (), None),
+        ), ((1, None, None, None),), (), (), None, None),
+    ), ((1, None, None, None),), (), (), None, None),
     ("a", 0x00081200, 0xFFFFFFFF, "1C", "Studies Containing Other Referenced Instances Sequence", "StudiesContainingOtherReferencedInstancesSequence", "SQ", "1", "", ("Required if this Instance references Instances in other Studies.", {"if": {"unknown": "dataset", "text": "this Instance references Instances in other Studies"}, "status": "not-decidable"}), (), (
-        ("a", 0x0020000D, 0xFFFFFFFF, "1", "Study Instance UID", "StudyInstanceUID", "UI", "1", "", None, (), None, (), (), (), None),
+        ("a", 0x0020000D, 0xFFFFFFFF, "1", "Study Instance UID", "StudyInstanceUID", "UI", "1", "", None, (), None, (), (), (), None, None),
         ("i", "table_10-4", None, ()),
-    ), ((1, None, None, None),), (), (), None),
+    ), ((1, None, None, None),), (), (), None, None),
 )

@@ -8,11 +8,11 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.13-1", "C.13-1", "Basic Film Session Presentation Module", "module")
 
 RULES = (
-    ("a", 0x20000010, 0xFFFFFFFF, "", "Number of Copies", "NumberOfCopies", "IS", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x20000020, 0xFFFFFFFF, "", "Print Priority", "PrintPriority", "CS", "1", "", None, (("enumerated", ("HIGH", "MED", "LOW"), None, None, ""),), None, (), (), (), None),
-    ("a", 0x20000030, 0xFFFFFFFF, "", "Medium Type", "MediumType", "CS", "1", "", None, (("defined", ("PAPER", "CLEAR FILM", "BLUE FILM", "MAMMO CLEAR FILM", "MAMMO BLUE FILM"), None, None, ""),), None, (), (), (), None),
-    ("a", 0x20000040, 0xFFFFFFFF, "", "Film Destination", "FilmDestination", "CS", "1", "", None, (("defined", ("MAGAZINE", "PROCESSOR", "BIN_i"), None, None, ""),), None, (), (), (), None),
-    ("a", 0x20000050, 0xFFFFFFFF, "", "Film Session Label", "FilmSessionLabel", "LO", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x20000060, 0xFFFFFFFF, "", "Memory Allocation", "MemoryAllocation", "IS", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x21000160, 0xFFFFFFFF, "", "Owner ID", "OwnerID", "SH", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x20000010, 0xFFFFFFFF, "", "Number of Copies", "NumberOfCopies", "IS", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x20000020, 0xFFFFFFFF, "", "Print Priority", "PrintPriority", "CS", "1", "", None, (("enumerated", ("HIGH", "MED", "LOW"), None, None, ""),), None, (), (), (), None, None),
+    ("a", 0x20000030, 0xFFFFFFFF, "", "Medium Type", "MediumType", "CS", "1", "", None, (("defined", ("PAPER", "CLEAR FILM", "BLUE FILM", "MAMMO CLEAR FILM", "MAMMO BLUE FILM"), None, None, ""),), None, (), (), (), None, None),
+    ("a", 0x20000040, 0xFFFFFFFF, "", "Film Destination", "FilmDestination", "CS", "1", "", None, (("defined", ("MAGAZINE", "PROCESSOR", "BIN_i"), None, None, ""),), None, (), (), (), None, None),
+    ("a", 0x20000050, 0xFFFFFFFF, "", "Film Session Label", "FilmSessionLabel", "LO", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x20000060, 0xFFFFFFFF, "", "Memory Allocation", "MemoryAllocation", "IS", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x21000160, 0xFFFFFFFF, "", "Owner ID", "OwnerID", "SH", "1", "", None, (), None, (), (), (), None, None),
 )

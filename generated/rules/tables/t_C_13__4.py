@@ -10,14 +10,14 @@ TABLE = ("table_C.13-4", "C.13-4", "Basic Film Box Relationship Module", "module
 RULES = (
     ("a", 0x20100500, 0xFFFFFFFF, "", "Referenced Film Session Sequence", "ReferencedFilmSessionSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-11", None, ()),
-    ), ((1, 1, None, None),), (), (), None),
+    ), ((1, 1, None, None),), (), (), None, None),
     ("a", 0x20100510, 0xFFFFFFFF, "", "Referenced Image Box Sequence", "ReferencedImageBoxSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-11", None, ()),
-    ), ((1, None, None, None),), (), (), None),
+    ), ((1, None, None, None),), (), (), None, None),
     ("a", 0x20100520, 0xFFFFFFFF, "", "Referenced Basic Annotation Box Sequence", "ReferencedBasicAnnotationBoxSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-11", None, ()),
-    ), ((0, None, None, None),), (), (), None),
+    ), ((0, None, None, None),), (), (), None, None),
     ("a", 0x20500500, 0xFFFFFFFF, "", "Referenced Presentation LUT Sequence", "ReferencedPresentationLUTSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-11", None, ()),
-    ), ((1, 1, None, None),), (), (), None),
+    ), ((1, 1, None, None),), (), (), None, None),
 )

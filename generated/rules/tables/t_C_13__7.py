@@ -8,6 +8,6 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.13-7", "C.13-7", "Basic Annotation Presentation Module", "module")
 
 RULES = (
-    ("a", 0x20300010, 0xFFFFFFFF, "", "Annotation Position", "AnnotationPosition", "US", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x20300020, 0xFFFFFFFF, "", "Text String", "TextString", "LO", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x20300010, 0xFFFFFFFF, "", "Annotation Position", "AnnotationPosition", "US", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x20300020, 0xFFFFFFFF, "", "Text String", "TextString", "LO", "1", "", None, (), None, (), (), (), None, None),
 )

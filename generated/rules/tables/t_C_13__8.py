@@ -8,11 +8,11 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.13-8", "C.13-8", "Print Job Module", "module")
 
 RULES = (
-    ("a", 0x21000020, 0xFFFFFFFF, "", "Execution Status", "ExecutionStatus", "CS", "1", "", None, (("enumerated", ("PENDING", "PRINTING", "DONE", "FAILURE"), None, None, ""),), None, (), (), (), None),
-    ("a", 0x21000030, 0xFFFFFFFF, "", "Execution Status Info", "ExecutionStatusInfo", "CS", "1", "", None, (("defined", ("NORMAL",), None, {"equals": "2100,0030", "values": ["DONE", "PRINTING"]}, "Execution Status (2100,0030) is DONE or PRINTING"), ("defined", ("INVALID PAGE DES", "INSUFFIC MEMORY"), None, {"equals": "2100,0030", "values": ["FAILURE"]}, "Execution Status (2100,0030) is FAILURE")), None, (), (), (), None),
-    ("a", 0x21000040, 0xFFFFFFFF, "", "Creation Date", "CreationDate", "DA", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x21000050, 0xFFFFFFFF, "", "Creation Time", "CreationTime", "TM", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x20000020, 0xFFFFFFFF, "", "Print Priority", "PrintPriority", "CS", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x21100030, 0xFFFFFFFF, "", "Printer Name", "PrinterName", "LO", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x21000070, 0xFFFFFFFF, "", "Originator", "Originator", "AE", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x21000020, 0xFFFFFFFF, "", "Execution Status", "ExecutionStatus", "CS", "1", "", None, (("enumerated", ("PENDING", "PRINTING", "DONE", "FAILURE"), None, None, ""),), None, (), (), (), None, None),
+    ("a", 0x21000030, 0xFFFFFFFF, "", "Execution Status Info", "ExecutionStatusInfo", "CS", "1", "", None, (("defined", ("NORMAL",), None, {"equals": "2100,0030", "values": ["DONE", "PRINTING"]}, "Execution Status (2100,0030) is DONE or PRINTING"), ("defined", ("INVALID PAGE DES", "INSUFFIC MEMORY"), None, {"equals": "2100,0030", "values": ["FAILURE"]}, "Execution Status (2100,0030) is FAILURE")), None, (), (), (), None, None),
+    ("a", 0x21000040, 0xFFFFFFFF, "", "Creation Date", "CreationDate", "DA", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x21000050, 0xFFFFFFFF, "", "Creation Time", "CreationTime", "TM", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x20000020, 0xFFFFFFFF, "", "Print Priority", "PrintPriority", "CS", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x21100030, 0xFFFFFFFF, "", "Printer Name", "PrinterName", "LO", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x21000070, 0xFFFFFFFF, "", "Originator", "Originator", "AE", "1", "", None, (), None, (), (), (), None, None),
 )

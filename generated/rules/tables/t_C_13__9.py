@@ -8,15 +8,15 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.13-9", "C.13-9", "Printer Module", "module")
 
 RULES = (
-    ("a", 0x21100010, 0xFFFFFFFF, "", "Printer Status", "PrinterStatus", "CS", "1", "", None, (("enumerated", ("NORMAL", "WARNING", "FAILURE"), None, None, ""),), None, (), (), (), None),
-    ("a", 0x21100020, 0xFFFFFFFF, "", "Printer Status Info", "PrinterStatusInfo", "CS", "1", "", None, (("defined", ("NORMAL",), None, {"equals": "2110,0010", "values": ["NORMAL"]}, "Printer Status (2110,0010) is NORMAL"),), None, (), (), (), None),
-    ("a", 0x21100030, 0xFFFFFFFF, "", "Printer Name", "PrinterName", "LO", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00080070, 0xFFFFFFFF, "", "Manufacturer", "Manufacturer", "LO", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00081090, 0xFFFFFFFF, "", "Manufacturer Model Name", "ManufacturerModelName", "LO", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00181000, 0xFFFFFFFF, "", "Device Serial Number", "DeviceSerialNumber", "LO", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00181020, 0xFFFFFFFF, "", "Software Versions", "SoftwareVersions", "LO", "1-n", "", None, (), None, (), (), (), None),
-    ("a", 0x00181204, 0xFFFFFFFF, "", "Date of Manufacture", "DateOfManufacture", "DA", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00181205, 0xFFFFFFFF, "", "Date of Installation", "DateOfInstallation", "DA", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00181200, 0xFFFFFFFF, "", "Date Of Last Calibration", "DateOfLastCalibration", "DA", "1-n", "", None, (), None, (), (), (), None),
-    ("a", 0x00181201, 0xFFFFFFFF, "", "Time Of Last Calibration", "TimeOfLastCalibration", "TM", "1-n", "", None, (), None, (), (), (), None),
+    ("a", 0x21100010, 0xFFFFFFFF, "", "Printer Status", "PrinterStatus", "CS", "1", "", None, (("enumerated", ("NORMAL", "WARNING", "FAILURE"), None, None, ""),), None, (), (), (), None, None),
+    ("a", 0x21100020, 0xFFFFFFFF, "", "Printer Status Info", "PrinterStatusInfo", "CS", "1", "", None, (("defined", ("NORMAL",), None, {"equals": "2110,0010", "values": ["NORMAL"]}, "Printer Status (2110,0010) is NORMAL"),), None, (), (), (), None, None),
+    ("a", 0x21100030, 0xFFFFFFFF, "", "Printer Name", "PrinterName", "LO", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00080070, 0xFFFFFFFF, "", "Manufacturer", "Manufacturer", "LO", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00081090, 0xFFFFFFFF, "", "Manufacturer Model Name", "ManufacturerModelName", "LO", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00181000, 0xFFFFFFFF, "", "Device Serial Number", "DeviceSerialNumber", "LO", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00181020, 0xFFFFFFFF, "", "Software Versions", "SoftwareVersions", "LO", "1-n", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00181204, 0xFFFFFFFF, "", "Date of Manufacture", "DateOfManufacture", "DA", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00181205, 0xFFFFFFFF, "", "Date of Installation", "DateOfInstallation", "DA", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00181200, 0xFFFFFFFF, "", "Date Of Last Calibration", "DateOfLastCalibration", "DA", "1-n", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00181201, 0xFFFFFFFF, "", "Time Of Last Calibration", "TimeOfLastCalibration", "TM", "1-n", "", None, (), None, (), (), (), None, None),
 )

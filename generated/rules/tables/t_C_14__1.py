@@ -8,18 +8,18 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.14-1", "C.14-1", "Storage Commitment Module", "module")
 
 RULES = (
-    ("a", 0x00081195, 0xFFFFFFFF, "", "Transaction UID", "TransactionUID", "UI", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00080054, 0xFFFFFFFF, "", "Retrieve AE Title", "RetrieveAETitle", "AE", "1-n", "", None, (), None, (), (), (), None),
-    ("a", 0x00880130, 0xFFFFFFFF, "", "Storage Media File-Set ID", "StorageMediaFileSetID", "SH", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00880140, 0xFFFFFFFF, "", "Storage Media File-Set UID", "StorageMediaFileSetUID", "UI", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x00081195, 0xFFFFFFFF, "", "Transaction UID", "TransactionUID", "UI", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00080054, 0xFFFFFFFF, "", "Retrieve AE Title", "RetrieveAETitle", "AE", "1-n", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00880130, 0xFFFFFFFF, "", "Storage Media File-Set ID", "StorageMediaFileSetID", "SH", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00880140, 0xFFFFFFFF, "", "Storage Media File-Set UID", "StorageMediaFileSetUID", "UI", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x00081199, 0xFFFFFFFF, "", "Referenced SOP Sequence", "ReferencedSOPSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-11", None, ()),
-        ("a", 0x00080054, 0xFFFFFFFF, "", "Retrieve AE Title", "RetrieveAETitle", "AE", "1-n", "", None, (), None, (), (), (), None),
-        ("a", 0x00880130, 0xFFFFFFFF, "", "Storage Media File-Set ID", "StorageMediaFileSetID", "SH", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00880140, 0xFFFFFFFF, "", "Storage Media File-Set UID", "StorageMediaFileSetUID", "UI", "1", "", None, (), None, (), (), (), None),
-    ), (), (), (), None),
+        ("a", 0x00080054, 0xFFFFFFFF, "", "Retrieve AE Title", "RetrieveAETitle", "AE", "1-n", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00880130, 0xFFFFFFFF, "", "Storage Media File-Set ID", "StorageMediaFileSetID", "SH", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00880140, 0xFFFFFFFF, "", "Storage Media File-Set UID", "StorageMediaFileSetUID", "UI", "1", "", None, (), None, (), (), (), None, None),
+    ), (), (), (), None, None),
     ("a", 0x00081198, 0xFFFFFFFF, "", "Failed SOP Sequence", "FailedSOPSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-11", None, ()),
-        ("a", 0x00081197, 0xFFFFFFFF, "", "Failure Reason", "FailureReason", "US", "1", "", None, (("enumerated", ("0110H", "0112H", "0213H", "0122H", "0119H", "0131H"), None, None, ""),), None, (), (), (), None),
-    ), (), (), (), None),
+        ("a", 0x00081197, 0xFFFFFFFF, "", "Failure Reason", "FailureReason", "US", "1", "", None, (("enumerated", ("0110H", "0112H", "0213H", "0122H", "0119H", "0131H"), None, None, ""),), None, (), (), (), None, None),
+    ), (), (), (), None, None),
 )

@@ -8,18 +8,18 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.17.6-1", "C.17.6-1", "Key Object Document Series Module", "module")
 
 RULES = (
-    ("a", 0x00080060, 0xFFFFFFFF, "1", "Modality", "Modality", "CS", "1", "", None, (("enumerated", ("KO",), None, None, ""),), None, (), (), (), None),
-    ("a", 0x0020000E, 0xFFFFFFFF, "1", "Series Instance UID", "SeriesInstanceUID", "UI", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00200011, 0xFFFFFFFF, "1", "Series Number", "SeriesNumber", "IS", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00080021, 0xFFFFFFFF, "3", "Series Date", "SeriesDate", "DA", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00080031, 0xFFFFFFFF, "3", "Series Time", "SeriesTime", "TM", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00181030, 0xFFFFFFFF, "3", "Protocol Name", "ProtocolName", "LO", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x0008103E, 0xFFFFFFFF, "3", "Series Description", "SeriesDescription", "LO", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x00080060, 0xFFFFFFFF, "1", "Modality", "Modality", "CS", "1", "", None, (("enumerated", ("KO",), None, None, ""),), None, (), (), (), None, None),
+    ("a", 0x0020000E, 0xFFFFFFFF, "1", "Series Instance UID", "SeriesInstanceUID", "UI", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00200011, 0xFFFFFFFF, "1", "Series Number", "SeriesNumber", "IS", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00080021, 0xFFFFFFFF, "3", "Series Date", "SeriesDate", "DA", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00080031, 0xFFFFFFFF, "3", "Series Time", "SeriesTime", "TM", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00181030, 0xFFFFFFFF, "3", "Protocol Name", "ProtocolName", "LO", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x0008103E, 0xFFFFFFFF, "3", "Series Description", "SeriesDescription", "LO", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x0008103F, 0xFFFFFFFF, "3", "Series Description Code Sequence", "SeriesDescriptionCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), (), (), (), None),
+    ), (), (), (), None, None),
     ("a", 0x00081111, 0xFFFFFFFF, "2", "Referenced Performed Procedure Step Sequence", "ReferencedPerformedProcedureStepSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-11", None, ()),
-    ), ((0, 1, None, None),), (), (), None),
-    ("a", 0x300A0700, 0xFFFFFFFF, "3", "Treatment Session UID", "TreatmentSessionUID", "UI", "1", "", None, (), None, (), (), (), None),
+    ), ((0, 1, None, None),), (), (), None, None),
+    ("a", 0x300A0700, 0xFFFFFFFF, "3", "Treatment Session UID", "TreatmentSessionUID", "UI", "1", "", None, (), None, (), (), (), None, None),
 )

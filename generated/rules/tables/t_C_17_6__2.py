@@ -8,16 +8,16 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.17.6-2", "C.17.6-2", "Key Object Document Module", "module")
 
 RULES = (
-    ("a", 0x00200013, 0xFFFFFFFF, "1", "Instance Number", "InstanceNumber", "IS", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00080023, 0xFFFFFFFF, "1", "Content Date", "ContentDate", "DA", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00080033, 0xFFFFFFFF, "1", "Content Time", "ContentTime", "TM", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x00200013, 0xFFFFFFFF, "1", "Instance Number", "InstanceNumber", "IS", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00080023, 0xFFFFFFFF, "1", "Content Date", "ContentDate", "DA", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00080033, 0xFFFFFFFF, "1", "Content Time", "ContentTime", "TM", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x0040A370, 0xFFFFFFFF, "1C", "Referenced Request Sequence", "ReferencedRequestSequence", "SQ", "1", "", ("Required if this Document pertains to at least one Requested Procedure.", {"if": {"unknown": "dataset", "text": "this Document pertains to at least one Requested Procedure"}, "status": "not-decidable"}), (), (
         ("i", "table_C.17-3c", None, ()),
-    ), ((1, None, None, None),), (), (), None),
+    ), ((1, None, None, None),), (), (), None, None),
     ("a", 0x0040A375, 0xFFFFFFFF, "1", "Current Requested Procedure Evidence Sequence", "CurrentRequestedProcedureEvidenceSequence", "SQ", "1", "", None, (), (
         ("i", "table_C.17-3", None, ()),
-    ), ((1, None, None, None),), (), (), None),
+    ), ((1, None, None, None),), (), (), None, None),
     ("a", 0x0040A525, 0xFFFFFFFF, "1C", "Identical Documents Sequence", "IdenticalDocumentsSequence", "SQ", "1", "", ("Required if this Key Object Selection document references Instances in more than one Study.", {"if": {"unknown": "dataset", "text": "this Key Object Selection document references Instances in more than one Study"}, "status": "not-decidable"}), (), (
         ("i", "table_C.17-3", None, ()),
-    ), ((1, None, None, None),), (), (), None),
+    ), ((1, None, None, None),), (), (), None, None),
 )

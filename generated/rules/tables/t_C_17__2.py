@@ -8,60 +8,60 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.17-2", "C.17-2", "SR Document General Module", "module")
 
 RULES = (
-    ("a", 0x00200013, 0xFFFFFFFF, "1", "Instance Number", "InstanceNumber", "IS", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x0040A496, 0xFFFFFFFF, "3", "Preliminary Flag", "PreliminaryFlag", "CS", "1", "", None, (("enumerated", ("PRELIMINARY", "FINAL"), None, None, ""),), None, (), (), (), None),
-    ("a", 0x0040A491, 0xFFFFFFFF, "1", "Completion Flag", "CompletionFlag", "CS", "1", "", None, (("enumerated", ("PARTIAL", "COMPLETE"), None, None, ""),), None, (), (), (), None),
-    ("a", 0x0040A492, 0xFFFFFFFF, "3", "Completion Flag Description", "CompletionFlagDescription", "LO", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x0040A493, 0xFFFFFFFF, "1", "Verification Flag", "VerificationFlag", "CS", "1", "", None, (("enumerated", ("UNVERIFIED", "VERIFIED"), None, None, ""),), None, (), (), (), None),
-    ("a", 0x00080023, 0xFFFFFFFF, "1", "Content Date", "ContentDate", "DA", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00080033, 0xFFFFFFFF, "1", "Content Time", "ContentTime", "TM", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x00200013, 0xFFFFFFFF, "1", "Instance Number", "InstanceNumber", "IS", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x0040A496, 0xFFFFFFFF, "3", "Preliminary Flag", "PreliminaryFlag", "CS", "1", "", None, (("enumerated", ("PRELIMINARY", "FINAL"), None, None, ""),), None, (), (), (), None, None),
+    ("a", 0x0040A491, 0xFFFFFFFF, "1", "Completion Flag", "CompletionFlag", "CS", "1", "", None, (("enumerated", ("PARTIAL", "COMPLETE"), None, None, ""),), None, (), (), (), None, None),
+    ("a", 0x0040A492, 0xFFFFFFFF, "3", "Completion Flag Description", "CompletionFlagDescription", "LO", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x0040A493, 0xFFFFFFFF, "1", "Verification Flag", "VerificationFlag", "CS", "1", "", None, (("enumerated", ("UNVERIFIED", "VERIFIED"), None, None, ""),), None, (), (), (), None, None),
+    ("a", 0x00080023, 0xFFFFFFFF, "1", "Content Date", "ContentDate", "DA", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00080033, 0xFFFFFFFF, "1", "Content Time", "ContentTime", "TM", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x0040A073, 0xFFFFFFFF, "1C", "Verifying Observer Sequence", "VerifyingObserverSequence", "SQ", "1", "", ("Required if Verification Flag (0040,A493) is VERIFIED.", {"if": {"equals": "0040,A493", "values": ["VERIFIED"]}, "status": "executable"}), (), (
-        ("a", 0x0040A075, 0xFFFFFFFF, "1", "Verifying Observer Name", "VerifyingObserverName", "PN", "1", "", None, (), None, (), (), (), None),
+        ("a", 0x0040A075, 0xFFFFFFFF, "1", "Verifying Observer Name", "VerifyingObserverName", "PN", "1", "", None, (), None, (), (), (), None, None),
         ("a", 0x0040A088, 0xFFFFFFFF, "2", "Verifying Observer Identification Code Sequence", "VerifyingObserverIdentificationCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), ((0, 1, None, None),), (), (), None),
-        ("a", 0x0040A027, 0xFFFFFFFF, "1", "Verifying Organization", "VerifyingOrganization", "LO", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x0040A030, 0xFFFFFFFF, "1", "Verification DateTime", "VerificationDateTime", "DT", "1", "", None, (), None, (), (), (), None),
-    ), ((1, None, None, None),), (), (), None),
+        ), ((0, 1, None, None),), (), (), None, None),
+        ("a", 0x0040A027, 0xFFFFFFFF, "1", "Verifying Organization", "VerifyingOrganization", "LO", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x0040A030, 0xFFFFFFFF, "1", "Verification DateTime", "VerificationDateTime", "DT", "1", "", None, (), None, (), (), (), None, None),
+    ), ((1, None, None, None),), (), (), None, None),
     ("a", 0x0040A078, 0xFFFFFFFF, "3", "Author Observer Sequence", "AuthorObserverSequence", "SQ", "1", "", None, (), (
         ("i", "table_C.17-3b", None, ()),
-    ), (), (), (), None),
+    ), (), (), (), None, None),
     ("a", 0x0040A07A, 0xFFFFFFFF, "3", "Participant Sequence", "ParticipantSequence", "SQ", "1", "", None, (), (
-        ("a", 0x0040A080, 0xFFFFFFFF, "1", "Participation Type", "ParticipationType", "CS", "1", "", None, (("defined", ("SOURCE", "ENT", "ATTEST"), None, None, ""),), None, (), (), (), None),
-        ("a", 0x0040A082, 0xFFFFFFFF, "2", "Participation DateTime", "ParticipationDateTime", "DT", "1", "", None, (), None, (), (), (), None),
+        ("a", 0x0040A080, 0xFFFFFFFF, "1", "Participation Type", "ParticipationType", "CS", "1", "", None, (("defined", ("SOURCE", "ENT", "ATTEST"), None, None, ""),), None, (), (), (), None, None),
+        ("a", 0x0040A082, 0xFFFFFFFF, "2", "Participation DateTime", "ParticipationDateTime", "DT", "1", "", None, (), None, (), (), (), None, None),
         ("i", "table_C.17-3b", None, ()),
-    ), (), (), (), None),
+    ), (), (), (), None, None),
     ("a", 0x0040A07C, 0xFFFFFFFF, "3", "Custodial Organization Sequence", "CustodialOrganizationSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00080080, 0xFFFFFFFF, "2", "Institution Name", "InstitutionName", "LO", "1", "", None, (), None, (), (), (), None),
+        ("a", 0x00080080, 0xFFFFFFFF, "2", "Institution Name", "InstitutionName", "LO", "1", "", None, (), None, (), (), (), None, None),
         ("a", 0x00080082, 0xFFFFFFFF, "2", "Institution Code Sequence", "InstitutionCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), ((0, 1, None, None),), (), (), None),
+        ), ((0, 1, None, None),), (), (), None, None),
         ("a", 0x00080220, 0xFFFFFFFF, "3", "Responsible Group Code Sequence", "ResponsibleGroupCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (), (), (), None),
-    ), (), (), (), None),
+        ), (), (), (), None, None),
+    ), (), (), (), None, None),
     ("a", 0x0040A360, 0xFFFFFFFF, "1C", "Predecessor Documents Sequence", "PredecessorDocumentsSequence", "SQ", "1", "", ("Required if this document includes content from other documents.", {"if": {"unknown": "dataset", "text": "this document includes content from other documents"}, "status": "not-decidable"}), (), (
         ("i", "table_C.17-3", None, ()),
-    ), ((1, None, None, None),), ((7009, "defined"),), (), None),
+    ), ((1, None, None, None),), ((7009, "defined"),), (), None, None),
     ("a", 0x0040A525, 0xFFFFFFFF, "1C", "Identical Documents Sequence", "IdenticalDocumentsSequence", "SQ", "1", "", ("Required if this document is stored with different SOP Instance UIDs in one or more other Studies.", {"if": {"unknown": "dataset", "text": "this document is stored with different SOP Instance UIDs in one or more other Studies"}, "status": "not-decidable"}), (), (
         ("i", "table_C.17-3", None, ()),
-    ), ((1, None, None, None),), (), (), None),
+    ), ((1, None, None, None),), (), (), None, None),
     ("a", 0x0040A370, 0xFFFFFFFF, "1C", "Referenced Request Sequence", "ReferencedRequestSequence", "SQ", "1", "", ("Required if this Document fulfills at least one Requested Procedure. May be present otherwise.", {"if": {"unknown": "dataset", "text": "this Document fulfills at least one Requested Procedure"}, "otherwise": "may", "status": "not-decidable"}), (), (
         ("i", "table_C.17-3c", None, ()),
-    ), ((1, None, None, None),), (), (), None),
+    ), ((1, None, None, None),), (), (), None, None),
     ("a", 0x0040A372, 0xFFFFFFFF, "2", "Performed Procedure Code Sequence", "PerformedProcedureCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), ((0, None, None, None),), (), (), None),
+    ), ((0, None, None, None),), (), (), None, None),
     ("a", 0x0040A375, 0xFFFFFFFF, "1C", "Current Requested Procedure Evidence Sequence", "CurrentRequestedProcedureEvidenceSequence", "SQ", "1", "", ("Required if the creator is aware of Composite Objects acquired in order to satisfy the Requested Procedure(s) for which the SR Document is or if Instances are referenced in the Content Tree. May be present otherwise.", {"if": {"or": ["content_tree_references", {"unknown": "dataset", "text": "the creator is aware of Composite Objects acquired in order to satisfy the Requested Procedure(s) for which the SR Document is"}]}, "otherwise": "may", "status": "not-decidable"}), (), (
         ("i", "table_C.17-3", None, ()),
-    ), ((1, None, None, None),), (), (), None),
+    ), ((1, None, None, None),), (), (), None, None),
     ("a", 0x0040A385, 0xFFFFFFFF, "1C", "Pertinent Other Evidence Sequence", "PertinentOtherEvidenceSequence", "SQ", "1", "", ("Required if pertinent evidence from other Requested Procedures needs to be recorded.", {"if": {"unknown": "dataset", "text": "pertinent evidence from other Requested Procedures needs to be recorded"}, "status": "not-decidable"}), (), (
         ("i", "table_C.17-3", None, ()),
-    ), ((1, None, None, None),), (), (), None),
+    ), ((1, None, None, None),), (), (), None, None),
     ("a", 0x0008114A, 0xFFFFFFFF, "1C", "Referenced Instance Sequence", "ReferencedInstanceSequence", "SQ", "1", "", ("Required if the identity of a CDA Document equivalent to the current SOP Instance is known at the time of creation of this SOP Instance (see Section C.17.2.6). May be present otherwise.", {"if": {"unknown": "dataset", "text": "the identity of a CDA Document equivalent to the current SOP Instance is known at the time of creation of this SOP Instance"}, "otherwise": "may", "status": "not-decidable"}), (), (
         ("i", "table_10-11", None, ()),
         ("a", 0x0040A170, 0xFFFFFFFF, "1", "Purpose of Reference Code Sequence", "PurposeOfReferenceCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), ((1, 1, None, None),), ((7006, "defined"),), (), None),
-    ), ((1, None, None, None),), (), (), None),
+        ), ((1, 1, None, None),), ((7006, "defined"),), (), None, None),
+    ), ((1, None, None, None),), (), (), None, None),
 )

@@ -8,8 +8,8 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.17-3", "C.17-3", "Hierarchical SOP Instance Reference Macro", "macro")
 
 RULES = (
-    ("a", 0x0020000D, 0xFFFFFFFF, "1", "Study Instance UID", "StudyInstanceUID", "UI", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x0020000D, 0xFFFFFFFF, "1", "Study Instance UID", "StudyInstanceUID", "UI", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x00081115, 0xFFFFFFFF, "1", "Referenced Series Sequence", "ReferencedSeriesSequence", "SQ", "1", "", None, (), (
         ("i", "table_C.17-3a", None, ()),
-    ), ((1, None, None, None),), (), (), None),
+    ), ((1, None, None, None),), (), (), None, None),
 )

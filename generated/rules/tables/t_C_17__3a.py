@@ -8,26 +8,26 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.17-3a", "C.17-3a", "Hierarchical Series Reference Macro", "macro")
 
 RULES = (
-    ("a", 0x0020000E, 0xFFFFFFFF, "1", "Series Instance UID", "SeriesInstanceUID", "UI", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00080054, 0xFFFFFFFF, "3", "Retrieve AE Title", "RetrieveAETitle", "AE", "1-n", "", None, (), None, (), (), (), None),
-    ("a", 0x0040E011, 0xFFFFFFFF, "3", "Retrieve Location UID", "RetrieveLocationUID", "UI", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00081190, 0xFFFFFFFF, "3", "Retrieve URL", "RetrieveURL", "UR", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00880130, 0xFFFFFFFF, "3", "Storage Media File-Set ID", "StorageMediaFileSetID", "SH", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00880140, 0xFFFFFFFF, "3", "Storage Media File-Set UID", "StorageMediaFileSetUID", "UI", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x0020000E, 0xFFFFFFFF, "1", "Series Instance UID", "SeriesInstanceUID", "UI", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00080054, 0xFFFFFFFF, "3", "Retrieve AE Title", "RetrieveAETitle", "AE", "1-n", "", None, (), None, (), (), (), None, None),
+    ("a", 0x0040E011, 0xFFFFFFFF, "3", "Retrieve Location UID", "RetrieveLocationUID", "UI", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00081190, 0xFFFFFFFF, "3", "Retrieve URL", "RetrieveURL", "UR", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00880130, 0xFFFFFFFF, "3", "Storage Media File-Set ID", "StorageMediaFileSetID", "SH", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00880140, 0xFFFFFFFF, "3", "Storage Media File-Set UID", "StorageMediaFileSetUID", "UI", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x00081199, 0xFFFFFFFF, "1", "Referenced SOP Sequence", "ReferencedSOPSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-11", None, ()),
         ("a", 0x0040A170, 0xFFFFFFFF, "3", "Purpose of Reference Code Sequence", "PurposeOfReferenceCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (), (), (), None),
+        ), (), (), (), None, None),
         ("a", 0x04000402, 0xFFFFFFFF, "3", "Referenced Digital Signature Sequence", "ReferencedDigitalSignatureSequence", "SQ", "1", "", None, (), (
-            ("a", 0x04000100, 0xFFFFFFFF, "1", "Digital Signature UID", "DigitalSignatureUID", "UI", "1", "", None, (), None, (), (), (), None),
-            ("a", 0x04000120, 0xFFFFFFFF, "1", "Signature", "Signature", "OB", "1", "", None, (), None, (), (), (), None),
-        ), (), (), (), None),
+            ("a", 0x04000100, 0xFFFFFFFF, "1", "Digital Signature UID", "DigitalSignatureUID", "UI", "1", "", None, (), None, (), (), (), None, None),
+            ("a", 0x04000120, 0xFFFFFFFF, "1", "Signature", "Signature", "OB", "1", "", None, (), None, (), (), (), None, None),
+        ), (), (), (), None, None),
         ("a", 0x04000403, 0xFFFFFFFF, "3", "Referenced SOP Instance MAC Sequence", "ReferencedSOPInstanceMACSequence", "SQ", "1", "", None, (), (
-            ("a", 0x04000010, 0xFFFFFFFF, "1", "MAC Calculation Transfer Syntax UID", "MACCalculationTransferSyntaxUID", "UI", "1", "", None, (), None, (), (), (), None),
-            ("a", 0x04000015, 0xFFFFFFFF, "1", "MAC Algorithm", "MACAlgorithm", "CS", "1", "", None, (), None, (), (), (), None),
-            ("a", 0x04000020, 0xFFFFFFFF, "1", "Data Elements Signed", "DataElementsSigned", "AT", "1-n", "", None, (), None, (), (), (), None),
-            ("a", 0x04000404, 0xFFFFFFFF, "1", "MAC", "MAC", "OB", "1", "", None, (), None, (), (), (), None),
-        ), (), (), (), None),
-    ), ((1, None, None, None),), (), (), None),
+            ("a", 0x04000010, 0xFFFFFFFF, "1", "MAC Calculation Transfer Syntax UID", "MACCalculationTransferSyntaxUID", "UI", "1", "", None, (), None, (), (), (), None, None),
+            ("a", 0x04000015, 0xFFFFFFFF, "1", "MAC Algorithm", "MACAlgorithm", "CS", "1", "", None, (), None, (), (), (), None, None),
+            ("a", 0x04000020, 0xFFFFFFFF, "1", "Data Elements Signed", "DataElementsSigned", "AT", "1-n", "", None, (), None, (), (), (), None, None),
+            ("a", 0x04000404, 0xFFFFFFFF, "1", "MAC", "MAC", "OB", "1", "", None, (), None, (), (), (), None, None),
+        ), (), (), (), None, None),
+    ), ((1, None, None, None),), (), (), None, None),
 )

@@ -8,29 +8,29 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.17-3b", "C.17-3b", "Identified Person or Device Macro", "macro")
 
 RULES = (
-    ("a", 0x0040A084, 0xFFFFFFFF, "1", "Observer Type", "ObserverType", "CS", "1", "", None, (("enumerated", ("PSN", "DEV"), None, None, ""),), None, (), (), (), None),
-    ("a", 0x0040A123, 0xFFFFFFFF, "1C", "Person Name", "PersonName", "PN", "1", "", ("Required if Observer Type value is PSN.", {"if": {"equals": "item:0040,A084", "values": ["PSN"]}, "status": "executable"}), (), None, (), (), (), None),
+    ("a", 0x0040A084, 0xFFFFFFFF, "1", "Observer Type", "ObserverType", "CS", "1", "", None, (("enumerated", ("PSN", "DEV"), None, None, ""),), None, (), (), (), None, None),
+    ("a", 0x0040A123, 0xFFFFFFFF, "1C", "Person Name", "PersonName", "PN", "1", "", ("Required if Observer Type value is PSN.", {"if": {"equals": "item:0040,A084", "values": ["PSN"]}, "status": "executable"}), (), None, (), (), (), None, None),
     ("a", 0x00401101, 0xFFFFFFFF, "2C", "Person Identification Code Sequence", "PersonIdentificationCodeSequence", "SQ", "1", "", ("Required if Observer Type value is PSN.", {"if": {"equals": "item:0040,A084", "values": ["PSN"]}, "status": "executable"}), (), (
         ("i", "table_8.8-1", None, ()),
-    ), ((0, 1, None, None),), (), (), None),
+    ), ((0, 1, None, None),), (), (), None, None),
     ("a", 0x0044010A, 0xFFFFFFFF, "3", "Organizational Role Code Sequence", "OrganizationalRoleCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), (), (), (), None),
-    ("a", 0x00081010, 0xFFFFFFFF, "2C", "Station Name", "StationName", "SH", "1", "", ("Required if Observer Type value is DEV.", {"if": {"equals": "item:0040,A084", "values": ["DEV"]}, "status": "executable"}), (), None, (), (), (), None),
-    ("a", 0x00181002, 0xFFFFFFFF, "1C", "Device UID", "DeviceUID", "UI", "1", "", ("Required if Observer Type value is DEV.", {"if": {"equals": "item:0040,A084", "values": ["DEV"]}, "status": "executable"}), (), None, (), (), (), None),
-    ("a", 0x00080070, 0xFFFFFFFF, "1C", "Manufacturer", "Manufacturer", "LO", "1", "", ("Required if Observer Type value is DEV.", {"if": {"equals": "item:0040,A084", "values": ["DEV"]}, "status": "executable"}), (), None, (), (), (), None),
-    ("a", 0x00081090, 0xFFFFFFFF, "1C", "Manufacturer's Model Name", "ManufacturerModelName", "LO", "1", "", ("Required if Observer Type value is DEV.", {"if": {"equals": "item:0040,A084", "values": ["DEV"]}, "status": "executable"}), (), None, (), (), (), None),
-    ("a", 0x00080055, 0xFFFFFFFF, "3", "Station AE Title", "StationAETitle", "AE", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00181000, 0xFFFFFFFF, "3", "Device Serial Number", "DeviceSerialNumber", "LO", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00181020, 0xFFFFFFFF, "3", "Software Versions", "SoftwareVersions", "LO", "1-n", "", None, (), None, (), (), (), None),
-    ("a", 0x00181204, 0xFFFFFFFF, "3", "Date of Manufacture", "DateOfManufacture", "DA", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00181205, 0xFFFFFFFF, "3", "Date of Installation", "DateOfInstallation", "DA", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00080080, 0xFFFFFFFF, "2", "Institution Name", "InstitutionName", "LO", "1", "", None, (), None, (), (), (), None),
+    ), (), (), (), None, None),
+    ("a", 0x00081010, 0xFFFFFFFF, "2C", "Station Name", "StationName", "SH", "1", "", ("Required if Observer Type value is DEV.", {"if": {"equals": "item:0040,A084", "values": ["DEV"]}, "status": "executable"}), (), None, (), (), (), None, None),
+    ("a", 0x00181002, 0xFFFFFFFF, "1C", "Device UID", "DeviceUID", "UI", "1", "", ("Required if Observer Type value is DEV.", {"if": {"equals": "item:0040,A084", "values": ["DEV"]}, "status": "executable"}), (), None, (), (), (), None, None),
+    ("a", 0x00080070, 0xFFFFFFFF, "1C", "Manufacturer", "Manufacturer", "LO", "1", "", ("Required if Observer Type value is DEV.", {"if": {"equals": "item:0040,A084", "values": ["DEV"]}, "status": "executable"}), (), None, (), (), (), None, None),
+    ("a", 0x00081090, 0xFFFFFFFF, "1C", "Manufacturer's Model Name", "ManufacturerModelName", "LO", "1", "", ("Required if Observer Type value is DEV.", {"if": {"equals": "item:0040,A084", "values": ["DEV"]}, "status": "executable"}), (), None, (), (), (), None, None),
+    ("a", 0x00080055, 0xFFFFFFFF, "3", "Station AE Title", "StationAETitle", "AE", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00181000, 0xFFFFFFFF, "3", "Device Serial Number", "DeviceSerialNumber", "LO", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00181020, 0xFFFFFFFF, "3", "Software Versions", "SoftwareVersions", "LO", "1-n", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00181204, 0xFFFFFFFF, "3", "Date of Manufacture", "DateOfManufacture", "DA", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00181205, 0xFFFFFFFF, "3", "Date of Installation", "DateOfInstallation", "DA", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00080080, 0xFFFFFFFF, "2", "Institution Name", "InstitutionName", "LO", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x00080082, 0xFFFFFFFF, "2", "Institution Code Sequence", "InstitutionCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), ((0, 1, None, None),), (), (), None),
-    ("a", 0x00081040, 0xFFFFFFFF, "3", "Institutional Department Name", "InstitutionalDepartmentName", "LO", "1", "", None, (), None, (), (), (), None),
+    ), ((0, 1, None, None),), (), (), None, None),
+    ("a", 0x00081040, 0xFFFFFFFF, "3", "Institutional Department Name", "InstitutionalDepartmentName", "LO", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x00081041, 0xFFFFFFFF, "3", "Institutional Department Type Code Sequence", "InstitutionalDepartmentTypeCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), (), (), (), None),
+    ), (), (), (), None, None),
 )

@@ -8,29 +8,29 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.17-3c", "C.17-3c", "Referenced Request Macro", "macro")
 
 RULES = (
-    ("a", 0x0020000D, 0xFFFFFFFF, "1", "Study Instance UID", "StudyInstanceUID", "UI", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x0020000D, 0xFFFFFFFF, "1", "Study Instance UID", "StudyInstanceUID", "UI", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x00081110, 0xFFFFFFFF, "2", "Referenced Study Sequence", "ReferencedStudySequence", "SQ", "1", "", None, (), (
         ("i", "table_10-11", None, ()),
-    ), ((0, 1, None, None),), (), (), None),
-    ("a", 0x00080050, 0xFFFFFFFF, "2", "Accession Number", "AccessionNumber", "SH", "1", "", None, (), None, (), (), (), None),
+    ), ((0, 1, None, None),), (), (), None, None),
+    ("a", 0x00080050, 0xFFFFFFFF, "2", "Accession Number", "AccessionNumber", "SH", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x00080051, 0xFFFFFFFF, "3", "Issuer of Accession Number Sequence", "IssuerOfAccessionNumberSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-17", None, ()),
-    ), (), (), (), None),
-    ("a", 0x00402016, 0xFFFFFFFF, "2", "Placer Order Number / Imaging Service Request", "PlacerOrderNumberImagingServiceRequest", "LO", "1", "", None, (), None, (), (), (), None),
+    ), (), (), (), None, None),
+    ("a", 0x00402016, 0xFFFFFFFF, "2", "Placer Order Number / Imaging Service Request", "PlacerOrderNumberImagingServiceRequest", "LO", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x00400026, 0xFFFFFFFF, "3", "Order Placer Identifier Sequence", "OrderPlacerIdentifierSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-17", None, ()),
-    ), (), (), (), None),
-    ("a", 0x00402017, 0xFFFFFFFF, "2", "Filler Order Number / Imaging Service Request", "FillerOrderNumberImagingServiceRequest", "LO", "1", "", None, (), None, (), (), (), None),
+    ), (), (), (), None, None),
+    ("a", 0x00402017, 0xFFFFFFFF, "2", "Filler Order Number / Imaging Service Request", "FillerOrderNumberImagingServiceRequest", "LO", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x00400027, 0xFFFFFFFF, "3", "Order Filler Identifier Sequence", "OrderFillerIdentifierSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-17", None, ()),
-    ), (), (), (), None),
-    ("a", 0x00401001, 0xFFFFFFFF, "2", "Requested Procedure ID", "RequestedProcedureID", "SH", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00321060, 0xFFFFFFFF, "2", "Requested Procedure Description", "RequestedProcedureDescription", "LO", "1", "", None, (), None, (), (), (), None),
+    ), (), (), (), None, None),
+    ("a", 0x00401001, 0xFFFFFFFF, "2", "Requested Procedure ID", "RequestedProcedureID", "SH", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00321060, 0xFFFFFFFF, "2", "Requested Procedure Description", "RequestedProcedureDescription", "LO", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x00321064, 0xFFFFFFFF, "2", "Requested Procedure Code Sequence", "RequestedProcedureCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), ((0, 1, None, None),), (), (), None),
-    ("a", 0x00401002, 0xFFFFFFFF, "3", "Reason for the Requested Procedure", "ReasonForTheRequestedProcedure", "LO", "1", "", None, (), None, (), (), (), None),
+    ), ((0, 1, None, None),), (), (), None, None),
+    ("a", 0x00401002, 0xFFFFFFFF, "3", "Reason for the Requested Procedure", "ReasonForTheRequestedProcedure", "LO", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x0040100A, 0xFFFFFFFF, "3", "Reason for Requested Procedure Code Sequence", "ReasonForRequestedProcedureCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), (), (), (), None),
+    ), (), (), (), None, None),
 )

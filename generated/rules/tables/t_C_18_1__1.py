@@ -9,15 +9,15 @@ TABLE = ("table_C.18.1-1", "C.18.1-1", "Numeric Measurement Macro", "macro")
 
 RULES = (
     ("a", 0x0040A300, 0xFFFFFFFF, "2", "Measured Value Sequence", "MeasuredValueSequence", "SQ", "1", "", None, (), (
-        ("a", 0x0040A30A, 0xFFFFFFFF, "1", "Numeric Value", "NumericValue", "DS", "1-n", "1", None, (), None, (), (), (), None),
-        ("a", 0x0040A161, 0xFFFFFFFF, "1C", "Floating Point Value", "FloatingPointValue", "FD", "1-n", "1", ("Required if Numeric Value (0040,A30A) has insufficient precision to represent the value as a string. May be present otherwise.", {"if": {"unknown": "dataset", "text": "Numeric Value (0040,A30A) has insufficient precision to represent the value as a string"}, "otherwise": "may", "status": "not-decidable"}), (), None, (), (), (), None),
-        ("a", 0x0040A162, 0xFFFFFFFF, "1C", "Rational Numerator Value", "RationalNumeratorValue", "SL", "1-n", "1", ("Required if Numeric Value (0040,A30A) has insufficient precision to represent a rational value as a string. May be present otherwise.", {"if": {"unknown": "dataset", "text": "Numeric Value (0040,A30A) has insufficient precision to represent a rational value as a string"}, "otherwise": "may", "status": "not-decidable"}), (), None, (), (), (), None),
-        ("a", 0x0040A163, 0xFFFFFFFF, "1C", "Rational Denominator Value", "RationalDenominatorValue", "UL", "1-n", "1", ("Required if Rational Numerator Value (0040,A162) is present.", {"if": {"present": "item:0040,A162"}, "status": "executable"}), (), None, (), (), (), None),
+        ("a", 0x0040A30A, 0xFFFFFFFF, "1", "Numeric Value", "NumericValue", "DS", "1-n", "1", None, (), None, (), (), (), None, None),
+        ("a", 0x0040A161, 0xFFFFFFFF, "1C", "Floating Point Value", "FloatingPointValue", "FD", "1-n", "1", ("Required if Numeric Value (0040,A30A) has insufficient precision to represent the value as a string. May be present otherwise.", {"if": {"unknown": "dataset", "text": "Numeric Value (0040,A30A) has insufficient precision to represent the value as a string"}, "otherwise": "may", "status": "not-decidable"}), (), None, (), (), (), None, None),
+        ("a", 0x0040A162, 0xFFFFFFFF, "1C", "Rational Numerator Value", "RationalNumeratorValue", "SL", "1-n", "1", ("Required if Numeric Value (0040,A30A) has insufficient precision to represent a rational value as a string. May be present otherwise.", {"if": {"unknown": "dataset", "text": "Numeric Value (0040,A30A) has insufficient precision to represent a rational value as a string"}, "otherwise": "may", "status": "not-decidable"}), (), None, (), (), (), None, None),
+        ("a", 0x0040A163, 0xFFFFFFFF, "1C", "Rational Denominator Value", "RationalDenominatorValue", "UL", "1-n", "1", ("Required if Rational Numerator Value (0040,A162) is present.", {"if": {"present": "item:0040,A162"}, "status": "executable"}), (), None, (), (), (), None, None),
         ("a", 0x004008EA, 0xFFFFFFFF, "1", "Measurement Units Code Sequence", "MeasurementUnitsCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), ((1, 1, None, None),), ((82, "defined"),), (), None),
-    ), ((0, 1, None, None),), (), (), None),
+        ), ((1, 1, None, None),), ((82, "defined"),), (), None, None),
+    ), ((0, 1, None, None),), (), (), None, None),
     ("a", 0x0040A301, 0xFFFFFFFF, "1C", "Numeric Value Qualifier Code Sequence", "NumericValueQualifierCodeSequence", "SQ", "1", "", ("Required if Measured Value Sequence (0040,A300) is empty.", {"if": {"and": [{"present": "item:0040,A300"}, {"not": {"has_value": "item:0040,A300"}}]}, "status": "executable"}), (), (
         ("i", "table_8.8-1", None, ()),
-    ), (), ((42, "defined"),), (), None),
+    ), (), ((42, "defined"),), (), None, None),
 )

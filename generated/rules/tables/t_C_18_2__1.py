@@ -10,5 +10,5 @@ TABLE = ("table_C.18.2-1", "C.18.2-1", "Code Macro", "macro")
 RULES = (
     ("a", 0x0040A168, 0xFFFFFFFF, "1", "Concept Code Sequence", "ConceptCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), ((1, 1, None, None),), (), (), None),
+    ), ((1, 1, None, None),), (), (), None, None),
 )

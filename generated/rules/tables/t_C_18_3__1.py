@@ -10,5 +10,5 @@ TABLE = ("table_C.18.3-1", "C.18.3-1", "Composite Object Reference Macro", "macr
 RULES = (
     ("a", 0x00081199, 0xFFFFFFFF, "1", "Referenced SOP Sequence", "ReferencedSOPSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-11", None, ()),
-    ), ((1, 1, None, None),), (), (), None),
+    ), ((1, 1, None, None),), (), (), None, None),
 )

@@ -9,16 +9,16 @@ TABLE = ("table_C.18.4-1", "C.18.4-1", "Image Reference Macro", "macro")
 
 RULES = (
     ("i", "table_C.18.3-1", None, (
-        ("a", 0x00081160, 0xFFFFFFFF, "1C", "Referenced Frame Number", "ReferencedFrameNumber", "IS", "1-n", "", ("Required if the Referenced SOP Instance is a multi-frame image and the reference does not apply to all frames, and Referenced Segment Number (0062,000B) is not present.", {"if": {"and": [{"unknown": "dataset", "text": "the Referenced SOP Instance is a multi-frame image and the reference does not apply to all frames"}, {"absent": "item:0062,000B"}]}, "status": "not-decidable"}), (), None, (), (), (), None),
-        ("a", 0x0062000B, 0xFFFFFFFF, "1C", "Referenced Segment Number", "ReferencedSegmentNumber", "US", "1-n", "", ("Required if the Referenced SOP Instance is a Segmentation and the reference does not apply to all segments and Referenced Frame Number (0008,1160) is not present.", {"if": {"and": [{"unknown": "dataset", "text": "the Referenced SOP Instance is a Segmentation and the reference does not apply to all segments"}, {"absent": "item:0008,1160"}]}, "status": "not-decidable"}), (), None, (), (), (), None),
+        ("a", 0x00081160, 0xFFFFFFFF, "1C", "Referenced Frame Number", "ReferencedFrameNumber", "IS", "1-n", "", ("Required if the Referenced SOP Instance is a multi-frame image and the reference does not apply to all frames, and Referenced Segment Number (0062,000B) is not present.", {"if": {"and": [{"unknown": "dataset", "text": "the Referenced SOP Instance is a multi-frame image and the reference does not apply to all frames"}, {"absent": "item:0062,000B"}]}, "status": "not-decidable"}), (), None, (), (), (), None, None),
+        ("a", 0x0062000B, 0xFFFFFFFF, "1C", "Referenced Segment Number", "ReferencedSegmentNumber", "US", "1-n", "", ("Required if the Referenced SOP Instance is a Segmentation and the reference does not apply to all segments and Referenced Frame Number (0008,1160) is not present.", {"if": {"and": [{"unknown": "dataset", "text": "the Referenced SOP Instance is a Segmentation and the reference does not apply to all segments"}, {"absent": "item:0008,1160"}]}, "status": "not-decidable"}), (), None, (), (), (), None, None),
         ("a", 0x00081199, 0xFFFFFFFF, "3", "Referenced SOP Sequence", "ReferencedSOPSequence", "SQ", "1", "", None, (), (
             ("i", "table_10-11", None, ()),
-        ), (), (), (), None),
+        ), (), (), (), None, None),
         ("a", 0x0008114B, 0xFFFFFFFF, "3", "Referenced Real World Value Mapping Instance Sequence", "ReferencedRealWorldValueMappingInstanceSequence", "SQ", "1", "", None, (), (
             ("i", "table_10-11", None, ()),
-        ), (), (), (), None),
+        ), (), (), (), None, None),
         ("a", 0x00880200, 0xFFFFFFFF, "3", "Icon Image Sequence", "IconImageSequence", "SQ", "1", "", None, (), (
             ("i", "table_C.7-11b", None, ()),
-        ), (), (), (), None),
+        ), (), (), (), None, None),
     )),
 )

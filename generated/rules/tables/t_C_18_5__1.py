@@ -9,6 +9,6 @@ TABLE = ("table_C.18.5-1", "C.18.5-1", "Waveform Reference Macro", "macro")
 
 RULES = (
     ("i", "table_C.18.3-1", None, (
-        ("a", 0x0040A0B0, 0xFFFFFFFF, "1C", "Referenced Waveform Channels", "ReferencedWaveformChannels", "US", "2-2n", "", ("Required if the Referenced SOP Instance is a Waveform that contains multiple Channels and the reference does not apply to all Channels of all Multiplex Groups.", {"if": {"unknown": "dataset", "text": "the Referenced SOP Instance is a Waveform that contains multiple Channels and the reference does not apply to all Channels of all Multiplex Groups"}, "status": "not-decidable"}), (), None, (), (), (), None),
+        ("a", 0x0040A0B0, 0xFFFFFFFF, "1C", "Referenced Waveform Channels", "ReferencedWaveformChannels", "US", "2-2n", "", ("Required if the Referenced SOP Instance is a Waveform that contains multiple Channels and the reference does not apply to all Channels of all Multiplex Groups.", {"if": {"unknown": "dataset", "text": "the Referenced SOP Instance is a Waveform that contains multiple Channels and the reference does not apply to all Channels of all Multiplex Groups"}, "status": "not-decidable"}), (), None, (), (), (), None, None),
     )),
 )

@@ -8,8 +8,8 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.18.6-1", "C.18.6-1", "Spatial Coordinates Macro", "macro")
 
 RULES = (
-    ("a", 0x00700022, 0xFFFFFFFF, "1", "Graphic Data", "GraphicData", "FL", "2-n", "", None, (), None, (), (), (), None),
-    ("a", 0x00700023, 0xFFFFFFFF, "1", "Graphic Type", "GraphicType", "CS", "1", "", None, (("enumerated", ("POINT", "MULTIPOINT", "POLYLINE", "CIRCLE", "ELLIPSE"), None, None, ""),), None, (), (), (), None),
-    ("a", 0x00480301, 0xFFFFFFFF, "1C", "Pixel Origin Interpretation", "PixelOriginInterpretation", "CS", "1", "", ("Required if the instance referenced by Referenced Image Sequence (0008,1140) is tiled (i.e., contains Total Pixel Matrix Columns (0048,0006) and Total Pixel Matrix Rows (0048,0007)). May be present otherwise.", {"if": {"unknown": "dataset", "text": "the instance referenced by Referenced Image Sequence (0008,1140) is tiled (i.e., contains Total Pixel Matrix Columns (0048,0006) and Total Pixel Matrix Rows (0048,0007))"}, "otherwise": "may", "status": "not-decidable"}), (("enumerated", ("FRAME", "VOLUME"), None, None, ""),), None, (), (), (), None),
-    ("a", 0x0070031A, 0xFFFFFFFF, "3", "Fiducial UID", "FiducialUID", "UI", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x00700022, 0xFFFFFFFF, "1", "Graphic Data", "GraphicData", "FL", "2-n", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00700023, 0xFFFFFFFF, "1", "Graphic Type", "GraphicType", "CS", "1", "", None, (("enumerated", ("POINT", "MULTIPOINT", "POLYLINE", "CIRCLE", "ELLIPSE"), None, None, ""),), None, (), (), (), None, None),
+    ("a", 0x00480301, 0xFFFFFFFF, "1C", "Pixel Origin Interpretation", "PixelOriginInterpretation", "CS", "1", "", ("Required if the instance referenced by Referenced Image Sequence (0008,1140) is tiled (i.e., contains Total Pixel Matrix Columns (0048,0006) and Total Pixel Matrix Rows (0048,0007)). May be present otherwise.", {"if": {"unknown": "dataset", "text": "the instance referenced by Referenced Image Sequence (0008,1140) is tiled (i.e., contains Total Pixel Matrix Columns (0048,0006) and Total Pixel Matrix Rows (0048,0007))"}, "otherwise": "may", "status": "not-decidable"}), (("enumerated", ("FRAME", "VOLUME"), None, None, ""),), None, (), (), (), None, None),
+    ("a", 0x0070031A, 0xFFFFFFFF, "3", "Fiducial UID", "FiducialUID", "UI", "1", "", None, (), None, (), (), (), None, None),
 )

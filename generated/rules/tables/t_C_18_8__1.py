@@ -8,10 +8,10 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.18.8-1", "C.18.8-1", "Container Macro", "macro")
 
 RULES = (
-    ("a", 0x0040A050, 0xFFFFFFFF, "1", "Continuity of Content", "ContinuityOfContent", "CS", "1", "", None, (("enumerated", ("SEPARATE", "CONTINUOUS"), None, None, ""),), None, (), (), (), None),
+    ("a", 0x0040A050, 0xFFFFFFFF, "1", "Continuity of Content", "ContinuityOfContent", "CS", "1", "", None, (("enumerated", ("SEPARATE", "CONTINUOUS"), None, None, ""),), None, (), (), (), None, None),
     ("a", 0x0040A504, 0xFFFFFFFF, "1C", "Content Template Sequence", "ContentTemplateSequence", "SQ", "1", "", ("Required if a template defined and known to the implementation at the time of encoding was used to define the content of this Item, and the template consists of a single CONTAINER with nested content, and it is the outermost invocation of a set of nested templates that start with the same CONTAINER (see Section C.18.8.1.2).", {"if": {"unknown": "dataset", "text": "a template defined and known to the implementation at the time of encoding was used to define the content of this Item, and the template consists of a single CONTAINER with nested content, and it is the outermost invocation of a set of nested templates that start with the same CONTAINER"}, "status": "not-decidable"}), (), (
-        ("a", 0x00080105, 0xFFFFFFFF, "1", "Mapping Resource", "MappingResource", "CS", "1", "", None, (("defined", ("DCMR",), None, None, ""),), None, (), (), (), None),
-        ("a", 0x00080118, 0xFFFFFFFF, "3", "Mapping Resource UID", "MappingResourceUID", "UI", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x0040DB00, 0xFFFFFFFF, "1", "Template Identifier", "TemplateIdentifier", "CS", "1", "", None, (), None, (), (), (), None),
-    ), ((1, 1, None, None),), (), (), None),
+        ("a", 0x00080105, 0xFFFFFFFF, "1", "Mapping Resource", "MappingResource", "CS", "1", "", None, (("defined", ("DCMR",), None, None, ""),), None, (), (), (), None, None),
+        ("a", 0x00080118, 0xFFFFFFFF, "3", "Mapping Resource UID", "MappingResourceUID", "UI", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x0040DB00, 0xFFFFFFFF, "1", "Template Identifier", "TemplateIdentifier", "CS", "1", "", None, (), None, (), (), (), None, None),
+    ), ((1, 1, None, None),), (), (), None, None),
 )

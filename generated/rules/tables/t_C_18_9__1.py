@@ -8,8 +8,8 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.18.9-1", "C.18.9-1", "3D Spatial Coordinates Macro", "macro")
 
 RULES = (
-    ("a", 0x30060024, 0xFFFFFFFF, "1", "Referenced Frame of Reference UID", "ReferencedFrameOfReferenceUID", "UI", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00700022, 0xFFFFFFFF, "1", "Graphic Data", "GraphicData", "FL", "2-n", "", None, (), None, (), (), (), None),
-    ("a", 0x00700023, 0xFFFFFFFF, "1", "Graphic Type", "GraphicType", "CS", "1", "", None, (("enumerated", ("POINT", "MULTIPOINT", "POLYLINE", "POLYGON", "ELLIPSE", "ELLIPSOID"), None, None, ""),), None, (), (), (), None),
-    ("a", 0x0070031A, 0xFFFFFFFF, "3", "Fiducial UID", "FiducialUID", "UI", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x30060024, 0xFFFFFFFF, "1", "Referenced Frame of Reference UID", "ReferencedFrameOfReferenceUID", "UI", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00700022, 0xFFFFFFFF, "1", "Graphic Data", "GraphicData", "FL", "2-n", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00700023, 0xFFFFFFFF, "1", "Graphic Type", "GraphicType", "CS", "1", "", None, (("enumerated", ("POINT", "MULTIPOINT", "POLYLINE", "POLYGON", "ELLIPSE", "ELLIPSOID"), None, None, ""),), None, (), (), (), None, None),
+    ("a", 0x0070031A, 0xFFFFFFFF, "3", "Fiducial UID", "FiducialUID", "UI", "1", "", None, (), None, (), (), (), None, None),
 )

@@ -8,22 +8,22 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.19-1", "C.19-1", "Raw Data Module", "module")
 
 RULES = (
-    ("a", 0x00200013, 0xFFFFFFFF, "2", "Instance Number", "InstanceNumber", "IS", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00080023, 0xFFFFFFFF, "1", "Content Date", "ContentDate", "DA", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00080033, 0xFFFFFFFF, "1", "Content Time", "ContentTime", "TM", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x0008002A, 0xFFFFFFFF, "3", "Acquisition DateTime", "AcquisitionDateTime", "DT", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00700080, 0xFFFFFFFF, "3", "Content Label", "ContentLabel", "CS", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00700081, 0xFFFFFFFF, "3", "Content Description", "ContentDescription", "LO", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x00200013, 0xFFFFFFFF, "2", "Instance Number", "InstanceNumber", "IS", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00080023, 0xFFFFFFFF, "1", "Content Date", "ContentDate", "DA", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00080033, 0xFFFFFFFF, "1", "Content Time", "ContentTime", "TM", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x0008002A, 0xFFFFFFFF, "3", "Acquisition DateTime", "AcquisitionDateTime", "DT", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00700080, 0xFFFFFFFF, "3", "Content Label", "ContentLabel", "CS", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00700081, 0xFFFFFFFF, "3", "Content Description", "ContentDescription", "LO", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x0040A043, 0xFFFFFFFF, "3", "Concept Name Code Sequence", "ConceptNameCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), (), (), (), None),
-    ("a", 0x00200062, 0xFFFFFFFF, "3", "Image Laterality", "ImageLaterality", "CS", "1", "", None, (("enumerated", ("R", "L", "U", "B"), None, None, ""),), None, (), (), (), None),
-    ("a", 0x00089123, 0xFFFFFFFF, "1", "Creator-Version UID", "CreatorVersionUID", "UI", "1", "", None, (), None, (), (), (), None),
+    ), (), (), (), None, None),
+    ("a", 0x00200062, 0xFFFFFFFF, "3", "Image Laterality", "ImageLaterality", "CS", "1", "", None, (("enumerated", ("R", "L", "U", "B"), None, None, ""),), None, (), (), (), None, None),
+    ("a", 0x00089123, 0xFFFFFFFF, "1", "Creator-Version UID", "CreatorVersionUID", "UI", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x0008114A, 0xFFFFFFFF, "3", "Referenced Instance Sequence", "ReferencedInstanceSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-3", None, ()),
         ("a", 0x0040A170, 0xFFFFFFFF, "1", "Purpose of Reference Code Sequence", "PurposeOfReferenceCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), ((1, 1, None, None),), (), (), None),
-    ), (), (), (), None),
+        ), ((1, 1, None, None),), (), (), None, None),
+    ), (), (), (), None, None),
     ("open", "Include any Private Attributes that contain Raw Data information. See Section C.19.1.1 for further explanation."),
 )

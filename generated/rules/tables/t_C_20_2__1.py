@@ -8,35 +8,35 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.20.2-1", "C.20.2-1", "Spatial Registration Module", "module")
 
 RULES = (
-    ("a", 0x00080023, 0xFFFFFFFF, "1", "Content Date", "ContentDate", "DA", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00080033, 0xFFFFFFFF, "1", "Content Time", "ContentTime", "TM", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x00080023, 0xFFFFFFFF, "1", "Content Date", "ContentDate", "DA", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00080033, 0xFFFFFFFF, "1", "Content Time", "ContentTime", "TM", "1", "", None, (), None, (), (), (), None, None),
     ("i", "table_10-12", None, ()),
     ("a", 0x00700308, 0xFFFFFFFF, "1", "Registration Sequence", "RegistrationSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00200052, 0xFFFFFFFF, "1C", "Frame of Reference UID", "FrameOfReferenceUID", "UI", "1", "", ("Required if Referenced Image Sequence (0008,1140) is absent. May be present otherwise.", {"if": {"absent": "item:0008,1140"}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None),
+        ("a", 0x00200052, 0xFFFFFFFF, "1C", "Frame of Reference UID", "FrameOfReferenceUID", "UI", "1", "", ("Required if Referenced Image Sequence (0008,1140) is absent. May be present otherwise.", {"if": {"absent": "item:0008,1140"}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None, None),
         ("a", 0x00081140, 0xFFFFFFFF, "1C", "Referenced Image Sequence", "ReferencedImageSequence", "SQ", "1", "", ("Required if Frame of Reference UID (0020,0052) is absent. May be present otherwise.", {"if": {"absent": "item:0020,0052"}, "otherwise": "may", "status": "executable"}), (), (
             ("i", "table_10-3", None, ()),
-        ), ((1, None, None, None),), (), (), None),
+        ), ((1, None, None, None),), (), (), None, None),
         ("a", 0x00700309, 0xFFFFFFFF, "1", "Matrix Registration Sequence", "MatrixRegistrationSequence", "SQ", "1", "", None, (), (
-            ("a", 0x300600C8, 0xFFFFFFFF, "3", "Frame of Reference Transformation Comment", "FrameOfReferenceTransformationComment", "LO", "1", "", None, (), None, (), (), (), None),
+            ("a", 0x300600C8, 0xFFFFFFFF, "3", "Frame of Reference Transformation Comment", "FrameOfReferenceTransformationComment", "LO", "1", "", None, (), None, (), (), (), None, None),
             ("a", 0x0070030D, 0xFFFFFFFF, "2", "Registration Type Code Sequence", "RegistrationTypeCodeSequence", "SQ", "1", "", None, (), (
                 ("i", "table_8.8-1", None, ()),
-            ), ((0, 1, None, None),), (), (), None),
+            ), ((0, 1, None, None),), (), (), None, None),
             ("a", 0x0070030A, 0xFFFFFFFF, "1", "Matrix Sequence", "MatrixSequence", "SQ", "1", "", None, (), (
-                ("a", 0x300600C6, 0xFFFFFFFF, "1", "Frame of Reference Transformation Matrix", "FrameOfReferenceTransformationMatrix", "DS", "16", "", None, (), None, (), (), (), None),
-                ("a", 0x0070030C, 0xFFFFFFFF, "1", "Frame of Reference Transformation Matrix Type", "FrameOfReferenceTransformationMatrixType", "CS", "1", "", None, (("enumerated", ("RIGID", "RIGID_SCALE", "AFFINE"), None, None, ""),), None, (), (), (), None),
-            ), ((1, None, None, None),), (), (), None),
-        ), ((1, 1, None, None),), (), (), None),
+                ("a", 0x300600C6, 0xFFFFFFFF, "1", "Frame of Reference Transformation Matrix", "FrameOfReferenceTransformationMatrix", "DS", "16", "", None, (), None, (), (), (), None, None),
+                ("a", 0x0070030C, 0xFFFFFFFF, "1", "Frame of Reference Transformation Matrix Type", "FrameOfReferenceTransformationMatrixType", "CS", "1", "", None, (("enumerated", ("RIGID", "RIGID_SCALE", "AFFINE"), None, None, ""),), None, (), (), (), None, None),
+            ), ((1, None, None, None),), (), (), None, None),
+        ), ((1, 1, None, None),), (), (), None, None),
         ("a", 0x00700314, 0xFFFFFFFF, "3", "Used Fiducials Sequence", "UsedFiducialsSequence", "SQ", "1", "", None, (), (
             ("i", "table_10-11", None, ()),
-            ("a", 0x0070031A, 0xFFFFFFFF, "1", "Fiducial UID", "FiducialUID", "UI", "1", "", None, (), None, (), (), (), None),
-        ), (), (), (), None),
+            ("a", 0x0070031A, 0xFFFFFFFF, "1", "Fiducial UID", "FiducialUID", "UI", "1", "", None, (), None, (), (), (), None, None),
+        ), (), (), (), None, None),
         ("a", 0x00620012, 0xFFFFFFFF, "3", "Used Segments Sequence", "UsedSegmentsSequence", "SQ", "1", "", None, (), (
             ("i", "table_10-11", None, ()),
-            ("a", 0x0062000B, 0xFFFFFFFF, "1", "Referenced Segment Number", "ReferencedSegmentNumber", "US", "1-n", "", None, (), None, (), (), (), None),
-        ), (), (), (), None),
+            ("a", 0x0062000B, 0xFFFFFFFF, "1", "Referenced Segment Number", "ReferencedSegmentNumber", "US", "1-n", "", None, (), None, (), (), (), None, {"refers": "0062,0002/0062,0004", "names": ["Segment Sequence", "Segment Number"]}),
+        ), (), (), (), None, None),
         ("a", 0x00700315, 0xFFFFFFFF, "3", "Used RT Structure Set ROI Sequence Sequence", "UsedRTStructureSetROISequence", "SQ", "1", "", None, (), (
             ("i", "table_10-11", None, ()),
-            ("a", 0x30060084, 0xFFFFFFFF, "1", "Referenced ROI Number", "ReferencedROINumber", "IS", "1", "", None, (), None, (), (), (), None),
-        ), (), (), (), None),
-    ), ((1, None, None, None),), (), (), None),
+            ("a", 0x30060084, 0xFFFFFFFF, "1", "Referenced ROI Number", "ReferencedROINumber", "IS", "1", "", None, (), None, (), (), (), None, {"refers": "3006,0020/3006,0022", "names": ["Structure Set ROI Sequence", "ROI Number"]}),
+        ), (), (), (), None, None),
+    ), ((1, None, None, None),), (), (), None, None),
 )

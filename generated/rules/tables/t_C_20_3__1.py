@@ -8,36 +8,36 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.20.3-1", "C.20.3-1", "Deformable Spatial Registration Module", "module")
 
 RULES = (
-    ("a", 0x00080023, 0xFFFFFFFF, "1", "Content Date", "ContentDate", "DA", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00080033, 0xFFFFFFFF, "1", "Content Time", "ContentTime", "TM", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x00080023, 0xFFFFFFFF, "1", "Content Date", "ContentDate", "DA", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00080033, 0xFFFFFFFF, "1", "Content Time", "ContentTime", "TM", "1", "", None, (), None, (), (), (), None, None),
     ("i", "table_10-12", None, ()),
     ("a", 0x00640002, 0xFFFFFFFF, "1", "Deformable Registration Sequence", "DeformableRegistrationSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00640003, 0xFFFFFFFF, "1", "Source Frame of Reference UID", "SourceFrameOfReferenceUID", "UI", "1", "", None, (), None, (), (), (), None),
+        ("a", 0x00640003, 0xFFFFFFFF, "1", "Source Frame of Reference UID", "SourceFrameOfReferenceUID", "UI", "1", "", None, (), None, (), (), (), None, None),
         ("a", 0x00081140, 0xFFFFFFFF, "1C", "Referenced Image Sequence", "ReferencedImageSequence", "SQ", "1", "", ("Required if the registration applies to a subset of images within the specified Source Frame of Reference UID (0064,0003).", {"if": {"unknown": "dataset", "text": "the registration applies to a subset of images within the specified Source Frame of Reference UID (0064,0003)"}, "status": "not-decidable"}), (), (
             ("i", "table_10-3", None, ()),
-        ), ((1, None, None, None),), (), (), None),
-        ("a", 0x300600C8, 0xFFFFFFFF, "3", "Frame of Reference Transformation Comment", "FrameOfReferenceTransformationComment", "LO", "1", "", None, (), None, (), (), (), None),
+        ), ((1, None, None, None),), (), (), None, None),
+        ("a", 0x300600C8, 0xFFFFFFFF, "3", "Frame of Reference Transformation Comment", "FrameOfReferenceTransformationComment", "LO", "1", "", None, (), None, (), (), (), None, None),
         ("a", 0x0070030D, 0xFFFFFFFF, "2", "Registration Type Code Sequence", "RegistrationTypeCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), ((0, 1, None, None),), (), (), None),
+        ), ((0, 1, None, None),), (), (), None, None),
         ("a", 0x0064000F, 0xFFFFFFFF, "1C", "Pre Deformation Matrix Registration Sequence", "PreDeformationMatrixRegistrationSequence", "SQ", "1", "", ("Required if a matrix transformation is to be applied prior to deformation.", {"if": {"unknown": "dataset", "text": "a matrix transformation is to be applied prior to deformation"}, "status": "not-decidable"}), (), (
-            ("a", 0x300600C6, 0xFFFFFFFF, "1", "Frame of Reference Transformation Matrix", "FrameOfReferenceTransformationMatrix", "DS", "16", "", None, (), None, (), (), (), None),
-            ("a", 0x0070030C, 0xFFFFFFFF, "1", "Frame of Reference Transformation Matrix Type", "FrameOfReferenceTransformationMatrixType", "CS", "1", "", None, (("enumerated", ("RIGID", "RIGID_SCALE", "AFFINE"), None, None, ""),), None, (), (), (), None),
-        ), ((1, 1, None, None),), (), (), None),
+            ("a", 0x300600C6, 0xFFFFFFFF, "1", "Frame of Reference Transformation Matrix", "FrameOfReferenceTransformationMatrix", "DS", "16", "", None, (), None, (), (), (), None, None),
+            ("a", 0x0070030C, 0xFFFFFFFF, "1", "Frame of Reference Transformation Matrix Type", "FrameOfReferenceTransformationMatrixType", "CS", "1", "", None, (("enumerated", ("RIGID", "RIGID_SCALE", "AFFINE"), None, None, ""),), None, (), (), (), None, None),
+        ), ((1, 1, None, None),), (), (), None, None),
         ("a", 0x00640010, 0xFFFFFFFF, "1C", "Post Deformation Matrix Registration Sequence", "PostDeformationMatrixRegistrationSequence", "SQ", "1", "", ("Required if matrix transformation is to be performed after application of the deformation.", {"if": {"unknown": "dataset", "text": "matrix transformation is to be performed after application of the deformation"}, "status": "not-decidable"}), (), (
-            ("a", 0x300600C6, 0xFFFFFFFF, "1", "Frame of Reference Transformation Matrix", "FrameOfReferenceTransformationMatrix", "DS", "16", "", None, (), None, (), (), (), None),
-            ("a", 0x0070030C, 0xFFFFFFFF, "1", "Frame of Reference Transformation Matrix Type", "FrameOfReferenceTransformationMatrixType", "CS", "1", "", None, (("defined", ("RIGID", "RIGID_SCALE", "AFFINE"), None, None, ""),), None, (), (), (), None),
-        ), ((1, 1, None, None),), (), (), None),
+            ("a", 0x300600C6, 0xFFFFFFFF, "1", "Frame of Reference Transformation Matrix", "FrameOfReferenceTransformationMatrix", "DS", "16", "", None, (), None, (), (), (), None, None),
+            ("a", 0x0070030C, 0xFFFFFFFF, "1", "Frame of Reference Transformation Matrix Type", "FrameOfReferenceTransformationMatrixType", "CS", "1", "", None, (("defined", ("RIGID", "RIGID_SCALE", "AFFINE"), None, None, ""),), None, (), (), (), None, None),
+        ), ((1, 1, None, None),), (), (), None, None),
         ("a", 0x00640005, 0xFFFFFFFF, "1C", "Deformable Registration Grid Sequence", "DeformableRegistrationGridSequence", "SQ", "1", "", ("Required if deformation is performed.", {"if": {"unknown": "dataset", "text": "deformation is performed"}, "status": "not-decidable"}), (), (
-            ("a", 0x00200037, 0xFFFFFFFF, "1", "Image Orientation (Patient)", "ImageOrientationPatient", "DS", "6", "", None, (), None, (), (), (), None),
-            ("a", 0x00200032, 0xFFFFFFFF, "1", "Image Position (Patient)", "ImagePositionPatient", "DS", "3", "", None, (), None, (), (), (), None),
-            ("a", 0x00640007, 0xFFFFFFFF, "1", "Grid Dimensions", "GridDimensions", "UL", "3", "", None, (), None, (), (), (), None),
-            ("a", 0x00640008, 0xFFFFFFFF, "1", "Grid Resolution", "GridResolution", "FD", "3", "", None, (), None, (), (), (), None),
-            ("a", 0x00640009, 0xFFFFFFFF, "1", "Vector Grid Data", "VectorGridData", "OF", "1", "", None, (), None, (), (), (), None),
-        ), ((1, 1, None, None),), (), (), None),
+            ("a", 0x00200037, 0xFFFFFFFF, "1", "Image Orientation (Patient)", "ImageOrientationPatient", "DS", "6", "", None, (), None, (), (), (), None, None),
+            ("a", 0x00200032, 0xFFFFFFFF, "1", "Image Position (Patient)", "ImagePositionPatient", "DS", "3", "", None, (), None, (), (), (), None, None),
+            ("a", 0x00640007, 0xFFFFFFFF, "1", "Grid Dimensions", "GridDimensions", "UL", "3", "", None, (), None, (), (), (), None, None),
+            ("a", 0x00640008, 0xFFFFFFFF, "1", "Grid Resolution", "GridResolution", "FD", "3", "", None, (), None, (), (), (), None, None),
+            ("a", 0x00640009, 0xFFFFFFFF, "1", "Vector Grid Data", "VectorGridData", "OF", "1", "", None, (), None, (), (), (), None, None),
+        ), ((1, 1, None, None),), (), (), None, None),
         ("a", 0x00700314, 0xFFFFFFFF, "3", "Used Fiducials Sequence", "UsedFiducialsSequence", "SQ", "1", "", None, (), (
             ("i", "table_10-11", None, ()),
-            ("a", 0x0070031A, 0xFFFFFFFF, "1", "Fiducial UID", "FiducialUID", "UI", "1", "", None, (), None, (), (), (), None),
-        ), (), (), (), None),
-    ), ((1, None, None, None),), (), (), None),
+            ("a", 0x0070031A, 0xFFFFFFFF, "1", "Fiducial UID", "FiducialUID", "UI", "1", "", None, (), None, (), (), (), None, None),
+        ), (), (), (), None, None),
+    ), ((1, None, None, None),), (), (), None, None),
 )

@@ -8,38 +8,38 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.21.2-1", "C.21.2-1", "Spatial Fiducials Module", "module")
 
 RULES = (
-    ("a", 0x00080023, 0xFFFFFFFF, "1", "Content Date", "ContentDate", "DA", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00080033, 0xFFFFFFFF, "1", "Content Time", "ContentTime", "TM", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x00080023, 0xFFFFFFFF, "1", "Content Date", "ContentDate", "DA", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00080033, 0xFFFFFFFF, "1", "Content Time", "ContentTime", "TM", "1", "", None, (), None, (), (), (), None, None),
     ("i", "table_10-12", None, ()),
     ("a", 0x0070031C, 0xFFFFFFFF, "1", "Fiducial Set Sequence", "FiducialSetSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00200052, 0xFFFFFFFF, "1C", "Frame of Reference UID", "FrameOfReferenceUID", "UI", "1", "", ("Required if Referenced Image Sequence (0008,1140) is absent. May be present otherwise.", {"if": {"absent": "item:0008,1140"}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None),
+        ("a", 0x00200052, 0xFFFFFFFF, "1C", "Frame of Reference UID", "FrameOfReferenceUID", "UI", "1", "", ("Required if Referenced Image Sequence (0008,1140) is absent. May be present otherwise.", {"if": {"absent": "item:0008,1140"}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None, None),
         ("a", 0x00081140, 0xFFFFFFFF, "1C", "Referenced Image Sequence", "ReferencedImageSequence", "SQ", "1", "", ("Required if Frame of Reference UID (0020,0052) is absent. May be present otherwise.", {"if": {"absent": "item:0020,0052"}, "otherwise": "may", "status": "executable"}), (), (
             ("i", "table_10-3", None, ()),
-        ), ((1, None, None, None),), (), (), None),
+        ), ((1, None, None, None),), (), (), None, None),
         ("a", 0x0070031E, 0xFFFFFFFF, "1", "Fiducial Sequence", "FiducialSequence", "SQ", "1", "", None, (), (
-            ("a", 0x00700310, 0xFFFFFFFF, "1", "Fiducial Identifier", "FiducialIdentifier", "SH", "1", "", None, (), None, (), (), (), None),
+            ("a", 0x00700310, 0xFFFFFFFF, "1", "Fiducial Identifier", "FiducialIdentifier", "SH", "1", "", None, (), None, (), (), (), None, None),
             ("a", 0x0070031F, 0xFFFFFFFF, "3", "Fiducials Property Category Code Sequence", "FiducialsPropertyCategoryCodeSequence", "SQ", "1", "", None, (), (
                 ("i", "table_8.8-1", None, ()),
-            ), (), ((7110, "defined"),), (), None),
+            ), (), ((7110, "defined"),), (), None, None),
             ("a", 0x00700311, 0xFFFFFFFF, "1C", "Fiducial Identifier Code Sequence", "FiducialIdentifierCodeSequence", "SQ", "1", "", ("Required if Identifier (0070,0310) is absent. May be present otherwise.", {"if": {"absent": "item:0070,0310"}, "otherwise": "may", "status": "executable"}), (), (
                 ("i", "table_8.8-1", None, ()),
-            ), ((1, 1, None, None),), ((7111, "defined"),), (), None),
-            ("a", 0x0070031A, 0xFFFFFFFF, "3", "Fiducial UID", "FiducialUID", "UI", "1", "", None, (), None, (), (), (), None),
-            ("a", 0x0070030F, 0xFFFFFFFF, "3", "Fiducial Description", "FiducialDescription", "ST", "1", "", None, (), None, (), (), (), None),
-            ("a", 0x00700306, 0xFFFFFFFF, "1", "Shape Type", "ShapeType", "CS", "1", "", None, (("defined", ("POINT", "LINE", "PLANE", "SURFACE", "RULER", "L_SHAPE", "T_SHAPE", "SHAPE"), None, None, ""),), None, (), (), (), None),
-            ("a", 0x30060046, 0xFFFFFFFF, "1C", "Number of Contour Points", "NumberOfContourPoints", "IS", "1", "", ("Required if Contour Data is present.", {"if": {"present": "item:3006,0050"}, "status": "executable"}), (), None, (), (), (), None),
-            ("a", 0x30060050, 0xFFFFFFFF, "1C", "Contour Data", "ContourData", "DS", "3-3n", "", ("One triplet (x,y,z) shall be present for each point in the fiducial. Required if Frame of Reference UID (0020,0052) is present in this Item of the Fiducial Set Sequence (0070,031C). Shall not be present otherwise.", {"if": {"present": "item:0020,0052"}, "otherwise": "shall-not", "status": "executable"}), (), None, (), (), (), None),
-            ("a", 0x00700312, 0xFFFFFFFF, "3", "Contour Uncertainty Radius", "ContourUncertaintyRadius", "FD", "1", "", None, (), None, (), (), (), None),
+            ), ((1, 1, None, None),), ((7111, "defined"),), (), None, None),
+            ("a", 0x0070031A, 0xFFFFFFFF, "3", "Fiducial UID", "FiducialUID", "UI", "1", "", None, (), None, (), (), (), None, None),
+            ("a", 0x0070030F, 0xFFFFFFFF, "3", "Fiducial Description", "FiducialDescription", "ST", "1", "", None, (), None, (), (), (), None, None),
+            ("a", 0x00700306, 0xFFFFFFFF, "1", "Shape Type", "ShapeType", "CS", "1", "", None, (("defined", ("POINT", "LINE", "PLANE", "SURFACE", "RULER", "L_SHAPE", "T_SHAPE", "SHAPE"), None, None, ""),), None, (), (), (), None, None),
+            ("a", 0x30060046, 0xFFFFFFFF, "1C", "Number of Contour Points", "NumberOfContourPoints", "IS", "1", "", ("Required if Contour Data is present.", {"if": {"present": "item:3006,0050"}, "status": "executable"}), (), None, (), (), (), None, None),
+            ("a", 0x30060050, 0xFFFFFFFF, "1C", "Contour Data", "ContourData", "DS", "3-3n", "", ("One triplet (x,y,z) shall be present for each point in the fiducial. Required if Frame of Reference UID (0020,0052) is present in this Item of the Fiducial Set Sequence (0070,031C). Shall not be present otherwise.", {"if": {"present": "item:0020,0052"}, "otherwise": "shall-not", "status": "executable"}), (), None, (), (), (), None, None),
+            ("a", 0x00700312, 0xFFFFFFFF, "3", "Contour Uncertainty Radius", "ContourUncertaintyRadius", "FD", "1", "", None, (), None, (), (), (), None, None),
             ("a", 0x00700318, 0xFFFFFFFF, "1C", "Graphic Coordinates Data Sequence", "GraphicCoordinatesDataSequence", "SQ", "1", "", ("More than one Item shall be present only if a fiducial spans more than one image.", {"status": "unparsed"}), (), (
-                ("a", 0x00700022, 0xFFFFFFFF, "1", "Graphic Data", "GraphicData", "FL", "2-n", "", None, (), None, (), (), (), None),
+                ("a", 0x00700022, 0xFFFFFFFF, "1", "Graphic Data", "GraphicData", "FL", "2-n", "", None, (), None, (), (), (), None, None),
                 ("a", 0x00081140, 0xFFFFFFFF, "1", "Referenced Image Sequence", "ReferencedImageSequence", "SQ", "1", "", None, (), (
                     ("i", "table_10-3", None, ()),
-                ), ((1, 1, None, None),), (), (), None),
-            ), ((1, None, None, None),), (), (), None),
+                ), ((1, 1, None, None),), (), (), None, None),
+            ), ((1, None, None, None),), (), (), None, None),
             ("a", 0x00081156, 0xFFFFFFFF, "3", "Definition Source Sequence", "DefinitionSourceSequence", "SQ", "1", "", None, (), (
                 ("i", "table_10-11", None, ()),
-                ("a", 0x30060084, 0xFFFFFFFF, "1C", "Referenced ROI Number", "ReferencedROINumber", "IS", "1", "", ('Required if Referenced SOP Class UID (0008,1150) is RT Structure Set Storage ("1.2.840.10008.5.1.4.1.1.481.3").', {"if": {"equals": "item:0008,1150", "values": ["1.2.840.10008.5.1.4.1.1.481.3"]}, "status": "executable"}), (), None, (), (), (), None),
-            ), (), (), (), None),
-        ), ((1, None, None, None),), (), (), None),
-    ), ((1, None, None, None),), (), (), None),
+                ("a", 0x30060084, 0xFFFFFFFF, "1C", "Referenced ROI Number", "ReferencedROINumber", "IS", "1", "", ('Required if Referenced SOP Class UID (0008,1150) is RT Structure Set Storage ("1.2.840.10008.5.1.4.1.1.481.3").', {"if": {"equals": "item:0008,1150", "values": ["1.2.840.10008.5.1.4.1.1.481.3"]}, "status": "executable"}), (), None, (), (), (), None, None),
+            ), (), (), (), None, None),
+        ), ((1, None, None, None),), (), (), None, None),
+    ), ((1, None, None, None),), (), (), None, None),
 )

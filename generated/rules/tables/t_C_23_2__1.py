@@ -8,8 +8,8 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.23.2-1", "C.23.2-1", "Hanging Protocol Environment Module", "module")
 
 RULES = (
-    ("a", 0x00720100, 0xFFFFFFFF, "2", "Number of Screens", "NumberOfScreens", "US", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x00720100, 0xFFFFFFFF, "2", "Number of Screens", "NumberOfScreens", "US", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x00720102, 0xFFFFFFFF, "2", "Nominal Screen Definition Sequence", "NominalScreenDefinitionSequence", "SQ", "1", "", None, (), (
         ("i", "table_C.23.2-2", None, ()),
-    ), ((0, None, None, None),), (), (), None),
+    ), ((0, None, None, None),), (), (), None, None),
 )

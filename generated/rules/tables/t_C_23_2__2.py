@@ -8,10 +8,10 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.23.2-2", "C.23.2-2", "Screen Specifications Macro", "macro")
 
 RULES = (
-    ("a", 0x00720104, 0xFFFFFFFF, "1", "Number of Vertical Pixels", "NumberOfVerticalPixels", "US", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00720106, 0xFFFFFFFF, "1", "Number of Horizontal Pixels", "NumberOfHorizontalPixels", "US", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00720108, 0xFFFFFFFF, "1", "Display Environment Spatial Position", "DisplayEnvironmentSpatialPosition", "FD", "4", "", None, (), None, (), (), (), None),
-    ("a", 0x0072010A, 0xFFFFFFFF, "1C", "Screen Minimum Grayscale Bit Depth", "ScreenMinimumGrayscaleBitDepth", "US", "1", "", ("Required if Screen Minimum Color Bit Depth (0072,010C) is not present.", {"if": {"absent": "item:0072,010C"}, "status": "executable"}), (), None, (), (), (), None),
-    ("a", 0x0072010C, 0xFFFFFFFF, "1C", "Screen Minimum Color Bit Depth", "ScreenMinimumColorBitDepth", "US", "1", "", ("Required if Screen Minimum Grayscale Bit Depth (0072,010A) is not present.", {"if": {"absent": "item:0072,010A"}, "status": "executable"}), (), None, (), (), (), None),
-    ("a", 0x0072010E, 0xFFFFFFFF, "3", "Application Maximum Repaint Time", "ApplicationMaximumRepaintTime", "US", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x00720104, 0xFFFFFFFF, "1", "Number of Vertical Pixels", "NumberOfVerticalPixels", "US", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00720106, 0xFFFFFFFF, "1", "Number of Horizontal Pixels", "NumberOfHorizontalPixels", "US", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00720108, 0xFFFFFFFF, "1", "Display Environment Spatial Position", "DisplayEnvironmentSpatialPosition", "FD", "4", "", None, (), None, (), (), (), None, None),
+    ("a", 0x0072010A, 0xFFFFFFFF, "1C", "Screen Minimum Grayscale Bit Depth", "ScreenMinimumGrayscaleBitDepth", "US", "1", "", ("Required if Screen Minimum Color Bit Depth (0072,010C) is not present.", {"if": {"absent": "item:0072,010C"}, "status": "executable"}), (), None, (), (), (), None, None),
+    ("a", 0x0072010C, 0xFFFFFFFF, "1C", "Screen Minimum Color Bit Depth", "ScreenMinimumColorBitDepth", "US", "1", "", ("Required if Screen Minimum Grayscale Bit Depth (0072,010A) is not present.", {"if": {"absent": "item:0072,010A"}, "status": "executable"}), (), None, (), (), (), None, None),
+    ("a", 0x0072010E, 0xFFFFFFFF, "3", "Application Maximum Repaint Time", "ApplicationMaximumRepaintTime", "US", "1", "", None, (), None, (), (), (), None, None),
 )

@@ -8,22 +8,22 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.24-1", "C.24-1", "Encapsulated Document Series Module", "module")
 
 RULES = (
-    ("a", 0x00080060, 0xFFFFFFFF, "1", "Modality", "Modality", "CS", "1", "", None, (("defined", ("ANN", "AR", "ASMT", "AU", "BDUS", "BI", "BMD", "CFM", "CR", "CT", "CTPROTOCOL", "DMS", "DG", "DOC", "DX", "ECG", "EEG", "EMG", "EOG", "EPS", "ES", "FID", "GM", "HC", "HD", "IO", "IOL", "IVOCT", "IVUS", "KER", "KO", "LEN", "LS", "MG", "MR", "M3D", "NM", "OAM", "OCT", "OP", "OPM", "OPT", "OPTBSV", "OPTENF", "OPV", "OSS", "OT", "PA", "PLAN", "POS", "PR", "PT", "PX", "REG", "RESP", "RF", "RG", "RTDOSE", "RTIMAGE", "RTINTENT", "RTPLAN", "RTRAD", "RTRECORD", "RTSEGANN", "RTSTRUCT", "RWV", "SEG", "SM", "SMR", "SR", "SRF", "STAIN", "TEXTUREMAP", "TG", "US", "VA", "XA", "XAPROTOCOL", "XC"), None, None, ""), ("retired", ("AS", "CD", "CF", "CP", "CS", "DD", "DF", "DM", "DS", "EC", "FA", "FS", "LP", "MA", "MS", "OPR", "ST", "VF"), None, None, "")), None, (), (), ("SC Equipment Module",), None),
-    ("a", 0x0020000E, 0xFFFFFFFF, "1", "Series Instance UID", "SeriesInstanceUID", "UI", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00200011, 0xFFFFFFFF, "1", "Series Number", "SeriesNumber", "IS", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00080021, 0xFFFFFFFF, "3", "Series Date", "SeriesDate", "DA", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00080031, 0xFFFFFFFF, "3", "Series Time", "SeriesTime", "TM", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x00080060, 0xFFFFFFFF, "1", "Modality", "Modality", "CS", "1", "", None, (("defined", ("ANN", "AR", "ASMT", "AU", "BDUS", "BI", "BMD", "CFM", "CR", "CT", "CTPROTOCOL", "DMS", "DG", "DOC", "DX", "ECG", "EEG", "EMG", "EOG", "EPS", "ES", "FID", "GM", "HC", "HD", "IO", "IOL", "IVOCT", "IVUS", "KER", "KO", "LEN", "LS", "MG", "MR", "M3D", "NM", "OAM", "OCT", "OP", "OPM", "OPT", "OPTBSV", "OPTENF", "OPV", "OSS", "OT", "PA", "PLAN", "POS", "PR", "PT", "PX", "REG", "RESP", "RF", "RG", "RTDOSE", "RTIMAGE", "RTINTENT", "RTPLAN", "RTRAD", "RTRECORD", "RTSEGANN", "RTSTRUCT", "RWV", "SEG", "SM", "SMR", "SR", "SRF", "STAIN", "TEXTUREMAP", "TG", "US", "VA", "XA", "XAPROTOCOL", "XC"), None, None, ""), ("retired", ("AS", "CD", "CF", "CP", "CS", "DD", "DF", "DM", "DS", "EC", "FA", "FS", "LP", "MA", "MS", "OPR", "ST", "VF"), None, None, "")), None, (), (), ("SC Equipment Module",), None, None),
+    ("a", 0x0020000E, 0xFFFFFFFF, "1", "Series Instance UID", "SeriesInstanceUID", "UI", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00200011, 0xFFFFFFFF, "1", "Series Number", "SeriesNumber", "IS", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00080021, 0xFFFFFFFF, "3", "Series Date", "SeriesDate", "DA", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00080031, 0xFFFFFFFF, "3", "Series Time", "SeriesTime", "TM", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x00081111, 0xFFFFFFFF, "3", "Referenced Performed Procedure Step Sequence", "ReferencedPerformedProcedureStepSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-11", None, ()),
-    ), (), (), (), None),
-    ("a", 0x00181030, 0xFFFFFFFF, "3", "Protocol Name", "ProtocolName", "LO", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x0008103E, 0xFFFFFFFF, "3", "Series Description", "SeriesDescription", "LO", "1", "", None, (), None, (), (), (), None),
+    ), (), (), (), None, None),
+    ("a", 0x00181030, 0xFFFFFFFF, "3", "Protocol Name", "ProtocolName", "LO", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x0008103E, 0xFFFFFFFF, "3", "Series Description", "SeriesDescription", "LO", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x0008103F, 0xFFFFFFFF, "3", "Series Description Code Sequence", "SeriesDescriptionCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), (), (), (), None),
+    ), (), (), (), None, None),
     ("a", 0x00400275, 0xFFFFFFFF, "3", "Request Attributes Sequence", "RequestAttributesSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-9", None, ()),
-    ), (), (), (), None),
+    ), (), (), (), None, None),
     ("i", "table_10-16", None, ()),
-    ("a", 0x300A0700, 0xFFFFFFFF, "3", "Treatment Session UID", "TreatmentSessionUID", "UI", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x300A0700, 0xFFFFFFFF, "3", "Treatment Session UID", "TreatmentSessionUID", "UI", "1", "", None, (), None, (), (), (), None, None),
 )

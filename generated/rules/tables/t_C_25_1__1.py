@@ -8,5 +8,5 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.25.1-1", "C.25.1-1", "Real World Value Mapping Series Module", "module")
 
 RULES = (
-    ("a", 0x00080060, 0xFFFFFFFF, "1", "Modality", "Modality", "CS", "1", "", None, (("enumerated", ("RWV",), None, None, ""),), None, (), (), (), None),
+    ("a", 0x00080060, 0xFFFFFFFF, "1", "Modality", "Modality", "CS", "1", "", None, (("enumerated", ("RWV",), None, None, ""),), None, (), (), (), None, None),
 )

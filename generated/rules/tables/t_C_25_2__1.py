@@ -8,13 +8,13 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.25.2-1", "C.25.2-1", "Real World Value Mapping Module", "module")
 
 RULES = (
-    ("a", 0x00080023, 0xFFFFFFFF, "1", "Content Date", "ContentDate", "DA", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00080033, 0xFFFFFFFF, "1", "Content Time", "ContentTime", "TM", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x00080023, 0xFFFFFFFF, "1", "Content Date", "ContentDate", "DA", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00080033, 0xFFFFFFFF, "1", "Content Time", "ContentTime", "TM", "1", "", None, (), None, (), (), (), None, None),
     ("i", "table_10-12", None, ()),
     ("a", 0x00409094, 0xFFFFFFFF, "1", "Referenced Image Real World Value Mapping Sequence", "ReferencedImageRealWorldValueMappingSequence", "SQ", "1", "", None, (), (
         ("i", "table_C.7.6.16-12", None, ()),
         ("a", 0x00081140, 0xFFFFFFFF, "1", "Referenced Image Sequence", "ReferencedImageSequence", "SQ", "1", "", None, (), (
             ("i", "table_10-3", None, ()),
-        ), ((1, None, None, None),), (), (), None),
-    ), ((1, None, None, None),), ((83, "defined"),), (), None),
+        ), ((1, None, None, None),), (), (), None, None),
+    ), ((1, None, None, None),), ((83, "defined"),), (), None, None),
 )

@@ -8,22 +8,22 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.26-1", "C.26-1", "Product Characteristics Module", "module")
 
 RULES = (
-    ("a", 0x00440001, 0xFFFFFFFF, "", "Product Package Identifier", "ProductPackageIdentifier", "ST", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00080070, 0xFFFFFFFF, "", "Manufacturer", "Manufacturer", "LO", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x00440001, 0xFFFFFFFF, "", "Product Package Identifier", "ProductPackageIdentifier", "ST", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00080070, 0xFFFFFFFF, "", "Manufacturer", "Manufacturer", "LO", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x00440007, 0xFFFFFFFF, "", "Product Type Code Sequence", "ProductTypeCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), ((1, 1, None, None),), (), (), None),
-    ("a", 0x00440008, 0xFFFFFFFF, "", "Product Name", "ProductName", "LO", "1-n", "", None, (), None, (), (), (), None),
-    ("a", 0x00440009, 0xFFFFFFFF, "", "Product Description", "ProductDescription", "LT", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x0044000A, 0xFFFFFFFF, "", "Product Lot Identifier", "ProductLotIdentifier", "LO", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x0044000B, 0xFFFFFFFF, "", "Product Expiration DateTime", "ProductExpirationDateTime", "DT", "1", "", None, (), None, (), (), (), None),
+    ), ((1, 1, None, None),), (), (), None, None),
+    ("a", 0x00440008, 0xFFFFFFFF, "", "Product Name", "ProductName", "LO", "1-n", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00440009, 0xFFFFFFFF, "", "Product Description", "ProductDescription", "LT", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x0044000A, 0xFFFFFFFF, "", "Product Lot Identifier", "ProductLotIdentifier", "LO", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x0044000B, 0xFFFFFFFF, "", "Product Expiration DateTime", "ProductExpirationDateTime", "DT", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x00440013, 0xFFFFFFFF, "", "Product Parameter Sequence", "ProductParameterSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-2", None, ()),
-    ), ((0, None, None, None),), (), (), None),
+    ), ((0, None, None, None),), (), (), None, None),
     ("a", 0x00380100, 0xFFFFFFFF, "", "Pertinent Documents Sequence", "PertinentDocumentsSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00081150, 0xFFFFFFFF, "", "Referenced SOP Class UID", "ReferencedSOPClassUID", "UI", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00081155, 0xFFFFFFFF, "", "Referenced SOP Instance UID", "ReferencedSOPInstanceUID", "UI", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x0040E001, 0xFFFFFFFF, "", "HL7 Instance Identifier", "HL7InstanceIdentifier", "ST", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x0040E010, 0xFFFFFFFF, "", "Retrieve URI", "RetrieveURI", "UR", "1", "", None, (), None, (), (), (), None),
-    ), ((0, None, None, None),), (), (), None),
+        ("a", 0x00081150, 0xFFFFFFFF, "", "Referenced SOP Class UID", "ReferencedSOPClassUID", "UI", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00081155, 0xFFFFFFFF, "", "Referenced SOP Instance UID", "ReferencedSOPInstanceUID", "UI", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x0040E001, 0xFFFFFFFF, "", "HL7 Instance Identifier", "HL7InstanceIdentifier", "ST", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x0040E010, 0xFFFFFFFF, "", "Retrieve URI", "RetrieveURI", "UR", "1", "", None, (), None, (), (), (), None, None),
+    ), ((0, None, None, None),), (), (), None, None),
 )

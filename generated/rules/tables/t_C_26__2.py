@@ -8,7 +8,7 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.26-2", "C.26-2", "Substance Approval Module", "module")
 
 RULES = (
-    ("a", 0x00440002, 0xFFFFFFFF, "", "Substance Administration Approval", "SubstanceAdministrationApproval", "CS", "1", "", None, (("enumerated", ("APPROVED", "WARNING", "CONTRA_INDICATED"), None, None, ""),), None, (), (), (), None),
-    ("a", 0x00440003, 0xFFFFFFFF, "", "Approval Status Further Description", "ApprovalStatusFurtherDescription", "LT", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00440004, 0xFFFFFFFF, "", "Approval Status DateTime", "ApprovalStatusDateTime", "DT", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x00440002, 0xFFFFFFFF, "", "Substance Administration Approval", "SubstanceAdministrationApproval", "CS", "1", "", None, (("enumerated", ("APPROVED", "WARNING", "CONTRA_INDICATED"), None, None, ""),), None, (), (), (), None, None),
+    ("a", 0x00440003, 0xFFFFFFFF, "", "Approval Status Further Description", "ApprovalStatusFurtherDescription", "LT", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00440004, 0xFFFFFFFF, "", "Approval Status DateTime", "ApprovalStatusDateTime", "DT", "1", "", None, (), None, (), (), (), None, None),
 )

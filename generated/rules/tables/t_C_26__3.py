@@ -10,5 +10,5 @@ TABLE = ("table_C.26-3", "C.26-3", "Substance Administration Module", "module")
 RULES = (
     ("a", 0x00540302, 0xFFFFFFFF, "", "Administration Route Code Sequence", "AdministrationRouteCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), ((1, 1, None, None),), (), (), None),
+    ), ((1, 1, None, None),), (), (), None, None),
 )

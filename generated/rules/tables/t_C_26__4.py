@@ -8,28 +8,28 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.26-4", "C.26-4", "Substance Administration Log Module", "module")
 
 RULES = (
-    ("a", 0x00100010, 0xFFFFFFFF, "", "Patient's Name", "PatientName", "PN", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00100020, 0xFFFFFFFF, "", "Patient ID", "PatientID", "LO", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x00100010, 0xFFFFFFFF, "", "Patient's Name", "PatientName", "PN", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00100020, 0xFFFFFFFF, "", "Patient ID", "PatientID", "LO", "1", "", None, (), None, (), (), (), None, None),
     ("i", "table_10-18", None, ()),
-    ("a", 0x00380010, 0xFFFFFFFF, "", "Admission ID", "AdmissionID", "LO", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x00380010, 0xFFFFFFFF, "", "Admission ID", "AdmissionID", "LO", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x00380014, 0xFFFFFFFF, "", "Issuer of Admission ID Sequence", "IssuerOfAdmissionIDSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-17", None, ()),
-    ), ((1, 1, None, None),), (), (), None),
-    ("a", 0x00440001, 0xFFFFFFFF, "", "Product Package Identifier", "ProductPackageIdentifier", "ST", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00440008, 0xFFFFFFFF, "", "Product Name", "ProductName", "LO", "1-n", "", None, (), None, (), (), (), None),
-    ("a", 0x00440009, 0xFFFFFFFF, "", "Product Description", "ProductDescription", "LT", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00440010, 0xFFFFFFFF, "", "Substance Administration DateTime", "SubstanceAdministrationDateTime", "DT", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00440011, 0xFFFFFFFF, "", "Substance Administration Notes", "SubstanceAdministrationNotes", "LO", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00440012, 0xFFFFFFFF, "", "Substance Administration Device ID", "SubstanceAdministrationDeviceID", "LO", "1", "", None, (), None, (), (), (), None),
+    ), ((1, 1, None, None),), (), (), None, None),
+    ("a", 0x00440001, 0xFFFFFFFF, "", "Product Package Identifier", "ProductPackageIdentifier", "ST", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00440008, 0xFFFFFFFF, "", "Product Name", "ProductName", "LO", "1-n", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00440009, 0xFFFFFFFF, "", "Product Description", "ProductDescription", "LT", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00440010, 0xFFFFFFFF, "", "Substance Administration DateTime", "SubstanceAdministrationDateTime", "DT", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00440011, 0xFFFFFFFF, "", "Substance Administration Notes", "SubstanceAdministrationNotes", "LO", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00440012, 0xFFFFFFFF, "", "Substance Administration Device ID", "SubstanceAdministrationDeviceID", "LO", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x00540302, 0xFFFFFFFF, "", "Administration Route Code Sequence", "AdministrationRouteCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), ((1, 1, None, None),), (), (), None),
+    ), ((1, 1, None, None),), (), (), None, None),
     ("a", 0x00440019, 0xFFFFFFFF, "", "Substance Administration Parameter Sequence", "SubstanceAdministrationParameterSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-2", None, ()),
-    ), ((0, None, None, None),), (), (), None),
+    ), ((0, None, None, None),), (), (), None, None),
     ("a", 0x00081072, 0xFFFFFFFF, "", "Operator Identification Sequence", "OperatorIdentificationSequence", "SQ", "1", "", None, (), (
         ("a", 0x00401101, 0xFFFFFFFF, "", "Person Identification Code Sequence", "PersonIdentificationCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), ((1, 1, None, None),), (), (), None),
-    ), ((1, None, None, None),), (), (), None),
+        ), ((1, 1, None, None),), (), (), None, None),
+    ), ((1, None, None, None),), (), (), None, None),
 )

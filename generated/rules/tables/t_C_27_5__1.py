@@ -12,11 +12,11 @@ RULES = (
         ("i", "table_C.27-2", None, ()),
         ("a", 0x00620003, 0xFFFFFFFF, "3", "Segmented Property Category Code Sequence", "SegmentedPropertyCategoryCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (), (), (), None),
+        ), (), (), (), None, None),
         ("a", 0x0062000F, 0xFFFFFFFF, "3", "Segmented Property Type Code Sequence", "SegmentedPropertyTypeCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (), (), (), None),
-    ), ((1, 1, None, None),), (), (), None),
-    ("a", 0x00800006, 0xFFFFFFFF, "3", "Surface Point Presentation Value Data", "SurfacePointPresentationValueData", "US", "1-n", "", None, (), None, (), (), (), {"of": "value", "refs": ["0066,0015"], "names": ["Number Of Surface Points"]}),
-    ("a", 0x00800007, 0xFFFFFFFF, "3", "Surface Point Color CIELab Value Data", "SurfacePointColorCIELabValueData", "US", "3-3n", "", None, (), None, (), (), (), None),
+        ), (), (), (), None, None),
+    ), ((1, 1, None, None),), (), (), None, None),
+    ("a", 0x00800006, 0xFFFFFFFF, "3", "Surface Point Presentation Value Data", "SurfacePointPresentationValueData", "US", "1-n", "", None, (), None, (), (), (), {"of": "value", "refs": ["0066,0015"], "names": ["Number Of Surface Points"]}, None),
+    ("a", 0x00800007, 0xFFFFFFFF, "3", "Surface Point Color CIELab Value Data", "SurfacePointColorCIELabValueData", "US", "3-3n", "", None, (), None, (), (), (), None, None),
 )

@@ -9,12 +9,12 @@ TABLE = ("table_C.27.6-1", "C.27.6-1", "UV Mapping Module", "module")
 
 RULES = (
     ("a", 0x00800008, 0xFFFFFFFF, "1", "UV Mapping Sequence", "UVMappingSequence", "SQ", "1", "", None, (), (
-        ("a", 0x0066002C, 0xFFFFFFFF, "1C", "Referenced Surface Number", "ReferencedSurfaceNumber", "UL", "1", "", ("Required when Surface Sequence (0066,0002) is present and contains more than one Item.", {"if": {"count": "0066,0002", "op": ">", "value": 1}, "status": "executable"}), (), None, (), (), (), None),
-        ("a", 0x00800009, 0xFFFFFFFF, "1", "Texture Label", "TextureLabel", "SH", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00800010, 0xFFFFFFFF, "1", "U Value Data", "UValueData", "OF", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00800011, 0xFFFFFFFF, "1", "V Value Data", "VValueData", "OF", "1", "", None, (), None, (), (), (), None),
+        ("a", 0x0066002C, 0xFFFFFFFF, "1C", "Referenced Surface Number", "ReferencedSurfaceNumber", "UL", "1", "", ("Required when Surface Sequence (0066,0002) is present and contains more than one Item.", {"if": {"count": "0066,0002", "op": ">", "value": 1}, "status": "executable"}), (), None, (), (), (), None, None),
+        ("a", 0x00800009, 0xFFFFFFFF, "1", "Texture Label", "TextureLabel", "SH", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00800010, 0xFFFFFFFF, "1", "U Value Data", "UValueData", "OF", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00800011, 0xFFFFFFFF, "1", "V Value Data", "VValueData", "OF", "1", "", None, (), None, (), (), (), None, None),
         ("a", 0x00800012, 0xFFFFFFFF, "1", "Referenced Texture Sequence", "ReferencedTextureSequence", "SQ", "1", "", None, (), (
             ("i", "table_10-3", None, ()),
-        ), ((1, 1, None, None),), (), (), None),
-    ), ((1, None, None, None),), (), (), None),
+        ), ((1, 1, None, None),), (), (), None, None),
+    ), ((1, None, None, None),), (), (), None, None),
 )

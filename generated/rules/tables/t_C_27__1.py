@@ -8,38 +8,38 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.27-1", "C.27-1", "Surface Mesh Module", "module")
 
 RULES = (
-    ("a", 0x00660001, 0xFFFFFFFF, "1", "Number of Surfaces", "NumberOfSurfaces", "UL", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x00660001, 0xFFFFFFFF, "1", "Number of Surfaces", "NumberOfSurfaces", "UL", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x00660002, 0xFFFFFFFF, "1", "Surface Sequence", "SurfaceSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00660003, 0xFFFFFFFF, "1", "Surface Number", "SurfaceNumber", "UL", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00660004, 0xFFFFFFFF, "3", "Surface Comments", "SurfaceComments", "LT", "1", "", None, (), None, (), (), (), None),
+        ("a", 0x00660003, 0xFFFFFFFF, "1", "Surface Number", "SurfaceNumber", "UL", "1", "", None, (), None, (), (), (), None, {"unique": "instance", "numbered": True}),
+        ("a", 0x00660004, 0xFFFFFFFF, "3", "Surface Comments", "SurfaceComments", "LT", "1", "", None, (), None, (), (), (), None, None),
         ("a", 0x00620003, 0xFFFFFFFF, "3", "Segmented Property Category Code Sequence", "SegmentedPropertyCategoryCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (), (), (), None),
+        ), (), (), (), None, None),
         ("a", 0x0062000F, 0xFFFFFFFF, "3", "Segmented Property Type Code Sequence", "SegmentedPropertyTypeCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (), (), (), None),
-        ("a", 0x00660009, 0xFFFFFFFF, "2", "Surface Processing", "SurfaceProcessing", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), (), (), None),
-        ("a", 0x0066000A, 0xFFFFFFFF, "2C", "Surface Processing Ratio", "SurfaceProcessingRatio", "FL", "1", "", ("Required if Surface Processing (0066,0009) is YES.", {"if": {"equals": "item:0066,0009", "values": ["YES"]}, "status": "executable"}), (), None, (), (), (), None),
-        ("a", 0x0066000B, 0xFFFFFFFF, "3", "Surface Processing Description", "SurfaceProcessingDescription", "LO", "1", "", None, (), None, (), (), (), None),
+        ), (), (), (), None, None),
+        ("a", 0x00660009, 0xFFFFFFFF, "2", "Surface Processing", "SurfaceProcessing", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), (), (), None, None),
+        ("a", 0x0066000A, 0xFFFFFFFF, "2C", "Surface Processing Ratio", "SurfaceProcessingRatio", "FL", "1", "", ("Required if Surface Processing (0066,0009) is YES.", {"if": {"equals": "item:0066,0009", "values": ["YES"]}, "status": "executable"}), (), None, (), (), (), None, None),
+        ("a", 0x0066000B, 0xFFFFFFFF, "3", "Surface Processing Description", "SurfaceProcessingDescription", "LO", "1", "", None, (), None, (), (), (), None, None),
         ("a", 0x00660035, 0xFFFFFFFF, "2C", "Surface Processing Algorithm Identification Sequence", "SurfaceProcessingAlgorithmIdentificationSequence", "SQ", "1", "", ("Required if Surface Processing (0066,0009) is YES.", {"if": {"equals": "item:0066,0009", "values": ["YES"]}, "status": "executable"}), (), (
             ("i", "table_10-19", None, ()),
-        ), ((0, 1, None, None),), (), (), None),
-        ("a", 0x0062000C, 0xFFFFFFFF, "1", "Recommended Display Grayscale Value", "RecommendedDisplayGrayscaleValue", "US", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x0062000D, 0xFFFFFFFF, "1", "Recommended Display CIELab Value", "RecommendedDisplayCIELabValue", "US", "3", "", None, (), None, (), (), (), None),
-        ("a", 0x0066000C, 0xFFFFFFFF, "1", "Recommended Presentation Opacity", "RecommendedPresentationOpacity", "FL", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x0066000D, 0xFFFFFFFF, "1", "Recommended Presentation Type", "RecommendedPresentationType", "CS", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00660037, 0xFFFFFFFF, "3", "Recommended Point Radius", "RecommendedPointRadius", "FL", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00660038, 0xFFFFFFFF, "3", "Recommended Line Thickness", "RecommendedLineThickness", "FL", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x0066000E, 0xFFFFFFFF, "1", "Finite Volume", "FiniteVolume", "CS", "1", "", None, (("enumerated", ("YES", "NO", "UNKNOWN"), None, None, ""),), None, (), (), (), None),
-        ("a", 0x00660010, 0xFFFFFFFF, "1", "Manifold", "Manifold", "CS", "1", "", None, (("enumerated", ("YES", "NO", "UNKNOWN"), None, None, ""),), None, (), (), (), None),
+        ), ((0, 1, None, None),), (), (), None, None),
+        ("a", 0x0062000C, 0xFFFFFFFF, "1", "Recommended Display Grayscale Value", "RecommendedDisplayGrayscaleValue", "US", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x0062000D, 0xFFFFFFFF, "1", "Recommended Display CIELab Value", "RecommendedDisplayCIELabValue", "US", "3", "", None, (), None, (), (), (), None, None),
+        ("a", 0x0066000C, 0xFFFFFFFF, "1", "Recommended Presentation Opacity", "RecommendedPresentationOpacity", "FL", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x0066000D, 0xFFFFFFFF, "1", "Recommended Presentation Type", "RecommendedPresentationType", "CS", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00660037, 0xFFFFFFFF, "3", "Recommended Point Radius", "RecommendedPointRadius", "FL", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00660038, 0xFFFFFFFF, "3", "Recommended Line Thickness", "RecommendedLineThickness", "FL", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x0066000E, 0xFFFFFFFF, "1", "Finite Volume", "FiniteVolume", "CS", "1", "", None, (("enumerated", ("YES", "NO", "UNKNOWN"), None, None, ""),), None, (), (), (), None, None),
+        ("a", 0x00660010, 0xFFFFFFFF, "1", "Manifold", "Manifold", "CS", "1", "", None, (("enumerated", ("YES", "NO", "UNKNOWN"), None, None, ""),), None, (), (), (), None, None),
         ("a", 0x00660011, 0xFFFFFFFF, "1", "Surface Points Sequence", "SurfacePointsSequence", "SQ", "1", "", None, (), (
             ("i", "table_C.27-2", None, ()),
-        ), ((1, 1, None, None),), (), (), None),
+        ), ((1, 1, None, None),), (), (), None, None),
         ("a", 0x00660012, 0xFFFFFFFF, "2", "Surface Points Normals Sequence", "SurfacePointsNormalsSequence", "SQ", "1", "", None, (), (
             ("i", "table_C.27-3", None, ()),
-        ), ((0, 1, None, None),), (), (), None),
+        ), ((0, 1, None, None),), (), (), None, None),
         ("a", 0x00660013, 0xFFFFFFFF, "1", "Surface Mesh Primitives Sequence", "SurfaceMeshPrimitivesSequence", "SQ", "1", "", None, (), (
             ("i", "table_C.27-4", None, ()),
-        ), ((1, 1, None, None),), (), (), None),
-    ), ((1, None, None, None),), (), (), None),
+        ), ((1, 1, None, None),), (), (), None, None),
+    ), ((1, None, None, None),), (), (), None, None),
 )

@@ -8,12 +8,12 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.27-2", "C.27-2", "Points Macro", "macro")
 
 RULES = (
-    ("a", 0x00660015, 0xFFFFFFFF, "1", "Number Of Surface Points", "NumberOfSurfacePoints", "UL", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00660016, 0xFFFFFFFF, "1", "Point Coordinates Data", "PointCoordinatesData", "OF", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00660017, 0xFFFFFFFF, "3", "Point Position Accuracy", "PointPositionAccuracy", "FL", "3", "", None, (), None, (), (), (), None),
-    ("a", 0x00660018, 0xFFFFFFFF, "3", "Mean Point Distance", "MeanPointDistance", "FL", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00660019, 0xFFFFFFFF, "3", "Maximum Point Distance", "MaximumPointDistance", "FL", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x0066001A, 0xFFFFFFFF, "3", "Points Bounding Box Coordinates", "PointsBoundingBoxCoordinates", "FL", "6", "", None, (), None, (), (), (), None),
-    ("a", 0x0066001B, 0xFFFFFFFF, "3", "Axis of Rotation", "AxisOfRotation", "FL", "3", "", None, (), None, (), (), (), None),
-    ("a", 0x0066001C, 0xFFFFFFFF, "1C", "Center of Rotation", "CenterOfRotation", "FL", "3", "", ("Required if Axis of Rotation (0066,001B) is present. May be present otherwise.", {"if": {"present": "item:0066,001B"}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None),
+    ("a", 0x00660015, 0xFFFFFFFF, "1", "Number Of Surface Points", "NumberOfSurfacePoints", "UL", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00660016, 0xFFFFFFFF, "1", "Point Coordinates Data", "PointCoordinatesData", "OF", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00660017, 0xFFFFFFFF, "3", "Point Position Accuracy", "PointPositionAccuracy", "FL", "3", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00660018, 0xFFFFFFFF, "3", "Mean Point Distance", "MeanPointDistance", "FL", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00660019, 0xFFFFFFFF, "3", "Maximum Point Distance", "MaximumPointDistance", "FL", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x0066001A, 0xFFFFFFFF, "3", "Points Bounding Box Coordinates", "PointsBoundingBoxCoordinates", "FL", "6", "", None, (), None, (), (), (), None, None),
+    ("a", 0x0066001B, 0xFFFFFFFF, "3", "Axis of Rotation", "AxisOfRotation", "FL", "3", "", None, (), None, (), (), (), None, None),
+    ("a", 0x0066001C, 0xFFFFFFFF, "1C", "Center of Rotation", "CenterOfRotation", "FL", "3", "", ("Required if Axis of Rotation (0066,001B) is present. May be present otherwise.", {"if": {"present": "item:0066,001B"}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None, None),
 )

@@ -8,8 +8,8 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.27-3", "C.27-3", "Vectors Macro", "macro")
 
 RULES = (
-    ("a", 0x0066001E, 0xFFFFFFFF, "1", "Number of Vectors", "NumberOfVectors", "UL", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x0066001F, 0xFFFFFFFF, "1", "Vector Dimensionality", "VectorDimensionality", "US", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00660020, 0xFFFFFFFF, "3", "Vector Accuracy", "VectorAccuracy", "FL", "1-n", "", None, (), None, (), (), (), None),
-    ("a", 0x00660021, 0xFFFFFFFF, "1", "Vector Coordinate Data", "VectorCoordinateData", "OF", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x0066001E, 0xFFFFFFFF, "1", "Number of Vectors", "NumberOfVectors", "UL", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x0066001F, 0xFFFFFFFF, "1", "Vector Dimensionality", "VectorDimensionality", "US", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00660020, 0xFFFFFFFF, "3", "Vector Accuracy", "VectorAccuracy", "FL", "1-n", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00660021, 0xFFFFFFFF, "1", "Vector Coordinate Data", "VectorCoordinateData", "OF", "1", "", None, (), None, (), (), (), None, None),
 )

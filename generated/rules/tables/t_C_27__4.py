@@ -8,19 +8,19 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.27-4", "C.27-4", "Surface Mesh Primitives Macro", "macro")
 
 RULES = (
-    ("a", 0x00660043, 0xFFFFFFFF, "2", "Long Vertex Point Index List", "LongVertexPointIndexList", "OL", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00660042, 0xFFFFFFFF, "2", "Long Edge Point Index List", "LongEdgePointIndexList", "OL", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00660041, 0xFFFFFFFF, "2", "Long Triangle Point Index List", "LongTrianglePointIndexList", "OL", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x00660043, 0xFFFFFFFF, "2", "Long Vertex Point Index List", "LongVertexPointIndexList", "OL", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00660042, 0xFFFFFFFF, "2", "Long Edge Point Index List", "LongEdgePointIndexList", "OL", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00660041, 0xFFFFFFFF, "2", "Long Triangle Point Index List", "LongTrianglePointIndexList", "OL", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x00660026, 0xFFFFFFFF, "2", "Triangle Strip Sequence", "TriangleStripSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00660040, 0xFFFFFFFF, "1", "Long Primitive Point Index List", "LongPrimitivePointIndexList", "OL", "1", "", None, (), None, (), (), (), None),
-    ), ((0, None, None, None),), (), (), None),
+        ("a", 0x00660040, 0xFFFFFFFF, "1", "Long Primitive Point Index List", "LongPrimitivePointIndexList", "OL", "1", "", None, (), None, (), (), (), None, None),
+    ), ((0, None, None, None),), (), (), None, None),
     ("a", 0x00660027, 0xFFFFFFFF, "2", "Triangle Fan Sequence", "TriangleFanSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00660040, 0xFFFFFFFF, "1", "Long Primitive Point Index List", "LongPrimitivePointIndexList", "OL", "1", "", None, (), None, (), (), (), None),
-    ), ((0, None, None, None),), (), (), None),
+        ("a", 0x00660040, 0xFFFFFFFF, "1", "Long Primitive Point Index List", "LongPrimitivePointIndexList", "OL", "1", "", None, (), None, (), (), (), None, None),
+    ), ((0, None, None, None),), (), (), None, None),
     ("a", 0x00660028, 0xFFFFFFFF, "2", "Line Sequence", "LineSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00660040, 0xFFFFFFFF, "1", "Long Primitive Point Index List", "LongPrimitivePointIndexList", "OL", "1", "", None, (), None, (), (), (), None),
-    ), ((0, None, None, None),), (), (), None),
+        ("a", 0x00660040, 0xFFFFFFFF, "1", "Long Primitive Point Index List", "LongPrimitivePointIndexList", "OL", "1", "", None, (), None, (), (), (), None, None),
+    ), ((0, None, None, None),), (), (), None, None),
     ("a", 0x00660034, 0xFFFFFFFF, "2", "Facet Sequence", "FacetSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00660040, 0xFFFFFFFF, "1", "Long Primitive Point Index List", "LongPrimitivePointIndexList", "OL", "1", "", None, (), None, (), (), (), None),
-    ), ((0, None, None, None),), (), (), None),
+        ("a", 0x00660040, 0xFFFFFFFF, "1", "Long Primitive Point Index List", "LongPrimitivePointIndexList", "OL", "1", "", None, (), None, (), (), (), None, None),
+    ), ((0, None, None, None),), (), (), None, None),
 )

@@ -8,54 +8,54 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.29.1.1-1", "C.29.1.1-1", "Generic Implant Template Description Module", "module")
 
 RULES = (
-    ("a", 0x00080070, 0xFFFFFFFF, "1", "Manufacturer", "Manufacturer", "LO", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00200052, 0xFFFFFFFF, "1", "Frame of Reference UID", "FrameOfReferenceUID", "UI", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00221095, 0xFFFFFFFF, "1", "Implant Name", "ImplantName", "LO", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00686210, 0xFFFFFFFF, "1C", "Implant Size", "ImplantSize", "LO", "1", "", ("Required if the component exists in different sizes and the size number is not part of the name or identifier. May be present otherwise.", {"if": {"unknown": "dataset", "text": "the component exists in different sizes and the size number is not part of the name or identifier"}, "otherwise": "may", "status": "not-decidable"}), (), None, (), (), (), None),
-    ("a", 0x00221097, 0xFFFFFFFF, "1", "Implant Part Number", "ImplantPartNumber", "LO", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00686221, 0xFFFFFFFF, "1", "Implant Template Version", "ImplantTemplateVersion", "LO", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x00080070, 0xFFFFFFFF, "1", "Manufacturer", "Manufacturer", "LO", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00200052, 0xFFFFFFFF, "1", "Frame of Reference UID", "FrameOfReferenceUID", "UI", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00221095, 0xFFFFFFFF, "1", "Implant Name", "ImplantName", "LO", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00686210, 0xFFFFFFFF, "1C", "Implant Size", "ImplantSize", "LO", "1", "", ("Required if the component exists in different sizes and the size number is not part of the name or identifier. May be present otherwise.", {"if": {"unknown": "dataset", "text": "the component exists in different sizes and the size number is not part of the name or identifier"}, "otherwise": "may", "status": "not-decidable"}), (), None, (), (), (), None, None),
+    ("a", 0x00221097, 0xFFFFFFFF, "1", "Implant Part Number", "ImplantPartNumber", "LO", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00686221, 0xFFFFFFFF, "1", "Implant Template Version", "ImplantTemplateVersion", "LO", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x00686222, 0xFFFFFFFF, "1C", "Replaced Implant Template Sequence", "ReplacedImplantTemplateSequence", "SQ", "1", "", ("Required if this Instance replaces another Instance.", {"if": {"unknown": "dataset", "text": "this Instance replaces another Instance"}, "status": "not-decidable"}), (), (
         ("i", "table_10-11", None, ()),
-    ), ((1, 1, None, None),), (), (), None),
-    ("a", 0x00686223, 0xFFFFFFFF, "1", "Implant Type", "ImplantType", "CS", "1", "", None, (("enumerated", ("ORIGINAL", "DERIVED"), None, None, ""),), None, (), (), (), None),
+    ), ((1, 1, None, None),), (), (), None, None),
+    ("a", 0x00686223, 0xFFFFFFFF, "1", "Implant Type", "ImplantType", "CS", "1", "", None, (("enumerated", ("ORIGINAL", "DERIVED"), None, None, ""),), None, (), (), (), None, None),
     ("a", 0x00686225, 0xFFFFFFFF, "1C", "Original Implant Template Sequence", "OriginalImplantTemplateSequence", "SQ", "1", "", ("Required if Implant Type (0068,6223) is DERIVED.", {"if": {"equals": "0068,6223", "values": ["DERIVED"]}, "status": "executable"}), (), (
         ("i", "table_10-11", None, ()),
-    ), ((1, 1, None, None),), (), (), None),
+    ), ((1, 1, None, None),), (), (), None, None),
     ("a", 0x00686224, 0xFFFFFFFF, "1C", "Derivation Implant Template Sequence", "DerivationImplantTemplateSequence", "SQ", "1", "", ("Required if Implant Type (0068,6223) is DERIVED.", {"if": {"equals": "0068,6223", "values": ["DERIVED"]}, "status": "executable"}), (), (
         ("i", "table_10-11", None, ()),
-    ), ((1, 1, None, None),), (), (), None),
-    ("a", 0x00686226, 0xFFFFFFFF, "1", "Effective DateTime", "EffectiveDateTime", "DT", "1", "", None, (), None, (), (), (), None),
+    ), ((1, 1, None, None),), (), (), None, None),
+    ("a", 0x00686226, 0xFFFFFFFF, "1", "Effective DateTime", "EffectiveDateTime", "DT", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x00686230, 0xFFFFFFFF, "3", "Implant Target Anatomy Sequence", "ImplantTargetAnatomySequence", "SQ", "1", "", None, (), (
         ("a", 0x00082218, 0xFFFFFFFF, "1", "Anatomic Region Sequence", "AnatomicRegionSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), ((1, 1, None, None),), ((7304, "defined"),), (), None),
-    ), (), (), (), None),
+        ), ((1, 1, None, None),), ((7304, "defined"),), (), None, None),
+    ), (), (), (), None, None),
     ("a", 0x00686265, 0xFFFFFFFF, "1C", "Notification From Manufacturer Sequence", "NotificationFromManufacturerSequence", "SQ", "1", "", ("Required if such information has been issued.", {"if": {"unknown": "dataset", "text": "such information has been issued"}, "status": "not-decidable"}), (), (
-        ("a", 0x00686270, 0xFFFFFFFF, "1", "Information Issue DateTime", "InformationIssueDateTime", "DT", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00686280, 0xFFFFFFFF, "1", "Information Summary", "InformationSummary", "ST", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00420011, 0xFFFFFFFF, "3", "Encapsulated Document", "EncapsulatedDocument", "OB", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00420012, 0xFFFFFFFF, "1C", "MIME Type of Encapsulated Document", "MIMETypeOfEncapsulatedDocument", "LO", "1", "", ("Required if Encapsulated Document (0042,0011) is present in this Sequence Item.", {"if": {"present": "item:0042,0011"}, "status": "executable"}), (("enumerated", ("application/pdf",), None, None, ""),), None, (), (), (), None),
-    ), ((1, None, None, None),), (), (), None),
+        ("a", 0x00686270, 0xFFFFFFFF, "1", "Information Issue DateTime", "InformationIssueDateTime", "DT", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00686280, 0xFFFFFFFF, "1", "Information Summary", "InformationSummary", "ST", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00420011, 0xFFFFFFFF, "3", "Encapsulated Document", "EncapsulatedDocument", "OB", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00420012, 0xFFFFFFFF, "1C", "MIME Type of Encapsulated Document", "MIMETypeOfEncapsulatedDocument", "LO", "1", "", ("Required if Encapsulated Document (0042,0011) is present in this Sequence Item.", {"if": {"present": "item:0042,0011"}, "status": "executable"}), (("enumerated", ("application/pdf",), None, None, ""),), None, (), (), (), None, None),
+    ), ((1, None, None, None),), (), (), None, None),
     ("a", 0x00686260, 0xFFFFFFFF, "3", "Information From Manufacturer Sequence", "InformationFromManufacturerSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00686270, 0xFFFFFFFF, "1", "Information Issue DateTime", "InformationIssueDateTime", "DT", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00686280, 0xFFFFFFFF, "1", "Information Summary", "InformationSummary", "ST", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00420011, 0xFFFFFFFF, "3", "Encapsulated Document", "EncapsulatedDocument", "OB", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00420012, 0xFFFFFFFF, "1C", "MIME Type of Encapsulated Document", "MIMETypeOfEncapsulatedDocument", "LO", "1", "", ("Required if Encapsulated Document (0042,0011) is present in this Sequence Item.", {"if": {"present": "item:0042,0011"}, "status": "executable"}), (("enumerated", ("application/pdf",), None, None, ""),), None, (), (), (), None),
-    ), ((1, None, None, None),), (), (), None),
+        ("a", 0x00686270, 0xFFFFFFFF, "1", "Information Issue DateTime", "InformationIssueDateTime", "DT", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00686280, 0xFFFFFFFF, "1", "Information Summary", "InformationSummary", "ST", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00420011, 0xFFFFFFFF, "3", "Encapsulated Document", "EncapsulatedDocument", "OB", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00420012, 0xFFFFFFFF, "1C", "MIME Type of Encapsulated Document", "MIMETypeOfEncapsulatedDocument", "LO", "1", "", ("Required if Encapsulated Document (0042,0011) is present in this Sequence Item.", {"if": {"present": "item:0042,0011"}, "status": "executable"}), (("enumerated", ("application/pdf",), None, None, ""),), None, (), (), (), None, None),
+    ), ((1, None, None, None),), (), (), None, None),
     ("a", 0x006862A0, 0xFFFFFFFF, "1C", "Implant Regulatory Disapproval Code Sequence", "ImplantRegulatoryDisapprovalCodeSequence", "SQ", "1", "", ("Required if the implant has been disapproved in a country or a region.", {"if": {"unknown": "dataset", "text": "the implant has been disapproved in a country or a region"}, "status": "not-decidable"}), (), (
         ("i", "table_8.8-1", None, ()),
-    ), ((1, None, None, None),), ((5001, "defined"),), (), None),
-    ("a", 0x006862A5, 0xFFFFFFFF, "2", "Overall Template Spatial Tolerance", "OverallTemplateSpatialTolerance", "FD", "1", "", None, (), None, (), (), (), None),
+    ), ((1, None, None, None),), ((5001, "defined"),), (), None, None),
+    ("a", 0x006862A5, 0xFFFFFFFF, "2", "Overall Template Spatial Tolerance", "OverallTemplateSpatialTolerance", "FD", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x006863A0, 0xFFFFFFFF, "1", "Materials Code Sequence", "MaterialsCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), ((1, None, None, None),), (), (), None),
+    ), ((1, None, None, None),), (), (), None, None),
     ("a", 0x006863A4, 0xFFFFFFFF, "1C", "Coating Materials Code Sequence", "CoatingMaterialsCodeSequence", "SQ", "1", "", ("Required if the implant is coated.", {"if": {"unknown": "dataset", "text": "the implant is coated"}, "status": "not-decidable"}), (), (
         ("i", "table_8.8-1", None, ()),
-    ), ((1, None, None, None),), (), (), None),
+    ), ((1, None, None, None),), (), (), None, None),
     ("a", 0x006863A8, 0xFFFFFFFF, "1", "Implant Type Code Sequence", "ImplantTypeCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), ((1, 1, None, None),), (), (), None),
+    ), ((1, 1, None, None),), (), (), None, None),
     ("a", 0x006863AC, 0xFFFFFFFF, "1", "Fixation Method Code Sequence", "FixationMethodCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), ((1, 1, None, None),), (), (), None),
+    ), ((1, 1, None, None),), (), (), None, None),
 )

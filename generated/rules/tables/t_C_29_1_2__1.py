@@ -9,23 +9,23 @@ TABLE = ("table_C.29.1.2-1", "C.29.1.2-1", "Generic Implant Template 2D Drawings
 
 RULES = (
     ("a", 0x006862C0, 0xFFFFFFFF, "1", "HPGL Document Sequence", "HPGLDocumentSequence", "SQ", "1", "", None, (), (
-        ("a", 0x006862D0, 0xFFFFFFFF, "1", "HPGL Document ID", "HPGLDocumentID", "US", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x006862D5, 0xFFFFFFFF, "3", "HPGL Document Label", "HPGLDocumentLabel", "LO", "1", "", None, (), None, (), (), (), None),
+        ("a", 0x006862D0, 0xFFFFFFFF, "1", "HPGL Document ID", "HPGLDocumentID", "US", "1", "", None, (), None, (), (), (), None, {"unique": "instance", "numbered": True}),
+        ("a", 0x006862D5, 0xFFFFFFFF, "3", "HPGL Document Label", "HPGLDocumentLabel", "LO", "1", "", None, (), None, (), (), (), None, None),
         ("a", 0x006862E0, 0xFFFFFFFF, "1", "View Orientation Code Sequence", "ViewOrientationCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), ((1, 1, None, None),), (), (), None),
+        ), ((1, 1, None, None),), (), (), None, None),
         ("a", 0x006862F0, 0xFFFFFFFF, "3", "View Orientation Modifier Code Sequence", "ViewOrientationModifierCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (), (), (), None),
-        ("a", 0x006862F2, 0xFFFFFFFF, "1", "HPGL Document Scaling", "HPGLDocumentScaling", "FD", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00686300, 0xFFFFFFFF, "1", "HPGL Document", "HPGLDocument", "OB", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00686310, 0xFFFFFFFF, "1", "HPGL Contour Pen Number", "HPGLContourPenNumber", "US", "1", "", None, (), None, (), (), (), None),
+        ), (), (), (), None, None),
+        ("a", 0x006862F2, 0xFFFFFFFF, "1", "HPGL Document Scaling", "HPGLDocumentScaling", "FD", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00686300, 0xFFFFFFFF, "1", "HPGL Document", "HPGLDocument", "OB", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00686310, 0xFFFFFFFF, "1", "HPGL Contour Pen Number", "HPGLContourPenNumber", "US", "1", "", None, (), None, (), (), (), None, None),
         ("a", 0x00686320, 0xFFFFFFFF, "1", "HPGL Pen Sequence", "HPGLPenSequence", "SQ", "1", "", None, (), (
-            ("a", 0x00686330, 0xFFFFFFFF, "1", "HPGL Pen Number", "HPGLPenNumber", "US", "1", "", None, (), None, (), (), (), None),
-            ("a", 0x00686340, 0xFFFFFFFF, "1", "HPGL Pen Label", "HPGLPenLabel", "LO", "1", "", None, (), None, (), (), (), None),
-            ("a", 0x00686345, 0xFFFFFFFF, "3", "HPGL Pen Description", "HPGLPenDescription", "ST", "1", "", None, (), None, (), (), (), None),
-        ), ((1, None, None, None),), (), (), None),
-        ("a", 0x00686346, 0xFFFFFFFF, "1", "Recommended Rotation Point", "RecommendedRotationPoint", "FD", "2", "", None, (), None, (), (), (), None),
-        ("a", 0x00686347, 0xFFFFFFFF, "1", "Bounding Rectangle", "BoundingRectangle", "FD", "4", "", None, (), None, (), (), (), None),
-    ), ((1, None, None, None),), (), (), None),
+            ("a", 0x00686330, 0xFFFFFFFF, "1", "HPGL Pen Number", "HPGLPenNumber", "US", "1", "", None, (), None, (), (), (), None, None),
+            ("a", 0x00686340, 0xFFFFFFFF, "1", "HPGL Pen Label", "HPGLPenLabel", "LO", "1", "", None, (), None, (), (), (), None, None),
+            ("a", 0x00686345, 0xFFFFFFFF, "3", "HPGL Pen Description", "HPGLPenDescription", "ST", "1", "", None, (), None, (), (), (), None, None),
+        ), ((1, None, None, None),), (), (), None, None),
+        ("a", 0x00686346, 0xFFFFFFFF, "1", "Recommended Rotation Point", "RecommendedRotationPoint", "FD", "2", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00686347, 0xFFFFFFFF, "1", "Bounding Rectangle", "BoundingRectangle", "FD", "4", "", None, (), None, (), (), (), None, None),
+    ), ((1, None, None, None),), (), (), None, None),
 )

@@ -8,10 +8,10 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.29.1.3-1", "C.29.1.3-1", "Generic Implant Template 3D Models Module", "module")
 
 RULES = (
-    ("a", 0x00686350, 0xFFFFFFFF, "1", "Implant Template 3D Model Surface Number", "ImplantTemplate3DModelSurfaceNumber", "US", "1-n", "", None, (), None, (), (), (), None),
+    ("a", 0x00686350, 0xFFFFFFFF, "1", "Implant Template 3D Model Surface Number", "ImplantTemplate3DModelSurfaceNumber", "US", "1-n", "", None, (), None, (), (), (), None, None),
     ("a", 0x00686360, 0xFFFFFFFF, "1", "Surface Model Description Sequence", "SurfaceModelDescriptionSequence", "SQ", "1", "", None, (), (
-        ("a", 0x0066002C, 0xFFFFFFFF, "1", "Referenced Surface Number", "ReferencedSurfaceNumber", "UL", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00686380, 0xFFFFFFFF, "1", "Surface Model Label", "SurfaceModelLabel", "LO", "1", "", None, (), None, (), (), (), None),
-    ), ((1, None, None, None),), (), (), None),
-    ("a", 0x00686390, 0xFFFFFFFF, "1", "Surface Model Scaling Factor", "SurfaceModelScalingFactor", "FD", "1", "", None, (), None, (), (), (), None),
+        ("a", 0x0066002C, 0xFFFFFFFF, "1", "Referenced Surface Number", "ReferencedSurfaceNumber", "UL", "1", "", None, (), None, (), (), (), None, {"refers": "0066,0002/0066,0003", "names": ["Surface Sequence", "Surface Number"]}),
+        ("a", 0x00686380, 0xFFFFFFFF, "1", "Surface Model Label", "SurfaceModelLabel", "LO", "1", "", None, (), None, (), (), (), None, None),
+    ), ((1, None, None, None),), (), (), None, None),
+    ("a", 0x00686390, 0xFFFFFFFF, "1", "Surface Model Scaling Factor", "SurfaceModelScalingFactor", "FD", "1", "", None, (), None, (), (), (), None, None),
 )

@@ -9,28 +9,28 @@ TABLE = ("table_C.29.1.4-1", "C.29.1.4-1", "Generic Implant Template Mating Feat
 
 RULES = (
     ("a", 0x006863B0, 0xFFFFFFFF, "3", "Mating Feature Sets Sequence", "MatingFeatureSetsSequence", "SQ", "1", "", None, (), (
-        ("a", 0x006863C0, 0xFFFFFFFF, "1", "Mating Feature Set ID", "MatingFeatureSetID", "US", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x006863D0, 0xFFFFFFFF, "1", "Mating Feature Set Label", "MatingFeatureSetLabel", "LO", "1", "", None, (), None, (), (), (), None),
+        ("a", 0x006863C0, 0xFFFFFFFF, "1", "Mating Feature Set ID", "MatingFeatureSetID", "US", "1", "", None, (), None, (), (), (), None, {"unique": "instance", "numbered": True}),
+        ("a", 0x006863D0, 0xFFFFFFFF, "1", "Mating Feature Set Label", "MatingFeatureSetLabel", "LO", "1", "", None, (), None, (), (), (), None, None),
         ("a", 0x006863E0, 0xFFFFFFFF, "1", "Mating Feature Sequence", "MatingFeatureSequence", "SQ", "1", "", None, (), (
-            ("a", 0x006863F0, 0xFFFFFFFF, "1", "Mating Feature ID", "MatingFeatureID", "US", "1", "", None, (), None, (), (), (), None),
-            ("a", 0x006864C0, 0xFFFFFFFF, "1C", "3D Mating Point", "ThreeDMatingPoint", "FD", "3", "", ("Required if 2D Mating Feature Coordinates Sequence (0068,6430) is not present and Implant Template 3D Model Surface Number (0068,6350) is present. May be present if 2D Mating Feature Coordinates Sequence (0068,6430) is present and Implant Template 3D Model Surface Number (0068,6350) is present.", {"if": {"and": [{"absent": "item:0068,6430"}, {"present": "0068,6350"}]}, "permitted_if": {"and": [{"present": "item:0068,6430"}, {"present": "0068,6350"}]}, "status": "executable"}), (), None, (), (), (), None),
-            ("a", 0x006864D0, 0xFFFFFFFF, "1C", "3D Mating Axes", "ThreeDMatingAxes", "FD", "9", "", ("Required if 3D Mating Point (0068,64C0) is present.", {"if": {"present": "item:0068,64C0"}, "status": "executable"}), (), None, (), (), (), None),
+            ("a", 0x006863F0, 0xFFFFFFFF, "1", "Mating Feature ID", "MatingFeatureID", "US", "1", "", None, (), None, (), (), (), None, None),
+            ("a", 0x006864C0, 0xFFFFFFFF, "1C", "3D Mating Point", "ThreeDMatingPoint", "FD", "3", "", ("Required if 2D Mating Feature Coordinates Sequence (0068,6430) is not present and Implant Template 3D Model Surface Number (0068,6350) is present. May be present if 2D Mating Feature Coordinates Sequence (0068,6430) is present and Implant Template 3D Model Surface Number (0068,6350) is present.", {"if": {"and": [{"absent": "item:0068,6430"}, {"present": "0068,6350"}]}, "permitted_if": {"and": [{"present": "item:0068,6430"}, {"present": "0068,6350"}]}, "status": "executable"}), (), None, (), (), (), None, None),
+            ("a", 0x006864D0, 0xFFFFFFFF, "1C", "3D Mating Axes", "ThreeDMatingAxes", "FD", "9", "", ("Required if 3D Mating Point (0068,64C0) is present.", {"if": {"present": "item:0068,64C0"}, "status": "executable"}), (), None, (), (), (), None, None),
             ("a", 0x00686430, 0xFFFFFFFF, "1C", "2D Mating Feature Coordinates Sequence", "TwoDMatingFeatureCoordinatesSequence", "SQ", "1", "", ("Required if 3D Mating Point (0068,64C0) is not present and HPGL Document Sequence (0068,62C0) is present. May be present if 3D Mating Point (0068,64C0) is present and HPGL Document Sequence (0068,62C0) is present.", {"if": {"and": [{"absent": "item:0068,64C0"}, {"present": "0068,62C0"}]}, "permitted_if": {"and": [{"present": "item:0068,64C0"}, {"present": "0068,62C0"}]}, "status": "executable"}), (), (
-                ("a", 0x00686440, 0xFFFFFFFF, "1", "Referenced HPGL Document ID", "ReferencedHPGLDocumentID", "US", "1", "", None, (), None, (), (), (), None),
-                ("a", 0x00686450, 0xFFFFFFFF, "1", "2D Mating Point", "TwoDMatingPoint", "FD", "2", "", None, (), None, (), (), (), None),
-                ("a", 0x00686460, 0xFFFFFFFF, "1", "2D Mating Axes", "TwoDMatingAxes", "FD", "4", "", None, (), None, (), (), (), None),
-            ), ((1, None, None, None),), (), (), None),
+                ("a", 0x00686440, 0xFFFFFFFF, "1", "Referenced HPGL Document ID", "ReferencedHPGLDocumentID", "US", "1", "", None, (), None, (), (), (), None, {"unique": "sequence", "refers": "0068,62C0/0068,62D0", "names": ["HPGL Document Sequence", "HPGL Document ID"]}),
+                ("a", 0x00686450, 0xFFFFFFFF, "1", "2D Mating Point", "TwoDMatingPoint", "FD", "2", "", None, (), None, (), (), (), None, None),
+                ("a", 0x00686460, 0xFFFFFFFF, "1", "2D Mating Axes", "TwoDMatingAxes", "FD", "4", "", None, (), None, (), (), (), None, None),
+            ), ((1, None, None, None),), (), (), None, None),
             ("a", 0x00686400, 0xFFFFFFFF, "3", "Mating Feature Degree of Freedom Sequence", "MatingFeatureDegreeOfFreedomSequence", "SQ", "1", "", None, (), (
-                ("a", 0x00686410, 0xFFFFFFFF, "1", "Degree of Freedom ID", "DegreeOfFreedomID", "US", "1", "", None, (), None, (), (), (), None),
-                ("a", 0x00686420, 0xFFFFFFFF, "1", "Degree of Freedom Type", "DegreeOfFreedomType", "CS", "1", "", None, (("enumerated", ("TRANSLATION", "ROTATION"), None, None, ""),), None, (), (), (), None),
+                ("a", 0x00686410, 0xFFFFFFFF, "1", "Degree of Freedom ID", "DegreeOfFreedomID", "US", "1", "", None, (), None, (), (), (), None, {"numbered": True}),
+                ("a", 0x00686420, 0xFFFFFFFF, "1", "Degree of Freedom Type", "DegreeOfFreedomType", "CS", "1", "", None, (("enumerated", ("TRANSLATION", "ROTATION"), None, None, ""),), None, (), (), (), None, None),
                 ("a", 0x00686470, 0xFFFFFFFF, "1C", "2D Degree of Freedom Sequence", "TwoDDegreeOfFreedomSequence", "SQ", "1", "", ("Required if 2D Mating Feature Coordinates Sequence (0068,6430) is present.", {"if": {"present": "0068,6430"}, "status": "executable"}), (), (
-                    ("a", 0x00686440, 0xFFFFFFFF, "1", "Referenced HPGL Document ID", "ReferencedHPGLDocumentID", "US", "1", "", None, (), None, (), (), (), None),
-                    ("a", 0x006864F0, 0xFFFFFFFF, "1", "2D Degree Of Freedom Axis", "TwoDDegreeOfFreedomAxis", "FD", "3", "", None, (), None, (), (), (), None),
-                    ("a", 0x006864A0, 0xFFFFFFFF, "1", "Range of Freedom", "RangeOfFreedom", "FD", "2", "", None, (), None, (), (), (), None),
-                ), ((1, None, None, None),), (), (), None),
-                ("a", 0x00686490, 0xFFFFFFFF, "1C", "3D Degree Of Freedom Axis", "ThreeDDegreeOfFreedomAxis", "FD", "3", "", ("Required if 3D Mating Point (0068,64C0) is present.", {"if": {"present": "0068,64C0"}, "status": "executable"}), (), None, (), (), (), None),
-                ("a", 0x006864A0, 0xFFFFFFFF, "1C", "Range of Freedom", "RangeOfFreedom", "FD", "2", "", ("Required if 3D Mating Point (0068,64C0) is present.", {"if": {"present": "0068,64C0"}, "status": "executable"}), (), None, (), (), (), None),
-            ), (), (), (), None),
-        ), ((1, None, None, None),), (), (), None),
-    ), ((1, None, None, None),), (), (), None),
+                    ("a", 0x00686440, 0xFFFFFFFF, "1", "Referenced HPGL Document ID", "ReferencedHPGLDocumentID", "US", "1", "", None, (), None, (), (), (), None, {"unique": "sequence", "refers": "0068,62C0/0068,62D0", "names": ["HPGL Document Sequence", "HPGL Document ID"]}),
+                    ("a", 0x006864F0, 0xFFFFFFFF, "1", "2D Degree Of Freedom Axis", "TwoDDegreeOfFreedomAxis", "FD", "3", "", None, (), None, (), (), (), None, None),
+                    ("a", 0x006864A0, 0xFFFFFFFF, "1", "Range of Freedom", "RangeOfFreedom", "FD", "2", "", None, (), None, (), (), (), None, None),
+                ), ((1, None, None, None),), (), (), None, None),
+                ("a", 0x00686490, 0xFFFFFFFF, "1C", "3D Degree Of Freedom Axis", "ThreeDDegreeOfFreedomAxis", "FD", "3", "", ("Required if 3D Mating Point (0068,64C0) is present.", {"if": {"present": "0068,64C0"}, "status": "executable"}), (), None, (), (), (), None, None),
+                ("a", 0x006864A0, 0xFFFFFFFF, "1C", "Range of Freedom", "RangeOfFreedom", "FD", "2", "", ("Required if 3D Mating Point (0068,64C0) is present.", {"if": {"present": "0068,64C0"}, "status": "executable"}), (), None, (), (), (), None, None),
+            ), (), (), (), None, None),
+        ), ((1, None, None, None),), (), (), None, None),
+    ), ((1, None, None, None),), (), (), None, None),
 )

@@ -10,26 +10,26 @@ TABLE = ("table_C.29.1.5-1", "C.29.1.5-1", "Generic Implant Template Planning La
 RULES = (
     ("a", 0x00686500, 0xFFFFFFFF, "3", "Planning Landmark Point Sequence", "PlanningLandmarkPointSequence", "SQ", "1", "", None, (), (
         ("i", "table_C.29.1.5-2", None, ()),
-        ("a", 0x00686530, 0xFFFFFFFF, "1", "Planning Landmark ID", "PlanningLandmarkID", "US", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00686540, 0xFFFFFFFF, "3", "Planning Landmark Description", "PlanningLandmarkDescription", "LO", "1", "", None, (), None, (), (), (), None),
+        ("a", 0x00686530, 0xFFFFFFFF, "1", "Planning Landmark ID", "PlanningLandmarkID", "US", "1", "", None, (), None, (), (), (), None, {"unique": "instance", "numbered": True}),
+        ("a", 0x00686540, 0xFFFFFFFF, "3", "Planning Landmark Description", "PlanningLandmarkDescription", "LO", "1", "", None, (), None, (), (), (), None, None),
         ("a", 0x00686545, 0xFFFFFFFF, "2", "Planning Landmark Identification Code Sequence", "PlanningLandmarkIdentificationCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), ((0, None, None, None),), (), (), None),
-    ), (), (), (), None),
+        ), ((0, None, None, None),), (), (), None, None),
+    ), (), (), (), None, None),
     ("a", 0x00686510, 0xFFFFFFFF, "3", "Planning Landmark Line Sequence", "PlanningLandmarkLineSequence", "SQ", "1", "", None, (), (
         ("i", "table_C.29.1.5-3", None, ()),
-        ("a", 0x00686530, 0xFFFFFFFF, "1", "Planning Landmark ID", "PlanningLandmarkID", "US", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00686540, 0xFFFFFFFF, "3", "Planning Landmark Description", "PlanningLandmarkDescription", "LO", "1", "", None, (), None, (), (), (), None),
+        ("a", 0x00686530, 0xFFFFFFFF, "1", "Planning Landmark ID", "PlanningLandmarkID", "US", "1", "", None, (), None, (), (), (), None, {"unique": "instance", "numbered": True}),
+        ("a", 0x00686540, 0xFFFFFFFF, "3", "Planning Landmark Description", "PlanningLandmarkDescription", "LO", "1", "", None, (), None, (), (), (), None, None),
         ("a", 0x00686545, 0xFFFFFFFF, "2", "Planning Landmark Identification Code Sequence", "PlanningLandmarkIdentificationCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), ((0, None, None, None),), (), (), None),
-    ), (), (), (), None),
+        ), ((0, None, None, None),), (), (), None, None),
+    ), (), (), (), None, None),
     ("a", 0x00686520, 0xFFFFFFFF, "3", "Planning Landmark Plane Sequence", "PlanningLandmarkPlaneSequence", "SQ", "1", "", None, (), (
         ("i", "table_C.29.1.5-4", None, ()),
-        ("a", 0x00686530, 0xFFFFFFFF, "1", "Planning Landmark ID", "PlanningLandmarkID", "US", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00686540, 0xFFFFFFFF, "3", "Planning Landmark Description", "PlanningLandmarkDescription", "LO", "1", "", None, (), None, (), (), (), None),
+        ("a", 0x00686530, 0xFFFFFFFF, "1", "Planning Landmark ID", "PlanningLandmarkID", "US", "1", "", None, (), None, (), (), (), None, {"unique": "instance", "numbered": True}),
+        ("a", 0x00686540, 0xFFFFFFFF, "3", "Planning Landmark Description", "PlanningLandmarkDescription", "LO", "1", "", None, (), None, (), (), (), None, None),
         ("a", 0x00686545, 0xFFFFFFFF, "2", "Planning Landmark Identification Code Sequence", "PlanningLandmarkIdentificationCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), ((0, None, None, None),), (), (), None),
-    ), (), (), (), None),
+        ), ((0, None, None, None),), (), (), None, None),
+    ), (), (), (), None, None),
 )

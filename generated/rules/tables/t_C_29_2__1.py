@@ -8,48 +8,48 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.29.2-1", "C.29.2-1", "Implant Assembly Template Module", "module")
 
 RULES = (
-    ("a", 0x00686226, 0xFFFFFFFF, "1", "Effective DateTime", "EffectiveDateTime", "DT", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00760001, 0xFFFFFFFF, "2", "Implant Assembly Template Name", "ImplantAssemblyTemplateName", "LO", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00760003, 0xFFFFFFFF, "1", "Implant Assembly Template Issuer", "ImplantAssemblyTemplateIssuer", "LO", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00760006, 0xFFFFFFFF, "2", "Implant Assembly Template Version", "ImplantAssemblyTemplateVersion", "LO", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x00686226, 0xFFFFFFFF, "1", "Effective DateTime", "EffectiveDateTime", "DT", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00760001, 0xFFFFFFFF, "2", "Implant Assembly Template Name", "ImplantAssemblyTemplateName", "LO", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00760003, 0xFFFFFFFF, "1", "Implant Assembly Template Issuer", "ImplantAssemblyTemplateIssuer", "LO", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00760006, 0xFFFFFFFF, "2", "Implant Assembly Template Version", "ImplantAssemblyTemplateVersion", "LO", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x00760008, 0xFFFFFFFF, "1C", "Replaced Implant Assembly Template Sequence", "ReplacedImplantAssemblyTemplateSequence", "SQ", "1", "", ("Required if the Instance replaces another Instance.", {"if": {"unknown": "dataset", "text": "the Instance replaces another Instance"}, "status": "not-decidable"}), (), (
         ("i", "table_10-11", None, ()),
-    ), ((1, 1, None, None),), (), (), None),
-    ("a", 0x0076000A, 0xFFFFFFFF, "1", "Implant Assembly Template Type", "ImplantAssemblyTemplateType", "CS", "1", "", None, (("enumerated", ("ORIGINAL", "DERIVED"), None, None, ""),), None, (), (), (), None),
+    ), ((1, 1, None, None),), (), (), None, None),
+    ("a", 0x0076000A, 0xFFFFFFFF, "1", "Implant Assembly Template Type", "ImplantAssemblyTemplateType", "CS", "1", "", None, (("enumerated", ("ORIGINAL", "DERIVED"), None, None, ""),), None, (), (), (), None, None),
     ("a", 0x0076000C, 0xFFFFFFFF, "1C", "Original Implant Assembly Template Sequence", "OriginalImplantAssemblyTemplateSequence", "SQ", "1", "", ("Required if Implant Assembly Template Type (0076,000A) is DERIVED.", {"if": {"equals": "0076,000A", "values": ["DERIVED"]}, "status": "executable"}), (), (
         ("i", "table_10-11", None, ()),
-    ), ((1, 1, None, None),), (), (), None),
+    ), ((1, 1, None, None),), (), (), None, None),
     ("a", 0x0076000E, 0xFFFFFFFF, "1C", "Derivation Implant Assembly Template Sequence", "DerivationImplantAssemblyTemplateSequence", "SQ", "1", "", ("Required if Implant Assembly Template Type (0076,000A) is DERIVED.", {"if": {"equals": "0076,000A", "values": ["DERIVED"]}, "status": "executable"}), (), (
         ("i", "table_10-11", None, ()),
-    ), ((1, 1, None, None),), (), (), None),
+    ), ((1, 1, None, None),), (), (), None, None),
     ("a", 0x00760010, 0xFFFFFFFF, "1", "Implant Assembly Template Target Anatomy Sequence", "ImplantAssemblyTemplateTargetAnatomySequence", "SQ", "1", "", None, (), (
         ("a", 0x00082218, 0xFFFFFFFF, "1", "Anatomic Region Sequence", "AnatomicRegionSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), ((1, 1, None, None),), ((7304, "defined"),), (), None),
-    ), ((1, None, None, None),), (), (), None),
+        ), ((1, 1, None, None),), ((7304, "defined"),), (), None, None),
+    ), ((1, None, None, None),), (), (), None, None),
     ("a", 0x00760020, 0xFFFFFFFF, "1", "Procedure Type Code Sequence", "ProcedureTypeCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), ((1, None, None, None),), (), (), None),
-    ("a", 0x00760030, 0xFFFFFFFF, "3", "Surgical Technique", "SurgicalTechnique", "LO", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00420012, 0xFFFFFFFF, "2", "MIME Type of Encapsulated Document", "MIMETypeOfEncapsulatedDocument", "LO", "1", "", None, (("enumerated", ("application/pdf",), None, None, ""),), None, (), (), (), None),
-    ("a", 0x00420011, 0xFFFFFFFF, "2", "Encapsulated Document", "EncapsulatedDocument", "OB", "1", "", None, (), None, (), (), (), None),
+    ), ((1, None, None, None),), (), (), None, None),
+    ("a", 0x00760030, 0xFFFFFFFF, "3", "Surgical Technique", "SurgicalTechnique", "LO", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00420012, 0xFFFFFFFF, "2", "MIME Type of Encapsulated Document", "MIMETypeOfEncapsulatedDocument", "LO", "1", "", None, (("enumerated", ("application/pdf",), None, None, ""),), None, (), (), (), None, None),
+    ("a", 0x00420011, 0xFFFFFFFF, "2", "Encapsulated Document", "EncapsulatedDocument", "OB", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x00760032, 0xFFFFFFFF, "1", "Component Types Sequence", "ComponentTypesSequence", "SQ", "1", "", None, (), (
         ("a", 0x00760034, 0xFFFFFFFF, "1", "Component Type Code Sequence", "ComponentTypeCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), ((1, 1, None, None),), (), (), None),
-        ("a", 0x00760036, 0xFFFFFFFF, "1", "Exclusive Component Type", "ExclusiveComponentType", "CS", "1", "", None, (("defined", ("YES", "NO"), None, None, ""),), None, (), (), (), None),
-        ("a", 0x00760038, 0xFFFFFFFF, "1", "Mandatory Component Type", "MandatoryComponentType", "CS", "1", "", None, (("defined", ("YES", "NO"), None, None, ""),), None, (), (), (), None),
+        ), ((1, 1, None, None),), (), (), None, None),
+        ("a", 0x00760036, 0xFFFFFFFF, "1", "Exclusive Component Type", "ExclusiveComponentType", "CS", "1", "", None, (("defined", ("YES", "NO"), None, None, ""),), None, (), (), (), None, None),
+        ("a", 0x00760038, 0xFFFFFFFF, "1", "Mandatory Component Type", "MandatoryComponentType", "CS", "1", "", None, (("defined", ("YES", "NO"), None, None, ""),), None, (), (), (), None, None),
         ("a", 0x00760040, 0xFFFFFFFF, "1", "Component Sequence", "ComponentSequence", "SQ", "1", "", None, (), (
             ("i", "table_10-11", None, ()),
-            ("a", 0x00760055, 0xFFFFFFFF, "1", "Component ID", "ComponentID", "US", "1", "", None, (), None, (), (), (), None),
-        ), ((1, None, None, None),), (), (), None),
-    ), ((1, None, None, None),), (), (), None),
+            ("a", 0x00760055, 0xFFFFFFFF, "1", "Component ID", "ComponentID", "US", "1", "", None, (), None, (), (), (), None, {"unique": "instance", "numbered": True}),
+        ), ((1, None, None, None),), (), (), None, None),
+    ), ((1, None, None, None),), (), (), None, None),
     ("a", 0x00760060, 0xFFFFFFFF, "3", "Component Assembly Sequence", "ComponentAssemblySequence", "SQ", "1", "", None, (), (
-        ("a", 0x00760070, 0xFFFFFFFF, "1", "Component 1 Referenced ID", "Component1ReferencedID", "US", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00760080, 0xFFFFFFFF, "1", "Component 1 Referenced Mating Feature Set ID", "Component1ReferencedMatingFeatureSetID", "US", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00760090, 0xFFFFFFFF, "1", "Component 1 Referenced Mating Feature ID", "Component1ReferencedMatingFeatureID", "US", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x007600A0, 0xFFFFFFFF, "1", "Component 2 Referenced ID", "Component2ReferencedID", "US", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x007600B0, 0xFFFFFFFF, "1", "Component 2 Referenced Mating Feature Set ID", "Component2ReferencedMatingFeatureSetID", "US", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x007600C0, 0xFFFFFFFF, "1", "Component 2 Referenced Mating Feature ID", "Component2ReferencedMatingFeatureID", "US", "1", "", None, (), None, (), (), (), None),
-    ), (), (), (), None),
+        ("a", 0x00760070, 0xFFFFFFFF, "1", "Component 1 Referenced ID", "Component1ReferencedID", "US", "1", "", None, (), None, (), (), (), None, {"refers": "0076,0040/0076,0055", "names": ["Component Sequence", "Component ID"]}),
+        ("a", 0x00760080, 0xFFFFFFFF, "1", "Component 1 Referenced Mating Feature Set ID", "Component1ReferencedMatingFeatureSetID", "US", "1", "", None, (), None, (), (), (), None, {"refers": "0068,63B0/0068,63C0", "names": ["Mating Feature Set Sequence", "Mating Feature Set ID"]}),
+        ("a", 0x00760090, 0xFFFFFFFF, "1", "Component 1 Referenced Mating Feature ID", "Component1ReferencedMatingFeatureID", "US", "1", "", None, (), None, (), (), (), None, {"refers": "0068,63E0/0068,63F0", "names": ["Mating Feature Sequence", "Mating Feature ID"]}),
+        ("a", 0x007600A0, 0xFFFFFFFF, "1", "Component 2 Referenced ID", "Component2ReferencedID", "US", "1", "", None, (), None, (), (), (), None, {"refers": "0076,0040/0076,0055", "names": ["Component Sequence", "Component ID"]}),
+        ("a", 0x007600B0, 0xFFFFFFFF, "1", "Component 2 Referenced Mating Feature Set ID", "Component2ReferencedMatingFeatureSetID", "US", "1", "", None, (), None, (), (), (), None, {"refers": "0068,63B0/0068,63C0", "names": ["Mating Feature Set Sequence", "Mating Feature Set ID"]}),
+        ("a", 0x007600C0, 0xFFFFFFFF, "1", "Component 2 Referenced Mating Feature ID", "Component2ReferencedMatingFeatureID", "US", "1", "", None, (), None, (), (), (), None, {"refers": "0068,63E0/0068,63F0", "names": ["Mating Feature Sequence", "Mating Feature ID"]}),
+    ), (), (), (), None, None),
 )

@@ -8,35 +8,35 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.29.3-1", "C.29.3-1", "Implant Template Group Module", "module")
 
 RULES = (
-    ("a", 0x00686226, 0xFFFFFFFF, "1", "Effective DateTime", "EffectiveDateTime", "DT", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00780001, 0xFFFFFFFF, "1", "Implant Template Group Name", "ImplantTemplateGroupName", "LO", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00780010, 0xFFFFFFFF, "3", "Implant Template Group Description", "ImplantTemplateGroupDescription", "ST", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00780020, 0xFFFFFFFF, "1", "Implant Template Group Issuer", "ImplantTemplateGroupIssuer", "LO", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00780024, 0xFFFFFFFF, "2", "Implant Template Group Version", "ImplantTemplateGroupVersion", "LO", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x00686226, 0xFFFFFFFF, "1", "Effective DateTime", "EffectiveDateTime", "DT", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00780001, 0xFFFFFFFF, "1", "Implant Template Group Name", "ImplantTemplateGroupName", "LO", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00780010, 0xFFFFFFFF, "3", "Implant Template Group Description", "ImplantTemplateGroupDescription", "ST", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00780020, 0xFFFFFFFF, "1", "Implant Template Group Issuer", "ImplantTemplateGroupIssuer", "LO", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00780024, 0xFFFFFFFF, "2", "Implant Template Group Version", "ImplantTemplateGroupVersion", "LO", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x00780026, 0xFFFFFFFF, "1C", "Replaced Implant Template Group Sequence", "ReplacedImplantTemplateGroupSequence", "SQ", "1", "", ("Required if this Instance replaces another Instance.", {"if": {"unknown": "dataset", "text": "this Instance replaces another Instance"}, "status": "not-decidable"}), (), (
         ("i", "table_10-11", None, ()),
-    ), ((1, 1, None, None),), (), (), None),
+    ), ((1, 1, None, None),), (), (), None, None),
     ("a", 0x00780028, 0xFFFFFFFF, "3", "Implant Template Group Target Anatomy Sequence", "ImplantTemplateGroupTargetAnatomySequence", "SQ", "1", "", None, (), (
         ("a", 0x00082218, 0xFFFFFFFF, "1", "Anatomic Region Sequence", "AnatomicRegionSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), ((1, 1, None, None),), ((7304, "defined"),), (), None),
-    ), (), (), (), None),
+        ), ((1, 1, None, None),), ((7304, "defined"),), (), None, None),
+    ), (), (), (), None, None),
     ("a", 0x0078002A, 0xFFFFFFFF, "1", "Implant Template Group Members Sequence", "ImplantTemplateGroupMembersSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-11", None, ()),
-        ("a", 0x0078002E, 0xFFFFFFFF, "1", "Implant Template Group Member ID", "ImplantTemplateGroupMemberID", "US", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00780050, 0xFFFFFFFF, "1C", "3D Implant Template Group Member Matching Point", "ThreeDImplantTemplateGroupMemberMatchingPoint", "FD", "3", "", ("May be present if Number of Surfaces (0066,0001) is present in the Instance referenced in the Implant Template Group Members Sequence (0078,002A) Item.", {"permitted_if": {"unknown": "dataset", "text": "the attributes named are those of another object (in the referenced SOP Instance)"}, "status": "not-decidable"}), (), None, (), (), (), None),
-        ("a", 0x00780060, 0xFFFFFFFF, "1C", "3D Implant Template Group Member Matching Axes", "ThreeDImplantTemplateGroupMemberMatchingAxes", "FD", "9", "", ("Required if 3D Implant Template Group Matching Point (0078,0050) is present.", {"if": {"present": "item:0078,0050"}, "status": "executable"}), (), None, (), (), (), None),
+        ("a", 0x0078002E, 0xFFFFFFFF, "1", "Implant Template Group Member ID", "ImplantTemplateGroupMemberID", "US", "1", "", None, (), None, (), (), (), None, {"numbered": True}),
+        ("a", 0x00780050, 0xFFFFFFFF, "1C", "3D Implant Template Group Member Matching Point", "ThreeDImplantTemplateGroupMemberMatchingPoint", "FD", "3", "", ("May be present if Number of Surfaces (0066,0001) is present in the Instance referenced in the Implant Template Group Members Sequence (0078,002A) Item.", {"permitted_if": {"unknown": "dataset", "text": "the attributes named are those of another object (in the referenced SOP Instance)"}, "status": "not-decidable"}), (), None, (), (), (), None, None),
+        ("a", 0x00780060, 0xFFFFFFFF, "1C", "3D Implant Template Group Member Matching Axes", "ThreeDImplantTemplateGroupMemberMatchingAxes", "FD", "9", "", ("Required if 3D Implant Template Group Matching Point (0078,0050) is present.", {"if": {"present": "item:0078,0050"}, "status": "executable"}), (), None, (), (), (), None, None),
         ("a", 0x00780070, 0xFFFFFFFF, "1C", "Implant Template Group Member Matching 2D Coordinates Sequence", "ImplantTemplateGroupMemberMatching2DCoordinatesSequence", "SQ", "1", "", ("May be present if HPGL Document Sequence (0068,62C0) is present in the Instance referenced in the Implant Template Group Members Sequence (0078,002A) Item.", {"permitted_if": {"unknown": "dataset", "text": "the attributes named are those of another object (in the referenced SOP Instance)"}, "status": "not-decidable"}), (), (
-            ("a", 0x00686440, 0xFFFFFFFF, "1", "Referenced HPGL Document ID", "ReferencedHPGLDocumentID", "US", "1", "", None, (), None, (), (), (), None),
-            ("a", 0x00780090, 0xFFFFFFFF, "1", "2D Implant Template Group Member Matching Point", "TwoDImplantTemplateGroupMemberMatchingPoint", "FD", "2", "", None, (), None, (), (), (), None),
-            ("a", 0x007800A0, 0xFFFFFFFF, "1", "2D Implant Template Group Member Matching Axes", "TwoDImplantTemplateGroupMemberMatchingAxes", "FD", "4", "", None, (), None, (), (), (), None),
-        ), ((1, None, None, None),), (), (), None),
-    ), ((1, None, None, None),), (), (), None),
+            ("a", 0x00686440, 0xFFFFFFFF, "1", "Referenced HPGL Document ID", "ReferencedHPGLDocumentID", "US", "1", "", None, (), None, (), (), (), None, {"unique": "sequence"}),
+            ("a", 0x00780090, 0xFFFFFFFF, "1", "2D Implant Template Group Member Matching Point", "TwoDImplantTemplateGroupMemberMatchingPoint", "FD", "2", "", None, (), None, (), (), (), None, None),
+            ("a", 0x007800A0, 0xFFFFFFFF, "1", "2D Implant Template Group Member Matching Axes", "TwoDImplantTemplateGroupMemberMatchingAxes", "FD", "4", "", None, (), None, (), (), (), None, None),
+        ), ((1, None, None, None),), (), (), None, None),
+    ), ((1, None, None, None),), (), (), None, None),
     ("a", 0x007800B0, 0xFFFFFFFF, "1", "Implant Template Group Variation Dimension Sequence", "ImplantTemplateGroupVariationDimensionSequence", "SQ", "1", "", None, (), (
-        ("a", 0x007800B2, 0xFFFFFFFF, "1", "Implant Template Group Variation Dimension Name", "ImplantTemplateGroupVariationDimensionName", "LO", "1", "", None, (), None, (), (), (), None),
+        ("a", 0x007800B2, 0xFFFFFFFF, "1", "Implant Template Group Variation Dimension Name", "ImplantTemplateGroupVariationDimensionName", "LO", "1", "", None, (), None, (), (), (), None, None),
         ("a", 0x007800B4, 0xFFFFFFFF, "1", "Implant Template Group Variation Dimension Rank Sequence", "ImplantTemplateGroupVariationDimensionRankSequence", "SQ", "1", "", None, (), (
-            ("a", 0x007800B6, 0xFFFFFFFF, "1", "Referenced Implant Template Group Member ID", "ReferencedImplantTemplateGroupMemberID", "US", "1", "", None, (), None, (), (), (), None),
-            ("a", 0x007800B8, 0xFFFFFFFF, "1", "Implant Template Group Variation Dimension Rank", "ImplantTemplateGroupVariationDimensionRank", "US", "1", "", None, (), None, (), (), (), None),
-        ), ((1, None, None, None),), (), (), None),
-    ), ((1, None, None, None),), (), (), None),
+            ("a", 0x007800B6, 0xFFFFFFFF, "1", "Referenced Implant Template Group Member ID", "ReferencedImplantTemplateGroupMemberID", "US", "1", "", None, (), None, (), (), (), None, {"unique": "sequence", "refers": "0078,002A/0078,002E", "names": ["Implant Template Group Member Sequence", "Implant Template Group Member ID"]}),
+            ("a", 0x007800B8, 0xFFFFFFFF, "1", "Implant Template Group Variation Dimension Rank", "ImplantTemplateGroupVariationDimensionRank", "US", "1", "", None, (), None, (), (), (), None, None),
+        ), ((1, None, None, None),), (), (), None, None),
+    ), ((1, None, None, None),), (), (), None, None),
 )

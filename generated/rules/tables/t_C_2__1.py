@@ -10,8 +10,8 @@ TABLE = ("table_C.2-1", "C.2-1", "Patient Relationship Module", "module")
 RULES = (
     ("a", 0x00081110, 0xFFFFFFFF, "", "Referenced Study Sequence", "ReferencedStudySequence", "SQ", "1", "", None, (), (
         ("i", "table_10-11", None, ()),
-    ), ((1, None, None, None),), (), (), None),
+    ), ((1, None, None, None),), (), (), None, None),
     ("a", 0x00081125, 0xFFFFFFFF, "", "Referenced Visit Sequence", "ReferencedVisitSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-11", None, ()),
-    ), ((1, None, None, None),), (), (), None),
+    ), ((1, None, None, None),), (), (), None, None),
 )

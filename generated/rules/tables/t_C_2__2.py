@@ -8,20 +8,20 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.2-2", "C.2-2", "Patient Identification Module", "module")
 
 RULES = (
-    ("a", 0x00100010, 0xFFFFFFFF, "", "Patient's Name", "PatientName", "PN", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00100020, 0xFFFFFFFF, "", "Patient ID", "PatientID", "LO", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x00100010, 0xFFFFFFFF, "", "Patient's Name", "PatientName", "PN", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00100020, 0xFFFFFFFF, "", "Patient ID", "PatientID", "LO", "1", "", None, (), None, (), (), (), None, None),
     ("i", "table_10-18", None, ()),
-    ("a", 0x00100022, 0xFFFFFFFF, "", "Type of Patient ID", "TypeOfPatientID", "CS", "1", "", None, (("defined", ("TEXT", "RFID", "BARCODE"), None, None, ""),), None, (), (), (), None),
+    ("a", 0x00100022, 0xFFFFFFFF, "", "Type of Patient ID", "TypeOfPatientID", "CS", "1", "", None, (("defined", ("TEXT", "RFID", "BARCODE"), None, None, ""),), None, (), (), (), None, None),
     ("a", 0x00101002, 0xFFFFFFFF, "", "Other Patient IDs Sequence", "OtherPatientIDsSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00100020, 0xFFFFFFFF, "", "Patient ID", "PatientID", "LO", "1", "", None, (), None, (), (), (), None),
+        ("a", 0x00100020, 0xFFFFFFFF, "", "Patient ID", "PatientID", "LO", "1", "", None, (), None, (), (), (), None, None),
         ("i", "table_10-18", None, ()),
-        ("a", 0x00100022, 0xFFFFFFFF, "", "Type of Patient ID", "TypeOfPatientID", "CS", "1", "", None, (("defined", ("TEXT", "RFID", "BARCODE"), None, None, ""),), None, (), (), (), None),
-    ), (), (), (), None),
-    ("a", 0x00101001, 0xFFFFFFFF, "", "Other Patient Names", "OtherPatientNames", "PN", "1-n", "", None, (), None, (), (), (), None),
-    ("a", 0x00101005, 0xFFFFFFFF, "", "Patient's Birth Name", "PatientBirthName", "PN", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00101060, 0xFFFFFFFF, "", "Patient's Mother's Birth Name", "PatientMotherBirthName", "PN", "1", "", None, (), None, (), (), (), None),
+        ("a", 0x00100022, 0xFFFFFFFF, "", "Type of Patient ID", "TypeOfPatientID", "CS", "1", "", None, (("defined", ("TEXT", "RFID", "BARCODE"), None, None, ""),), None, (), (), (), None, None),
+    ), (), (), (), None, None),
+    ("a", 0x00101001, 0xFFFFFFFF, "", "Other Patient Names", "OtherPatientNames", "PN", "1-n", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00101005, 0xFFFFFFFF, "", "Patient's Birth Name", "PatientBirthName", "PN", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00101060, 0xFFFFFFFF, "", "Patient's Mother's Birth Name", "PatientMotherBirthName", "PN", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x00101100, 0xFFFFFFFF, "", "Referenced Patient Photo Sequence", "ReferencedPatientPhotoSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-3b", None, ()),
-    ), (), (), (), None),
+    ), (), (), (), None, None),
     ("i", "table_C.7.1.4-1", None, ()),
 )

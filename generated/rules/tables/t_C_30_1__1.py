@@ -8,24 +8,24 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.30.1-1", "C.30.1-1", "Unified Procedure Step Progress Information Module", "module")
 
 RULES = (
-    ("a", 0x00741000, 0xFFFFFFFF, "", "Procedure Step State", "ProcedureStepState", "CS", "1", "", None, (("enumerated", ("SCHEDULED", "IN PROGRESS", "CANCELED", "COMPLETED"), None, None, ""),), None, (), (), (), None),
+    ("a", 0x00741000, 0xFFFFFFFF, "", "Procedure Step State", "ProcedureStepState", "CS", "1", "", None, (("enumerated", ("SCHEDULED", "IN PROGRESS", "CANCELED", "COMPLETED"), None, None, ""),), None, (), (), (), None, None),
     ("a", 0x00741002, 0xFFFFFFFF, "", "Progress Information Sequence", "ProcedureStepProgressInformationSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00741004, 0xFFFFFFFF, "", "Procedure Step Progress", "ProcedureStepProgress", "DS", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00741006, 0xFFFFFFFF, "", "Procedure Step Progress Description", "ProcedureStepProgressDescription", "ST", "1", "", None, (), None, (), (), (), None),
+        ("a", 0x00741004, 0xFFFFFFFF, "", "Procedure Step Progress", "ProcedureStepProgress", "DS", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00741006, 0xFFFFFFFF, "", "Procedure Step Progress Description", "ProcedureStepProgressDescription", "ST", "1", "", None, (), None, (), (), (), None, None),
         ("a", 0x00741007, 0xFFFFFFFF, "", "Procedure Step Progress Parameters Sequence", "ProcedureStepProgressParametersSequence", "SQ", "1", "", None, (), (
             ("i", "table_10-2", None, ()),
             ("a", 0x00400441, 0xFFFFFFFF, "", "Content Item Modifier Sequence", "ContentItemModifierSequence", "SQ", "1", "", None, (), (
                 ("i", "table_10-2", None, ()),
-            ), (), (), (), None),
-        ), (), (), (), None),
+            ), (), (), (), None, None),
+        ), (), (), (), None, None),
         ("a", 0x00741008, 0xFFFFFFFF, "", "Procedure Step Communications URI Sequence", "ProcedureStepCommunicationsURISequence", "SQ", "1", "", None, (), (
-            ("a", 0x0074100A, 0xFFFFFFFF, "", "Contact URI", "ContactURI", "UR", "1", "", None, (), None, (), (), (), None),
-            ("a", 0x0074100C, 0xFFFFFFFF, "", "Contact Display Name", "ContactDisplayName", "LO", "1", "", None, (), None, (), (), (), None),
-        ), ((0, None, None, None),), (), (), None),
-        ("a", 0x00404052, 0xFFFFFFFF, "", "Procedure Step Cancellation DateTime", "ProcedureStepCancellationDateTime", "DT", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00741238, 0xFFFFFFFF, "", "Reason For Cancellation", "ReasonForCancellation", "LT", "1", "", None, (), None, (), (), (), None),
+            ("a", 0x0074100A, 0xFFFFFFFF, "", "Contact URI", "ContactURI", "UR", "1", "", None, (), None, (), (), (), None, None),
+            ("a", 0x0074100C, 0xFFFFFFFF, "", "Contact Display Name", "ContactDisplayName", "LO", "1", "", None, (), None, (), (), (), None, None),
+        ), ((0, None, None, None),), (), (), None, None),
+        ("a", 0x00404052, 0xFFFFFFFF, "", "Procedure Step Cancellation DateTime", "ProcedureStepCancellationDateTime", "DT", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00741238, 0xFFFFFFFF, "", "Reason For Cancellation", "ReasonForCancellation", "LT", "1", "", None, (), None, (), (), (), None, None),
         ("a", 0x0074100E, 0xFFFFFFFF, "", "Procedure Step Discontinuation Reason Code Sequence", "ProcedureStepDiscontinuationReasonCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), ((0, None, None, None),), ((9300, "defined"),), (), None),
-    ), ((0, 1, None, None),), (), (), None),
+        ), ((0, None, None, None),), ((9300, "defined"),), (), None, None),
+    ), ((0, 1, None, None),), (), (), None, None),
 )

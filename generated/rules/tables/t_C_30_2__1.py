@@ -8,46 +8,46 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.30.2-1", "C.30.2-1", "Unified Procedure Step Scheduled Procedure Information Module", "module")
 
 RULES = (
-    ("a", 0x00741200, 0xFFFFFFFF, "", "Scheduled Procedure Step Priority", "ScheduledProcedureStepPriority", "CS", "1", "", None, (("enumerated", ("HIGH", "MEDIUM", "LOW"), None, None, ""),), None, (), (), (), None),
-    ("a", 0x00404010, 0xFFFFFFFF, "", "Scheduled Procedure Step Modification Date and Time", "ScheduledProcedureStepModificationDateTime", "DT", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00741202, 0xFFFFFFFF, "", "Worklist Label", "WorklistLabel", "LO", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00741204, 0xFFFFFFFF, "", "Procedure Step Label", "ProcedureStepLabel", "LO", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00400400, 0xFFFFFFFF, "", "Comments on the Scheduled Procedure Step", "CommentsOnTheScheduledProcedureStep", "LT", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x00741200, 0xFFFFFFFF, "", "Scheduled Procedure Step Priority", "ScheduledProcedureStepPriority", "CS", "1", "", None, (("enumerated", ("HIGH", "MEDIUM", "LOW"), None, None, ""),), None, (), (), (), None, None),
+    ("a", 0x00404010, 0xFFFFFFFF, "", "Scheduled Procedure Step Modification Date and Time", "ScheduledProcedureStepModificationDateTime", "DT", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00741202, 0xFFFFFFFF, "", "Worklist Label", "WorklistLabel", "LO", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00741204, 0xFFFFFFFF, "", "Procedure Step Label", "ProcedureStepLabel", "LO", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00400400, 0xFFFFFFFF, "", "Comments on the Scheduled Procedure Step", "CommentsOnTheScheduledProcedureStep", "LT", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x00404025, 0xFFFFFFFF, "", "Scheduled Station Name Code Sequence", "ScheduledStationNameCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), ((0, None, None, None),), (), (), None),
+    ), ((0, None, None, None),), (), (), None, None),
     ("a", 0x00404026, 0xFFFFFFFF, "", "Scheduled Station Class Code Sequence", "ScheduledStationClassCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), ((0, None, None, None),), (), (), None),
+    ), ((0, None, None, None),), (), (), None, None),
     ("a", 0x00404027, 0xFFFFFFFF, "", "Scheduled Station Geographic Location Code Sequence", "ScheduledStationGeographicLocationCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), ((0, None, None, None),), (), (), None),
+    ), ((0, None, None, None),), (), (), None, None),
     ("a", 0x00404034, 0xFFFFFFFF, "", "Scheduled Human Performers Sequence", "ScheduledHumanPerformersSequence", "SQ", "1", "", None, (), (
         ("a", 0x00404009, 0xFFFFFFFF, "", "Human Performer Code Sequence", "HumanPerformerCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), ((1, 1, None, None),), (), (), None),
-        ("a", 0x00404037, 0xFFFFFFFF, "", "Human Performer's Name", "HumanPerformerName", "PN", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00404036, 0xFFFFFFFF, "", "Human Performer's Organization", "HumanPerformerOrganization", "LO", "1", "", None, (), None, (), (), (), None),
-    ), ((0, None, None, None),), (), (), None),
-    ("a", 0x00404005, 0xFFFFFFFF, "", "Scheduled Procedure Step Start DateTime", "ScheduledProcedureStepStartDateTime", "DT", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00404011, 0xFFFFFFFF, "", "Expected Completion DateTime", "ExpectedCompletionDateTime", "DT", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00404008, 0xFFFFFFFF, "", "Scheduled Procedure Step Expiration DateTime", "ScheduledProcedureStepExpirationDateTime", "DT", "1", "", None, (), None, (), (), (), None),
+        ), ((1, 1, None, None),), (), (), None, None),
+        ("a", 0x00404037, 0xFFFFFFFF, "", "Human Performer's Name", "HumanPerformerName", "PN", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00404036, 0xFFFFFFFF, "", "Human Performer's Organization", "HumanPerformerOrganization", "LO", "1", "", None, (), None, (), (), (), None, None),
+    ), ((0, None, None, None),), (), (), None, None),
+    ("a", 0x00404005, 0xFFFFFFFF, "", "Scheduled Procedure Step Start DateTime", "ScheduledProcedureStepStartDateTime", "DT", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00404011, 0xFFFFFFFF, "", "Expected Completion DateTime", "ExpectedCompletionDateTime", "DT", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00404008, 0xFFFFFFFF, "", "Scheduled Procedure Step Expiration DateTime", "ScheduledProcedureStepExpirationDateTime", "DT", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x00404018, 0xFFFFFFFF, "", "Scheduled Workitem Code Sequence", "ScheduledWorkitemCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), ((1, 1, None, None),), (), (), None),
+    ), ((1, 1, None, None),), (), (), None, None),
     ("a", 0x00741210, 0xFFFFFFFF, "", "Scheduled Processing Parameters Sequence", "ScheduledProcessingParametersSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-2", None, ()),
         ("a", 0x00400441, 0xFFFFFFFF, "", "Content Item Modifier Sequence", "ContentItemModifierSequence", "SQ", "1", "", None, (), (
             ("i", "table_10-2", None, ()),
-        ), (), (), (), None),
-    ), ((0, None, None, None),), (), (), None),
-    ("a", 0x00404041, 0xFFFFFFFF, "", "Input Readiness State", "InputReadinessState", "CS", "1", "", None, (("enumerated", ("INCOMPLETE", "UNAVAILABLE", "READY"), None, None, ""),), None, (), (), (), None),
+        ), (), (), (), None, None),
+    ), ((0, None, None, None),), (), (), None, None),
+    ("a", 0x00404041, 0xFFFFFFFF, "", "Input Readiness State", "InputReadinessState", "CS", "1", "", None, (("enumerated", ("INCOMPLETE", "UNAVAILABLE", "READY"), None, None, ""),), None, (), (), (), None, None),
     ("a", 0x00404021, 0xFFFFFFFF, "", "Input Information Sequence", "InputInformationSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-3b", None, ()),
-    ), ((0, None, None, None),), (), (), None),
-    ("a", 0x0020000D, 0xFFFFFFFF, "", "Study Instance UID", "StudyInstanceUID", "UI", "1", "", None, (), None, (), (), (), None),
+    ), ((0, None, None, None),), (), (), None, None),
+    ("a", 0x0020000D, 0xFFFFFFFF, "", "Study Instance UID", "StudyInstanceUID", "UI", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x00404070, 0xFFFFFFFF, "", "Output Destination Sequence", "OutputDestinationSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-3c", None, ()),
-    ), ((0, None, None, None),), (), (), None),
-    ("a", 0x300A0700, 0xFFFFFFFF, "", "Treatment Session UID", "TreatmentSessionUID", "UI", "1", "", None, (), None, (), (), (), None),
+    ), ((0, None, None, None),), (), (), None, None),
+    ("a", 0x300A0700, 0xFFFFFFFF, "", "Treatment Session UID", "TreatmentSessionUID", "UI", "1", "", None, (), None, (), (), (), None, None),
 )

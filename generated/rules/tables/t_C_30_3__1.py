@@ -12,34 +12,34 @@ RULES = (
         ("a", 0x00404035, 0xFFFFFFFF, "", "Actual Human Performers Sequence", "ActualHumanPerformersSequence", "SQ", "1", "", None, (), (
             ("a", 0x00404009, 0xFFFFFFFF, "", "Human Performer Code Sequence", "HumanPerformerCodeSequence", "SQ", "1", "", None, (), (
                 ("i", "table_8.8-1", None, ()),
-            ), ((1, 1, None, None),), (), (), None),
-            ("a", 0x00404037, 0xFFFFFFFF, "", "Human Performer's Name", "HumanPerformerName", "PN", "1", "", None, (), None, (), (), (), None),
-            ("a", 0x00404036, 0xFFFFFFFF, "", "Human Performer's Organization", "HumanPerformerOrganization", "LO", "1", "", None, (), None, (), (), (), None),
-        ), ((0, None, None, None),), (), (), None),
+            ), ((1, 1, None, None),), (), (), None, None),
+            ("a", 0x00404037, 0xFFFFFFFF, "", "Human Performer's Name", "HumanPerformerName", "PN", "1", "", None, (), None, (), (), (), None, None),
+            ("a", 0x00404036, 0xFFFFFFFF, "", "Human Performer's Organization", "HumanPerformerOrganization", "LO", "1", "", None, (), None, (), (), (), None, None),
+        ), ((0, None, None, None),), (), (), None, None),
         ("a", 0x00404028, 0xFFFFFFFF, "", "Performed Station Name Code Sequence", "PerformedStationNameCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), ((0, None, None, None),), (), (), None),
+        ), ((0, None, None, None),), (), (), None, None),
         ("a", 0x00404029, 0xFFFFFFFF, "", "Performed Station Class Code Sequence", "PerformedStationClassCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), ((0, None, None, None),), (), (), None),
+        ), ((0, None, None, None),), (), (), None, None),
         ("a", 0x00404030, 0xFFFFFFFF, "", "Performed Station Geographic Location Code Sequence", "PerformedStationGeographicLocationCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), ((0, None, None, None),), (), (), None),
-        ("a", 0x00404050, 0xFFFFFFFF, "", "Performed Procedure Step Start DateTime", "PerformedProcedureStepStartDateTime", "DT", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00400254, 0xFFFFFFFF, "", "Performed Procedure Step Description", "PerformedProcedureStepDescription", "LO", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00400280, 0xFFFFFFFF, "", "Comments on the Performed Procedure Step", "CommentsOnThePerformedProcedureStep", "ST", "1", "", None, (), None, (), (), (), None),
+        ), ((0, None, None, None),), (), (), None, None),
+        ("a", 0x00404050, 0xFFFFFFFF, "", "Performed Procedure Step Start DateTime", "PerformedProcedureStepStartDateTime", "DT", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00400254, 0xFFFFFFFF, "", "Performed Procedure Step Description", "PerformedProcedureStepDescription", "LO", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00400280, 0xFFFFFFFF, "", "Comments on the Performed Procedure Step", "CommentsOnThePerformedProcedureStep", "ST", "1", "", None, (), None, (), (), (), None, None),
         ("a", 0x00404019, 0xFFFFFFFF, "", "Performed Workitem Code Sequence", "PerformedWorkitemCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), ((0, None, None, None),), (), (), None),
+        ), ((0, None, None, None),), (), (), None, None),
         ("a", 0x00741212, 0xFFFFFFFF, "", "Performed Processing Parameters Sequence", "PerformedProcessingParametersSequence", "SQ", "1", "", None, (), (
             ("i", "table_10-2", None, ()),
             ("a", 0x00400441, 0xFFFFFFFF, "", "Content Item Modifier Sequence", "ContentItemModifierSequence", "SQ", "1", "", None, (), (
                 ("i", "table_10-2", None, ()),
-            ), (), (), (), None),
-        ), ((0, None, None, None),), (), (), None),
-        ("a", 0x00404051, 0xFFFFFFFF, "", "Performed Procedure Step End DateTime", "PerformedProcedureStepEndDateTime", "DT", "1", "", None, (), None, (), (), (), None),
+            ), (), (), (), None, None),
+        ), ((0, None, None, None),), (), (), None, None),
+        ("a", 0x00404051, 0xFFFFFFFF, "", "Performed Procedure Step End DateTime", "PerformedProcedureStepEndDateTime", "DT", "1", "", None, (), None, (), (), (), None, None),
         ("a", 0x00404033, 0xFFFFFFFF, "", "Output Information Sequence", "OutputInformationSequence", "SQ", "1", "", None, (), (
             ("i", "table_10-3b", None, ()),
-        ), ((0, None, None, None),), (), (), None),
-    ), ((0, 1, None, None),), (), (), None),
+        ), ((0, None, None, None),), (), (), None, None),
+    ), ((0, 1, None, None),), (), (), None, None),
 )

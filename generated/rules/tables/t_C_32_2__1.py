@@ -9,19 +9,19 @@ TABLE = ("table_C.32.2-1", "C.32.2-1", "Target Luminance Characteristics Module"
 
 RULES = (
     ("a", 0x00287008, 0xFFFFFFFF, "", "Target Luminance Characteristics Sequence", "TargetLuminanceCharacteristicsSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00287009, 0xFFFFFFFF, "", "Luminance Characteristics ID", "LuminanceCharacteristicsID", "US", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00287019, 0xFFFFFFFF, "", "Display Function Type", "DisplayFunctionType", "CS", "1", "", None, (("enumerated", ("GSDF", "CIELAB", "GAMMA", "LINEAR", "LOG10", "SRGB", "USER_DEFINED"), None, None, ""),), None, (), (), (), None),
-        ("a", 0x0028701D, 0xFFFFFFFF, "", "Target Minimum Luminance", "TargetMinimumLuminance", "FL", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x0028701E, 0xFFFFFFFF, "", "Target Maximum Luminance", "TargetMaximumLuminance", "FL", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x0028701A, 0xFFFFFFFF, "", "Gamma Value", "GammaValue", "FL", "1", "", ("Required if the value of Display Function Type (0028,7019) is GAMMA.", {"if": {"equals": "item:0028,7019", "values": ["GAMMA"]}, "status": "executable"}), (), None, (), (), (), None),
-        ("a", 0x0028701B, 0xFFFFFFFF, "", "Number of Luminance Points", "NumberOfLuminancePoints", "US", "1", "", ("Required if the value of Display Function Type (0028,7019) is USER_DEFINED.", {"if": {"equals": "item:0028,7019", "values": ["USER_DEFINED"]}, "status": "executable"}), (), None, (), (), (), None),
+        ("a", 0x00287009, 0xFFFFFFFF, "", "Luminance Characteristics ID", "LuminanceCharacteristicsID", "US", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00287019, 0xFFFFFFFF, "", "Display Function Type", "DisplayFunctionType", "CS", "1", "", None, (("enumerated", ("GSDF", "CIELAB", "GAMMA", "LINEAR", "LOG10", "SRGB", "USER_DEFINED"), None, None, ""),), None, (), (), (), None, None),
+        ("a", 0x0028701D, 0xFFFFFFFF, "", "Target Minimum Luminance", "TargetMinimumLuminance", "FL", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x0028701E, 0xFFFFFFFF, "", "Target Maximum Luminance", "TargetMaximumLuminance", "FL", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x0028701A, 0xFFFFFFFF, "", "Gamma Value", "GammaValue", "FL", "1", "", ("Required if the value of Display Function Type (0028,7019) is GAMMA.", {"if": {"equals": "item:0028,7019", "values": ["GAMMA"]}, "status": "executable"}), (), None, (), (), (), None, None),
+        ("a", 0x0028701B, 0xFFFFFFFF, "", "Number of Luminance Points", "NumberOfLuminancePoints", "US", "1", "", ("Required if the value of Display Function Type (0028,7019) is USER_DEFINED.", {"if": {"equals": "item:0028,7019", "values": ["USER_DEFINED"]}, "status": "executable"}), (), None, (), (), (), None, None),
         ("a", 0x0028701C, 0xFFFFFFFF, "", "Luminance Response Sequence", "LuminanceResponseSequence", "SQ", "1", "", ("Required if the value of Display Function Type (0028,7019) is USER_DEFINED.", {"if": {"equals": "item:0028,7019", "values": ["USER_DEFINED"]}, "status": "executable"}), (), (
-            ("a", 0x00287017, 0xFFFFFFFF, "", "DDL Value", "DDLValue", "US", "1", "", None, (), None, (), (), (), None),
-            ("a", 0x0028701F, 0xFFFFFFFF, "", "Luminance Value", "LuminanceValue", "FL", "1", "", None, (), None, (), (), (), None),
-        ), ((0, None, None, {"of": "value", "refs": ["0028,701B"], "names": ["Number of Luminance Points"]}),), (), (), None),
-        ("a", 0x00287020, 0xFFFFFFFF, "", "Luminance Response Description", "LuminanceResponseDescription", "LO", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00287018, 0xFFFFFFFF, "", "CIExy White Point", "CIExyWhitePoint", "FL", "2", "", None, (), None, (), (), (), None),
-        ("a", 0x20100160, 0xFFFFFFFF, "", "Reflected Ambient Light", "ReflectedAmbientLight", "US", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00287025, 0xFFFFFFFF, "", "Ambient Light Value Source", "AmbientLightValueSource", "CS", "1", "", ("Required if Reflected Ambient Light (2010,0160) is present.", {"if": {"present": "item:2010,0160"}, "status": "executable"}), (("enumerated", ("DEFAULT", "MEASURED", "PROVIDED"), None, None, ""),), None, (), (), (), None),
-    ), ((1, None, None, None),), (), (), None),
+            ("a", 0x00287017, 0xFFFFFFFF, "", "DDL Value", "DDLValue", "US", "1", "", None, (), None, (), (), (), None, None),
+            ("a", 0x0028701F, 0xFFFFFFFF, "", "Luminance Value", "LuminanceValue", "FL", "1", "", None, (), None, (), (), (), None, None),
+        ), ((0, None, None, {"of": "value", "refs": ["0028,701B"], "names": ["Number of Luminance Points"]}),), (), (), None, None),
+        ("a", 0x00287020, 0xFFFFFFFF, "", "Luminance Response Description", "LuminanceResponseDescription", "LO", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00287018, 0xFFFFFFFF, "", "CIExy White Point", "CIExyWhitePoint", "FL", "2", "", None, (), None, (), (), (), None, None),
+        ("a", 0x20100160, 0xFFFFFFFF, "", "Reflected Ambient Light", "ReflectedAmbientLight", "US", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00287025, 0xFFFFFFFF, "", "Ambient Light Value Source", "AmbientLightValueSource", "CS", "1", "", ("Required if Reflected Ambient Light (2010,0160) is present.", {"if": {"present": "item:2010,0160"}, "status": "executable"}), (("enumerated", ("DEFAULT", "MEASURED", "PROVIDED"), None, None, ""),), None, (), (), (), None, None),
+    ), ((1, None, None, None),), (), (), None, None),
 )

@@ -8,24 +8,24 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.32.3.1-1", "C.32.3.1-1", "Display QA Result Context Macro", "macro")
 
 RULES = (
-    ("a", 0x00404050, 0xFFFFFFFF, "", "Performed Procedure Step Start DateTime", "PerformedProcedureStepStartDateTime", "DT", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00404051, 0xFFFFFFFF, "", "Performed Procedure Step End DateTime", "PerformedProcedureStepEndDateTime", "DT", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x00404050, 0xFFFFFFFF, "", "Performed Procedure Step Start DateTime", "PerformedProcedureStepStartDateTime", "DT", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00404051, 0xFFFFFFFF, "", "Performed Procedure Step End DateTime", "PerformedProcedureStepEndDateTime", "DT", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x00404035, 0xFFFFFFFF, "", "Actual Human Performer Sequence", "ActualHumanPerformersSequence", "SQ", "1", "", None, (), (
         ("a", 0x00404009, 0xFFFFFFFF, "", "Human Performer Code Sequence", "HumanPerformerCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), ((1, 1, None, None),), (), (), None),
-        ("a", 0x00404037, 0xFFFFFFFF, "", "Human Performer's Name", "HumanPerformerName", "PN", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00404036, 0xFFFFFFFF, "", "Human Performer's Organization", "HumanPerformerOrganization", "LO", "1", "", None, (), None, (), (), (), None),
-    ), ((0, None, None, None),), (), (), None),
+        ), ((1, 1, None, None),), (), (), None, None),
+        ("a", 0x00404037, 0xFFFFFFFF, "", "Human Performer's Name", "HumanPerformerName", "PN", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00404036, 0xFFFFFFFF, "", "Human Performer's Organization", "HumanPerformerOrganization", "LO", "1", "", None, (), None, (), (), (), None, None),
+    ), ((0, None, None, None),), (), (), None, None),
     ("a", 0x00287012, 0xFFFFFFFF, "", "Measurement Equipment Sequence", "MeasurementEquipmentSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00287013, 0xFFFFFFFF, "", "Measurement Functions", "MeasurementFunctions", "CS", "1-n", "", None, (("enumerated", ("PHOTOMETER", "COLORIMETER", "ILLUMINOMETER"), None, None, ""),), None, (), (), (), None),
-        ("a", 0x00287026, 0xFFFFFFFF, "", "Measured Characteristics", "MeasuredCharacteristics", "CS", "1-n", "", None, (("enumerated", ("UNIFORMITY", "LUMINANCE", "CHROMATICITY", "ILLUMINANCE"), None, None, ""),), None, (), (), (), None),
-        ("a", 0x00287014, 0xFFFFFFFF, "", "Measurement Equipment Type", "MeasurementEquipmentType", "CS", "1", "", None, (("enumerated", ("BUILT_IN_FRONT", "BUILT_IN_BACK", "NEAR_RANGE", "TELESCOPIC"), None, None, ""),), None, (), (), (), None),
-        ("a", 0x00080070, 0xFFFFFFFF, "", "Manufacturer", "Manufacturer", "LO", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00081090, 0xFFFFFFFF, "", "Manufacturer's Model Name", "ManufacturerModelName", "LO", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00181000, 0xFFFFFFFF, "", "Device Serial Number", "DeviceSerialNumber", "LO", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00181204, 0xFFFFFFFF, "", "Date of Manufacture", "DateOfManufacture", "DA", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00181205, 0xFFFFFFFF, "", "Date of Installation", "DateOfInstallation", "DA", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00181202, 0xFFFFFFFF, "", "DateTime of Last Calibration", "DateTimeOfLastCalibration", "DT", "1", "", None, (), None, (), (), (), None),
-    ), ((0, None, None, None),), (), (), None),
+        ("a", 0x00287013, 0xFFFFFFFF, "", "Measurement Functions", "MeasurementFunctions", "CS", "1-n", "", None, (("enumerated", ("PHOTOMETER", "COLORIMETER", "ILLUMINOMETER"), None, None, ""),), None, (), (), (), None, None),
+        ("a", 0x00287026, 0xFFFFFFFF, "", "Measured Characteristics", "MeasuredCharacteristics", "CS", "1-n", "", None, (("enumerated", ("UNIFORMITY", "LUMINANCE", "CHROMATICITY", "ILLUMINANCE"), None, None, ""),), None, (), (), (), None, None),
+        ("a", 0x00287014, 0xFFFFFFFF, "", "Measurement Equipment Type", "MeasurementEquipmentType", "CS", "1", "", None, (("enumerated", ("BUILT_IN_FRONT", "BUILT_IN_BACK", "NEAR_RANGE", "TELESCOPIC"), None, None, ""),), None, (), (), (), None, None),
+        ("a", 0x00080070, 0xFFFFFFFF, "", "Manufacturer", "Manufacturer", "LO", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00081090, 0xFFFFFFFF, "", "Manufacturer's Model Name", "ManufacturerModelName", "LO", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00181000, 0xFFFFFFFF, "", "Device Serial Number", "DeviceSerialNumber", "LO", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00181204, 0xFFFFFFFF, "", "Date of Manufacture", "DateOfManufacture", "DA", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00181205, 0xFFFFFFFF, "", "Date of Installation", "DateOfInstallation", "DA", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00181202, 0xFFFFFFFF, "", "DateTime of Last Calibration", "DateTimeOfLastCalibration", "DT", "1", "", None, (), None, (), (), (), None, None),
+    ), ((0, None, None, None),), (), (), None, None),
 )

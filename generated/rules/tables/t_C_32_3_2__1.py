@@ -9,16 +9,16 @@ TABLE = ("table_C.32.3.2-1", "C.32.3.2-1", "Visual Evaluation Result Macro", "ma
 
 RULES = (
     ("a", 0x00287028, 0xFFFFFFFF, "", "Visual Evaluation Test Sequence", "VisualEvaluationTestSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00287029, 0xFFFFFFFF, "", "Test Result", "TestResult", "CS", "1", "", None, (("enumerated", ("PASS", "FAIL", "SKIP"), None, None, ""),), None, (), (), (), None),
-        ("a", 0x0028702A, 0xFFFFFFFF, "", "Test Result Comment", "TestResultComment", "LO", "1", "", None, (), None, (), (), (), None),
+        ("a", 0x00287029, 0xFFFFFFFF, "", "Test Result", "TestResult", "CS", "1", "", None, (("enumerated", ("PASS", "FAIL", "SKIP"), None, None, ""),), None, (), (), (), None, None),
+        ("a", 0x0028702A, 0xFFFFFFFF, "", "Test Result Comment", "TestResultComment", "LO", "1", "", None, (), None, (), (), (), None, None),
         ("a", 0x0028702C, 0xFFFFFFFF, "", "Test Pattern Code Sequence", "TestPatternCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), ((1, 1, None, None),), (), (), None),
+        ), ((1, 1, None, None),), (), (), None, None),
         ("a", 0x00081140, 0xFFFFFFFF, "", "Referenced Image Sequence", "ReferencedImageSequence", "SQ", "1", "", ("Required if Test Pattern Code Sequence (0028,702C) is absent in this Item. May be present otherwise.", {"if": {"absent": "item:0028,702C"}, "otherwise": "may", "status": "executable"}), (), (
-            ("a", 0x0028702B, 0xFFFFFFFF, "", "Test Image Validation", "TestImageValidation", "CS", "1", "", None, (("enumerated", ("MATCHED", "UNMATCHED"), None, None, ""),), None, (), (), (), None),
-        ), ((1, 1, None, None),), (), (), None),
-    ), ((1, None, None, None),), (), (), None),
+            ("a", 0x0028702B, 0xFFFFFFFF, "", "Test Image Validation", "TestImageValidation", "CS", "1", "", None, (("enumerated", ("MATCHED", "UNMATCHED"), None, None, ""),), None, (), (), (), None, None),
+        ), ((1, 1, None, None),), (), (), None, None),
+    ), ((1, None, None, None),), (), (), None, None),
     ("a", 0x0028702E, 0xFFFFFFFF, "", "Visual Evaluation Method Code Sequence", "VisualEvaluationMethodCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), ((1, 1, None, None),), (), (), None),
+    ), ((1, 1, None, None),), (), (), None, None),
 )

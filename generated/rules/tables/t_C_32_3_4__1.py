@@ -8,12 +8,12 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.32.3.4-1", "C.32.3.4-1", "Luminance Result Macro", "macro")
 
 RULES = (
-    ("a", 0x0028701B, 0xFFFFFFFF, "", "Number of Luminance Points", "NumberOfLuminancePoints", "US", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x0028701B, 0xFFFFFFFF, "", "Number of Luminance Points", "NumberOfLuminancePoints", "US", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x0028701C, 0xFFFFFFFF, "", "Luminance Response Sequence", "LuminanceResponseSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00287017, 0xFFFFFFFF, "", "DDL Value", "DDLValue", "US", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x0028701F, 0xFFFFFFFF, "", "Luminance Value", "LuminanceValue", "FL", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00287018, 0xFFFFFFFF, "", "CIExy White Point", "CIExyWhitePoint", "FL", "2", "", None, (), None, (), (), (), None),
-    ), ((0, None, None, {"of": "value", "refs": ["0028,701B"], "names": ["Number of Luminance Points"]}),), (), (), None),
-    ("a", 0x20100160, 0xFFFFFFFF, "", "Reflected Ambient Light", "ReflectedAmbientLight", "US", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00287025, 0xFFFFFFFF, "", "Ambient Light Value Source", "AmbientLightValueSource", "CS", "1", "", None, (("enumerated", ("DEFAULT", "MEASURED", "PROVIDED"), None, None, ""),), None, (), (), (), None),
+        ("a", 0x00287017, 0xFFFFFFFF, "", "DDL Value", "DDLValue", "US", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x0028701F, 0xFFFFFFFF, "", "Luminance Value", "LuminanceValue", "FL", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00287018, 0xFFFFFFFF, "", "CIExy White Point", "CIExyWhitePoint", "FL", "2", "", None, (), None, (), (), (), None, None),
+    ), ((0, None, None, {"of": "value", "refs": ["0028,701B"], "names": ["Number of Luminance Points"]}),), (), (), None, None),
+    ("a", 0x20100160, 0xFFFFFFFF, "", "Reflected Ambient Light", "ReflectedAmbientLight", "US", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00287025, 0xFFFFFFFF, "", "Ambient Light Value Source", "AmbientLightValueSource", "CS", "1", "", None, (("enumerated", ("DEFAULT", "MEASURED", "PROVIDED"), None, None, ""),), None, (), (), (), None, None),
 )

@@ -9,27 +9,27 @@ TABLE = ("table_C.32.3-1", "C.32.3-1", "QA Results Module", "module")
 
 RULES = (
     ("a", 0x0028700F, 0xFFFFFFFF, "", "QA Results Sequence", "QAResultsSequence", "SQ", "1", "", ("Exactly one Item shall be included for each Display Subsystem present in the Display System.", {"status": "unparsed"}), (), (
-        ("a", 0x00287003, 0xFFFFFFFF, "", "Display Subsystem ID", "DisplaySubsystemID", "US", "1", "", None, (), None, (), (), (), None),
+        ("a", 0x00287003, 0xFFFFFFFF, "", "Display Subsystem ID", "DisplaySubsystemID", "US", "1", "", None, (), None, (), (), (), None, None),
         ("a", 0x00287010, 0xFFFFFFFF, "", "Display Subsystem QA Results Sequence", "DisplaySubsystemQAResultsSequence", "SQ", "1", "", None, (), (
-            ("a", 0x0028700B, 0xFFFFFFFF, "", "Configuration ID", "ConfigurationID", "US", "1", "", None, (), None, (), (), (), None),
+            ("a", 0x0028700B, 0xFFFFFFFF, "", "Configuration ID", "ConfigurationID", "US", "1", "", None, (), None, (), (), (), None, None),
             ("a", 0x00287011, 0xFFFFFFFF, "", "Configuration QA Results Sequence", "ConfigurationQAResultsSequence", "SQ", "1", "", None, (), (
                 ("a", 0x00287016, 0xFFFFFFFF, "", "Display Calibration Result Sequence", "DisplayCalibrationResultSequence", "SQ", "1", "", None, (), (
                     ("i", "table_C.32.3.1-1", None, ()),
-                    ("a", 0x00287009, 0xFFFFFFFF, "", "Luminance Characteristics ID", "LuminanceCharacteristicsID", "US", "1", "", None, (), None, (), (), (), None),
-                ), ((0, 1, None, None),), (), (), None),
+                    ("a", 0x00287009, 0xFFFFFFFF, "", "Luminance Characteristics ID", "LuminanceCharacteristicsID", "US", "1", "", None, (), None, (), (), (), None, None),
+                ), ((0, 1, None, None),), (), (), None, None),
                 ("a", 0x00287015, 0xFFFFFFFF, "", "Visual Evaluation Result Sequence", "VisualEvaluationResultSequence", "SQ", "1", "", None, (), (
                     ("i", "table_C.32.3.1-1", None, ()),
                     ("i", "table_C.32.3.2-1", None, ()),
-                ), ((0, 1, None, None),), (), (), None),
+                ), ((0, 1, None, None),), (), (), None, None),
                 ("a", 0x00287027, 0xFFFFFFFF, "", "Luminance Uniformity Result Sequence", "LuminanceUniformityResultSequence", "SQ", "1", "", None, (), (
                     ("i", "table_C.32.3.1-1", None, ()),
                     ("i", "table_C.32.3.3-1", None, ()),
-                ), ((0, 1, None, None),), (), (), None),
+                ), ((0, 1, None, None),), (), (), None, None),
                 ("a", 0x00287024, 0xFFFFFFFF, "", "Luminance Result Sequence", "LuminanceResultSequence", "SQ", "1", "", None, (), (
                     ("i", "table_C.32.3.1-1", None, ()),
                     ("i", "table_C.32.3.4-1", None, ()),
-                ), ((0, 1, None, None),), (), (), None),
-            ), (), (), (), None),
-        ), ((0, None, None, None),), (), (), None),
-    ), (), (), (), None),
+                ), ((0, 1, None, None),), (), (), None, None),
+            ), (), (), (), None, None),
+        ), ((0, None, None, None),), (), (), None, None),
+    ), (), (), (), None, None),
 )

@@ -8,38 +8,38 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.33.1-1", "C.33.1-1", "Content Assessment Results Module", "module")
 
 RULES = (
-    ("a", 0x00820023, 0xFFFFFFFF, "1", "Assessment Label", "AssessmentLabel", "LO", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x00820023, 0xFFFFFFFF, "1", "Assessment Label", "AssessmentLabel", "LO", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x00820021, 0xFFFFFFFF, "1", "Assessment Type Code Sequence", "AssessmentTypeCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), ((1, 1, None, None),), (), (), None),
-    ("a", 0x00820016, 0xFFFFFFFF, "3", "Assessment Set ID", "AssessmentSetID", "LO", "1", "", None, (), None, (), (), (), None),
+    ), ((1, 1, None, None),), (), (), None, None),
+    ("a", 0x00820016, 0xFFFFFFFF, "3", "Assessment Set ID", "AssessmentSetID", "LO", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x00820017, 0xFFFFFFFF, "2", "Assessment Requester Sequence", "AssessmentRequesterSequence", "SQ", "1", "", None, (), (
         ("i", "table_C.17-3b", None, ()),
-    ), ((1, 1, None, None),), (), (), None),
+    ), ((1, 1, None, None),), (), (), None, None),
     ("a", 0x00820004, 0xFFFFFFFF, "1", "Assessed SOP Instance Sequence", "AssessedSOPInstanceSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-11", None, ()),
         ("a", 0x00820005, 0xFFFFFFFF, "1C", "Referenced Comparison SOP Instance Sequence", "ReferencedComparisonSOPInstanceSequence", "SQ", "1", "", ("Required if the assessor used comparison SOP Instances.", {"if": {"unknown": "dataset", "text": "the assessor used comparison SOP Instances"}, "status": "not-decidable"}), (), (
             ("i", "table_10-11", None, ()),
-        ), ((1, None, None, None),), (), (), None),
-    ), ((1, None, None, None),), (), (), None),
-    ("a", 0x00820001, 0xFFFFFFFF, "1", "Assessment Summary", "AssessmentSummary", "CS", "1", "", None, (("enumerated", ("PASSED", "INCONCLUSIVE", "FAILED"), None, None, ""),), None, (), (), (), None),
-    ("a", 0x00820003, 0xFFFFFFFF, "3", "Assessment Summary Description", "AssessmentSummaryDescription", "UT", "1", "", None, (), None, (), (), (), None),
+        ), ((1, None, None, None),), (), (), None, None),
+    ), ((1, None, None, None),), (), (), None, None),
+    ("a", 0x00820001, 0xFFFFFFFF, "1", "Assessment Summary", "AssessmentSummary", "CS", "1", "", None, (("enumerated", ("PASSED", "INCONCLUSIVE", "FAILED"), None, None, ""),), None, (), (), (), None, None),
+    ("a", 0x00820003, 0xFFFFFFFF, "3", "Assessment Summary Description", "AssessmentSummaryDescription", "UT", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x00380101, 0xFFFFFFFF, "3", "Pertinent Resources Sequence", "PertinentResourcesSequence", "SQ", "1", "", None, (), (
-        ("a", 0x0040E010, 0xFFFFFFFF, "1", "Retrieve URI", "RetrieveURI", "UR", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00380102, 0xFFFFFFFF, "3", "Resource Description", "ResourceDescription", "LO", "1", "", None, (), None, (), (), (), None),
-    ), (), (), (), None),
-    ("a", 0x00820006, 0xFFFFFFFF, "1", "Number of Assessment Observations", "NumberOfAssessmentObservations", "UL", "1", "", None, (), None, (), (), (), None),
+        ("a", 0x0040E010, 0xFFFFFFFF, "1", "Retrieve URI", "RetrieveURI", "UR", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00380102, 0xFFFFFFFF, "3", "Resource Description", "ResourceDescription", "LO", "1", "", None, (), None, (), (), (), None, None),
+    ), (), (), (), None, None),
+    ("a", 0x00820006, 0xFFFFFFFF, "1", "Number of Assessment Observations", "NumberOfAssessmentObservations", "UL", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x00820007, 0xFFFFFFFF, "1C", "Assessment Observations Sequence", "AssessmentObservationsSequence", "SQ", "1", "", ("Required if Number of Assessment Observations (0082,0006) is not zero.", {"if": {"compare": "0082,0006", "op": "!=", "value": 0}, "status": "executable"}), (), (
-        ("a", 0x00820008, 0xFFFFFFFF, "1", "Observation Significance", "ObservationSignificance", "CS", "1", "", None, (("enumerated", ("MAJOR", "MODERATE", "MINOR", "CONSISTENT"), None, None, ""),), None, (), (), (), None),
+        ("a", 0x00820008, 0xFFFFFFFF, "1", "Observation Significance", "ObservationSignificance", "CS", "1", "", None, (("enumerated", ("MAJOR", "MODERATE", "MINOR", "CONSISTENT"), None, None, ""),), None, (), (), (), None, None),
         ("a", 0x00820022, 0xFFFFFFFF, "1", "Observation Basis Code Sequence", "ObservationBasisCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), ((1, 1, None, None),), (), (), None),
-        ("a", 0x0082000A, 0xFFFFFFFF, "1", "Observation Description", "ObservationDescription", "UT", "1", "", None, (), None, (), (), (), None),
+        ), ((1, 1, None, None),), (), (), None, None),
+        ("a", 0x0082000A, 0xFFFFFFFF, "1", "Observation Description", "ObservationDescription", "UT", "1", "", None, (), None, (), (), (), None, None),
         ("a", 0x0082000C, 0xFFFFFFFF, "2", "Structured Constraint Observation Sequence", "StructuredConstraintObservationSequence", "SQ", "1", "", None, (), (
             ("i", "table_10.25-1", None, ()),
             ("a", 0x00820010, 0xFFFFFFFF, "1", "Assessed Attribute Value Sequence", "AssessedAttributeValueSequence", "SQ", "1", "", None, (), (
                 ("i", "table_10.26-1", None, ()),
-            ), ((1, None, None, None),), (), (), None),
-        ), ((0, None, None, None),), (), (), None),
-    ), ((0, None, None, {"of": "value", "refs": ["0082,0006"], "names": ["Number of Assessment Observations"]}),), (), (), None),
+            ), ((1, None, None, None),), (), (), None, None),
+        ), ((0, None, None, None),), (), (), None, None),
+    ), ((0, None, None, {"of": "value", "refs": ["0082,0006"], "names": ["Number of Assessment Observations"]}),), (), (), None, None),
 )

@@ -9,10 +9,10 @@ TABLE = ("table_C.34.11-1", "C.34.11-1", "General Defined Reconstruction Module"
 
 RULES = (
     ("a", 0x00189933, 0xFFFFFFFF, "1", "Reconstruction Protocol Element Specification Sequence", "ReconstructionProtocolElementSpecificationSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00189921, 0xFFFFFFFF, "1", "Protocol Element Number", "ProtocolElementNumber", "US", "1", "", None, (), None, (), (), (), None),
+        ("a", 0x00189921, 0xFFFFFFFF, "1", "Protocol Element Number", "ProtocolElementNumber", "US", "1", "", None, (), None, (), (), (), None, None),
         ("a", 0x00189913, 0xFFFFFFFF, "3", "Parameters Specification Sequence", "ParametersSpecificationSequence", "SQ", "1", "", None, (), (
             ("i", "table_10.25-1", None, ()),
-            ("a", 0x00820038, 0xFFFFFFFF, "1C", "Modifiable Constraint Flag", "ModifiableConstraintFlag", "CS", "1", "", ("Required if the constraint may not be modified, may be present otherwise.", {"if": {"unknown": "dataset", "text": "the constraint may not be modified"}, "otherwise": "may", "status": "not-decidable"}), (("enumerated", ("YES", "NO"), None, None, ""),), None, (), (), (), None),
-        ), (), (), (), None),
-    ), ((1, None, None, None),), (), (), None),
+            ("a", 0x00820038, 0xFFFFFFFF, "1C", "Modifiable Constraint Flag", "ModifiableConstraintFlag", "CS", "1", "", ("Required if the constraint may not be modified, may be present otherwise.", {"if": {"unknown": "dataset", "text": "the constraint may not be modified"}, "otherwise": "may", "status": "not-decidable"}), (("enumerated", ("YES", "NO"), None, None, ""),), None, (), (), (), None, None),
+        ), (), (), (), None, None),
+    ), ((1, None, None, None),), (), (), None, None),
 )

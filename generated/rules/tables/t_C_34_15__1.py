@@ -10,12 +10,12 @@ TABLE = ("table_C.34.15-1", "C.34.15-1", "Protocol Approval Module", "module")
 RULES = (
     ("a", 0x00440109, 0xFFFFFFFF, "1", "Approval Subject Sequence", "ApprovalSubjectSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-11", None, ()),
-    ), ((1, None, None, None),), (), (), None),
+    ), ((1, None, None, None),), (), (), None, None),
     ("a", 0x00440100, 0xFFFFFFFF, "1", "Approval Sequence", "ApprovalSequence", "SQ", "1", "", None, (), (
         ("i", "table_10.30-1", None, ()),
         ("a", 0x00080082, 0xFFFFFFFF, "1C", "Institution Code Sequence", "InstitutionCodeSequence", "SQ", "1", "", ('Required if Assertion Code Sequence (0044,0101) is (128603, DCM, "Approved for use at the institution") or (128623, DCM, "Disapproved for use at the institution") or (128613, DCM, "Eligible for reimbursement") or (128614, DCM, "Eligible for reimbursement on per patient basis") or (128615, DCM, "Ineligible for reimbursement").', {"if": {"code": "item:0044,0101", "values": [["128603", "DCM"], ["128623", "DCM"], ["128613", "DCM"], ["128614", "DCM"], ["128615", "DCM"]]}, "status": "executable"}), (), (
             ("i", "table_8.8-1", None, ()),
-        ), (), (), (), None),
-        ("a", 0x00120020, 0xFFFFFFFF, "1C", "Clinical Trial Protocol ID", "ClinicalTrialProtocolID", "LO", "1", "", ('Required if Assertion Code Sequence (0044,0101) is (128604, DCM, "Approved for use in the clinical trial") or (128624, DCM, "Disapproved for use in the clinical trial") or (128611, DCM, "Approved for experimental use") or (128612, DCM, "Disapproved for experimental use").', {"if": {"code": "item:0044,0101", "values": [["128604", "DCM"], ["128624", "DCM"], ["128611", "DCM"], ["128612", "DCM"]]}, "status": "executable"}), (), None, (), (), (), None),
-    ), ((1, None, None, None),), (), (), None),
+        ), (), (), (), None, None),
+        ("a", 0x00120020, 0xFFFFFFFF, "1C", "Clinical Trial Protocol ID", "ClinicalTrialProtocolID", "LO", "1", "", ('Required if Assertion Code Sequence (0044,0101) is (128604, DCM, "Approved for use in the clinical trial") or (128624, DCM, "Disapproved for use in the clinical trial") or (128611, DCM, "Approved for experimental use") or (128612, DCM, "Disapproved for experimental use").', {"if": {"code": "item:0044,0101", "values": [["128604", "DCM"], ["128624", "DCM"], ["128611", "DCM"], ["128612", "DCM"]]}, "status": "executable"}), (), None, (), (), (), None, None),
+    ), ((1, None, None, None),), (), (), None, None),
 )

@@ -9,38 +9,38 @@ TABLE = ("table_C.34.2-1", "C.34.2-1", "Protocol Context Module", "module")
 
 RULES = (
     ("a", 0x0040A07C, 0xFFFFFFFF, "3", "Custodial Organization Sequence", "CustodialOrganizationSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00080080, 0xFFFFFFFF, "2", "Institution Name", "InstitutionName", "LO", "1", "", None, (), None, (), (), (), None),
+        ("a", 0x00080080, 0xFFFFFFFF, "2", "Institution Name", "InstitutionName", "LO", "1", "", None, (), None, (), (), (), None, None),
         ("a", 0x00080082, 0xFFFFFFFF, "2", "Institution Code Sequence", "InstitutionCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), ((0, 1, None, None),), (), (), None),
-    ), (), (), (), None),
+        ), ((0, 1, None, None),), (), (), None, None),
+    ), (), (), (), None, None),
     ("a", 0x00080220, 0xFFFFFFFF, "2", "Responsible Group Code Sequence", "ResponsibleGroupCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), ((0, None, None, None),), (), (), None),
-    ("a", 0x00181030, 0xFFFFFFFF, "1", "Protocol Name", "ProtocolName", "LO", "1", "", None, (), None, (), (), (), None),
+    ), ((0, None, None, None),), (), (), None, None),
+    ("a", 0x00181030, 0xFFFFFFFF, "1", "Protocol Name", "ProtocolName", "LO", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x00189906, 0xFFFFFFFF, "3", "Potential Scheduled Protocol Code Sequence", "PotentialScheduledProtocolCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), (), (), (), None),
+    ), (), (), (), None, None),
     ("a", 0x00189907, 0xFFFFFFFF, "3", "Potential Requested Procedure Code Sequence", "PotentialRequestedProcedureCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), (), (), (), None),
-    ("a", 0x00189908, 0xFFFFFFFF, "3", "Potential Reasons for Procedure", "PotentialReasonsForProcedure", "UC", "1-n", "", None, (), None, (), (), (), None),
+    ), (), (), (), None, None),
+    ("a", 0x00189908, 0xFFFFFFFF, "3", "Potential Reasons for Procedure", "PotentialReasonsForProcedure", "UC", "1-n", "", None, (), None, (), (), (), None, None),
     ("a", 0x00189909, 0xFFFFFFFF, "3", "Potential Reasons for Procedure Code Sequence", "PotentialReasonsForProcedureCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), (), (), (), None),
-    ("a", 0x0018990A, 0xFFFFFFFF, "3", "Potential Diagnostic Tasks", "PotentialDiagnosticTasks", "UC", "1-n", "", None, (), None, (), (), (), None),
+    ), (), (), (), None, None),
+    ("a", 0x0018990A, 0xFFFFFFFF, "3", "Potential Diagnostic Tasks", "PotentialDiagnosticTasks", "UC", "1-n", "", None, (), None, (), (), (), None, None),
     ("a", 0x0018990B, 0xFFFFFFFF, "3", "Contraindications Code Sequence", "ContraindicationsCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), (), (), (), None),
+    ), (), (), (), None, None),
     ("a", 0x0018990E, 0xFFFFFFFF, "3", "Predecessor Protocol Sequence", "PredecessorProtocolSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-11", None, ()),
-    ), (), (), (), None),
-    ("a", 0x00700084, 0xFFFFFFFF, "1", "Content Creator's Name", "ContentCreatorName", "PN", "1", "", None, (), None, (), (), (), None),
+    ), (), (), (), None, None),
+    ("a", 0x00700084, 0xFFFFFFFF, "1", "Content Creator's Name", "ContentCreatorName", "PN", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x00700086, 0xFFFFFFFF, "3", "Content Creator's Identification Code Sequence", "ContentCreatorIdentificationCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-1", None, ()),
-    ), (), (), (), None),
-    ("a", 0x00189910, 0xFFFFFFFF, "3", "Protocol Design Rationale", "ProtocolDesignRationale", "UT", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x0018990F, 0xFFFFFFFF, "3", "Protocol Planning Information", "ProtocolPlanningInformation", "UT", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00080012, 0xFFFFFFFF, "1", "Instance Creation Date", "InstanceCreationDate", "DA", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00080013, 0xFFFFFFFF, "1", "Instance Creation Time", "InstanceCreationTime", "TM", "1", "", None, (), None, (), (), (), None),
+    ), (), (), (), None, None),
+    ("a", 0x00189910, 0xFFFFFFFF, "3", "Protocol Design Rationale", "ProtocolDesignRationale", "UT", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x0018990F, 0xFFFFFFFF, "3", "Protocol Planning Information", "ProtocolPlanningInformation", "UT", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00080012, 0xFFFFFFFF, "1", "Instance Creation Date", "InstanceCreationDate", "DA", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00080013, 0xFFFFFFFF, "1", "Instance Creation Time", "InstanceCreationTime", "TM", "1", "", None, (), None, (), (), (), None, None),
 )

@@ -10,5 +10,5 @@ TABLE = ("table_C.34.3-1", "C.34.3-1", "Patient Protocol Context Module", "modul
 RULES = (
     ("a", 0x0018990D, 0xFFFFFFFF, "1", "Referenced Performed Protocol Sequence", "ReferencedPerformedProtocolSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-11", None, ()),
-    ), ((1, None, None, None),), (), (), None),
+    ), ((1, None, None, None),), (), (), None, None),
 )

@@ -8,14 +8,14 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.34.4-1", "C.34.4-1", "Clinical Trial Context Module", "module")
 
 RULES = (
-    ("a", 0x00120010, 0xFFFFFFFF, "1", "Clinical Trial Sponsor Name", "ClinicalTrialSponsorName", "LO", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00120020, 0xFFFFFFFF, "1", "Clinical Trial Protocol ID", "ClinicalTrialProtocolID", "LO", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00120021, 0xFFFFFFFF, "2", "Clinical Trial Protocol Name", "ClinicalTrialProtocolName", "LO", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00120030, 0xFFFFFFFF, "2", "Clinical Trial Site ID", "ClinicalTrialSiteID", "LO", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00120031, 0xFFFFFFFF, "2", "Clinical Trial Site Name", "ClinicalTrialSiteName", "LO", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00120081, 0xFFFFFFFF, "1C", "Clinical Trial Protocol Ethics Committee Name", "ClinicalTrialProtocolEthicsCommitteeName", "LO", "1", "", ("Required if Clinical Trial Protocol Ethics Committee Approval Number (0012,0082) is present.", {"if": {"present": "0012,0082"}, "status": "executable"}), (), None, (), (), (), None),
-    ("a", 0x00120082, 0xFFFFFFFF, "3", "Clinical Trial Protocol Ethics Committee Approval Number", "ClinicalTrialProtocolEthicsCommitteeApprovalNumber", "LO", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00120086, 0xFFFFFFFF, "3", "Ethics Committee Approval Effectiveness Start Date", "EthicsCommitteeApprovalEffectivenessStartDate", "DA", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00120087, 0xFFFFFFFF, "3", "Ethics Committee Approval Effectiveness End Date", "EthicsCommitteeApprovalEffectivenessEndDate", "DA", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00120060, 0xFFFFFFFF, "2", "Clinical Trial Coordinating Center Name", "ClinicalTrialCoordinatingCenterName", "LO", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x00120010, 0xFFFFFFFF, "1", "Clinical Trial Sponsor Name", "ClinicalTrialSponsorName", "LO", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00120020, 0xFFFFFFFF, "1", "Clinical Trial Protocol ID", "ClinicalTrialProtocolID", "LO", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00120021, 0xFFFFFFFF, "2", "Clinical Trial Protocol Name", "ClinicalTrialProtocolName", "LO", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00120030, 0xFFFFFFFF, "2", "Clinical Trial Site ID", "ClinicalTrialSiteID", "LO", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00120031, 0xFFFFFFFF, "2", "Clinical Trial Site Name", "ClinicalTrialSiteName", "LO", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00120081, 0xFFFFFFFF, "1C", "Clinical Trial Protocol Ethics Committee Name", "ClinicalTrialProtocolEthicsCommitteeName", "LO", "1", "", ("Required if Clinical Trial Protocol Ethics Committee Approval Number (0012,0082) is present.", {"if": {"present": "0012,0082"}, "status": "executable"}), (), None, (), (), (), None, None),
+    ("a", 0x00120082, 0xFFFFFFFF, "3", "Clinical Trial Protocol Ethics Committee Approval Number", "ClinicalTrialProtocolEthicsCommitteeApprovalNumber", "LO", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00120086, 0xFFFFFFFF, "3", "Ethics Committee Approval Effectiveness Start Date", "EthicsCommitteeApprovalEffectivenessStartDate", "DA", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00120087, 0xFFFFFFFF, "3", "Ethics Committee Approval Effectiveness End Date", "EthicsCommitteeApprovalEffectivenessEndDate", "DA", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00120060, 0xFFFFFFFF, "2", "Clinical Trial Coordinating Center Name", "ClinicalTrialCoordinatingCenterName", "LO", "1", "", None, (), None, (), (), (), None, None),
 )

@@ -10,5 +10,5 @@ TABLE = ("table_C.34.5-1", "C.34.5-1", "Patient Specification Module", "module")
 RULES = (
     ("a", 0x00189911, 0xFFFFFFFF, "1", "Patient Specification Sequence", "PatientSpecificationSequence", "SQ", "1", "", None, (), (
         ("i", "table_10.25-1", None, ()),
-    ), ((1, None, None, None),), (), (), None),
+    ), ((1, None, None, None),), (), (), None, None),
 )

@@ -8,17 +8,17 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.34.6-1", "C.34.6-1", "Equipment Specification Module", "module")
 
 RULES = (
-    ("a", 0x00080221, 0xFFFFFFFF, "1", "Equipment Modality", "EquipmentModality", "CS", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x00080221, 0xFFFFFFFF, "1", "Equipment Modality", "EquipmentModality", "CS", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x00189912, 0xFFFFFFFF, "3", "Model Specification Sequence", "ModelSpecificationSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00080070, 0xFFFFFFFF, "1", "Manufacturer", "Manufacturer", "LO", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00080222, 0xFFFFFFFF, "3", "Manufacturer's Related Model Group", "ManufacturerRelatedModelGroup", "LO", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00081090, 0xFFFFFFFF, "1C", "Manufacturer's Model Name", "ManufacturerModelName", "LO", "1", "", ("Required if Manufacturer's Related Model Group (0008,0222) is not present. May be present otherwise.", {"if": {"absent": "item:0008,0222"}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None),
-        ("a", 0x00181020, 0xFFFFFFFF, "3", "Software Versions", "SoftwareVersions", "LO", "1-n", "", None, (), None, (), (), (), None),
+        ("a", 0x00080070, 0xFFFFFFFF, "1", "Manufacturer", "Manufacturer", "LO", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00080222, 0xFFFFFFFF, "3", "Manufacturer's Related Model Group", "ManufacturerRelatedModelGroup", "LO", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00081090, 0xFFFFFFFF, "1C", "Manufacturer's Model Name", "ManufacturerModelName", "LO", "1", "", ("Required if Manufacturer's Related Model Group (0008,0222) is not present. May be present otherwise.", {"if": {"absent": "item:0008,0222"}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None, None),
+        ("a", 0x00181020, 0xFFFFFFFF, "3", "Software Versions", "SoftwareVersions", "LO", "1-n", "", None, (), None, (), (), (), None, None),
         ("a", 0x300A0420, 0xFFFFFFFF, "3", "General Accessory Sequence", "GeneralAccessorySequence", "SQ", "1", "", None, (), (
-            ("a", 0x300A00F9, 0xFFFFFFFF, "1", "Accessory Code", "AccessoryCode", "LO", "1", "", None, (), None, (), (), (), None),
-        ), (), (), (), None),
-        ("a", 0x00181000, 0xFFFFFFFF, "3", "Device Serial Number", "DeviceSerialNumber", "LO", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00181204, 0xFFFFFFFF, "3", "Date of Manufacture", "DateOfManufacture", "DA", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00181205, 0xFFFFFFFF, "3", "Date of Installation", "DateOfInstallation", "DA", "1", "", None, (), None, (), (), (), None),
-    ), ((0, None, None, None),), (), (), None),
+            ("a", 0x300A00F9, 0xFFFFFFFF, "1", "Accessory Code", "AccessoryCode", "LO", "1", "", None, (), None, (), (), (), None, None),
+        ), (), (), (), None, None),
+        ("a", 0x00181000, 0xFFFFFFFF, "3", "Device Serial Number", "DeviceSerialNumber", "LO", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00181204, 0xFFFFFFFF, "3", "Date of Manufacture", "DateOfManufacture", "DA", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00181205, 0xFFFFFFFF, "3", "Date of Installation", "DateOfInstallation", "DA", "1", "", None, (), None, (), (), (), None, None),
+    ), ((0, None, None, None),), (), (), None, None),
 )

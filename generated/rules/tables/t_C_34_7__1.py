@@ -9,11 +9,11 @@ TABLE = ("table_C.34.7-1", "C.34.7-1", "Instructions Module", "module")
 
 RULES = (
     ("a", 0x00189914, 0xFFFFFFFF, "1", "Instruction Sequence", "InstructionSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00189915, 0xFFFFFFFF, "1", "Instruction Index", "InstructionIndex", "US", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00189916, 0xFFFFFFFF, "1", "Instruction Text", "InstructionText", "LO", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00189917, 0xFFFFFFFF, "3", "Instruction Description", "InstructionDescription", "UT", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00189918, 0xFFFFFFFF, "2C", "Instruction Performed Flag", "InstructionPerformedFlag", "CS", "1", "", ("Required if the value of SOP Class UID (0008,0016) equals one of the following values: 1.2.840.10008.5.1.4.1.1.200.2 (CT Performed Procedure Protocol Storage) 1.2.840.10008.5.1.4.1.1.200.8 (XA Performed Procedure Protocol Storage)", {"if": {"equals": "0008,0016", "values": ["1.2.840.10008.5.1.4.1.1.200.2", "1.2.840.10008.5.1.4.1.1.200.8"]}, "status": "executable"}), (("enumerated", ("YES", "NO"), None, None, ""),), None, (), (), (), None),
-        ("a", 0x00189919, 0xFFFFFFFF, "2C", "Instruction Performed DateTime", "InstructionPerformedDateTime", "DT", "1", "", ("Required if Instruction Performed Flag (0018,9918) is present with a value of YES.", {"if": {"equals": "item:0018,9918", "values": ["YES"]}, "status": "executable"}), (), None, (), (), (), None),
-        ("a", 0x0018991A, 0xFFFFFFFF, "3", "Instruction Performance Comment", "InstructionPerformanceComment", "UT", "1", "", None, (), None, (), (), (), None),
-    ), ((1, None, None, None),), (), (), None),
+        ("a", 0x00189915, 0xFFFFFFFF, "1", "Instruction Index", "InstructionIndex", "US", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00189916, 0xFFFFFFFF, "1", "Instruction Text", "InstructionText", "LO", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00189917, 0xFFFFFFFF, "3", "Instruction Description", "InstructionDescription", "UT", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00189918, 0xFFFFFFFF, "2C", "Instruction Performed Flag", "InstructionPerformedFlag", "CS", "1", "", ("Required if the value of SOP Class UID (0008,0016) equals one of the following values: 1.2.840.10008.5.1.4.1.1.200.2 (CT Performed Procedure Protocol Storage) 1.2.840.10008.5.1.4.1.1.200.8 (XA Performed Procedure Protocol Storage)", {"if": {"equals": "0008,0016", "values": ["1.2.840.10008.5.1.4.1.1.200.2", "1.2.840.10008.5.1.4.1.1.200.8"]}, "status": "executable"}), (("enumerated", ("YES", "NO"), None, None, ""),), None, (), (), (), None, None),
+        ("a", 0x00189919, 0xFFFFFFFF, "2C", "Instruction Performed DateTime", "InstructionPerformedDateTime", "DT", "1", "", ("Required if Instruction Performed Flag (0018,9918) is present with a value of YES.", {"if": {"equals": "item:0018,9918", "values": ["YES"]}, "status": "executable"}), (), None, (), (), (), None, None),
+        ("a", 0x0018991A, 0xFFFFFFFF, "3", "Instruction Performance Comment", "InstructionPerformanceComment", "UT", "1", "", None, (), None, (), (), (), None, None),
+    ), ((1, None, None, None),), (), (), None, None),
 )

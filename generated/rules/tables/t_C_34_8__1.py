@@ -8,32 +8,32 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.34.8-1", "C.34.8-1", "Patient Positioning Module", "module")
 
 RULES = (
-    ("a", 0x00189947, 0xFFFFFFFF, "1", "Protocol Defined Patient Position", "ProtocolDefinedPatientPosition", "CS", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x00189947, 0xFFFFFFFF, "1", "Protocol Defined Patient Position", "ProtocolDefinedPatientPosition", "CS", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x0018991B, 0xFFFFFFFF, "3", "Patient Positioning Instruction Sequence", "PatientPositioningInstructionSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00189915, 0xFFFFFFFF, "1", "Instruction Index", "InstructionIndex", "US", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00189916, 0xFFFFFFFF, "1", "Instruction Text", "InstructionText", "LO", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00189917, 0xFFFFFFFF, "3", "Instruction Description", "InstructionDescription", "UT", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00189918, 0xFFFFFFFF, "1C", "Instruction Performed Flag", "InstructionPerformedFlag", "CS", "1", "", ("Required if the value of SOP Class UID (0008,0016) equals one of the following values: 1.2.840.10008.5.1.4.1.1.200.2 (CT Performed Procedure Protocol Storage) 1.2.840.10008.5.1.4.1.1.200.8 (XA Performed Procedure Protocol Storage)", {"if": {"equals": "0008,0016", "values": ["1.2.840.10008.5.1.4.1.1.200.2", "1.2.840.10008.5.1.4.1.1.200.8"]}, "status": "executable"}), (("enumerated", ("YES", "NO"), None, None, ""),), None, (), (), (), None),
-        ("a", 0x00189919, 0xFFFFFFFF, "1C", "Instruction Performed DateTime", "InstructionPerformedDateTime", "DT", "1", "", ("Required if Instruction Performed Flag (0018,9918) is present with a value of YES.", {"if": {"equals": "item:0018,9918", "values": ["YES"]}, "status": "executable"}), (), None, (), (), (), None),
-    ), (), (), (), None),
+        ("a", 0x00189915, 0xFFFFFFFF, "1", "Instruction Index", "InstructionIndex", "US", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00189916, 0xFFFFFFFF, "1", "Instruction Text", "InstructionText", "LO", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00189917, 0xFFFFFFFF, "3", "Instruction Description", "InstructionDescription", "UT", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00189918, 0xFFFFFFFF, "1C", "Instruction Performed Flag", "InstructionPerformedFlag", "CS", "1", "", ("Required if the value of SOP Class UID (0008,0016) equals one of the following values: 1.2.840.10008.5.1.4.1.1.200.2 (CT Performed Procedure Protocol Storage) 1.2.840.10008.5.1.4.1.1.200.8 (XA Performed Procedure Protocol Storage)", {"if": {"equals": "0008,0016", "values": ["1.2.840.10008.5.1.4.1.1.200.2", "1.2.840.10008.5.1.4.1.1.200.8"]}, "status": "executable"}), (("enumerated", ("YES", "NO"), None, None, ""),), None, (), (), (), None, None),
+        ("a", 0x00189919, 0xFFFFFFFF, "1C", "Instruction Performed DateTime", "InstructionPerformedDateTime", "DT", "1", "", ("Required if Instruction Performed Flag (0018,9918) is present with a value of YES.", {"if": {"equals": "item:0018,9918", "values": ["YES"]}, "status": "executable"}), (), None, (), (), (), None, None),
+    ), (), (), (), None, None),
     ("a", 0x0018991C, 0xFFFFFFFF, "3", "Positioning Method Code Sequence", "PositioningMethodCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), ((1, 1, None, None),), (), (), None),
+    ), ((1, 1, None, None),), (), (), None, None),
     ("a", 0x0018991D, 0xFFFFFFFF, "3", "Positioning Landmark Sequence", "PositioningLandmarkSequence", "SQ", "1", "", None, (), (
         ("i", "table_10.27-1", None, ()),
-    ), (), (), (), None),
-    ("a", 0x0018991E, 0xFFFFFFFF, "3", "Target Frame of Reference UID", "TargetFrameOfReferenceUID", "UI", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x0020103F, 0xFFFFFFFF, "3", "Target Position Reference Indicator", "TargetPositionReferenceIndicator", "LO", "1", "", None, (), None, (), (), (), None),
+    ), (), (), (), None, None),
+    ("a", 0x0018991E, 0xFFFFFFFF, "3", "Target Frame of Reference UID", "TargetFrameOfReferenceUID", "UI", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x0020103F, 0xFFFFFFFF, "3", "Target Position Reference Indicator", "TargetPositionReferenceIndicator", "LO", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x00082218, 0xFFFFFFFF, "2", "Anatomic Region Sequence", "AnatomicRegionSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
         ("a", 0x00082220, 0xFFFFFFFF, "3", "Anatomic Region Modifier Sequence", "AnatomicRegionModifierSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (), ((2, "defined"),), (), None),
-    ), ((0, 1, None, None),), (), (), None),
+        ), (), ((2, "defined"),), (), None, None),
+    ), ((0, 1, None, None),), (), (), None, None),
     ("a", 0x00082228, 0xFFFFFFFF, "2", "Primary Anatomic Structure Sequence", "PrimaryAnatomicStructureSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
         ("a", 0x00082230, 0xFFFFFFFF, "3", "Primary Anatomic Structure Modifier Sequence", "PrimaryAnatomicStructureModifierSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (), ((2, "defined"),), (), None),
-    ), ((0, None, None, None),), (), (), None),
+        ), (), ((2, "defined"),), (), None, None),
+    ), ((0, None, None, None),), (), (), None, None),
 )

@@ -10,20 +10,20 @@ TABLE = ("table_C.35.1-1", "C.35.1-1", "Manufacturing 3D Model Module", "module"
 RULES = (
     ("a", 0x004008EA, 0xFFFFFFFF, "1", "Measurement Units Code Sequence", "MeasurementUnitsCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), ((1, 1, None, None),), ((7063, "defined"),), (), None),
-    ("a", 0x00687001, 0xFFFFFFFF, "3", "Model Modification", "ModelModification", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), (), (), None),
-    ("a", 0x00687002, 0xFFFFFFFF, "3", "Model Mirroring", "ModelMirroring", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), (), (), None),
+    ), ((1, 1, None, None),), ((7063, "defined"),), (), None, None),
+    ("a", 0x00687001, 0xFFFFFFFF, "3", "Model Modification", "ModelModification", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), (), (), None, None),
+    ("a", 0x00687002, 0xFFFFFFFF, "3", "Model Mirroring", "ModelMirroring", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), (), (), None, None),
     ("a", 0x00687003, 0xFFFFFFFF, "3", "Model Usage Code Sequence", "ModelUsageCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), (), (), (), None),
-    ("a", 0x00700081, 0xFFFFFFFF, "3", "Content Description", "ContentDescription", "LO", "1", "", None, (), None, (), (), (), None),
+    ), (), (), (), None, None),
+    ("a", 0x00700081, 0xFFFFFFFF, "3", "Content Description", "ContentDescription", "LO", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x00880200, 0xFFFFFFFF, "3", "Icon Image Sequence", "IconImageSequence", "SQ", "1", "", None, (), (
         ("i", "table_C.7-11b", None, ()),
-    ), (), (), (), None),
+    ), (), (), (), None, None),
     ("a", 0x00221612, 0xFFFFFFFF, "3", "Derivation Algorithm Sequence", "DerivationAlgorithmSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-19", None, ()),
-    ), ((1, 1, None, None),), (), (), None),
-    ("a", 0x00687004, 0xFFFFFFFF, "3", "Model Group UID", "ModelGroupUID", "UI", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x0062000D, 0xFFFFFFFF, "3", "Recommended Display CIELab Value", "RecommendedDisplayCIELabValue", "US", "3", "", None, (), None, (), (), (), None),
-    ("a", 0x0066000C, 0xFFFFFFFF, "3", "Recommended Presentation Opacity", "RecommendedPresentationOpacity", "FL", "1", "", None, (), None, (), (), (), None),
+    ), ((1, 1, None, None),), (), (), None, None),
+    ("a", 0x00687004, 0xFFFFFFFF, "3", "Model Group UID", "ModelGroupUID", "UI", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x0062000D, 0xFFFFFFFF, "3", "Recommended Display CIELab Value", "RecommendedDisplayCIELabValue", "US", "3", "", None, (), None, (), (), (), None, None),
+    ("a", 0x0066000C, 0xFFFFFFFF, "3", "Recommended Presentation Opacity", "RecommendedPresentationOpacity", "FL", "1", "", None, (), None, (), (), (), None, None),
 )

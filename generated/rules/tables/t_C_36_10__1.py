@@ -9,26 +9,26 @@ TABLE = ("table_C.36.10-1", "C.36.10-1", "RT Radiation Set Module", "module")
 
 RULES = (
     ("i", "table_10.9.1-1", None, ()),
-    ("a", 0x300A0636, 0xFFFFFFFF, "1C", "Intended Number of Fractions", "IntendedNumberOfFractions", "US", "1", "", ("Required if Referenced RT Physician Intent Sequence (300A,063B) is empty. May be present otherwise.", {"if": {"and": [{"present": "300A,063B"}, {"not": {"has_value": "300A,063B"}}]}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None),
+    ("a", 0x300A0636, 0xFFFFFFFF, "1C", "Intended Number of Fractions", "IntendedNumberOfFractions", "US", "1", "", ("Required if Referenced RT Physician Intent Sequence (300A,063B) is empty. May be present otherwise.", {"if": {"and": [{"present": "300A,063B"}, {"not": {"has_value": "300A,063B"}}]}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None, None),
     ("i", "table_C.36.2.1.1-1", None, ()),
     ("a", 0x300A063B, 0xFFFFFFFF, "2", "Referenced RT Physician Intent Sequence", "ReferencedRTPhysicianIntentSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-11", None, ()),
         ("a", 0x300A068A, 0xFFFFFFFF, "1", "Referenced RT Prescription Sequence", "ReferencedRTPrescriptionSequence", "SQ", "1", "", None, (), (
-            ("a", 0x30100041, 0xFFFFFFFF, "1", "Referenced RT Prescription Index", "ReferencedRTPrescriptionIndex", "US", "1", "", None, (), None, (), (), (), None),
-        ), ((1, None, None, None),), (), (), None),
-    ), ((0, None, None, None),), (), (), None),
-    ("a", 0x300A0637, 0xFFFFFFFF, "1", "RT Radiation Set Intent", "RTRadiationSetIntent", "CS", "1", "", None, (("defined", ("TREATMENT", "PLAN_QA", "MACHINE_QA", "RESEARCH", "SERVICE"), None, None, ""),), None, (), (), (), None),
+            ("a", 0x30100041, 0xFFFFFFFF, "1", "Referenced RT Prescription Index", "ReferencedRTPrescriptionIndex", "US", "1", "", None, (), None, (), (), (), None, None),
+        ), ((1, None, None, None),), (), (), None, None),
+    ), ((0, None, None, None),), (), (), None, None),
+    ("a", 0x300A0637, 0xFFFFFFFF, "1", "RT Radiation Set Intent", "RTRadiationSetIntent", "CS", "1", "", None, (("defined", ("TREATMENT", "PLAN_QA", "MACHINE_QA", "RESEARCH", "SERVICE"), None, None, ""),), None, (), (), (), None, None),
     ("a", 0x300A060A, 0xFFFFFFFF, "2", "Treatment Position Group Sequence", "TreatmentPositionGroupSequence", "SQ", "1", "", None, (), (
-        ("a", 0x300A0609, 0xFFFFFFFF, "1", "Treatment Position Group UID", "TreatmentPositionGroupUID", "UI", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x300A0608, 0xFFFFFFFF, "1", "Treatment Position Group Label", "TreatmentPositionGroupLabel", "LO", "1", "", None, (), None, (), (), (), None),
+        ("a", 0x300A0609, 0xFFFFFFFF, "1", "Treatment Position Group UID", "TreatmentPositionGroupUID", "UI", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x300A0608, 0xFFFFFFFF, "1", "Treatment Position Group Label", "TreatmentPositionGroupLabel", "LO", "1", "", None, (), None, (), (), (), None, None),
         ("a", 0x300A0630, 0xFFFFFFFF, "1", "Referenced RT Radiation Sequence", "ReferencedRTRadiationSequence", "SQ", "1", "", None, (), (
             ("i", "table_10-11", None, ()),
-        ), ((1, None, None, None),), (), (), None),
-    ), ((0, None, None, None),), (), (), None),
+        ), ((1, None, None, None),), (), (), None, None),
+    ), ((0, None, None, None),), (), (), None, None),
     ("a", 0x300A0616, 0xFFFFFFFF, "1", "RT Radiation Sequence", "RTRadiationSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-11", None, ()),
-    ), ((1, None, None, None),), (), (), None),
+    ), ((1, None, None, None),), (), (), None, None),
     ("a", 0x00081156, 0xFFFFFFFF, "3", "Definition Source Sequence", "DefinitionSourceSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-11", None, ()),
-    ), (), (), (), None),
+    ), (), (), (), None, None),
 )

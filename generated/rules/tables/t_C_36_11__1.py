@@ -9,41 +9,41 @@ TABLE = ("table_C.36.11-1", "C.36.11-1", "RT Dose Contribution Module", "module"
 
 RULES = (
     ("a", 0x300A0618, 0xFFFFFFFF, "1", "Radiation Dose Identification Sequence", "RadiationDoseIdentificationSequence", "SQ", "1", "", None, (), (
-        ("a", 0x300A0603, 0xFFFFFFFF, "1", "Radiation Dose Identification Index", "RadiationDoseIdentificationIndex", "US", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x300A0619, 0xFFFFFFFF, "1", "Radiation Dose Identification Label", "RadiationDoseIdentificationLabel", "LO", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x300A061A, 0xFFFFFFFF, "1", "Reference Dose Type", "ReferenceDoseType", "CS", "1", "", None, (("defined", ("PER_RADIATION", "NOMINAL"), None, None, ""),), None, (), (), (), None),
-        ("a", 0x300A061E, 0xFFFFFFFF, "1C", "Reference Dose Point Coordinates", "ReferenceDosePointCoordinates", "FD", "3", "", ("Required if dose is calculated at a point.", {"if": {"unknown": "dataset", "text": "dose is calculated at a point"}, "status": "not-decidable"}), (), None, (), (), (), None),
+        ("a", 0x300A0603, 0xFFFFFFFF, "1", "Radiation Dose Identification Index", "RadiationDoseIdentificationIndex", "US", "1", "", None, (), None, (), (), (), None, {"numbered": True}),
+        ("a", 0x300A0619, 0xFFFFFFFF, "1", "Radiation Dose Identification Label", "RadiationDoseIdentificationLabel", "LO", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x300A061A, 0xFFFFFFFF, "1", "Reference Dose Type", "ReferenceDoseType", "CS", "1", "", None, (("defined", ("PER_RADIATION", "NOMINAL"), None, None, ""),), None, (), (), (), None, None),
+        ("a", 0x300A061E, 0xFFFFFFFF, "1C", "Reference Dose Point Coordinates", "ReferenceDosePointCoordinates", "FD", "3", "", ("Required if dose is calculated at a point.", {"if": {"unknown": "dataset", "text": "dose is calculated at a point"}, "status": "not-decidable"}), (), None, (), (), (), None, None),
         ("a", 0x30100025, 0xFFFFFFFF, "1", "Conceptual Volume Sequence", "ConceptualVolumeSequence", "SQ", "1", "", None, (), (
             ("i", "table_10.34-1", None, ()),
-        ), ((1, 1, None, None),), (), (), None),
-    ), ((1, None, None, None),), (), (), None),
+        ), ((1, 1, None, None),), (), (), None, None),
+    ), ((1, None, None, None),), (), (), None, None),
     ("a", 0x300A0617, 0xFFFFFFFF, "1", "Radiation Dose Sequence", "RadiationDoseSequence", "SQ", "1", "", None, (), (
         ("a", 0x300A0630, 0xFFFFFFFF, "1", "Referenced RT Radiation Sequence", "ReferencedRTRadiationSequence", "SQ", "1", "", None, (), (
             ("i", "table_10-11", None, ()),
-        ), ((1, 1, None, None),), (), (), None),
+        ), ((1, 1, None, None),), (), (), None, None),
         ("a", 0x300A061F, 0xFFFFFFFF, "1", "Radiation Dose Values Parameters Sequence", "RadiationDoseValuesParametersSequence", "SQ", "1", "", None, (), (
-            ("a", 0x300A061B, 0xFFFFFFFF, "1", "Primary Dose Value Indicator", "PrimaryDoseValueIndicator", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), (), (), None),
-            ("a", 0x300A060C, 0xFFFFFFFF, "1", "Referenced Radiation Dose Identification Index", "ReferencedRadiationDoseIdentificationIndex", "US", "1", "", None, (), None, (), (), (), None),
+            ("a", 0x300A061B, 0xFFFFFFFF, "1", "Primary Dose Value Indicator", "PrimaryDoseValueIndicator", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), (), (), None, None),
+            ("a", 0x300A060C, 0xFFFFFFFF, "1", "Referenced Radiation Dose Identification Index", "ReferencedRadiationDoseIdentificationIndex", "US", "1", "", None, (), None, (), (), (), None, None),
             ("a", 0x300A061C, 0xFFFFFFFF, "1C", "Dose Values Sequence", "DoseValuesSequence", "SQ", "1", "", ("Required if the Meterset to dose mapping is defined.", {"if": {"unknown": "dataset", "text": "the Meterset to dose mapping is defined"}, "status": "not-decidable"}), (), (
-                ("a", 0x300A061D, 0xFFFFFFFF, "1", "Dose Value Purpose", "DoseValuePurpose", "CS", "1-n", "", None, (("defined", ("TRACKING", "QA"), None, None, ""),), None, (), (), (), None),
+                ("a", 0x300A061D, 0xFFFFFFFF, "1", "Dose Value Purpose", "DoseValuePurpose", "CS", "1-n", "", None, (("defined", ("TRACKING", "QA"), None, None, ""),), None, (), (), (), None, None),
                 ("i", "table_C.36.2.1.5-1", None, ()),
                 ("a", 0x300A0620, 0xFFFFFFFF, "1", "Meterset to Dose Mapping Sequence", "MetersetToDoseMappingSequence", "SQ", "1", "", None, (), (
-                    ("a", 0x300A063C, 0xFFFFFFFF, "1", "Cumulative Meterset", "CumulativeMeterset", "FD", "1", "", None, (), None, (), (), (), None),
-                    ("a", 0x300A0625, 0xFFFFFFFF, "1", "Radiation Dose Value", "RadiationDoseValue", "FD", "1", "", None, (), None, (), (), (), None),
-                ), ((2, None, None, None),), (), (), None),
-            ), ((1, None, None, None),), (), (), None),
-        ), ((0, None, None, {"of": "items", "refs": ["300A,0618"], "names": ["Radiation Dose Identification Sequence"]}),), (), (), None),
+                    ("a", 0x300A063C, 0xFFFFFFFF, "1", "Cumulative Meterset", "CumulativeMeterset", "FD", "1", "", None, (), None, (), (), (), None, None),
+                    ("a", 0x300A0625, 0xFFFFFFFF, "1", "Radiation Dose Value", "RadiationDoseValue", "FD", "1", "", None, (), None, (), (), (), None, None),
+                ), ((2, None, None, None),), (), (), None, None),
+            ), ((1, None, None, None),), (), (), None, None),
+        ), ((0, None, None, {"of": "items", "refs": ["300A,0618"], "names": ["Radiation Dose Identification Sequence"]}),), (), (), None, None),
         ("a", 0x300A0621, 0xFFFFFFFF, "1C", "Expected In-Vivo Measurement Values Sequence", "ExpectedInVivoMeasurementValuesSequence", "SQ", "1", "", ("Required if expected values are calculated for in-vivo measurement for this RT Radiation SOP Instance.", {"if": {"unknown": "dataset", "text": "expected values are calculated for in-vivo measurement for this RT Radiation SOP Instance"}, "status": "not-decidable"}), (), (
-            ("a", 0x300A0622, 0xFFFFFFFF, "1", "Expected In-Vivo Measurement Value Index", "ExpectedInVivoMeasurementValueIndex", "US", "1", "", None, (), None, (), (), (), None),
-            ("a", 0x300A0623, 0xFFFFFFFF, "1", "Radiation Dose In-Vivo Measurement Label", "RadiationDoseInVivoMeasurementLabel", "LO", "1", "", None, (), None, (), (), (), None),
-            ("a", 0x300A0624, 0xFFFFFFFF, "1C", "Radiation Dose Central Axis Displacement", "RadiationDoseCentralAxisDisplacement", "FD", "2", "", ("Required if a central beam axis is defined for the Treatment Delivery Device and the Radiation Dose Measurement Point Coordinates (300A,0627) is not present.", {"if": {"and": [{"unknown": "dataset", "text": "a central beam axis is defined for the Treatment Delivery Device"}, {"absent": "item:300A,0627"}]}, "status": "not-decidable"}), (), None, (), (), (), None),
+            ("a", 0x300A0622, 0xFFFFFFFF, "1", "Expected In-Vivo Measurement Value Index", "ExpectedInVivoMeasurementValueIndex", "US", "1", "", None, (), None, (), (), (), None, {"numbered": True}),
+            ("a", 0x300A0623, 0xFFFFFFFF, "1", "Radiation Dose In-Vivo Measurement Label", "RadiationDoseInVivoMeasurementLabel", "LO", "1", "", None, (), None, (), (), (), None, None),
+            ("a", 0x300A0624, 0xFFFFFFFF, "1C", "Radiation Dose Central Axis Displacement", "RadiationDoseCentralAxisDisplacement", "FD", "2", "", ("Required if a central beam axis is defined for the Treatment Delivery Device and the Radiation Dose Measurement Point Coordinates (300A,0627) is not present.", {"if": {"and": [{"unknown": "dataset", "text": "a central beam axis is defined for the Treatment Delivery Device"}, {"absent": "item:300A,0627"}]}, "status": "not-decidable"}), (), None, (), (), (), None, None),
             ("a", 0x300A0620, 0xFFFFFFFF, "1", "Meterset to Dose Mapping Sequence", "MetersetToDoseMappingSequence", "SQ", "1", "", None, (), (
-                ("a", 0x300A063C, 0xFFFFFFFF, "1", "Cumulative Meterset", "CumulativeMeterset", "FD", "1", "", None, (), None, (), (), (), None),
-                ("a", 0x300A0625, 0xFFFFFFFF, "1", "Radiation Dose Value", "RadiationDoseValue", "FD", "1", "", None, (), None, (), (), (), None),
-            ), ((1, None, None, None),), (), (), None),
-            ("a", 0x300A0626, 0xFFFFFFFF, "2", "Radiation Dose Source to Skin Distance", "RadiationDoseSourceToSkinDistance", "FD", "1", "", None, (), None, (), (), (), None),
-            ("a", 0x300A0628, 0xFFFFFFFF, "2", "Radiation Dose Source to External Contour Distance", "RadiationDoseSourceToExternalContourDistance", "FD", "1", "", None, (), None, (), (), (), None),
-            ("a", 0x300A0627, 0xFFFFFFFF, "1C", "Radiation Dose Measurement Point Coordinates", "RadiationDoseMeasurementPointCoordinates", "FD", "3", "", ("Required if Radiation Dose Central Axis Displacement (300A,0624) is not present.", {"if": {"absent": "item:300A,0624"}, "status": "executable"}), (), None, (), (), (), None),
-        ), ((1, None, None, None),), (), (), None),
-    ), (), (), (), None),
+                ("a", 0x300A063C, 0xFFFFFFFF, "1", "Cumulative Meterset", "CumulativeMeterset", "FD", "1", "", None, (), None, (), (), (), None, None),
+                ("a", 0x300A0625, 0xFFFFFFFF, "1", "Radiation Dose Value", "RadiationDoseValue", "FD", "1", "", None, (), None, (), (), (), None, None),
+            ), ((1, None, None, None),), (), (), None, None),
+            ("a", 0x300A0626, 0xFFFFFFFF, "2", "Radiation Dose Source to Skin Distance", "RadiationDoseSourceToSkinDistance", "FD", "1", "", None, (), None, (), (), (), None, None),
+            ("a", 0x300A0628, 0xFFFFFFFF, "2", "Radiation Dose Source to External Contour Distance", "RadiationDoseSourceToExternalContourDistance", "FD", "1", "", None, (), None, (), (), (), None, None),
+            ("a", 0x300A0627, 0xFFFFFFFF, "1C", "Radiation Dose Measurement Point Coordinates", "RadiationDoseMeasurementPointCoordinates", "FD", "3", "", ("Required if Radiation Dose Central Axis Displacement (300A,0624) is not present.", {"if": {"absent": "item:300A,0624"}, "status": "executable"}), (), None, (), (), (), None, None),
+        ), ((1, None, None, None),), (), (), None, None),
+    ), (), (), (), None, None),
 )

@@ -10,21 +10,21 @@ TABLE = ("table_C.36.12-1", "C.36.12-1", "RT Delivery Device Common Module", "mo
 RULES = (
     ("a", 0x300A063A, 0xFFFFFFFF, "1", "Treatment Device Identification Sequence", "TreatmentDeviceIdentificationSequence", "SQ", "1", "", None, (), (
         ("i", "table_C.36.2.2.1-1", None, ()),
-    ), ((1, 1, None, None),), (), (), None),
+    ), ((1, 1, None, None),), (), (), None, None),
     ("a", 0x300A0658, 0xFFFFFFFF, "1", "Radiation Dosimeter Unit Sequence", "RadiationDosimeterUnitSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), ((1, 1, None, None),), (), (), None),
+    ), ((1, 1, None, None),), (), (), None, None),
     ("a", 0x300A0659, 0xFFFFFFFF, "1", "RT Device Distance Reference Location Code Sequence", "RTDeviceDistanceReferenceLocationCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), ((1, 1, None, None),), ((9544, "defined"),), (), None),
-    ("a", 0x300A0688, 0xFFFFFFFF, "1", "RT Beam Modifier Definition Distance", "RTBeamModifierDefinitionDistance", "FD", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x300A0675, 0xFFFFFFFF, "1", "Equipment Frame of Reference UID", "EquipmentFrameOfReferenceUID", "UI", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x300A0676, 0xFFFFFFFF, "3", "Equipment Frame of Reference Description", "EquipmentFrameOfReferenceDescription", "ST", "1", "", None, (), None, (), (), (), None),
+    ), ((1, 1, None, None),), ((9544, "defined"),), (), None, None),
+    ("a", 0x300A0688, 0xFFFFFFFF, "1", "RT Beam Modifier Definition Distance", "RTBeamModifierDefinitionDistance", "FD", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x300A0675, 0xFFFFFFFF, "1", "Equipment Frame of Reference UID", "EquipmentFrameOfReferenceUID", "UI", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x300A0676, 0xFFFFFFFF, "3", "Equipment Frame of Reference Description", "EquipmentFrameOfReferenceDescription", "ST", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x300A0677, 0xFFFFFFFF, "2", "Equipment Reference Point Coordinates Sequence", "EquipmentReferencePointCoordinatesSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00686590, 0xFFFFFFFF, "1", "3D Point Coordinates", "ThreeDPointCoordinates", "FD", "3", "", None, (), None, (), (), (), None),
+        ("a", 0x00686590, 0xFFFFFFFF, "1", "3D Point Coordinates", "ThreeDPointCoordinates", "FD", "3", "", None, (), None, (), (), (), None, None),
         ("a", 0x300A0678, 0xFFFFFFFF, "1", "Equipment Reference Point Code Sequence", "EquipmentReferencePointCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), ((1, 1, None, None),), ((9554, "defined"),), (), None),
-    ), ((0, None, None, None),), (), (), None),
+        ), ((1, 1, None, None),), ((9554, "defined"),), (), None, None),
+    ), ((0, None, None, None),), (), (), None, None),
     ("i", "table_C.36.2.2.2-1", None, ()),
 )

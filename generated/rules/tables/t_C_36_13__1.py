@@ -10,5 +10,5 @@ TABLE = ("table_C.36.13-1", "C.36.13-1", "RT Radiation Common Module", "module")
 RULES = (
     ("i", "table_10.9.1-1", None, ()),
     ("i", "table_C.36.2.1.6-1", None, ()),
-    ("a", 0x300A062E, 0xFFFFFFFF, "3", "Treatment Time Limit", "TreatmentTimeLimit", "FD", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x300A062E, 0xFFFFFFFF, "3", "Treatment Time Limit", "TreatmentTimeLimit", "FD", "1", "", None, (), None, (), (), (), None, None),
 )

@@ -8,7 +8,7 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.36.14-1", "C.36.14-1", "C-Arm Photon-Electron Delivery Device Module", "module")
 
 RULES = (
-    ("a", 0x300A0640, 0xFFFFFFFF, "1", "Radiation Source-Axis Distance", "RadiationSourceAxisDistance", "FD", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x300A0640, 0xFFFFFFFF, "1", "Radiation Source-Axis Distance", "RadiationSourceAxisDistance", "FD", "1", "", None, (), None, (), (), (), None, None),
     ("i", "table_C.36.2.2.7-1", None, ()),
     ("i", "table_C.36.2.2.8-1", None, ()),
     ("i", "table_C.36.2.2.10-1", None, ()),

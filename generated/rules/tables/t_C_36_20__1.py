@@ -9,15 +9,15 @@ TABLE = ("table_C.36.20-1", "C.36.20-1", "RT Radiation Record Set Module", "modu
 
 RULES = (
     ("i", "table_10.9.2-1", None, ()),
-    ("a", 0x300A0700, 0xFFFFFFFF, "1", "Treatment Session UID", "TreatmentSessionUID", "UI", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x300A0700, 0xFFFFFFFF, "1", "Treatment Session UID", "TreatmentSessionUID", "UI", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x300A0702, 0xFFFFFFFF, "1C", "Referenced RT Radiation Set Sequence", "ReferencedRTRadiationSetSequence", "SQ", "1", "", ("Required if an RT Radiation Set Instance provided instructions to the treatment delivery system.", {"if": {"unknown": "dataset", "text": "an RT Radiation Set Instance provided instructions to the treatment delivery system"}, "status": "not-decidable"}), (), (
         ("i", "table_10-11", None, ()),
-    ), ((1, 1, None, None),), (), (), None),
-    ("a", 0x300A0707, 0xFFFFFFFF, "1", "RT Radiation Set Usage", "RTRadiationSetUsage", "CS", "1", "", None, (("defined", ("TREATMENT", "PLAN_QA", "MACHINE_QA", "RESEARCH", "SERVICE"), None, None, ""),), None, (), (), (), None),
+    ), ((1, 1, None, None),), (), (), None, None),
+    ("a", 0x300A0707, 0xFFFFFFFF, "1", "RT Radiation Set Usage", "RTRadiationSetUsage", "CS", "1", "", None, (("defined", ("TREATMENT", "PLAN_QA", "MACHINE_QA", "RESEARCH", "SERVICE"), None, None, ""),), None, (), (), (), None, None),
     ("a", 0x300A0703, 0xFFFFFFFF, "1", "Referenced RT Radiation Record Sequence", "ReferencedRTRadiationRecordSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-11", None, ()),
-    ), ((1, None, None, None),), (), (), None),
-    ("a", 0x300A0704, 0xFFFFFFFF, "1C", "RT Radiation Set Delivery Number", "RTRadiationSetDeliveryNumber", "US", "1", "", ("Required if Referenced RT Radiation Set Sequence (300A,0702) is present and RT Radiation Set Usage (300A,0707) is TREATMENT. May be present otherwise.", {"if": {"and": [{"present": "300A,0702"}, {"equals": "300A,0707", "values": ["TREATMENT"]}]}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None),
-    ("a", 0x300A0705, 0xFFFFFFFF, "1C", "Clinical Fraction Number", "ClinicalFractionNumber", "US", "1", "", ("Required if Referenced RT Radiation Set Sequence (300A,0702) is present and RT Radiation Set Usage (300A,0707) is TREATMENT. May be present otherwise.", {"if": {"and": [{"present": "300A,0702"}, {"equals": "300A,0707", "values": ["TREATMENT"]}]}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None),
-    ("a", 0x300A0706, 0xFFFFFFFF, "1", "RT Treatment Fraction Completion Status", "RTTreatmentFractionCompletionStatus", "CS", "1", "", None, (("enumerated", ("COMPLETE", "PARTIAL"), None, None, ""),), None, (), (), (), None),
+    ), ((1, None, None, None),), (), (), None, None),
+    ("a", 0x300A0704, 0xFFFFFFFF, "1C", "RT Radiation Set Delivery Number", "RTRadiationSetDeliveryNumber", "US", "1", "", ("Required if Referenced RT Radiation Set Sequence (300A,0702) is present and RT Radiation Set Usage (300A,0707) is TREATMENT. May be present otherwise.", {"if": {"and": [{"present": "300A,0702"}, {"equals": "300A,0707", "values": ["TREATMENT"]}]}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None, None),
+    ("a", 0x300A0705, 0xFFFFFFFF, "1C", "Clinical Fraction Number", "ClinicalFractionNumber", "US", "1", "", ("Required if Referenced RT Radiation Set Sequence (300A,0702) is present and RT Radiation Set Usage (300A,0707) is TREATMENT. May be present otherwise.", {"if": {"and": [{"present": "300A,0702"}, {"equals": "300A,0707", "values": ["TREATMENT"]}]}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None, None),
+    ("a", 0x300A0706, 0xFFFFFFFF, "1", "RT Treatment Fraction Completion Status", "RTTreatmentFractionCompletionStatus", "CS", "1", "", None, (("enumerated", ("COMPLETE", "PARTIAL"), None, None, ""),), None, (), (), (), None, None),
 )

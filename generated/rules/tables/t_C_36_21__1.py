@@ -9,33 +9,33 @@ TABLE = ("table_C.36.21-1", "C.36.21-1", "RT Dose Contribution Record Module", "
 
 RULES = (
     ("a", 0x300A0618, 0xFFFFFFFF, "1", "Radiation Dose Identification Sequence", "RadiationDoseIdentificationSequence", "SQ", "1", "", None, (), (
-        ("a", 0x300A0603, 0xFFFFFFFF, "1", "Radiation Dose Identification Index", "RadiationDoseIdentificationIndex", "US", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x300A060C, 0xFFFFFFFF, "1C", "Referenced Radiation Dose Identification Index", "ReferencedRadiationDoseIdentificationIndex", "US", "1", "", ("Required if the Instance referenced in Referenced RT Radiation Set Sequence (300A,0702) contains a Radiation Dose Identification Sequence Item that corresponds to this Radiation Dose Identification Item.", {"if": {"unknown": "dataset", "text": "the Instance referenced in Referenced RT Radiation Set Sequence (300A,0702) contains a Radiation Dose Identification Sequence Item that corresponds to this Radiation Dose Identification Item"}, "status": "not-decidable"}), (), None, (), (), (), None),
-        ("a", 0x300A0619, 0xFFFFFFFF, "1", "Radiation Dose Identification Label", "RadiationDoseIdentificationLabel", "LO", "1", "", None, (), None, (), (), (), None),
+        ("a", 0x300A0603, 0xFFFFFFFF, "1", "Radiation Dose Identification Index", "RadiationDoseIdentificationIndex", "US", "1", "", None, (), None, (), (), (), None, {"numbered": True}),
+        ("a", 0x300A060C, 0xFFFFFFFF, "1C", "Referenced Radiation Dose Identification Index", "ReferencedRadiationDoseIdentificationIndex", "US", "1", "", ("Required if the Instance referenced in Referenced RT Radiation Set Sequence (300A,0702) contains a Radiation Dose Identification Sequence Item that corresponds to this Radiation Dose Identification Item.", {"if": {"unknown": "dataset", "text": "the Instance referenced in Referenced RT Radiation Set Sequence (300A,0702) contains a Radiation Dose Identification Sequence Item that corresponds to this Radiation Dose Identification Item"}, "status": "not-decidable"}), (), None, (), (), (), None, None),
+        ("a", 0x300A0619, 0xFFFFFFFF, "1", "Radiation Dose Identification Label", "RadiationDoseIdentificationLabel", "LO", "1", "", None, (), None, (), (), (), None, None),
         ("a", 0x30100025, 0xFFFFFFFF, "1", "Conceptual Volume Sequence", "ConceptualVolumeSequence", "SQ", "1", "", None, (), (
             ("i", "table_10.34-1", None, ()),
-        ), ((1, 1, None, None),), (), (), None),
-    ), ((1, None, None, None),), (), (), None),
+        ), ((1, 1, None, None),), (), (), None, None),
+    ), ((1, None, None, None),), (), (), None, None),
     ("a", 0x300A0617, 0xFFFFFFFF, "1", "Radiation Dose Sequence", "RadiationDoseSequence", "SQ", "1", "", None, (), (
         ("a", 0x300A0703, 0xFFFFFFFF, "1", "Referenced RT Radiation Record Sequence", "ReferencedRTRadiationRecordSequence", "SQ", "1", "", None, (), (
             ("i", "table_10-11", None, ()),
-        ), ((1, 1, None, None),), (), (), None),
+        ), ((1, 1, None, None),), (), (), None, None),
         ("a", 0x300A061F, 0xFFFFFFFF, "1C", "Radiation Dose Values Parameters Sequence", "RadiationDoseValuesParametersSequence", "SQ", "1", "", ("Required if Measured Meterset to Dose Mapping Sequence (300A,0772) is not present. May be present otherwise.", {"if": {"absent": "item:300A,0772"}, "otherwise": "may", "status": "executable"}), (), (
-            ("a", 0x300A060C, 0xFFFFFFFF, "1", "Referenced Radiation Dose Identification Index", "ReferencedRadiationDoseIdentificationIndex", "US", "1", "", None, (), None, (), (), (), None),
+            ("a", 0x300A060C, 0xFFFFFFFF, "1", "Referenced Radiation Dose Identification Index", "ReferencedRadiationDoseIdentificationIndex", "US", "1", "", None, (), None, (), (), (), None, None),
             ("i", "table_C.36.2.1.5-1", None, ()),
             ("a", 0x300A0620, 0xFFFFFFFF, "1", "Meterset to Dose Mapping Sequence", "MetersetToDoseMappingSequence", "SQ", "1", "", None, (), (
-                ("a", 0x300A063C, 0xFFFFFFFF, "1", "Cumulative Meterset", "CumulativeMeterset", "FD", "1", "", None, (), None, (), (), (), None),
-                ("a", 0x300A0625, 0xFFFFFFFF, "1", "Radiation Dose Value", "RadiationDoseValue", "FD", "1", "", None, (), None, (), (), (), None),
-            ), ((2, None, None, None),), (), (), None),
-        ), ((0, None, None, {"of": "items", "refs": ["300A,0618"], "names": ["Radiation Dose Identification Sequence"]}),), (), (), None),
+                ("a", 0x300A063C, 0xFFFFFFFF, "1", "Cumulative Meterset", "CumulativeMeterset", "FD", "1", "", None, (), None, (), (), (), None, None),
+                ("a", 0x300A0625, 0xFFFFFFFF, "1", "Radiation Dose Value", "RadiationDoseValue", "FD", "1", "", None, (), None, (), (), (), None, None),
+            ), ((2, None, None, None),), (), (), None, None),
+        ), ((0, None, None, {"of": "items", "refs": ["300A,0618"], "names": ["Radiation Dose Identification Sequence"]}),), (), (), None, None),
         ("a", 0x300A0772, 0xFFFFFFFF, "1C", "Measured Meterset to Dose Mapping Sequence", "MeasuredMetersetToDoseMappingSequence", "SQ", "1", "", ("Required if Dose Mapping Sequence (300A,0620) is not present. May be present otherwise.", {"if": {"absent": "item:300A,061F/300A,0620"}, "otherwise": "may", "status": "executable"}), (), (
-            ("a", 0x300A0773, 0xFFFFFFFF, "3", "Referenced Expected In-Vivo Measurement Value Index", "ReferencedExpectedInVivoMeasurementValueIndex", "US", "1", "", None, (), None, (), (), (), None),
-            ("a", 0x300A063C, 0xFFFFFFFF, "1", "Cumulative Meterset", "CumulativeMeterset", "FD", "1", "", None, (), None, (), (), (), None),
-            ("a", 0x300A0625, 0xFFFFFFFF, "1", "Radiation Dose Value", "RadiationDoseValue", "FD", "1", "", None, (), None, (), (), (), None),
+            ("a", 0x300A0773, 0xFFFFFFFF, "3", "Referenced Expected In-Vivo Measurement Value Index", "ReferencedExpectedInVivoMeasurementValueIndex", "US", "1", "", None, (), None, (), (), (), None, None),
+            ("a", 0x300A063C, 0xFFFFFFFF, "1", "Cumulative Meterset", "CumulativeMeterset", "FD", "1", "", None, (), None, (), (), (), None, None),
+            ("a", 0x300A0625, 0xFFFFFFFF, "1", "Radiation Dose Value", "RadiationDoseValue", "FD", "1", "", None, (), None, (), (), (), None, None),
             ("a", 0x300A0774, 0xFFFFFFFF, "2", "Dose Measurement Device Code Sequence", "DoseMeasurementDeviceCodeSequence", "SQ", "1", "", None, (), (
                 ("i", "table_8.8-1", None, ()),
-            ), ((0, 1, None, None),), ((7026, "defined"),), (), None),
-            ("a", 0x30080012, 0xFFFFFFFF, "3", "Measured Dose Description", "MeasuredDoseDescription", "ST", "1", "", None, (), None, (), (), (), None),
-        ), ((1, None, None, None),), (), (), None),
-    ), (), (), (), None),
+            ), ((0, 1, None, None),), ((7026, "defined"),), (), None, None),
+            ("a", 0x30080012, 0xFFFFFFFF, "3", "Measured Dose Description", "MeasuredDoseDescription", "ST", "1", "", None, (), None, (), (), (), None, None),
+        ), ((1, None, None, None),), (), (), None, None),
+    ), (), (), (), None, None),
 )

@@ -10,54 +10,54 @@ TABLE = ("table_C.36.22-1", "C.36.22-1", "RT Radiation Record Common Module", "m
 RULES = (
     ("i", "table_10.9.2-1", None, ()),
     ("i", "table_C.36.2.1.6-1", None, ()),
-    ("a", 0x300A0700, 0xFFFFFFFF, "1", "Treatment Session UID", "TreatmentSessionUID", "UI", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x300A0700, 0xFFFFFFFF, "1", "Treatment Session UID", "TreatmentSessionUID", "UI", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x300A0631, 0xFFFFFFFF, "1C", "Referenced RT Instance Sequence", "ReferencedRTInstanceSequence", "SQ", "1", "", ("Required if an RT Radiation SOP Instance was used to provide the instructions to the delivery system.", {"if": {"unknown": "dataset", "text": "an RT Radiation SOP Instance was used to provide the instructions to the delivery system"}, "status": "not-decidable"}), (), (
         ("i", "table_10-11", None, ()),
-    ), ((1, 1, None, None),), (), (), None),
-    ("a", 0x300A0701, 0xFFFFFFFF, "1", "RT Radiation Usage", "RTRadiationUsage", "CS", "1", "", None, (("defined", ("TREATMENT", "PLAN_QA", "MACHINE_QA", "RESEARCH", "SERVICE"), None, None, ""),), None, (), (), (), None),
-    ("a", 0x300A0709, 0xFFFFFFFF, "1", "Treatment Record Content Origin", "TreatmentRecordContentOrigin", "CS", "1", "", None, (("enumerated", ("DEVICE", "USER"), None, None, ""),), None, (), (), (), None),
-    ("a", 0x300A0708, 0xFFFFFFFF, "1", "Treatment Delivery Continuation Flag", "TreatmentDeliveryContinuationFlag", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), (), (), None),
-    ("a", 0x300A0714, 0xFFFFFFFF, "1", "RT Treatment Termination Status", "RTTreatmentTerminationStatus", "CS", "1", "", None, (("enumerated", ("NORMAL", "ABNORMAL"), None, None, ""),), None, (), (), (), None),
+    ), ((1, 1, None, None),), (), (), None, None),
+    ("a", 0x300A0701, 0xFFFFFFFF, "1", "RT Radiation Usage", "RTRadiationUsage", "CS", "1", "", None, (("defined", ("TREATMENT", "PLAN_QA", "MACHINE_QA", "RESEARCH", "SERVICE"), None, None, ""),), None, (), (), (), None, None),
+    ("a", 0x300A0709, 0xFFFFFFFF, "1", "Treatment Record Content Origin", "TreatmentRecordContentOrigin", "CS", "1", "", None, (("enumerated", ("DEVICE", "USER"), None, None, ""),), None, (), (), (), None, None),
+    ("a", 0x300A0708, 0xFFFFFFFF, "1", "Treatment Delivery Continuation Flag", "TreatmentDeliveryContinuationFlag", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), (), (), None, None),
+    ("a", 0x300A0714, 0xFFFFFFFF, "1", "RT Treatment Termination Status", "RTTreatmentTerminationStatus", "CS", "1", "", None, (("enumerated", ("NORMAL", "ABNORMAL"), None, None, ""),), None, (), (), (), None, None),
     ("a", 0x300A0715, 0xFFFFFFFF, "2C", "RT Treatment Termination Reason Code Sequence", "RTTreatmentTerminationReasonCodeSequence", "SQ", "1", "", ("Required if RT Treatment Termination Status (300A,0714) is ABNORMAL.", {"if": {"equals": "300A,0714", "values": ["ABNORMAL"]}, "status": "executable"}), (), (
         ("i", "table_8.8-1", None, ()),
-    ), ((0, None, None, None),), ((9561, "defined"),), (), None),
+    ), ((0, None, None, None),), ((9561, "defined"),), (), None, None),
     ("a", 0x300A0716, 0xFFFFFFFF, "3", "Machine-Specific Treatment Termination Code Sequence", "MachineSpecificTreatmentTerminationCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), (), (), (), None),
-    ("a", 0x300A0730, 0xFFFFFFFF, "2C", "Treatment Termination Description", "TreatmentTerminationDescription", "ST", "1", "", ("Required if RT Treatment Termination Status (300A,0714) is ABNORMAL.", {"if": {"equals": "300A,0714", "values": ["ABNORMAL"]}, "status": "executable"}), (), None, (), (), (), None),
+    ), (), (), (), None, None),
+    ("a", 0x300A0730, 0xFFFFFFFF, "2C", "Treatment Termination Description", "TreatmentTerminationDescription", "ST", "1", "", ("Required if RT Treatment Termination Status (300A,0714) is ABNORMAL.", {"if": {"equals": "300A,0714", "values": ["ABNORMAL"]}, "status": "executable"}), (), None, (), (), (), None, None),
     ("a", 0x300A0731, 0xFFFFFFFF, "2", "Treatment Tolerance Violation Sequence", "TreatmentToleranceViolationSequence", "SQ", "1", "", None, (), (
-        ("a", 0x300A0736, 0xFFFFFFFF, "1", "Treatment Tolerance Violation DateTime", "TreatmentToleranceViolationDateTime", "DT", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x300A0732, 0xFFFFFFFF, "1", "Treatment Tolerance Violation Category", "TreatmentToleranceViolationCategory", "CS", "1", "", None, (("defined", ("CLINICAL", "MACHINE"), None, None, ""),), None, (), (), (), None),
+        ("a", 0x300A0736, 0xFFFFFFFF, "1", "Treatment Tolerance Violation DateTime", "TreatmentToleranceViolationDateTime", "DT", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x300A0732, 0xFFFFFFFF, "1", "Treatment Tolerance Violation Category", "TreatmentToleranceViolationCategory", "CS", "1", "", None, (("defined", ("CLINICAL", "MACHINE"), None, None, ""),), None, (), (), (), None, None),
         ("a", 0x300A0761, 0xFFFFFFFF, "1", "Treatment Tolerance Violation Type Code Sequence", "TreatmentToleranceViolationTypeCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), ((1, None, None, None),), ((9566, "defined"), (9567, "defined")), (), None),
+        ), ((1, None, None, None),), ((9566, "defined"), (9567, "defined")), (), None, None),
         ("a", 0x300A0762, 0xFFFFFFFF, "1", "Treatment Tolerance Violation Cause Code Sequence", "TreatmentToleranceViolationCauseCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), ((1, None, None, None),), ((9565, "defined"),), (), None),
+        ), ((1, None, None, None),), ((9565, "defined"),), (), None, None),
         ("a", 0x300A0733, 0xFFFFFFFF, "2C", "Treatment Tolerance Violation Attribute Sequence", "TreatmentToleranceViolationAttributeSequence", "SQ", "1", "", ("Required if the violation corresponds to an Attribute in the current SOP Instance.", {"if": {"unknown": "dataset", "text": "the violation corresponds to an Attribute in the current SOP Instance"}, "status": "not-decidable"}), (), (
             ("i", "table_10-20a", None, ()),
-        ), ((0, 1, None, None),), (), (), None),
-        ("a", 0x300A0735, 0xFFFFFFFF, "1C", "Treatment Tolerance Violation Identification", "TreatmentToleranceViolationIdentification", "ST", "1", "", ("Required if Treatment Tolerance Violation Attribute Sequence (300A,0733) is not present or has zero Items. May be present otherwise.", {"if": {"or": [{"absent": "item:300A,0733"}, {"count": "item:300A,0733", "op": "==", "value": 0}]}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None),
-        ("a", 0x300A0734, 0xFFFFFFFF, "1C", "Treatment Tolerance Violation Description", "TreatmentToleranceViolationDescription", "ST", "1", "", ("Required if Treatment Tolerance Violation Attribute Sequence (300A,0733) is not present or has zero Items. May be present otherwise.", {"if": {"or": [{"absent": "item:300A,0733"}, {"count": "item:300A,0733", "op": "==", "value": 0}]}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None),
+        ), ((0, 1, None, None),), (), (), None, None),
+        ("a", 0x300A0735, 0xFFFFFFFF, "1C", "Treatment Tolerance Violation Identification", "TreatmentToleranceViolationIdentification", "ST", "1", "", ("Required if Treatment Tolerance Violation Attribute Sequence (300A,0733) is not present or has zero Items. May be present otherwise.", {"if": {"or": [{"absent": "item:300A,0733"}, {"count": "item:300A,0733", "op": "==", "value": 0}]}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None, None),
+        ("a", 0x300A0734, 0xFFFFFFFF, "1C", "Treatment Tolerance Violation Description", "TreatmentToleranceViolationDescription", "ST", "1", "", ("Required if Treatment Tolerance Violation Attribute Sequence (300A,0733) is not present or has zero Items. May be present otherwise.", {"if": {"or": [{"absent": "item:300A,0733"}, {"count": "item:300A,0733", "op": "==", "value": 0}]}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None, None),
         ("a", 0x30080060, 0xFFFFFFFF, "2", "Override Sequence", "OverrideSequence", "SQ", "1", "", None, (), (
             ("a", 0x00081072, 0xFFFFFFFF, "1", "Operator Identification Sequence", "OperatorIdentificationSequence", "SQ", "1", "", None, (), (
                 ("i", "table_C.17-3b", None, ()),
-            ), ((1, None, None, None),), (), (), None),
-            ("a", 0x300A0760, 0xFFFFFFFF, "1", "Override DateTime", "OverrideDateTime", "DT", "1", "", None, (), None, (), (), (), None),
-            ("a", 0x30080066, 0xFFFFFFFF, "2", "Override Reason", "OverrideReason", "ST", "1", "", None, (), None, (), (), (), None),
+            ), ((1, None, None, None),), (), (), None, None),
+            ("a", 0x300A0760, 0xFFFFFFFF, "1", "Override DateTime", "OverrideDateTime", "DT", "1", "", None, (), None, (), (), (), None, None),
+            ("a", 0x30080066, 0xFFFFFFFF, "2", "Override Reason", "OverrideReason", "ST", "1", "", None, (), None, (), (), (), None, None),
             ("a", 0x300A073E, 0xFFFFFFFF, "2", "Alternate Value Sequence", "AlternateValueSequence", "SQ", "1", "", None, (), (
                 ("i", "table_10-2", None, ()),
-            ), ((0, 1, None, None),), (), (), None),
-        ), ((0, 1, None, None),), (), (), None),
-    ), ((0, None, None, None),), (), (), None),
+            ), ((0, 1, None, None),), (), (), None, None),
+        ), ((0, 1, None, None),), (), (), None, None),
+    ), ((0, None, None, None),), (), (), None, None),
     ("a", 0x300A073F, 0xFFFFFFFF, "2", "Confirmation Sequence", "ConfirmationSequence", "SQ", "1", "", None, (), (
         ("i", "table_10.30-1", None, ()),
-    ), ((0, None, None, None),), (), (), None),
+    ), ((0, None, None, None),), (), (), None, None),
     ("a", 0x300A0740, 0xFFFFFFFF, "2", "Interlock Sequence", "InterlockSequence", "SQ", "1", "", None, (), (
         ("i", "table_C.36.2.2.18-1", None, ()),
-    ), ((0, None, None, None),), (), (), None),
+    ), ((0, None, None, None),), (), (), None, None),
     ("a", 0x300A0780, 0xFFFFFFFF, "3", "Additional Parameter Recording Instance Sequence", "AdditionalParameterRecordingInstanceSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-11", None, ()),
-        ("a", 0x00089123, 0xFFFFFFFF, "1C", "Creator-Version UID", "CreatorVersionUID", "UI", "1", "", ('Required if the Referenced SOP Class UID (0008,1150) is Raw Data Storage ("1.2.840.10008.5.1.4.1.1.66"). May be present otherwise.', {"if": {"equals": "item:0008,1150", "values": ["1.2.840.10008.5.1.4.1.1.66"]}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None),
-    ), (), (), (), None),
+        ("a", 0x00089123, 0xFFFFFFFF, "1C", "Creator-Version UID", "CreatorVersionUID", "UI", "1", "", ('Required if the Referenced SOP Class UID (0008,1150) is Raw Data Storage ("1.2.840.10008.5.1.4.1.1.66"). May be present otherwise.', {"if": {"equals": "item:0008,1150", "values": ["1.2.840.10008.5.1.4.1.1.66"]}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None, None),
+    ), (), (), (), None, None),
 )

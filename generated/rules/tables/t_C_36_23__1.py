@@ -9,12 +9,12 @@ TABLE = ("table_C.36.23-1", "C.36.23-1", "RT Radiation Salvage Record Module", "
 
 RULES = (
     ("i", "table_C.36.2.2.7-1", None, ()),
-    ("a", 0x300A0723, 0xFFFFFFFF, "1", "Starting Meterset Value Known Flag", "StartingMetersetValueKnownFlag", "CS", "1", "", None, (("enumerated", ("NO", "YES"), None, None, ""),), None, (), (), (), None),
+    ("a", 0x300A0723, 0xFFFFFFFF, "1", "Starting Meterset Value Known Flag", "StartingMetersetValueKnownFlag", "CS", "1", "", None, (("enumerated", ("NO", "YES"), None, None, ""),), None, (), (), (), None, None),
     ("open", "Optionally, all other Attributes at Instance level that are part of the RT Radiation SOP Instance referenced in Referenced RT Instance Sequence (300A,0631), describing the delivery device. See Section C.36.23.1.1."),
-    ("a", 0x300A0604, 0xFFFFFFFF, "1", "Number of RT Control Points", "NumberOfRTControlPoints", "US", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x300A0604, 0xFFFFFFFF, "1", "Number of RT Control Points", "NumberOfRTControlPoints", "US", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x300A0722, 0xFFFFFFFF, "1", "RT Radiation Salvage Record Control Point Sequence", "RTRadiationSalvageRecordControlPointSequence", "SQ", "1", "", None, (), (
         ("i", "table_C.36.2.2.5-1", None, ()),
-        ("a", 0x300A0605, 0xFFFFFFFF, "1C", "Referenced Radiation Generation Mode Index", "ReferencedRadiationGenerationModeIndex", "US", "1", "", ("Required if Number of Radiation Generation Modes (300A,0685) is present and the conditions in Section C.36.2.2.5.1.1are satisfied.", {"if": {"and": [{"present": "300A,0685"}, {"or": [{"equals": "item:300A,0600", "values": [1]}, {"and": [{"present": "item:300A,0605"}, {"unknown": "dataset", "text": "the value differs from the previously populated value (Section C.36.2.2.5.1.1)"}]}]}]}, "status": "not-decidable"}), (), None, (), (), (), None),
+        ("a", 0x300A0605, 0xFFFFFFFF, "1C", "Referenced Radiation Generation Mode Index", "ReferencedRadiationGenerationModeIndex", "US", "1", "", ("Required if Number of Radiation Generation Modes (300A,0685) is present and the conditions in Section C.36.2.2.5.1.1are satisfied.", {"if": {"and": [{"present": "300A,0685"}, {"or": [{"equals": "item:300A,0600", "values": [1]}, {"and": [{"present": "item:300A,0605"}, {"unknown": "dataset", "text": "the value differs from the previously populated value (Section C.36.2.2.5.1.1)"}]}]}]}, "status": "not-decidable"}), (), None, (), (), (), None, None),
         ("open", ">Optionally, all other Attributes at RT Control Point level that are part of the RT Radiation SOP Instance referenced in Referenced RT Instance Sequence (300A,0631). See Section C.36.23.1.1."),
-    ), ((0, None, None, {"of": "value", "refs": ["300A,0604"], "names": ["Number of RT Control Points"]}),), (), (), None),
+    ), ((0, None, None, {"of": "value", "refs": ["300A,0604"], "names": ["Number of RT Control Points"]}),), (), (), None, None),
 )

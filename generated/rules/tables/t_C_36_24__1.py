@@ -10,39 +10,39 @@ TABLE = ("table_C.36.24-1", "C.36.24-1", "RT Radiation Set Delivery Instruction 
 RULES = (
     ("a", 0x300A0702, 0xFFFFFFFF, "1", "Referenced RT Radiation Set Sequence", "ReferencedRTRadiationSetSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-11", None, ()),
-    ), ((1, 1, None, None),), (), (), None),
+    ), ((1, 1, None, None),), (), (), None, None),
     ("a", 0x300A063A, 0xFFFFFFFF, "2", "Treatment Device Identification Sequence", "TreatmentDeviceIdentificationSequence", "SQ", "1", "", None, (), (
         ("i", "table_C.36.2.2.1-1", None, ()),
-    ), ((0, 1, None, None),), (), (), None),
-    ("a", 0x300A079E, 0xFFFFFFFF, "1", "RT Radiation Set Delivery Usage", "RTRadiationSetDeliveryUsage", "CS", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x300A0704, 0xFFFFFFFF, "1C", "RT Radiation Set Delivery Number", "RTRadiationSetDeliveryNumber", "US", "1", "", ("Required if RT Radiation Set Delivery Usage (300A,079E) is TREATMENT. May be present otherwise.", {"if": {"equals": "300A,079E", "values": ["TREATMENT"]}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None),
-    ("a", 0x300A0705, 0xFFFFFFFF, "1C", "Clinical Fraction Number", "ClinicalFractionNumber", "US", "1", "", ("Required if RT Radiation Set Delivery Usage (300A,079E) is TREATMENT. May be present otherwise.", {"if": {"equals": "300A,079E", "values": ["TREATMENT"]}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None),
+    ), ((0, 1, None, None),), (), (), None, None),
+    ("a", 0x300A079E, 0xFFFFFFFF, "1", "RT Radiation Set Delivery Usage", "RTRadiationSetDeliveryUsage", "CS", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x300A0704, 0xFFFFFFFF, "1C", "RT Radiation Set Delivery Number", "RTRadiationSetDeliveryNumber", "US", "1", "", ("Required if RT Radiation Set Delivery Usage (300A,079E) is TREATMENT. May be present otherwise.", {"if": {"equals": "300A,079E", "values": ["TREATMENT"]}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None, None),
+    ("a", 0x300A0705, 0xFFFFFFFF, "1C", "Clinical Fraction Number", "ClinicalFractionNumber", "US", "1", "", ("Required if RT Radiation Set Delivery Usage (300A,079E) is TREATMENT. May be present otherwise.", {"if": {"equals": "300A,079E", "values": ["TREATMENT"]}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None, None),
     ("a", 0x300A0797, 0xFFFFFFFF, "1", "RT Radiation Task Sequence", "RTRadiationTaskSequence", "SQ", "1", "", None, (), (
         ("a", 0x300A0630, 0xFFFFFFFF, "1", "Referenced RT Radiation Sequence", "ReferencedRTRadiationSequence", "SQ", "1", "", None, (), (
             ("i", "table_10-11", None, ()),
-        ), ((1, 1, None, None),), (), (), None),
+        ), ((1, 1, None, None),), (), (), None, None),
         ("a", 0x300A0789, 0xFFFFFFFF, "2", "RT Delivery Start Patient Position Sequence", "RTDeliveryStartPatientPositionSequence", "SQ", "1", "", None, (), (
             ("i", "table_C.36.2.3.2-1", None, ()),
-        ), ((0, 1, None, None),), (), (), None),
-        ("a", 0x300A0708, 0xFFFFFFFF, "1", "Treatment Delivery Continuation Flag", "TreatmentDeliveryContinuationFlag", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), (), (), None),
-        ("a", 0x00740120, 0xFFFFFFFF, "1C", "Continuation Start Meterset", "ContinuationStartMeterset", "FD", "1", "", ("Required if Treatment Delivery Continuation Flag (300A,0708) is YES.", {"if": {"equals": "item:300A,0708", "values": ["YES"]}, "status": "executable"}), (), None, (), (), (), None),
-        ("a", 0x00740121, 0xFFFFFFFF, "1C", "Continuation End Meterset", "ContinuationEndMeterset", "FD", "1", "", ("Required if Treatment Delivery Continuation Flag (300A,0708) is YES and the Continuation End Meterset (0074,0121) is not equal to the Meterset of the last RT Control Point in the referenced RT Radiation SOP Instance.", {"if": {"and": [{"equals": "item:300A,0708", "values": ["YES"]}, {"unknown": "dataset", "text": "the Continuation End Meterset (0074,0121) is not equal to the Meterset of the last RT Control Point in the referenced RT Radiation SOP Instance"}]}, "status": "not-decidable"}), (), None, (), (), (), None),
-        ("a", 0x300A0786, 0xFFFFFFFF, "2", "Radiation Order Index", "RadiationOrderIndex", "US", "1", "", None, (), None, (), (), (), None),
+        ), ((0, 1, None, None),), (), (), None, None),
+        ("a", 0x300A0708, 0xFFFFFFFF, "1", "Treatment Delivery Continuation Flag", "TreatmentDeliveryContinuationFlag", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), (), (), None, None),
+        ("a", 0x00740120, 0xFFFFFFFF, "1C", "Continuation Start Meterset", "ContinuationStartMeterset", "FD", "1", "", ("Required if Treatment Delivery Continuation Flag (300A,0708) is YES.", {"if": {"equals": "item:300A,0708", "values": ["YES"]}, "status": "executable"}), (), None, (), (), (), None, None),
+        ("a", 0x00740121, 0xFFFFFFFF, "1C", "Continuation End Meterset", "ContinuationEndMeterset", "FD", "1", "", ("Required if Treatment Delivery Continuation Flag (300A,0708) is YES and the Continuation End Meterset (0074,0121) is not equal to the Meterset of the last RT Control Point in the referenced RT Radiation SOP Instance.", {"if": {"and": [{"equals": "item:300A,0708", "values": ["YES"]}, {"unknown": "dataset", "text": "the Continuation End Meterset (0074,0121) is not equal to the Meterset of the last RT Control Point in the referenced RT Radiation SOP Instance"}]}, "status": "not-decidable"}), (), None, (), (), (), None, None),
+        ("a", 0x300A0786, 0xFFFFFFFF, "2", "Radiation Order Index", "RadiationOrderIndex", "US", "1", "", None, (), None, (), (), (), None, {"numbered": True}),
         ("a", 0x300A078B, 0xFFFFFFFF, "2", "Referenced RT Treatment Preparation Sequence", "ReferencedRTTreatmentPreparationSequence", "SQ", "1", "", None, (), (
             ("i", "table_10-11", None, ()),
-        ), ((1, 1, None, None),), (), (), None),
+        ), ((1, 1, None, None),), (), (), None, None),
         ("i", "table_10-28", None, ()),
-    ), ((1, None, None, None),), (), (), None),
+    ), ((1, None, None, None),), (), (), None, None),
     ("a", 0x300A0787, 0xFFFFFFFF, "1C", "Omitted Radiation Sequence", "OmittedRadiationSequence", "SQ", "1", "", ("Required if one or more RT Radiation SOP Instances contained in the referenced RT Radiation Set are not to be delivered.", {"if": {"unknown": "dataset", "text": "one or more RT Radiation SOP Instances contained in the referenced RT Radiation Set are not to be delivered"}, "status": "not-decidable"}), (), (
         ("a", 0x300A0630, 0xFFFFFFFF, "1", "Referenced RT Radiation Sequence", "ReferencedRTRadiationSequence", "SQ", "1", "", None, (), (
             ("i", "table_10-11", None, ()),
-        ), ((1, 1, None, None),), (), (), None),
+        ), ((1, 1, None, None),), (), (), None, None),
         ("a", 0x300A0788, 0xFFFFFFFF, "1", "Reason for Omission Code Sequence", "ReasonForOmissionCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), ((1, 1, None, None),), ((9576, "defined"),), (), None),
+        ), ((1, 1, None, None),), ((9576, "defined"),), (), None, None),
         ("a", 0x00440103, 0xFFFFFFFF, "1", "Asserter Identification Sequence", "AsserterIdentificationSequence", "SQ", "1", "", None, (), (
             ("i", "table_C.17-3b", None, ()),
-        ), ((1, 1, None, None),), (), (), None),
-        ("a", 0x300C0113, 0xFFFFFFFF, "3", "Reason for Omission Description", "ReasonForOmissionDescription", "LO", "1", "", None, (), None, (), (), (), None),
-    ), ((1, None, None, None),), (), (), None),
+        ), ((1, 1, None, None),), (), (), None, None),
+        ("a", 0x300C0113, 0xFFFFFFFF, "3", "Reason for Omission Description", "ReasonForOmissionDescription", "LO", "1", "", None, (), None, (), (), (), None, None),
+    ), ((1, None, None, None),), (), (), None, None),
 )

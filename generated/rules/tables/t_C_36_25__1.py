@@ -11,9 +11,9 @@ RULES = (
     ("i", "table_10.32-1", None, ()),
     ("a", 0x300A0784, 0xFFFFFFFF, "1", "RT Patient Position Scope Sequence", "RTPatientPositionScopeSequence", "SQ", "1", "", None, (), (
         ("i", "table_C.36.2.3.3-1", None, ()),
-    ), ((1, 1, None, None),), (), (), None),
+    ), ((1, 1, None, None),), (), (), None, None),
     ("a", 0x300A078A, 0xFFFFFFFF, "1", "RT Treatment Preparation Patient Position Sequence", "RTTreatmentPreparationPatientPositionSequence", "SQ", "1", "", None, (), (
         ("i", "table_C.36.2.3.2-1", None, ()),
-    ), ((1, 1, None, None),), (), (), None),
+    ), ((1, 1, None, None),), (), (), None, None),
     ("i", "table_C.36.2.3.4-1", None, ()),
 )

@@ -8,12 +8,12 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.36.26-1", "C.36.26-1", "Enhanced RT Image Device Module", "module")
 
 RULES = (
-    ("a", 0x300A0675, 0xFFFFFFFF, "1", "Equipment Frame of Reference UID", "EquipmentFrameOfReferenceUID", "UI", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x30020105, 0xFFFFFFFF, "1", "Beam Modifier Coordinates Presence Flag", "BeamModifierCoordinatesPresenceFlag", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), (), (), None),
+    ("a", 0x300A0675, 0xFFFFFFFF, "1", "Equipment Frame of Reference UID", "EquipmentFrameOfReferenceUID", "UI", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x30020105, 0xFFFFFFFF, "1", "Beam Modifier Coordinates Presence Flag", "BeamModifierCoordinatesPresenceFlag", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), (), (), None, None),
     ("a", 0x300A0659, 0xFFFFFFFF, "1C", "RT Device Distance Reference Location Code Sequence", "RTDeviceDistanceReferenceLocationCodeSequence", "SQ", "1", "", ("Required if Beam Modifier Coordinates Presence Flag (3002,0105) equals YES.", {"if": {"equals": "3002,0105", "values": ["YES"]}, "status": "executable"}), (), (
         ("i", "table_8.8-1", None, ()),
-    ), ((1, 1, None, None),), ((9261, "defined"),), (), None),
-    ("a", 0x300A0688, 0xFFFFFFFF, "1C", "RT Beam Modifier Definition Distance", "RTBeamModifierDefinitionDistance", "FD", "1", "", ("Required if Beam Modifier Coordinates Presence Flag (3002,0105) equals YES.", {"if": {"equals": "3002,0105", "values": ["YES"]}, "status": "executable"}), (), None, (), (), (), None),
+    ), ((1, 1, None, None),), ((9261, "defined"),), (), None, None),
+    ("a", 0x300A0688, 0xFFFFFFFF, "1C", "RT Beam Modifier Definition Distance", "RTBeamModifierDefinitionDistance", "FD", "1", "", ("Required if Beam Modifier Coordinates Presence Flag (3002,0105) equals YES.", {"if": {"equals": "3002,0105", "values": ["YES"]}, "status": "executable"}), (), None, (), (), (), None, None),
     ("i", "table_C.36.2.2.2-1", None, ()),
     ("i", "table_C.36.2.2.15-1", None, ()),
     ("i", "table_C.36.2.2.8-1", None, ()),

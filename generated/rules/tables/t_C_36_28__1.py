@@ -8,7 +8,7 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.36.28-1", "C.36.28-1", "RT Patient Position Acquisition Device Module", "module")
 
 RULES = (
-    ("a", 0x300A0675, 0xFFFFFFFF, "1C", "Equipment Frame of Reference UID", "EquipmentFrameOfReferenceUID", "UI", "1", "", ("Required if Image to Equipment Mapping Matrix (0028,9520) or Device Position to Equipment Mapping Matrix (3002,010F) are present in the current SOP Instance.", {"if": {"and": [{"or": [{"present": "0028,9520"}, {"present": "3002,010F"}]}, {"unknown": "dataset", "text": "in the current SOP Instance"}]}, "status": "not-decidable"}), (), None, (), (), (), None),
+    ("a", 0x300A0675, 0xFFFFFFFF, "1C", "Equipment Frame of Reference UID", "EquipmentFrameOfReferenceUID", "UI", "1", "", ("Required if Image to Equipment Mapping Matrix (0028,9520) or Device Position to Equipment Mapping Matrix (3002,010F) are present in the current SOP Instance.", {"if": {"and": [{"or": [{"present": "0028,9520"}, {"present": "3002,010F"}]}, {"unknown": "dataset", "text": "in the current SOP Instance"}]}, "status": "not-decidable"}), (), None, (), (), (), None, None),
     ("i", "table_C.36.2.2.2-1", None, ()),
     ("i", "table_C.36.2.2.14-1", None, ()),
     ("i", "table_C.36.2.2.15-1", None, ()),

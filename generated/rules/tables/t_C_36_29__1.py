@@ -10,68 +10,68 @@ TABLE = ("table_C.36.29-1", "C.36.29-1", "RT Patient Position Acquisition Instru
 RULES = (
     ("i", "table_10.32-1", None, ()),
     ("a", 0x30020118, 0xFFFFFFFF, "1", "Acquisition Task Sequence", "AcquisitionTaskSequence", "SQ", "1", "", None, (), (
-        ("a", 0x3002011C, 0xFFFFFFFF, "1", "Acquisition Task Index", "AcquisitionTaskIndex", "US", "1", "", None, (), None, (), (), (), None),
+        ("a", 0x3002011C, 0xFFFFFFFF, "1", "Acquisition Task Index", "AcquisitionTaskIndex", "US", "1", "", None, (), None, (), (), (), None, {"numbered": True}),
         ("a", 0x30020119, 0xFFFFFFFF, "1", "Acquisition Task Workitem Code Sequence", "AcquisitionTaskWorkitemCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), ((1, 1, None, None),), ((9242, "defined"),), (), None),
+        ), ((1, 1, None, None),), ((9242, "defined"),), (), None, None),
         ("a", 0x30020124, 0xFFFFFFFF, "1C", "Acquisition Task Applicability Sequence", "AcquisitionTaskApplicabilitySequence", "SQ", "1", "", ("Required if RT Radiation Set, RT Radiation Instances or Treatment Position Groups exist whose treatment position is guided by this acquisition task.", {"if": {"unknown": "dataset", "text": "RT Radiation Set, RT Radiation Instances or Treatment Position Groups exist whose treatment position is guided by this acquisition task"}, "status": "not-decidable"}), (), (
             ("i", "table_C.36.2.3.3-1", None, ()),
-        ), (), (), (), None),
+        ), (), (), (), None, None),
         ("a", 0x30020108, 0xFFFFFFFF, "2", "RT Acquisition Patient Position Sequence", "RTAcquisitionPatientPositionSequence", "SQ", "1", "", None, (), (
             ("i", "table_C.36.2.3.2-1", None, ()),
-        ), ((1, 1, None, None),), (), (), None),
+        ), ((1, 1, None, None),), (), (), None, None),
         ("a", 0x3002011A, 0xFFFFFFFF, "1", "Acquisition Subtask Sequence", "AcquisitionSubtaskSequence", "SQ", "1", "", None, (), (
-            ("a", 0x3002011D, 0xFFFFFFFF, "1", "Acquisition Subtask Index", "AcquisitionSubtaskIndex", "US", "1", "", None, (), None, (), (), (), None),
+            ("a", 0x3002011D, 0xFFFFFFFF, "1", "Acquisition Subtask Index", "AcquisitionSubtaskIndex", "US", "1", "", None, (), None, (), (), (), None, {"numbered": True}),
             ("a", 0x3002011B, 0xFFFFFFFF, "1", "Subtask Workitem Code Sequence", "SubtaskWorkitemCodeSequence", "SQ", "1", "", None, (), (
                 ("i", "table_8.8-1", None, ()),
-            ), ((1, 1, None, None),), ((9263, "defined"), (9264, "defined")), (), None),
-            ("a", 0x30020129, 0xFFFFFFFF, "1", "Acquisition Signal Type", "AcquisitionSignalType", "CS", "1", "", None, (("defined", ("KV", "MV"), None, None, ""),), None, (), (), (), None),
-            ("a", 0x3002012A, 0xFFFFFFFF, "1", "Acquisition Method", "AcquisitionMethod", "CS", "1", "", None, (("defined", ("PROJECTION", "CT"), None, None, ""),), None, (), (), (), None),
+            ), ((1, 1, None, None),), ((9263, "defined"), (9264, "defined")), (), None, None),
+            ("a", 0x30020129, 0xFFFFFFFF, "1", "Acquisition Signal Type", "AcquisitionSignalType", "CS", "1", "", None, (("defined", ("KV", "MV"), None, None, ""),), None, (), (), (), None, None),
+            ("a", 0x3002012A, 0xFFFFFFFF, "1", "Acquisition Method", "AcquisitionMethod", "CS", "1", "", None, (("defined", ("PROJECTION", "CT"), None, None, ""),), None, (), (), (), None, None),
             ("a", 0x3002011F, 0xFFFFFFFF, "3", "Position Acquisition Template Identification Sequence", "PositionAcquisitionTemplateIdentificationSequence", "SQ", "1", "", None, (), (
-                ("a", 0x30020121, 0xFFFFFFFF, "1", "Position Acquisition Template Name", "PositionAcquisitionTemplateName", "LO", "1", "", None, (), None, (), (), (), None),
+                ("a", 0x30020121, 0xFFFFFFFF, "1", "Position Acquisition Template Name", "PositionAcquisitionTemplateName", "LO", "1", "", None, (), None, (), (), (), None, None),
                 ("a", 0x30020122, 0xFFFFFFFF, "1C", "Position Acquisition Template Code Sequence", "PositionAcquisitionTemplateCodeSequence", "SQ", "1", "", ("Required if Position Acquisition Template ID (3002,0120) not present. May be present otherwise.", {"if": {"absent": "item:3002,0120"}, "otherwise": "may", "status": "executable"}), (), (
                     ("i", "table_8.8-1", None, ()),
-                ), ((1, 1, None, None),), (), (), None),
-                ("a", 0x30020120, 0xFFFFFFFF, "1C", "Position Acquisition Template ID", "PositionAcquisitionTemplateID", "ST", "1", "", ("Required if Position Acquisition Template Code Sequence (3002,0122) is not present. May be present otherwise.", {"if": {"absent": "item:3002,0122"}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None),
-                ("a", 0x30020123, 0xFFFFFFFF, "2", "Position Acquisition Template Description", "PositionAcquisitionTemplateDescription", "LT", "1", "", None, (), None, (), (), (), None),
-            ), (), (), (), None),
+                ), ((1, 1, None, None),), (), (), None, None),
+                ("a", 0x30020120, 0xFFFFFFFF, "1C", "Position Acquisition Template ID", "PositionAcquisitionTemplateID", "ST", "1", "", ("Required if Position Acquisition Template Code Sequence (3002,0122) is not present. May be present otherwise.", {"if": {"absent": "item:3002,0122"}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None, None),
+                ("a", 0x30020123, 0xFFFFFFFF, "2", "Position Acquisition Template Description", "PositionAcquisitionTemplateDescription", "LT", "1", "", None, (), None, (), (), (), None, None),
+            ), (), (), (), None, None),
             ("a", 0x3002011E, 0xFFFFFFFF, "1C", "Referenced Baseline Parameters RT Radiation Instance Sequence", "ReferencedBaselineParametersRTRadiationInstanceSequence", "SQ", "1", "", ("Required if Imaging Source Location Specification Type (3002,0111) has the value RELATIVE_PARAMS or Imaging Aperture Specification Type (3002,0115) has the value BEAM or RELATIVE_TO_BEAM.", {"if": {"or": [{"equals": "item:3002,0125/3002,0111", "values": ["RELATIVE_PARAMS"]}, {"equals": "item:3002,0125/3002,0115", "values": ["BEAM", "RELATIVE_TO_BEAM"]}]}, "status": "executable"}), (), (
                 ("i", "table_10-11", None, ()),
-                ("a", 0x300C0006, 0xFFFFFFFF, "1C", "Referenced Beam Number", "ReferencedBeamNumber", "IS", "1", "", ('Required, if the referenced SOP Instance has the SOP Class UID RT Plan ("1.2.840.10008.5.1.4.1.1.481.5") or RT Ion Plan ("1.2.840.10008.5.1.4.1.1.481.8").', {"if": {"unknown": "dataset", "text": 'the referenced SOP Instance has the SOP Class UID RT Plan ("1.2.840.10008.5.1.4.1.1.481.5") or RT Ion Plan ("1.2.840.10008.5.1.4.1.1.481.8")'}, "status": "not-decidable"}), (), None, (), (), (), None),
-            ), ((1, 1, None, None),), (), (), None),
-            ("a", 0x300A0607, 0xFFFFFFFF, "1C", "Referenced Device Index", "ReferencedDeviceIndex", "US", "1", "", ("Required if Number of Acquisition Devices (3002,0116) is greater than one.", {"if": {"compare": "3002,0116", "op": ">", "value": 1}, "status": "executable"}), (), None, (), (), (), None),
+                ("a", 0x300C0006, 0xFFFFFFFF, "1C", "Referenced Beam Number", "ReferencedBeamNumber", "IS", "1", "", ('Required, if the referenced SOP Instance has the SOP Class UID RT Plan ("1.2.840.10008.5.1.4.1.1.481.5") or RT Ion Plan ("1.2.840.10008.5.1.4.1.1.481.8").', {"if": {"unknown": "dataset", "text": 'the referenced SOP Instance has the SOP Class UID RT Plan ("1.2.840.10008.5.1.4.1.1.481.5") or RT Ion Plan ("1.2.840.10008.5.1.4.1.1.481.8")'}, "status": "not-decidable"}), (), None, (), (), (), None, None),
+            ), ((1, 1, None, None),), (), (), None, None),
+            ("a", 0x300A0607, 0xFFFFFFFF, "1C", "Referenced Device Index", "ReferencedDeviceIndex", "US", "1", "", ("Required if Number of Acquisition Devices (3002,0116) is greater than one.", {"if": {"compare": "3002,0116", "op": ">", "value": 1}, "status": "executable"}), (), None, (), (), (), None, None),
             ("a", 0x300A0659, 0xFFFFFFFF, "1C", "RT Device Distance Reference Location Code Sequence", "RTDeviceDistanceReferenceLocationCodeSequence", "SQ", "1", "", ("Required if the current Item contains any Attributes which refer to the Base Beam Modifier Coordinate System.", {"if": {"unknown": "dataset", "text": "the current Item contains any Attributes which refer to the Base Beam Modifier Coordinate System"}, "status": "not-decidable"}), (), (
                 ("i", "table_8.8-1", None, ()),
-            ), ((1, 1, None, None),), ((9261, "defined"),), (), None),
-            ("a", 0x300A0688, 0xFFFFFFFF, "1C", "RT Beam Modifier Definition Distance", "RTBeamModifierDefinitionDistance", "FD", "1", "", ("Required if RT Device Distance Reference Location Code Sequence (300A,0659) is present.", {"if": {"present": "item:300A,0659"}, "status": "executable"}), (), None, (), (), (), None),
+            ), ((1, 1, None, None),), ((9261, "defined"),), (), None, None),
+            ("a", 0x300A0688, 0xFFFFFFFF, "1C", "RT Beam Modifier Definition Distance", "RTBeamModifierDefinitionDistance", "FD", "1", "", ("Required if RT Device Distance Reference Location Code Sequence (300A,0659) is present.", {"if": {"present": "item:300A,0659"}, "status": "executable"}), (), None, (), (), (), None, None),
             ("a", 0x30020135, 0xFFFFFFFF, "3", "Acquisition Initiation Sequence", "AcquisitionInitiationSequence", "SQ", "1", "", None, (), (
                 ("i", "table_10-2", None, ()),
-            ), (), (), (), None),
+            ), (), (), (), None, None),
             ("a", 0x30020127, 0xFFFFFFFF, "1C", "KV Imaging Generation Parameters Sequence", "KVImagingGenerationParametersSequence", "SQ", "1", "", ("Required if the value of Acquisition Signal Type (3002,0129) is KV.", {"if": {"equals": "item:3002,0129", "values": ["KV"]}, "status": "executable"}), (), (
                 ("i", "table_C.36.2.4.6-1", None, ()),
-            ), ((1, 1, None, None),), (), (), None),
+            ), ((1, 1, None, None),), (), (), None, None),
             ("a", 0x30020128, 0xFFFFFFFF, "1C", "MV Imaging Generation Parameters Sequence", "MVImagingGenerationParametersSequence", "SQ", "1", "", ("Required if the value of Acquisition Signal Type (3002,0129) is MV.", {"if": {"equals": "item:3002,0129", "values": ["MV"]}, "status": "executable"}), (), (
                 ("i", "table_C.36.2.4.7-1", None, ()),
-            ), ((1, 1, None, None),), (), (), None),
+            ), ((1, 1, None, None),), (), (), None, None),
             ("a", 0x30020125, 0xFFFFFFFF, "1C", "Projection Imaging Acquisition Parameter Sequence", "ProjectionImagingAcquisitionParameterSequence", "SQ", "1", "", ("Required if the value of Acquisition Method (3002,012A) is PROJECTION.", {"if": {"equals": "item:3002,012A", "values": ["PROJECTION"]}, "status": "executable"}), (), (
                 ("i", "table_C.36.2.4.1-1", None, ()),
                 ("i", "table_C.36.2.4.4-1", None, ()),
-            ), ((1, 1, None, None),), (), (), None),
+            ), ((1, 1, None, None),), (), (), None, None),
             ("a", 0x30020126, 0xFFFFFFFF, "1C", "CT Imaging Acquisition Parameter Sequence", "CTImagingAcquisitionParameterSequence", "SQ", "1", "", ("Required if the value of Acquisition Method (3002,012A) is CT.", {"if": {"equals": "item:3002,012A", "values": ["CT"]}, "status": "executable"}), (), (
                 ("i", "table_C.36.2.4.5-1", None, ()),
-            ), ((1, 1, None, None),), (), (), None),
+            ), ((1, 1, None, None),), (), (), None, None),
             ("a", 0x30020131, 0xFFFFFFFF, "3", "Device-Specific Acquisition Parameter Sequence", "DeviceSpecificAcquisitionParameterSequence", "SQ", "1", "", None, (), (
                 ("i", "table_10-2", None, ()),
-            ), (), (), (), None),
+            ), (), (), (), None, None),
             ("a", 0x30020130, 0xFFFFFFFF, "1C", "Additional RT Accessory Device Sequence", "AdditionalRTAccessoryDeviceSequence", "SQ", "1", "", ("Required if additional RT Accessory Devices are to be used during patient position acquisition.", {"if": {"unknown": "dataset", "text": "additional RT Accessory Devices are to be used during patient position acquisition"}, "status": "not-decidable"}), (), (
-                ("a", 0x300A0607, 0xFFFFFFFF, "1", "Referenced Device Index", "ReferencedDeviceIndex", "US", "1", "", None, (), None, (), (), (), None),
+                ("a", 0x300A0607, 0xFFFFFFFF, "1", "Referenced Device Index", "ReferencedDeviceIndex", "US", "1", "", None, (), None, (), (), (), None, {"refers": "300A,0671/3010,0039", "names": ["General Accessory Definition Sequence", "Device Index"]}),
                 ("a", 0x30020131, 0xFFFFFFFF, "3", "Device-Specific Acquisition Parameter Sequence", "DeviceSpecificAcquisitionParameterSequence", "SQ", "1", "", None, (), (
                     ("i", "table_10-2", None, ()),
-                ), (), (), (), None),
-            ), ((1, None, None, None),), (), (), None),
+                ), (), (), (), None, None),
+            ), ((1, None, None, None),), (), (), None, None),
             ("a", 0x30020132, 0xFFFFFFFF, "3", "Referenced Position Reference Instance Sequence", "ReferencedPositionReferenceInstanceSequence", "SQ", "1", "", None, (), (
                 ("i", "table_10.37-1", None, ()),
-            ), (), ((9267, "defined"),), (), None),
-        ), ((1, None, None, None),), (), (), None),
-    ), ((1, None, None, None),), (), (), None),
+            ), (), ((9267, "defined"),), (), None, None),
+        ), ((1, None, None, None),), (), (), None, None),
+    ), ((1, None, None, None),), (), (), None, None),
 )

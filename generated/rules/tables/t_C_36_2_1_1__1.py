@@ -9,13 +9,13 @@ TABLE = ("table_C.36.2.1.1-1", "C.36.2.1.1-1", "Radiation Fraction Pattern Macro
 
 RULES = (
     ("a", 0x30100079, 0xFFFFFFFF, "1C", "Fraction Pattern Sequence", "FractionPatternSequence", "SQ", "1", "", ("Required if a fraction pattern has been defined.", {"if": {"unknown": "dataset", "text": "a fraction pattern has been defined"}, "status": "not-decidable"}), (), (
-        ("a", 0x300A0079, 0xFFFFFFFF, "1C", "Number of Fraction Pattern Digits Per Day", "NumberOfFractionPatternDigitsPerDay", "IS", "1", "", ("Required if Weekday Fraction Pattern Sequence (3010,0087) is present.", {"if": {"present": "item:3010,0087"}, "status": "executable"}), (), None, (), (), (), None),
-        ("a", 0x300A007A, 0xFFFFFFFF, "1C", "Repeat Fraction Cycle Length", "RepeatFractionCycleLength", "IS", "1", "", ("Required if Weekday Fraction Pattern Sequence (3010,0087) is present.", {"if": {"present": "item:3010,0087"}, "status": "executable"}), (), None, (), (), (), None),
+        ("a", 0x300A0079, 0xFFFFFFFF, "1C", "Number of Fraction Pattern Digits Per Day", "NumberOfFractionPatternDigitsPerDay", "IS", "1", "", ("Required if Weekday Fraction Pattern Sequence (3010,0087) is present.", {"if": {"present": "item:3010,0087"}, "status": "executable"}), (), None, (), (), (), None, None),
+        ("a", 0x300A007A, 0xFFFFFFFF, "1C", "Repeat Fraction Cycle Length", "RepeatFractionCycleLength", "IS", "1", "", ("Required if Weekday Fraction Pattern Sequence (3010,0087) is present.", {"if": {"present": "item:3010,0087"}, "status": "executable"}), (), None, (), (), (), None, None),
         ("a", 0x30100087, 0xFFFFFFFF, "3", "Weekday Fraction Pattern Sequence", "WeekdayFractionPatternSequence", "SQ", "1", "", None, (), (
-            ("a", 0x300A007B, 0xFFFFFFFF, "3", "Fraction Pattern", "FractionPattern", "LT", "1", "", None, (), None, (), (), (), None),
-            ("a", 0x30100086, 0xFFFFFFFF, "3", "Intended Start Day of Week", "IntendedStartDayOfWeek", "LT", "1", "", None, (), None, (), (), (), None),
-        ), (), (), (), None),
-        ("a", 0x30100084, 0xFFFFFFFF, "3", "Minimum Hours between Fractions", "MinimumHoursBetweenFractions", "FD", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x30100085, 0xFFFFFFFF, "3", "Intended Fraction Start Time", "IntendedFractionStartTime", "TM", "1-n", "", None, (), None, (), (), (), None),
-    ), ((1, 1, None, None),), (), (), None),
+            ("a", 0x300A007B, 0xFFFFFFFF, "3", "Fraction Pattern", "FractionPattern", "LT", "1", "", None, (), None, (), (), (), None, None),
+            ("a", 0x30100086, 0xFFFFFFFF, "3", "Intended Start Day of Week", "IntendedStartDayOfWeek", "LT", "1", "", None, (), None, (), (), (), None, None),
+        ), (), (), (), None, None),
+        ("a", 0x30100084, 0xFFFFFFFF, "3", "Minimum Hours between Fractions", "MinimumHoursBetweenFractions", "FD", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x30100085, 0xFFFFFFFF, "3", "Intended Fraction Start Time", "IntendedFractionStartTime", "TM", "1-n", "", None, (), None, (), (), (), None, None),
+    ), ((1, 1, None, None),), (), (), None, None),
 )

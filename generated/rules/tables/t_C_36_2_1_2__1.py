@@ -8,9 +8,9 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.36.2.1.2-1", "C.36.2.1.2-1", "RT Treatment Phase Macro", "macro")
 
 RULES = (
-    ("a", 0x3010003A, 0xFFFFFFFF, "1", "RT Treatment Phase Index", "RTTreatmentPhaseIndex", "US", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x3010003B, 0xFFFFFFFF, "2", "RT Treatment Phase UID", "RTTreatmentPhaseUID", "UI", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x3010003A, 0xFFFFFFFF, "1", "RT Treatment Phase Index", "RTTreatmentPhaseIndex", "US", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x3010003B, 0xFFFFFFFF, "2", "RT Treatment Phase UID", "RTTreatmentPhaseUID", "UI", "1", "", None, (), None, (), (), (), None, None),
     ("i", "table_10.31-1", None, ()),
-    ("a", 0x3010004C, 0xFFFFFFFF, "2", "Intended Phase Start Date", "IntendedPhaseStartDate", "DA", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x3010004D, 0xFFFFFFFF, "2", "Intended Phase End Date", "IntendedPhaseEndDate", "DA", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x3010004C, 0xFFFFFFFF, "2", "Intended Phase Start Date", "IntendedPhaseStartDate", "DA", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x3010004D, 0xFFFFFFFF, "2", "Intended Phase End Date", "IntendedPhaseEndDate", "DA", "1", "", None, (), None, (), (), (), None, None),
 )

@@ -9,10 +9,10 @@ TABLE = ("table_C.36.2.1.3-1", "C.36.2.1.3-1", "RT Treatment Phase Interval Macr
 
 RULES = (
     ("a", 0x3010004E, 0xFFFFFFFF, "2", "RT Treatment Phase Interval Sequence", "RTTreatmentPhaseIntervalSequence", "SQ", "1", "", None, (), (
-        ("a", 0x3010003E, 0xFFFFFFFF, "1", "Basis RT Treatment Phase Index", "BasisRTTreatmentPhaseIndex", "US", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x3010003F, 0xFFFFFFFF, "1", "Related RT Treatment Phase Index", "RelatedRTTreatmentPhaseIndex", "US", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x3010004F, 0xFFFFFFFF, "1C", "Temporal Relationship Interval Anchor", "TemporalRelationshipIntervalAnchor", "CS", "1", "", ("Required if a value is present in Minimum Number of Interval Days (3010,0050) or Maximum Number of Interval Days (3010,0051).", {"if": {"or": [{"has_value": "item:3010,0050"}, {"has_value": "item:3010,0051"}]}, "status": "executable"}), (("enumerated", ("START", "END"), None, None, ""),), None, (), (), (), None),
-        ("a", 0x30100050, 0xFFFFFFFF, "2", "Minimum Number of Interval Days", "MinimumNumberOfIntervalDays", "FD", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x30100051, 0xFFFFFFFF, "2", "Maximum Number of Interval Days", "MaximumNumberOfIntervalDays", "FD", "1", "", None, (), None, (), (), (), None),
-    ), ((0, None, None, None),), (), (), None),
+        ("a", 0x3010003E, 0xFFFFFFFF, "1", "Basis RT Treatment Phase Index", "BasisRTTreatmentPhaseIndex", "US", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x3010003F, 0xFFFFFFFF, "1", "Related RT Treatment Phase Index", "RelatedRTTreatmentPhaseIndex", "US", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x3010004F, 0xFFFFFFFF, "1C", "Temporal Relationship Interval Anchor", "TemporalRelationshipIntervalAnchor", "CS", "1", "", ("Required if a value is present in Minimum Number of Interval Days (3010,0050) or Maximum Number of Interval Days (3010,0051).", {"if": {"or": [{"has_value": "item:3010,0050"}, {"has_value": "item:3010,0051"}]}, "status": "executable"}), (("enumerated", ("START", "END"), None, None, ""),), None, (), (), (), None, None),
+        ("a", 0x30100050, 0xFFFFFFFF, "2", "Minimum Number of Interval Days", "MinimumNumberOfIntervalDays", "FD", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x30100051, 0xFFFFFFFF, "2", "Maximum Number of Interval Days", "MaximumNumberOfIntervalDays", "FD", "1", "", None, (), None, (), (), (), None, None),
+    ), ((0, None, None, None),), (), (), None, None),
 )

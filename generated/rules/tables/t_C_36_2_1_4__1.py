@@ -8,19 +8,19 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.36.2.1.4-1", "C.36.2.1.4-1", "Dosimetric Objective Macro", "macro")
 
 RULES = (
-    ("a", 0x3010006E, 0xFFFFFFFF, "1", "Dosimetric Objective UID", "DosimetricObjectiveUID", "UI", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x3010006E, 0xFFFFFFFF, "1", "Dosimetric Objective UID", "DosimetricObjectiveUID", "UI", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x30100007, 0xFFFFFFFF, "1C", "Originating SOP Instance Reference Sequence", "OriginatingSOPInstanceReferenceSequence", "SQ", "1", "", ("Required when the Dosimetric Objective UID (3010,0948) was not issued in the current SOP Instance, but read from another SOP Instance..", {"if": {"unknown": "dataset", "text": "the Dosimetric Objective UID (3010,0948) was not issued in the current SOP Instance, but read from another SOP Instance"}, "status": "not-decidable"}), (), (
         ("i", "table_10-11", None, ()),
-    ), ((1, 1, None, None),), (), (), None),
+    ), ((1, 1, None, None),), (), (), None, None),
     ("a", 0x3010006D, 0xFFFFFFFF, "1", "Dosimetric Objective Type Code Sequence", "DosimetricObjectiveTypeCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), ((1, 1, None, None),), ((9500, "defined"),), (), None),
+    ), ((1, 1, None, None),), ((9500, "defined"),), (), None, None),
     ("a", 0x30100070, 0xFFFFFFFF, "2", "Dosimetric Objective Parameter Sequence", "DosimetricObjectiveParameterSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-2", None, ()),
         ("a", 0x30100001, 0xFFFFFFFF, "1C", "Radiobiological Dose Effect Sequence", "RadiobiologicalDoseEffectSequence", "SQ", "1", "", ("Required if Dosimetric Objective Parameter Sequence (3010,0070) contains a parameter which represents a dose.", {"if": {"unknown": "dataset", "text": "Dosimetric Objective Parameter Sequence (3010,0070) contains a parameter which represents a dose"}, "status": "not-decidable"}), (), (
             ("i", "table_C.36.2.1.5-1", None, ()),
-        ), ((1, 1, None, None),), (), (), None),
-    ), ((0, None, None, None),), (), (), None),
-    ("a", 0x30100073, 0xFFFFFFFF, "1", "Absolute Dosimetric Objective Flag", "AbsoluteDosimetricObjectiveFlag", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), (), (), None),
-    ("a", 0x30100075, 0xFFFFFFFF, "2", "Dosimetric Objective Purpose", "DosimetricObjectivePurpose", "CS", "1", "", None, (("enumerated", ("OPTIMIZATION", "EVALUATION", "BOTH"), None, None, ""),), None, (), (), (), None),
+        ), ((1, 1, None, None),), (), (), None, None),
+    ), ((0, None, None, None),), (), (), None, None),
+    ("a", 0x30100073, 0xFFFFFFFF, "1", "Absolute Dosimetric Objective Flag", "AbsoluteDosimetricObjectiveFlag", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), (), (), None, None),
+    ("a", 0x30100075, 0xFFFFFFFF, "2", "Dosimetric Objective Purpose", "DosimetricObjectivePurpose", "CS", "1", "", None, (("enumerated", ("OPTIMIZATION", "EVALUATION", "BOTH"), None, None, ""),), None, (), (), (), None, None),
 )

@@ -8,12 +8,12 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.36.2.1.5-1", "C.36.2.1.5-1", "Radiobiological Dose Effect Description Macro", "macro")
 
 RULES = (
-    ("a", 0x30100002, 0xFFFFFFFF, "1", "Radiobiological Dose Effect Flag", "RadiobiologicalDoseEffectFlag", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), (), (), None),
+    ("a", 0x30100002, 0xFFFFFFFF, "1", "Radiobiological Dose Effect Flag", "RadiobiologicalDoseEffectFlag", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), (), (), None, None),
     ("a", 0x30100003, 0xFFFFFFFF, "2C", "Effective Dose Calculation Method Category Code Sequence", "EffectiveDoseCalculationMethodCategoryCodeSequence", "SQ", "1", "", ("Required if Radiobiological Dose Effect Flag (3010,0002) equals YES.", {"if": {"equals": "item:3010,0002", "values": ["YES"]}, "status": "executable"}), (), (
         ("i", "table_8.8-1", None, ()),
         ("a", 0x30100004, 0xFFFFFFFF, "3", "Effective Dose Calculation Method Code Sequence", "EffectiveDoseCalculationMethodCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (), (), (), None),
-    ), ((0, None, None, None),), ((9537, "defined"),), (), None),
-    ("a", 0x30100005, 0xFFFFFFFF, "2C", "Effective Dose Calculation Method Description", "EffectiveDoseCalculationMethodDescription", "LO", "1", "", ("Required if Radiobiological Dose Effect Flag (3010,0002) is YES.", {"if": {"equals": "item:3010,0002", "values": ["YES"]}, "status": "executable"}), (), None, (), (), (), None),
+        ), (), (), (), None, None),
+    ), ((0, None, None, None),), ((9537, "defined"),), (), None, None),
+    ("a", 0x30100005, 0xFFFFFFFF, "2C", "Effective Dose Calculation Method Description", "EffectiveDoseCalculationMethodDescription", "LO", "1", "", ("Required if Radiobiological Dose Effect Flag (3010,0002) is YES.", {"if": {"equals": "item:3010,0002", "values": ["YES"]}, "status": "executable"}), (), None, (), (), (), None, None),
 )

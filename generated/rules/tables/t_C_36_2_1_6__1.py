@@ -8,20 +8,20 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.36.2.1.6-1", "C.36.2.1.6-1", "RT Radiation Common Base Macro", "macro")
 
 RULES = (
-    ("a", 0x300A0638, 0xFFFFFFFF, "1", "RT Radiation Physical and Geometric Content Detail Flag", "RTRadiationPhysicalAndGeometricContentDetailFlag", "CS", "1", "", None, (("enumerated", ("FULL", "IDENT_ONLY", "GEOMETRY_ONLY"), None, None, ""),), None, (), (), (), None),
-    ("a", 0x300A0639, 0xFFFFFFFF, "1", "RT Record Flag", "RTRecordFlag", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), (), (), None),
+    ("a", 0x300A0638, 0xFFFFFFFF, "1", "RT Radiation Physical and Geometric Content Detail Flag", "RTRadiationPhysicalAndGeometricContentDetailFlag", "CS", "1", "", None, (("enumerated", ("FULL", "IDENT_ONLY", "GEOMETRY_ONLY"), None, None, ""),), None, (), (), (), None, None),
+    ("a", 0x300A0639, 0xFFFFFFFF, "1", "RT Record Flag", "RTRecordFlag", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), (), (), None, None),
     ("a", 0x30100080, 0xFFFFFFFF, "1C", "RT Treatment Technique Code Sequence", "RTTreatmentTechniqueCodeSequence", "SQ", "1", "", ('Required if the SOP Class of the SOP Instance including this Module is not RT Radiation Salvage Record Storage ("1.2.840.10008.5.1.4.1.1.481.17"). May be present otherwise.', {"if": {"unknown": "dataset", "text": 'the SOP Class of the SOP Instance including this Module is not RT Radiation Salvage Record Storage ("1.2.840.10008.5.1.4.1.1.481.17")'}, "otherwise": "may", "status": "not-decidable"}), (), (
         ("i", "table_8.8-1", None, ()),
-    ), ((1, 1, None, None),), (), (), None),
+    ), ((1, 1, None, None),), (), (), None, None),
     ("i", "table_C.36.2.2.4-1", None, ()),
     ("a", 0x300A0629, 0xFFFFFFFF, "3", "RT Tolerance Set Sequence", "RTToleranceSetSequence", "SQ", "1", "", None, (), (
         ("i", "table_C.36.2.2.17-1", None, ()),
-    ), (), (), (), None),
+    ), (), (), (), None, None),
     ("a", 0x300A0635, 0xFFFFFFFF, "1C", "Treatment Machine Special Mode Code Sequence", "TreatmentMachineSpecialModeCodeSequence", "SQ", "1", "", ('Required if a special delivery mode is used for treatment and the SOP Class of the SOP Instance including this Module is not RT Radiation Salvage Record Storage ("1.2.840.10008.5.1.4.1.1.481.17"). May be present otherwise.', {"if": {"unknown": "dataset", "text": 'a special delivery mode is used for treatment and the SOP Class of the SOP Instance including this Module is not RT Radiation Salvage Record Storage ("1.2.840.10008.5.1.4.1.1.481.17")'}, "otherwise": "may", "status": "not-decidable"}), (), (
         ("i", "table_8.8-1", None, ()),
-    ), ((1, 1, None, None),), (), (), None),
+    ), ((1, 1, None, None),), (), (), None, None),
     ("a", 0x00081156, 0xFFFFFFFF, "3", "Definition Source Sequence", "DefinitionSourceSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-11", None, ()),
-        ("a", 0x300C0006, 0xFFFFFFFF, "1", "Referenced Beam Number", "ReferencedBeamNumber", "IS", "1", "", None, (), None, (), (), (), None),
-    ), (), (), (), None),
+        ("a", 0x300C0006, 0xFFFFFFFF, "1", "Referenced Beam Number", "ReferencedBeamNumber", "IS", "1", "", None, (), None, (), (), (), None, None),
+    ), (), (), (), None, None),
 )

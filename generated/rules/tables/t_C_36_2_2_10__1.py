@@ -8,13 +8,13 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.36.2.2.10-1", "C.36.2.2.10-1", "Wedges Definition Macro", "macro")
 
 RULES = (
-    ("a", 0x300A00D0, 0xFFFFFFFF, "1C", "Number of Wedges", "NumberOfWedges", "IS", "1", "", ("Required if RT Radiation Physical and Geometric Content Detail Flag (300A,0638) equals FULL. May be present otherwise.", {"if": {"equals": "300A,0638", "values": ["FULL"]}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None),
+    ("a", 0x300A00D0, 0xFFFFFFFF, "1C", "Number of Wedges", "NumberOfWedges", "IS", "1", "", ("Required if RT Radiation Physical and Geometric Content Detail Flag (300A,0638) equals FULL. May be present otherwise.", {"if": {"equals": "300A,0638", "values": ["FULL"]}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None, None),
     ("a", 0x300A0651, 0xFFFFFFFF, "1C", "Wedge Definition Sequence", "WedgeDefinitionSequence", "SQ", "1", "", ("Required if Number of Wedges (300A,00D0) is present and has a non-zero value.", {"if": {"compare": "item:300A,00D0", "op": "!=", "value": 0}, "status": "executable"}), (), (
         ("i", "table_C.36.2.2.3-1", None, ()),
-        ("a", 0x30100039, 0xFFFFFFFF, "1", "Device Index", "DeviceIndex", "US", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x300A0602, 0xFFFFFFFF, "1C", "Referenced Defined Device Index", "ReferencedDefinedDeviceIndex", "US", "1", "", ("Required if the Instance referenced in Referenced RT Instance Sequence (300A,0631) contains the device that corresponds to the device defined by this Sequence Item.", {"if": {"unknown": "dataset", "text": "the Instance referenced in Referenced RT Instance Sequence (300A,0631) contains the device that corresponds to the device defined by this Sequence Item"}, "status": "not-decidable"}), (), None, (), (), (), None),
-        ("a", 0x300A0652, 0xFFFFFFFF, "1", "Radiation Beam Wedge Angle", "RadiationBeamWedgeAngle", "FD", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x300A0654, 0xFFFFFFFF, "2", "Radiation Beam Effective Wedge Angle", "RadiationBeamEffectiveWedgeAngle", "FD", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x300A0645, 0xFFFFFFFF, "1", "Beam Modifier Orientation Angle", "BeamModifierOrientationAngle", "FD", "1", "", None, (), None, (), (), (), None),
-    ), ((0, None, None, {"of": "value", "refs": ["300A,00D0"], "names": ["Number of Wedges"]}),), ((9546, "defined"),), (), None),
+        ("a", 0x30100039, 0xFFFFFFFF, "1", "Device Index", "DeviceIndex", "US", "1", "", None, (), None, (), (), (), None, {"numbered": True}),
+        ("a", 0x300A0602, 0xFFFFFFFF, "1C", "Referenced Defined Device Index", "ReferencedDefinedDeviceIndex", "US", "1", "", ("Required if the Instance referenced in Referenced RT Instance Sequence (300A,0631) contains the device that corresponds to the device defined by this Sequence Item.", {"if": {"unknown": "dataset", "text": "the Instance referenced in Referenced RT Instance Sequence (300A,0631) contains the device that corresponds to the device defined by this Sequence Item"}, "status": "not-decidable"}), (), None, (), (), (), None, None),
+        ("a", 0x300A0652, 0xFFFFFFFF, "1", "Radiation Beam Wedge Angle", "RadiationBeamWedgeAngle", "FD", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x300A0654, 0xFFFFFFFF, "2", "Radiation Beam Effective Wedge Angle", "RadiationBeamEffectiveWedgeAngle", "FD", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x300A0645, 0xFFFFFFFF, "1", "Beam Modifier Orientation Angle", "BeamModifierOrientationAngle", "FD", "1", "", None, (), None, (), (), (), None, None),
+    ), ((0, None, None, {"of": "value", "refs": ["300A,00D0"], "names": ["Number of Wedges"]}),), ((9546, "defined"),), (), None, None),
 )

@@ -8,10 +8,10 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.36.2.2.11-1", "C.36.2.2.11-1", "Wedge Positions Macro", "macro")
 
 RULES = (
-    ("a", 0x300A0655, 0xFFFFFFFF, "1C", "Number of Wedge Positions", "NumberOfWedgePositions", "US", "1", "", ("Required if Number of Wedges (300A,00D0) is present and has a non-zero value.", {"if": {"compare": "300A,00D0", "op": "!=", "value": 0}, "status": "executable"}), (), None, (), (), (), None),
+    ("a", 0x300A0655, 0xFFFFFFFF, "1C", "Number of Wedge Positions", "NumberOfWedgePositions", "US", "1", "", ("Required if Number of Wedges (300A,00D0) is present and has a non-zero value.", {"if": {"compare": "300A,00D0", "op": "!=", "value": 0}, "status": "executable"}), (), None, (), (), (), None, None),
     ("a", 0x300A0116, 0xFFFFFFFF, "1C", "Wedge Position Sequence", "WedgePositionSequence", "SQ", "1", "", ("Required if Number of Wedge Positions (300A,0655) is present and has a non-zero value and the conditions in Section C.36.2.2.5.1.1 are satisfied.", {"if": {"and": [{"compare": "item:300A,0655", "op": "!=", "value": 0}, {"or": [{"equals": "300A,0600", "values": [1]}, {"and": [{"present": "item:300A,0116"}, {"unknown": "dataset", "text": "the value differs from the previously populated value (Section C.36.2.2.5.1.1)"}]}]}]}, "status": "not-decidable"}), (), (
-        ("a", 0x300A0607, 0xFFFFFFFF, "1", "Referenced Device Index", "ReferencedDeviceIndex", "US", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x300A0118, 0xFFFFFFFF, "1", "Wedge Position", "WedgePosition", "CS", "1", "", None, (("enumerated", ("IN", "OUT", "PARTIAL"), None, None, ""),), None, (), (), (), None),
-        ("a", 0x300A0653, 0xFFFFFFFF, "1C", "Radiation Beam Wedge Thin Edge Distance", "RadiationBeamWedgeThinEdgeDistance", "FD", "1", "", ("Required if Wedge Position (300A,0118) is PARTIAL.", {"if": {"equals": "item:300A,0118", "values": ["PARTIAL"]}, "status": "executable"}), (), None, (), (), (), None),
-    ), ((0, None, None, {"of": "value", "refs": ["300A,0655"], "names": ["Number of Wedge Positions"]}),), (), (), None),
+        ("a", 0x300A0607, 0xFFFFFFFF, "1", "Referenced Device Index", "ReferencedDeviceIndex", "US", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x300A0118, 0xFFFFFFFF, "1", "Wedge Position", "WedgePosition", "CS", "1", "", None, (("enumerated", ("IN", "OUT", "PARTIAL"), None, None, ""),), None, (), (), (), None, None),
+        ("a", 0x300A0653, 0xFFFFFFFF, "1C", "Radiation Beam Wedge Thin Edge Distance", "RadiationBeamWedgeThinEdgeDistance", "FD", "1", "", ("Required if Wedge Position (300A,0118) is PARTIAL.", {"if": {"equals": "item:300A,0118", "values": ["PARTIAL"]}, "status": "executable"}), (), None, (), (), (), None, None),
+    ), ((0, None, None, {"of": "value", "refs": ["300A,0655"], "names": ["Number of Wedge Positions"]}),), (), (), None, None),
 )

@@ -8,17 +8,17 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.36.2.2.14-1", "C.36.2.2.14-1", "RT Accessory Holders Definition Macro", "macro")
 
 RULES = (
-    ("a", 0x300A0670, 0xFFFFFFFF, "1C", "Number of RT Accessory Holders", "NumberOfRTAccessoryHolders", "US", "1", "", ("Required if RT Radiation Physical and Geometric Content Detail Flag (300A,0638) equals FULL. May be present otherwise.", {"if": {"equals": "300A,0638", "values": ["FULL"]}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None),
+    ("a", 0x300A0670, 0xFFFFFFFF, "1C", "Number of RT Accessory Holders", "NumberOfRTAccessoryHolders", "US", "1", "", ("Required if RT Radiation Physical and Geometric Content Detail Flag (300A,0638) equals FULL. May be present otherwise.", {"if": {"equals": "300A,0638", "values": ["FULL"]}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None, None),
     ("a", 0x300A0614, 0xFFFFFFFF, "1C", "RT Accessory Holder Definition Sequence", "RTAccessoryHolderDefinitionSequence", "SQ", "1", "", ("Required if Number of RT Accessory Holders (300A,0670) is present and has a non-zero value.", {"if": {"compare": "item:300A,0670", "op": "!=", "value": 0}, "status": "executable"}), (), (
         ("i", "table_C.36.2.2.3-1", None, ()),
-        ("a", 0x30100039, 0xFFFFFFFF, "1", "Device Index", "DeviceIndex", "US", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x300A0602, 0xFFFFFFFF, "1C", "Referenced Defined Device Index", "ReferencedDefinedDeviceIndex", "US", "1", "", ("Required if the Instance referenced in Referenced RT Instance Sequence (300A,0631) contains the device that corresponds to the device defined by this Sequence Item.", {"if": {"unknown": "dataset", "text": "the Instance referenced in Referenced RT Instance Sequence (300A,0631) contains the device that corresponds to the device defined by this Sequence Item"}, "status": "not-decidable"}), (), None, (), (), (), None),
-        ("a", 0x300A0645, 0xFFFFFFFF, "1", "Beam Modifier Orientation Angle", "BeamModifierOrientationAngle", "FD", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x300A060D, 0xFFFFFFFF, "2", "RT Accessory Holder Water-Equivalent Thickness", "RTAccessoryHolderWaterEquivalentThickness", "FD", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x300A060F, 0xFFFFFFFF, "1", "RT Accessory Holder Slot Existence Flag", "RTAccessoryHolderSlotExistenceFlag", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), (), (), None),
+        ("a", 0x30100039, 0xFFFFFFFF, "1", "Device Index", "DeviceIndex", "US", "1", "", None, (), None, (), (), (), None, {"numbered": True}),
+        ("a", 0x300A0602, 0xFFFFFFFF, "1C", "Referenced Defined Device Index", "ReferencedDefinedDeviceIndex", "US", "1", "", ("Required if the Instance referenced in Referenced RT Instance Sequence (300A,0631) contains the device that corresponds to the device defined by this Sequence Item.", {"if": {"unknown": "dataset", "text": "the Instance referenced in Referenced RT Instance Sequence (300A,0631) contains the device that corresponds to the device defined by this Sequence Item"}, "status": "not-decidable"}), (), None, (), (), (), None, None),
+        ("a", 0x300A0645, 0xFFFFFFFF, "1", "Beam Modifier Orientation Angle", "BeamModifierOrientationAngle", "FD", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x300A060D, 0xFFFFFFFF, "2", "RT Accessory Holder Water-Equivalent Thickness", "RTAccessoryHolderWaterEquivalentThickness", "FD", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x300A060F, 0xFFFFFFFF, "1", "RT Accessory Holder Slot Existence Flag", "RTAccessoryHolderSlotExistenceFlag", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), (), (), None, None),
         ("a", 0x300A0610, 0xFFFFFFFF, "1C", "RT Accessory Holder Slot Sequence", "RTAccessoryHolderSlotSequence", "SQ", "1", "", ("Required if RT Radiation Physical and Geometric Content Detail Flag (300A,0638) equals FULL and RT Accessory Holder Slot Existence Flag (300A,060F) has the value YES.. May be present if RT Accessory Holder Slot Existence Flag (300A,060F) has the value YES.", {"if": {"and": [{"equals": "300A,0638", "values": ["FULL"]}, {"equals": "item:300A,060F", "values": ["YES"]}]}, "permitted_if": {"equals": "item:300A,060F", "values": ["YES"]}, "status": "executable"}), (), (
-            ("a", 0x300A0611, 0xFFFFFFFF, "1", "RT Accessory Holder Slot ID", "RTAccessoryHolderSlotID", "LO", "1", "", None, (), None, (), (), (), None),
-            ("a", 0x300A0612, 0xFFFFFFFF, "2", "RT Accessory Holder Slot Distance", "RTAccessoryHolderSlotDistance", "FD", "1", "", None, (), None, (), (), (), None),
-        ), ((1, None, None, None),), (), (), None),
-    ), ((0, None, None, {"of": "value", "refs": ["300A,0670"], "names": ["Number of RT Accessory Holders"]}),), ((9518, "defined"), (9519, "defined")), (), None),
+            ("a", 0x300A0611, 0xFFFFFFFF, "1", "RT Accessory Holder Slot ID", "RTAccessoryHolderSlotID", "LO", "1", "", None, (), None, (), (), (), None, None),
+            ("a", 0x300A0612, 0xFFFFFFFF, "2", "RT Accessory Holder Slot Distance", "RTAccessoryHolderSlotDistance", "FD", "1", "", None, (), None, (), (), (), None, None),
+        ), ((1, None, None, None),), (), (), None, None),
+    ), ((0, None, None, {"of": "value", "refs": ["300A,0670"], "names": ["Number of RT Accessory Holders"]}),), ((9518, "defined"), (9519, "defined")), (), None, None),
 )

@@ -8,11 +8,11 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.36.2.2.15-1", "C.36.2.2.15-1", "General Accessories Definition Macro", "macro")
 
 RULES = (
-    ("a", 0x300A0672, 0xFFFFFFFF, "1C", "Number of General Accessories", "NumberOfGeneralAccessories", "US", "1", "", ("Required if RT Radiation Physical and Geometric Content Detail Flag (300A,0638) equals FULL. May be present otherwise.", {"if": {"equals": "300A,0638", "values": ["FULL"]}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None),
+    ("a", 0x300A0672, 0xFFFFFFFF, "1C", "Number of General Accessories", "NumberOfGeneralAccessories", "US", "1", "", ("Required if RT Radiation Physical and Geometric Content Detail Flag (300A,0638) equals FULL. May be present otherwise.", {"if": {"equals": "300A,0638", "values": ["FULL"]}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None, None),
     ("a", 0x300A0671, 0xFFFFFFFF, "1C", "General Accessory Definition Sequence", "GeneralAccessoryDefinitionSequence", "SQ", "1", "", ("Required if the Number of General Accessories (300A,0672) is present and has a non-zero value.", {"if": {"compare": "item:300A,0672", "op": "!=", "value": 0}, "status": "executable"}), (), (
         ("i", "table_C.36.2.2.3-1", None, ()),
-        ("a", 0x30100039, 0xFFFFFFFF, "1", "Device Index", "DeviceIndex", "US", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x300A0602, 0xFFFFFFFF, "1C", "Referenced Defined Device Index", "ReferencedDefinedDeviceIndex", "US", "1", "", ("Required if the Instance referenced in Referenced RT Instance Sequence (300A,0631) contains the device that corresponds to the device defined by this Sequence Item.", {"if": {"unknown": "dataset", "text": "the Instance referenced in Referenced RT Instance Sequence (300A,0631) contains the device that corresponds to the device defined by this Sequence Item"}, "status": "not-decidable"}), (), None, (), (), (), None),
-        ("a", 0x300A0645, 0xFFFFFFFF, "1", "Beam Modifier Orientation Angle", "BeamModifierOrientationAngle", "FD", "1", "", None, (), None, (), (), (), None),
-    ), ((0, None, None, {"of": "value", "refs": ["300A,0672"], "names": ["Number of General Accessories"]}),), (), (), None),
+        ("a", 0x30100039, 0xFFFFFFFF, "1", "Device Index", "DeviceIndex", "US", "1", "", None, (), None, (), (), (), None, {"numbered": True}),
+        ("a", 0x300A0602, 0xFFFFFFFF, "1C", "Referenced Defined Device Index", "ReferencedDefinedDeviceIndex", "US", "1", "", ("Required if the Instance referenced in Referenced RT Instance Sequence (300A,0631) contains the device that corresponds to the device defined by this Sequence Item.", {"if": {"unknown": "dataset", "text": "the Instance referenced in Referenced RT Instance Sequence (300A,0631) contains the device that corresponds to the device defined by this Sequence Item"}, "status": "not-decidable"}), (), None, (), (), (), None, None),
+        ("a", 0x300A0645, 0xFFFFFFFF, "1", "Beam Modifier Orientation Angle", "BeamModifierOrientationAngle", "FD", "1", "", None, (), None, (), (), (), None, None),
+    ), ((0, None, None, {"of": "value", "refs": ["300A,0672"], "names": ["Number of General Accessories"]}),), (), (), None, None),
 )

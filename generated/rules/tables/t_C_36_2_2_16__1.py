@@ -8,13 +8,13 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.36.2.2.16-1", "C.36.2.2.16-1", "Boluses Definition Macro", "macro")
 
 RULES = (
-    ("a", 0x300A0674, 0xFFFFFFFF, "1C", "Number of Boluses", "NumberOfBoluses", "US", "1", "", ("Required if RT Radiation Physical and Geometric Content Detail Flag (300A,0638) equals FULL. May be present otherwise.", {"if": {"equals": "300A,0638", "values": ["FULL"]}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None),
+    ("a", 0x300A0674, 0xFFFFFFFF, "1C", "Number of Boluses", "NumberOfBoluses", "US", "1", "", ("Required if RT Radiation Physical and Geometric Content Detail Flag (300A,0638) equals FULL. May be present otherwise.", {"if": {"equals": "300A,0638", "values": ["FULL"]}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None, None),
     ("a", 0x300A0673, 0xFFFFFFFF, "1C", "Bolus Definition Sequence", "BolusDefinitionSequence", "SQ", "1", "", ("Required if Number of Boluses (300A,0674) is present and has a non-zero value.", {"if": {"compare": "item:300A,0674", "op": "!=", "value": 0}, "status": "executable"}), (), (
         ("i", "table_C.36.2.2.3-1", None, ()),
-        ("a", 0x30100039, 0xFFFFFFFF, "1", "Device Index", "DeviceIndex", "US", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x300A0602, 0xFFFFFFFF, "1C", "Referenced Defined Device Index", "ReferencedDefinedDeviceIndex", "US", "1", "", ("Required if the Instance referenced in Referenced RT Instance Sequence (300A,0631) contains the device that corresponds to the device defined by this Sequence Item.", {"if": {"unknown": "dataset", "text": "the Instance referenced in Referenced RT Instance Sequence (300A,0631) contains the device that corresponds to the device defined by this Sequence Item"}, "status": "not-decidable"}), (), None, (), (), (), None),
+        ("a", 0x30100039, 0xFFFFFFFF, "1", "Device Index", "DeviceIndex", "US", "1", "", None, (), None, (), (), (), None, {"numbered": True}),
+        ("a", 0x300A0602, 0xFFFFFFFF, "1C", "Referenced Defined Device Index", "ReferencedDefinedDeviceIndex", "US", "1", "", ("Required if the Instance referenced in Referenced RT Instance Sequence (300A,0631) contains the device that corresponds to the device defined by this Sequence Item.", {"if": {"unknown": "dataset", "text": "the Instance referenced in Referenced RT Instance Sequence (300A,0631) contains the device that corresponds to the device defined by this Sequence Item"}, "status": "not-decidable"}), (), None, (), (), (), None, None),
         ("a", 0x30100025, 0xFFFFFFFF, "2", "Conceptual Volume Sequence", "ConceptualVolumeSequence", "SQ", "1", "", None, (), (
             ("i", "table_10.34-1", None, ()),
-        ), ((0, 1, None, None),), (), (), None),
-    ), ((0, None, None, {"of": "value", "refs": ["300A,0674"], "names": ["Number of Boluses"]}),), ((9516, "defined"),), (), None),
+        ), ((0, 1, None, None),), (), (), None, None),
+    ), ((0, None, None, {"of": "value", "refs": ["300A,0674"], "names": ["Number of Boluses"]}),), ((9516, "defined"),), (), None, None),
 )

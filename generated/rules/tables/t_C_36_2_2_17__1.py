@@ -8,18 +8,18 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.36.2.2.17-1", "C.36.2.2.17-1", "RT Tolerance Set Macro", "macro")
 
 RULES = (
-    ("a", 0x300A062A, 0xFFFFFFFF, "1", "RT Tolerance Set Label", "RTToleranceSetLabel", "LO", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x300A062A, 0xFFFFFFFF, "1", "RT Tolerance Set Label", "RTToleranceSetLabel", "LO", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x300A062B, 0xFFFFFFFF, "2", "Attribute Tolerance Values Sequence", "AttributeToleranceValuesSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-20", None, ()),
-        ("a", 0x300A062C, 0xFFFFFFFF, "1", "Tolerance Value", "ToleranceValue", "FD", "1", "", None, (), None, (), (), (), None),
-    ), ((0, None, None, None),), (), (), None),
-    ("a", 0x300A065C, 0xFFFFFFFF, "1", "Patient Support Position Specification Method", "PatientSupportPositionSpecificationMethod", "CS", "1", "", None, (("enumerated", ("ABSENT", "GLOBAL", "DEVICE_SPECIFIC"), None, None, ""),), None, (), (), (), None),
+        ("a", 0x300A062C, 0xFFFFFFFF, "1", "Tolerance Value", "ToleranceValue", "FD", "1", "", None, (), None, (), (), (), None, None),
+    ), ((0, None, None, None),), (), (), None, None),
+    ("a", 0x300A065C, 0xFFFFFFFF, "1", "Patient Support Position Specification Method", "PatientSupportPositionSpecificationMethod", "CS", "1", "", None, (("enumerated", ("ABSENT", "GLOBAL", "DEVICE_SPECIFIC"), None, None, ""),), None, (), (), (), None, None),
     ("a", 0x300A0660, 0xFFFFFFFF, "1C", "Patient Support Position Device Tolerance Sequence", "PatientSupportPositionDeviceToleranceSequence", "SQ", "1", "", ("Required if Patient Support Position Specification Method (300A,065C) does not equal ABSENT.", {"if": {"not": {"equals": "item:300A,065C", "values": ["ABSENT"]}}, "status": "executable"}), (), (
-        ("a", 0x300A0607, 0xFFFFFFFF, "1C", "Referenced Device Index", "ReferencedDeviceIndex", "US", "1", "", ("Required if Patient Support Position Specification Method (300A,065C) equals DEVICE_SPECIFIC.", {"if": {"equals": "300A,065C", "values": ["DEVICE_SPECIFIC"]}, "status": "executable"}), (), None, (), (), (), None),
-        ("a", 0x300A065E, 0xFFFFFFFF, "1C", "Device Order Index", "DeviceOrderIndex", "US", "1", "", ("Required if Patient Support Position Specification Method (300A,065C) equals DEVICE_SPECIFIC.", {"if": {"equals": "300A,065C", "values": ["DEVICE_SPECIFIC"]}, "status": "executable"}), (), None, (), (), (), None),
+        ("a", 0x300A0607, 0xFFFFFFFF, "1C", "Referenced Device Index", "ReferencedDeviceIndex", "US", "1", "", ("Required if Patient Support Position Specification Method (300A,065C) equals DEVICE_SPECIFIC.", {"if": {"equals": "300A,065C", "values": ["DEVICE_SPECIFIC"]}, "status": "executable"}), (), None, (), (), (), None, None),
+        ("a", 0x300A065E, 0xFFFFFFFF, "1C", "Device Order Index", "DeviceOrderIndex", "US", "1", "", ("Required if Patient Support Position Specification Method (300A,065C) equals DEVICE_SPECIFIC.", {"if": {"equals": "300A,065C", "values": ["DEVICE_SPECIFIC"]}, "status": "executable"}), (), None, (), (), (), None, {"numbered": True}),
         ("a", 0x300A062D, 0xFFFFFFFF, "1", "Patient Support Position Tolerance Sequence", "PatientSupportPositionToleranceSequence", "SQ", "1", "", None, (), (
-            ("a", 0x300A0661, 0xFFFFFFFF, "1C", "Patient Support Position Tolerance Order Index", "PatientSupportPositionToleranceOrderIndex", "US", "1", "", ("Required if Patient Support Position Specification Method (300A,065C) equals DEVICE_SPECIFIC.", {"if": {"equals": "300A,065C", "values": ["DEVICE_SPECIFIC"]}, "status": "executable"}), (), None, (), (), (), None),
+            ("a", 0x300A0661, 0xFFFFFFFF, "1C", "Patient Support Position Tolerance Order Index", "PatientSupportPositionToleranceOrderIndex", "US", "1", "", ("Required if Patient Support Position Specification Method (300A,065C) equals DEVICE_SPECIFIC.", {"if": {"equals": "300A,065C", "values": ["DEVICE_SPECIFIC"]}, "status": "executable"}), (), None, (), (), (), None, {"numbered": True}),
             ("i", "table_10-2", None, ()),
-        ), ((1, None, None, None),), (), (), None),
-    ), ((1, None, ("if Patient Support Position Specification Method (300A,065C) equals DEVICE_SPECIFIC", {"if": {"equals": "300A,065C", "values": ["DEVICE_SPECIFIC"]}, "status": "executable"}), None), (1, 1, ("if Patient Support Position Specification Method (300A,065C) equals GLOBAL", {"if": {"equals": "300A,065C", "values": ["GLOBAL"]}, "status": "executable"}), None)), (), (), None),
+        ), ((1, None, None, None),), (), (), None, None),
+    ), ((1, None, ("if Patient Support Position Specification Method (300A,065C) equals DEVICE_SPECIFIC", {"if": {"equals": "300A,065C", "values": ["DEVICE_SPECIFIC"]}, "status": "executable"}), None), (1, 1, ("if Patient Support Position Specification Method (300A,065C) equals GLOBAL", {"if": {"equals": "300A,065C", "values": ["GLOBAL"]}, "status": "executable"}), None)), (), (), None, None),
 )

@@ -8,19 +8,19 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.36.2.2.18-1", "C.36.2.2.18-1", "Interlock Macro", "macro")
 
 RULES = (
-    ("a", 0x300A0741, 0xFFFFFFFF, "1", "Interlock DateTime", "InterlockDateTime", "DT", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x300A0742, 0xFFFFFFFF, "1", "Interlock Description", "InterlockDescription", "ST", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x300A0783, 0xFFFFFFFF, "1C", "Interlock Origin Description", "InterlockOriginDescription", "ST", "1", "", ("Required if Interlock Originating Device Sequence (300A,0743) is not present.", {"if": {"absent": "item:300A,0743"}, "status": "executable"}), (), None, (), (), (), None),
+    ("a", 0x300A0741, 0xFFFFFFFF, "1", "Interlock DateTime", "InterlockDateTime", "DT", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x300A0742, 0xFFFFFFFF, "1", "Interlock Description", "InterlockDescription", "ST", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x300A0783, 0xFFFFFFFF, "1C", "Interlock Origin Description", "InterlockOriginDescription", "ST", "1", "", ("Required if Interlock Originating Device Sequence (300A,0743) is not present.", {"if": {"absent": "item:300A,0743"}, "status": "executable"}), (), None, (), (), (), None, None),
     ("a", 0x300A0743, 0xFFFFFFFF, "1C", "Interlock Originating Device Sequence", "InterlockOriginatingDeviceSequence", "SQ", "1", "", ("Required if Interlock Origin Description (300A,0783) is not present.", {"if": {"absent": "item:300A,0783"}, "status": "executable"}), (), (
         ("i", "table_10.36-1", None, ()),
-    ), ((1, 1, None, None),), (), (), None),
+    ), ((1, 1, None, None),), (), (), None, None),
     ("a", 0x300A0744, 0xFFFFFFFF, "1", "Interlock Code Sequence", "InterlockCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), ((1, None, None, None),), (), (), None),
+    ), ((1, None, None, None),), (), (), None, None),
     ("a", 0x300A0745, 0xFFFFFFFF, "1", "Interlock Resolution Code Sequence", "InterlockResolutionCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), ((1, None, None, None),), ((9563, "defined"),), (), None),
+    ), ((1, None, None, None),), ((9563, "defined"),), (), None, None),
     ("a", 0x300A0746, 0xFFFFFFFF, "2", "Interlock Resolution User Sequence", "InterlockResolutionUserSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-1", None, ()),
-    ), ((0, None, None, None),), (), (), None),
+    ), ((0, None, None, None),), (), (), None, None),
 )

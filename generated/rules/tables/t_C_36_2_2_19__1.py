@@ -8,23 +8,23 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.36.2.2.19-1", "C.36.2.2.19-1", "RT Beam Limiting Device Definition Macro", "macro")
 
 RULES = (
-    ("a", 0x30100039, 0xFFFFFFFF, "1", "Device Index", "DeviceIndex", "US", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x300A0602, 0xFFFFFFFF, "1C", "Referenced Defined Device Index", "ReferencedDefinedDeviceIndex", "US", "1", "", ("Required if the Instance referenced in Referenced RT Instance Sequence (300A,0631) contains the device that corresponds to the device defined by this Sequence Item.", {"if": {"unknown": "dataset", "text": "the Instance referenced in Referenced RT Instance Sequence (300A,0631) contains the device that corresponds to the device defined by this Sequence Item"}, "status": "not-decidable"}), (), None, (), (), (), None),
+    ("a", 0x30100039, 0xFFFFFFFF, "1", "Device Index", "DeviceIndex", "US", "1", "", None, (), None, (), (), (), None, {"numbered": True}),
+    ("a", 0x300A0602, 0xFFFFFFFF, "1C", "Referenced Defined Device Index", "ReferencedDefinedDeviceIndex", "US", "1", "", ("Required if the Instance referenced in Referenced RT Instance Sequence (300A,0631) contains the device that corresponds to the device defined by this Sequence Item.", {"if": {"unknown": "dataset", "text": "the Instance referenced in Referenced RT Instance Sequence (300A,0631) contains the device that corresponds to the device defined by this Sequence Item"}, "status": "not-decidable"}), (), None, (), (), (), None, None),
     ("i", "table_C.36.2.2.3-1", None, ()),
-    ("a", 0x300A0645, 0xFFFFFFFF, "1", "Beam Modifier Orientation Angle", "BeamModifierOrientationAngle", "FD", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x300A0642, 0xFFFFFFFF, "2", "RT Beam Limiting Device Proximal Distance", "RTBeamLimitingDeviceProximalDistance", "FD", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x300A0643, 0xFFFFFFFF, "2", "RT Beam Limiting Device Distal Distance", "RTBeamLimitingDeviceDistalDistance", "FD", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x300A0645, 0xFFFFFFFF, "1", "Beam Modifier Orientation Angle", "BeamModifierOrientationAngle", "FD", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x300A0642, 0xFFFFFFFF, "2", "RT Beam Limiting Device Proximal Distance", "RTBeamLimitingDeviceProximalDistance", "FD", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x300A0643, 0xFFFFFFFF, "2", "RT Beam Limiting Device Distal Distance", "RTBeamLimitingDeviceDistalDistance", "FD", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x300A0647, 0xFFFFFFFF, "1C", "Parallel RT Beam Delimiter Device Sequence", "ParallelRTBeamDelimiterDeviceSequence", "SQ", "1", "", ('Required if Device Type Code Sequence (3010,002E) contains either (130331, DCM, "Leaf Pairs") or (130333, DCM, "Single Leaves").', {"if": {"code": "item:3010,002E", "values": [["130331", "DCM"], ["130333", "DCM"]]}, "status": "executable"}), (), (
-        ("a", 0x300A0648, 0xFFFFFFFF, "1", "Number of Parallel RT Beam Delimiters", "NumberOfParallelRTBeamDelimiters", "US", "1", "", None, (), None, (), (), (), None),
+        ("a", 0x300A0648, 0xFFFFFFFF, "1", "Number of Parallel RT Beam Delimiters", "NumberOfParallelRTBeamDelimiters", "US", "1", "", None, (), None, (), (), (), None, None),
         ("a", 0x300A0644, 0xFFFFFFFF, "1", "Parallel RT Beam Delimiter Device Orientation Label Code Sequence", "ParallelRTBeamDelimiterDeviceOrientationLabelCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), ((1, 1, None, None),), ((9547, "defined"),), (), None),
-        ("a", 0x300A064E, 0xFFFFFFFF, "1", "Parallel RT Beam Delimiter Opening Mode", "ParallelRTBeamDelimiterOpeningMode", "CS", "1", "", None, (("enumerated", ("BINARY", "VARIABLE"), None, None, ""),), None, (), (), (), None),
-        ("a", 0x300A0649, 0xFFFFFFFF, "1", "Parallel RT Beam Delimiter Boundaries", "ParallelRTBeamDelimiterBoundaries", "FD", "2-n", "", None, (), None, (), (), (), None),
-        ("a", 0x300A064F, 0xFFFFFFFF, "1C", "Parallel RT Beam Delimiter Leaf Mounting Side", "ParallelRTBeamDelimiterLeafMountingSide", "CS", "1-n", "", ('Required if Device Type Code Sequence (3010,002E) contains (130333, DCM, "Single Leaves").', {"if": {"code": "3010,002E", "values": [["130333", "DCM"]]}, "status": "executable"}), (("enumerated", ("P", "N", "M"), None, None, ""),), None, (), (), (), None),
-        ("a", 0x300800A4, 0xFFFFFFFF, "1C", "Parallel RT Beam Delimiter Opening Extents", "ParallelRTBeamDelimiterOpeningExtents", "FD", "2-2n", "", ("Required if Parallel RT Beam Delimiter Opening Mode (300A,064E) has the value BINARY. Maybe be present otherwise.", {"if": {"equals": "item:300A,064E", "values": ["BINARY"]}, "status": "executable"}), (), None, (), (), (), None),
-    ), ((1, 1, None, None),), (), (), None),
+        ), ((1, 1, None, None),), ((9547, "defined"),), (), None, None),
+        ("a", 0x300A064E, 0xFFFFFFFF, "1", "Parallel RT Beam Delimiter Opening Mode", "ParallelRTBeamDelimiterOpeningMode", "CS", "1", "", None, (("enumerated", ("BINARY", "VARIABLE"), None, None, ""),), None, (), (), (), None, None),
+        ("a", 0x300A0649, 0xFFFFFFFF, "1", "Parallel RT Beam Delimiter Boundaries", "ParallelRTBeamDelimiterBoundaries", "FD", "2-n", "", None, (), None, (), (), (), None, None),
+        ("a", 0x300A064F, 0xFFFFFFFF, "1C", "Parallel RT Beam Delimiter Leaf Mounting Side", "ParallelRTBeamDelimiterLeafMountingSide", "CS", "1-n", "", ('Required if Device Type Code Sequence (3010,002E) contains (130333, DCM, "Single Leaves").', {"if": {"code": "3010,002E", "values": [["130333", "DCM"]]}, "status": "executable"}), (("enumerated", ("P", "N", "M"), None, None, ""),), None, (), (), (), None, None),
+        ("a", 0x300800A4, 0xFFFFFFFF, "1C", "Parallel RT Beam Delimiter Opening Extents", "ParallelRTBeamDelimiterOpeningExtents", "FD", "2-2n", "", ("Required if Parallel RT Beam Delimiter Opening Mode (300A,064E) has the value BINARY. Maybe be present otherwise.", {"if": {"equals": "item:300A,064E", "values": ["BINARY"]}, "status": "executable"}), (), None, (), (), (), None, None),
+    ), ((1, 1, None, None),), (), (), None, None),
     ("a", 0x300A0646, 0xFFFFFFFF, "1C", "Fixed RT Beam Delimiter Device Sequence", "FixedRTBeamDelimiterDeviceSequence", "SQ", "1", "", ("Required if Device Type Code Sequence (3010,002E) is part of CID 9545 Fixed Beam Limiting Device Types.", {"if": {"unknown": "unparsed", "text": "Device Type Code Sequence (3010,002E) is part of CID 9545 Fixed Beam Limiting Device Types"}, "status": "unparsed"}), (), (
         ("i", "table_10.38-1", None, ()),
-    ), ((1, 1, None, None),), ((9545, "enumerated"),), (), None),
+    ), ((1, 1, None, None),), ((9545, "enumerated"),), (), None, None),
 )

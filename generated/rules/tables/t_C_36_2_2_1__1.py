@@ -9,9 +9,9 @@ TABLE = ("table_C.36.2.2.1-1", "C.36.2.2.1-1", "Treatment Device Identification 
 
 RULES = (
     ("i", "table_10.35-1", None, ()),
-    ("a", 0x0018100B, 0xFFFFFFFF, "2", "Manufacturer's Device Class UID", "ManufacturerDeviceClassUID", "UI", "1-n", "", None, (), None, (), (), (), None),
+    ("a", 0x0018100B, 0xFFFFFFFF, "2", "Manufacturer's Device Class UID", "ManufacturerDeviceClassUID", "UI", "1-n", "", None, (), None, (), (), (), None, None),
     ("i", "table_10.36-1", None, ()),
-    ("a", 0x00080080, 0xFFFFFFFF, "3", "Institution Name", "InstitutionName", "LO", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00080081, 0xFFFFFFFF, "3", "Institution Address", "InstitutionAddress", "ST", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00081040, 0xFFFFFFFF, "3", "Institutional Department Name", "InstitutionalDepartmentName", "LO", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x00080080, 0xFFFFFFFF, "3", "Institution Name", "InstitutionName", "LO", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00080081, 0xFFFFFFFF, "3", "Institution Address", "InstitutionAddress", "ST", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00081040, 0xFFFFFFFF, "3", "Institutional Department Name", "InstitutionalDepartmentName", "LO", "1", "", None, (), None, (), (), (), None, None),
 )

@@ -10,5 +10,5 @@ TABLE = ("table_C.36.2.2.21-1", "C.36.2.2.21-1", "RT Beam Limiting Device Openin
 RULES = (
     ("a", 0x300A0656, 0xFFFFFFFF, "1C", "RT Beam Limiting Device Opening Sequence", "RTBeamLimitingDeviceOpeningSequence", "SQ", "1", "", ("Required if Number of RT Beam Limiting Devices (300A,0641) is present and has a non-zero value.", {"if": {"compare": "300A,0641", "op": "!=", "value": 0}, "status": "executable"}), (), (
         ("i", "table_C.36.2.2.20-1", None, ()),
-    ), ((1, None, None, None),), (), (), None),
+    ), ((1, None, None, None),), (), (), None, None),
 )

@@ -8,10 +8,10 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.36.2.2.22-1", "C.36.2.2.22-1", "Patient Position Acquisition Device Macro", "macro")
 
 RULES = (
-    ("a", 0x30020116, 0xFFFFFFFF, "1", "Number of Acquisition Devices", "NumberOfAcquisitionDevices", "US", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x30020116, 0xFFFFFFFF, "1", "Number of Acquisition Devices", "NumberOfAcquisitionDevices", "US", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x30020117, 0xFFFFFFFF, "1C", "Acquisition Device Sequence", "AcquisitionDeviceSequence", "SQ", "1", "", ("Required if the Number of Acquisition Devices (3002,0116) has a non-zero value.", {"if": {"compare": "item:3002,0116", "op": "!=", "value": 0}, "status": "executable"}), (), (
         ("i", "table_C.36.2.2.3-1", None, ()),
-        ("a", 0x30100039, 0xFFFFFFFF, "1", "Device Index", "DeviceIndex", "US", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x300A0602, 0xFFFFFFFF, "1C", "Referenced Defined Device Index", "ReferencedDefinedDeviceIndex", "US", "1", "", ("Required if the Instance referenced in the SOP Instance Sequence contains the device that corresponds to the device defined by this Sequence Item.", {"if": {"unknown": "dataset", "text": "the Instance referenced in the SOP Instance Sequence contains the device that corresponds to the device defined by this Sequence Item"}, "status": "not-decidable"}), (), None, (), (), (), None),
-    ), ((0, None, None, {"of": "value", "refs": ["3002,0116"], "names": ["Number of Acquisition Devices"]}),), (), (), None),
+        ("a", 0x30100039, 0xFFFFFFFF, "1", "Device Index", "DeviceIndex", "US", "1", "", None, (), None, (), (), (), None, {"numbered": True}),
+        ("a", 0x300A0602, 0xFFFFFFFF, "1C", "Referenced Defined Device Index", "ReferencedDefinedDeviceIndex", "US", "1", "", ("Required if the Instance referenced in the SOP Instance Sequence contains the device that corresponds to the device defined by this Sequence Item.", {"if": {"unknown": "dataset", "text": "the Instance referenced in the SOP Instance Sequence contains the device that corresponds to the device defined by this Sequence Item"}, "status": "not-decidable"}), (), None, (), (), (), None, None),
+    ), ((0, None, None, {"of": "value", "refs": ["3002,0116"], "names": ["Number of Acquisition Devices"]}),), (), (), None, None),
 )

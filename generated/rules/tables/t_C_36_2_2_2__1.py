@@ -8,13 +8,13 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.36.2.2.2-1", "C.36.2.2.2-1", "RT Patient Support Devices Macro", "macro")
 
 RULES = (
-    ("a", 0x300A0687, 0xFFFFFFFF, "1", "Number of Patient Support Devices", "NumberOfPatientSupportDevices", "US", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x300A0687, 0xFFFFFFFF, "1", "Number of Patient Support Devices", "NumberOfPatientSupportDevices", "US", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x300A0686, 0xFFFFFFFF, "1C", "Patient Support Devices Sequence", "PatientSupportDevicesSequence", "SQ", "1", "", ("Required if the Number of Patient Support Devices (300A,0687) is non-zero.", {"if": {"compare": "item:300A,0687", "op": "!=", "value": 0}, "status": "executable"}), (), (
-        ("a", 0x30100039, 0xFFFFFFFF, "1", "Device Index", "DeviceIndex", "US", "1", "", None, (), None, (), (), (), None),
+        ("a", 0x30100039, 0xFFFFFFFF, "1", "Device Index", "DeviceIndex", "US", "1", "", None, (), None, (), (), (), None, {"numbered": True}),
         ("i", "table_10.35-1", None, ()),
         ("i", "table_10.36-1", None, ()),
         ("a", 0x30100025, 0xFFFFFFFF, "2", "Conceptual Volume Sequence", "ConceptualVolumeSequence", "SQ", "1", "", None, (), (
             ("i", "table_10.34-1", None, ()),
-        ), ((0, 1, None, None),), (), (), None),
-    ), ((0, None, None, {"of": "value", "refs": ["300A,0687"], "names": ["Number of Patient Support Devices"]}),), ((9505, "defined"),), (), None),
+        ), ((0, 1, None, None),), (), (), None, None),
+    ), ((0, None, None, {"of": "value", "refs": ["300A,0687"], "names": ["Number of Patient Support Devices"]}),), ((9505, "defined"),), (), None, None),
 )

@@ -10,7 +10,7 @@ TABLE = ("table_C.36.2.2.4-1", "C.36.2.2.4-1", "RT Treatment Position Macro", "m
 RULES = (
     ("i", "table_10-15a", None, ()),
     ("a", 0x300A063F, 0xFFFFFFFF, "1C", "Treatment Position Sequence", "TreatmentPositionSequence", "SQ", "1", "", ('Required if SOP Class UID is not RT Radiation Salvage Record Storage ("1.2.840.10008.5.1.4.1.1.481.17"), and SOP Class UID is not Enhanced RT Image ("1.2.840.10008.5.1.4.1.1.481.23"), and SOP Class UID is not Enhanced Continuous RT Image ("1.2.840.10008.5.1.4.1.1.481.24"). May be present otherwise.', {"if": {"and": [{"not": {"equals": "0008,0016", "values": ["1.2.840.10008.5.1.4.1.1.481.17"]}}, {"not": {"equals": "0008,0016", "values": ["1.2.840.10008.5.1.4.1.1.481.23"]}}, {"not": {"equals": "0008,0016", "values": ["1.2.840.10008.5.1.4.1.1.481.24"]}}]}, "otherwise": "may", "status": "executable"}), (), (
-        ("a", 0x300A0606, 0xFFFFFFFF, "1", "Treatment Position Index", "TreatmentPositionIndex", "US", "1", "", None, (), None, (), (), (), None),
+        ("a", 0x300A0606, 0xFFFFFFFF, "1", "Treatment Position Index", "TreatmentPositionIndex", "US", "1", "", None, (), None, (), (), (), None, {"numbered": True}),
         ("i", "table_10.39-1", None, ()),
-    ), ((1, None, None, None),), ((9553, "defined"),), (), None),
+    ), ((1, None, None, None),), ((9553, "defined"),), (), None, None),
 )

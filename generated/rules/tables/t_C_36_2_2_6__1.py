@@ -9,11 +9,11 @@ TABLE = ("table_C.36.2.2.6-1", "C.36.2.2.6-1", "External Beam Control Point Gene
 
 RULES = (
     ("i", "table_C.36.2.2.5-1", None, ()),
-    ("a", 0x300A063D, 0xFFFFFFFF, "2C", "Delivery Rate", "DeliveryRate", "FD", "1", "", ("Required if the conditions in Section C.36.2.2.5.1.1 are satisfied.", {"if": {"or": [{"equals": "item:300A,0600", "values": [1]}, {"and": [{"present": "item:300A,063D"}, {"unknown": "dataset", "text": "the value differs from the previously populated value (Section C.36.2.2.5.1.1)"}]}]}, "status": "not-decidable"}), (), None, (), (), (), None),
+    ("a", 0x300A063D, 0xFFFFFFFF, "2C", "Delivery Rate", "DeliveryRate", "FD", "1", "", ("Required if the conditions in Section C.36.2.2.5.1.1 are satisfied.", {"if": {"or": [{"equals": "item:300A,0600", "values": [1]}, {"and": [{"present": "item:300A,063D"}, {"unknown": "dataset", "text": "the value differs from the previously populated value (Section C.36.2.2.5.1.1)"}]}]}, "status": "not-decidable"}), (), None, (), (), (), None, None),
     ("a", 0x300A063E, 0xFFFFFFFF, "1C", "Delivery Rate Unit Sequence", "DeliveryRateUnitSequence", "SQ", "1", "", ("Required if Delivery Rate (300A,063D) is present and has a value.", {"if": {"has_value": "item:300A,063D"}, "status": "executable"}), (), (
         ("i", "table_8.8-1", None, ()),
-    ), ((1, 1, None, None),), (), (), None),
+    ), ((1, 1, None, None),), (), (), None, None),
     ("a", 0x300A0689, 0xFFFFFFFF, "1C", "Beam Area Limit Sequence", "BeamAreaLimitSequence", "SQ", "1", "", ("Required if beam shall be limited.", {"if": {"unknown": "dataset", "text": "beam shall be limited"}, "status": "not-decidable"}), (), (
         ("i", "table_10.38-1", None, ()),
-    ), ((1, 1, None, None),), (), (), None),
+    ), ((1, 1, None, None),), (), (), None, None),
 )

@@ -8,28 +8,28 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.36.2.2.7-1", "C.36.2.2.7-1", "Radiation Generation Mode Macro", "macro")
 
 RULES = (
-    ("a", 0x300A0685, 0xFFFFFFFF, "1C", "Number of Radiation Generation Modes", "NumberOfRadiationGenerationModes", "US", "1", "", ("Required if RT Radiation Physical and Geometric Content Detail Flag (300A,0638) equals FULL. May be present otherwise.", {"if": {"equals": "300A,0638", "values": ["FULL"]}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None),
+    ("a", 0x300A0685, 0xFFFFFFFF, "1C", "Number of Radiation Generation Modes", "NumberOfRadiationGenerationModes", "US", "1", "", ("Required if RT Radiation Physical and Geometric Content Detail Flag (300A,0638) equals FULL. May be present otherwise.", {"if": {"equals": "300A,0638", "values": ["FULL"]}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None, None),
     ("a", 0x300A067B, 0xFFFFFFFF, "1C", "Radiation Generation Mode Sequence", "RadiationGenerationModeSequence", "SQ", "1", "", ("Required if Number of Radiation Generation Modes (300A,0685) is present.", {"if": {"present": "item:300A,0685"}, "status": "executable"}), (), (
-        ("a", 0x300A0601, 0xFFFFFFFF, "1", "Radiation Generation Mode Index", "RadiationGenerationModeIndex", "US", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x300A067C, 0xFFFFFFFF, "1", "Radiation Generation Mode Label", "RadiationGenerationModeLabel", "SH", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x300A067D, 0xFFFFFFFF, "2", "Radiation Generation Mode Description", "RadiationGenerationModeDescription", "ST", "1", "", None, (), None, (), (), (), None),
+        ("a", 0x300A0601, 0xFFFFFFFF, "1", "Radiation Generation Mode Index", "RadiationGenerationModeIndex", "US", "1", "", None, (), None, (), (), (), None, {"numbered": True}),
+        ("a", 0x300A067C, 0xFFFFFFFF, "1", "Radiation Generation Mode Label", "RadiationGenerationModeLabel", "SH", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x300A067D, 0xFFFFFFFF, "2", "Radiation Generation Mode Description", "RadiationGenerationModeDescription", "ST", "1", "", None, (), None, (), (), (), None, None),
         ("a", 0x300A067E, 0xFFFFFFFF, "1C", "Radiation Generation Mode Machine Code Sequence", "RadiationGenerationModeMachineCodeSequence", "SQ", "1", "", ("Required if RT Radiation Physical and Geometric Content Detail Flag (300A,0638) equals FULL. May be present otherwise.", {"if": {"equals": "300A,0638", "values": ["FULL"]}, "otherwise": "may", "status": "executable"}), (), (
             ("i", "table_8.8-1", None, ()),
-        ), ((1, 1, None, None),), (), (), None),
+        ), ((1, 1, None, None),), (), (), None, None),
         ("a", 0x300A067F, 0xFFFFFFFF, "1", "Radiation Type Code Sequence", "RadiationTypeCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), ((1, 1, None, None),), (), (), None),
+        ), ((1, 1, None, None),), (), (), None, None),
         ("a", 0x300A0684, 0xFFFFFFFF, "1", "Energy Unit Code Sequence", "EnergyUnitCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), ((1, 1, None, None),), (), (), None),
-        ("a", 0x300A0680, 0xFFFFFFFF, "1C", "Nominal Energy", "NominalEnergy", "DS", "1", "", ("Required if Minimum Nominal Energy (300A,0681) and Maximum Nominal Energy (300A,0682) are not present.", {"if": {"and": [{"absent": "item:300A,0681"}, {"absent": "item:300A,0682"}]}, "status": "executable"}), (), None, (), (), (), None),
-        ("a", 0x300A0681, 0xFFFFFFFF, "1C", "Minimum Nominal Energy", "MinimumNominalEnergy", "DS", "1", "", ("Required if Nominal Energy (300A,0680) is not present.", {"if": {"absent": "item:300A,0680"}, "status": "executable"}), (), None, (), (), (), None),
-        ("a", 0x300A0682, 0xFFFFFFFF, "1C", "Maximum Nominal Energy", "MaximumNominalEnergy", "DS", "1", "", ("Required if Nominal Energy (300A,0680) is not present.", {"if": {"absent": "item:300A,0680"}, "status": "executable"}), (), None, (), (), (), None),
+        ), ((1, 1, None, None),), (), (), None, None),
+        ("a", 0x300A0680, 0xFFFFFFFF, "1C", "Nominal Energy", "NominalEnergy", "DS", "1", "", ("Required if Minimum Nominal Energy (300A,0681) and Maximum Nominal Energy (300A,0682) are not present.", {"if": {"and": [{"absent": "item:300A,0681"}, {"absent": "item:300A,0682"}]}, "status": "executable"}), (), None, (), (), (), None, None),
+        ("a", 0x300A0681, 0xFFFFFFFF, "1C", "Minimum Nominal Energy", "MinimumNominalEnergy", "DS", "1", "", ("Required if Nominal Energy (300A,0680) is not present.", {"if": {"absent": "item:300A,0680"}, "status": "executable"}), (), None, (), (), (), None, None),
+        ("a", 0x300A0682, 0xFFFFFFFF, "1C", "Maximum Nominal Energy", "MaximumNominalEnergy", "DS", "1", "", ("Required if Nominal Energy (300A,0680) is not present.", {"if": {"absent": "item:300A,0680"}, "status": "executable"}), (), None, (), (), (), None, None),
         ("a", 0x300A0683, 0xFFFFFFFF, "1", "Radiation Fluence Modifier Code Sequence", "RadiationFluenceModifierCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), ((1, None, None, None),), (), (), None),
+        ), ((1, None, None, None),), (), (), None, None),
         ("a", 0x300A065A, 0xFFFFFFFF, "2", "Radiation Device Configuration and Commissioning Key Sequence", "RadiationDeviceConfigurationAndCommissioningKeySequence", "SQ", "1", "", None, (), (
             ("i", "table_10-2", None, ()),
-        ), ((0, None, None, None),), (), (), None),
-    ), ((0, None, None, {"of": "value", "refs": ["300A,0685"], "names": ["Number of Radiation Generation Modes"]}),), (), (), None),
+        ), ((0, None, None, None),), (), (), None, None),
+    ), ((0, None, None, {"of": "value", "refs": ["300A,0685"], "names": ["Number of Radiation Generation Modes"]}),), (), (), None, None),
 )

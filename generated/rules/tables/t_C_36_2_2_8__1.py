@@ -8,8 +8,8 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.36.2.2.8-1", "C.36.2.2.8-1", "RT Beam Limiting Devices Definition Macro", "macro")
 
 RULES = (
-    ("a", 0x300A0641, 0xFFFFFFFF, "1C", "Number of RT Beam Limiting Devices", "NumberOfRTBeamLimitingDevices", "US", "1", "", ("Required if RT Radiation Physical and Geometric Content Detail Flag (300A,0638) equals FULL. May be present otherwise.", {"if": {"equals": "300A,0638", "values": ["FULL"]}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None),
+    ("a", 0x300A0641, 0xFFFFFFFF, "1C", "Number of RT Beam Limiting Devices", "NumberOfRTBeamLimitingDevices", "US", "1", "", ("Required if RT Radiation Physical and Geometric Content Detail Flag (300A,0638) equals FULL. May be present otherwise.", {"if": {"equals": "300A,0638", "values": ["FULL"]}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None, None),
     ("a", 0x300A064D, 0xFFFFFFFF, "1C", "RT Beam Limiting Device Definition Sequence", "RTBeamLimitingDeviceDefinitionSequence", "SQ", "1", "", ("Required if Number of RT Beam Limiting Devices (300A,0641) is present and has a non-zero value.", {"if": {"compare": "item:300A,0641", "op": "!=", "value": 0}, "status": "executable"}), (), (
         ("i", "table_C.36.2.2.19-1", None, ()),
-    ), ((0, None, None, {"of": "value", "refs": ["300A,0641"], "names": ["Number of RT Beam Limiting Devices"]}),), (), (), None),
+    ), ((0, None, None, {"of": "value", "refs": ["300A,0641"], "names": ["Number of RT Beam Limiting Devices"]}),), (), (), None, None),
 )

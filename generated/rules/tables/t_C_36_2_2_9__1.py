@@ -8,8 +8,8 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.36.2.2.9-1", "C.36.2.2.9-1", "RT Beam Limiting Device Opening Macro", "macro")
 
 RULES = (
-    ("a", 0x300A0657, 0xFFFFFFFF, "1C", "Number of RT Beam Limiting Device Openings", "NumberOfRTBeamLimitingDeviceOpenings", "US", "1", "", ("Required if Number of RT Beam Limiting Devices (300A,0641) is present and has a non-zero value.", {"if": {"compare": "300A,0641", "op": "!=", "value": 0}, "status": "executable"}), (), None, (), (), (), None),
+    ("a", 0x300A0657, 0xFFFFFFFF, "1C", "Number of RT Beam Limiting Device Openings", "NumberOfRTBeamLimitingDeviceOpenings", "US", "1", "", ("Required if Number of RT Beam Limiting Devices (300A,0641) is present and has a non-zero value.", {"if": {"compare": "300A,0641", "op": "!=", "value": 0}, "status": "executable"}), (), None, (), (), (), None, None),
     ("a", 0x300A0656, 0xFFFFFFFF, "1C", "RT Beam Limiting Device Opening Sequence", "RTBeamLimitingDeviceOpeningSequence", "SQ", "1", "", ("Required if Number of RT Beam Limiting Device Openings (300A,0657) is present and has a non-zero value and the conditions in Section C.36.2.2.5.1.1 are satisfied.", {"if": {"and": [{"compare": "item:300A,0657", "op": "!=", "value": 0}, {"or": [{"equals": "300A,0600", "values": [1]}, {"and": [{"present": "item:300A,0656"}, {"unknown": "dataset", "text": "the value differs from the previously populated value (Section C.36.2.2.5.1.1)"}]}]}]}, "status": "not-decidable"}), (), (
         ("i", "table_C.36.2.2.20-1", None, ()),
-    ), ((0, None, None, {"of": "value", "refs": ["300A,0657"], "names": ["Number of RT Beam Limiting Device Openings"]}),), (), (), None),
+    ), ((0, None, None, {"of": "value", "refs": ["300A,0657"], "names": ["Number of RT Beam Limiting Device Openings"]}),), (), (), None, None),
 )

@@ -10,14 +10,14 @@ TABLE = ("table_C.36.2.3.1-1", "C.36.2.3.1-1", "RT Patient Position Scope Macro"
 RULES = (
     ("a", 0x300A0630, 0xFFFFFFFF, "1C", "Referenced RT Radiation Sequence", "ReferencedRTRadiationSequence", "SQ", "1", "", ("Required if Referenced RT Radiation Set Sequence (300A,0702) is absent.", {"if": {"absent": "item:300A,0702"}, "status": "executable"}), (), (
         ("i", "table_10-11", None, ()),
-    ), ((1, None, None, None),), (), (), None),
+    ), ((1, None, None, None),), (), (), None, None),
     ("a", 0x300A0702, 0xFFFFFFFF, "1C", "Referenced RT Radiation Set Sequence", "ReferencedRTRadiationSetSequence", "SQ", "1", "", ("Required if Referenced RT Radiation Sequence (300A,0630) is absent.", {"if": {"absent": "item:300A,0630"}, "status": "executable"}), (), (
         ("i", "table_10-11", None, ()),
         ("a", 0x300A0630, 0xFFFFFFFF, "1C", "Referenced RT Radiation Sequence", "ReferencedRTRadiationSequence", "SQ", "1", "", ("Required if Treatment Position Group Sequence (300A,060A) is absent and the scope is limited to a subset of RT Radiation SOP Instances of the referenced RT Radiation Set.", {"if": {"and": [{"absent": "item:300A,060A"}, {"unknown": "dataset", "text": "the scope is limited to a subset of RT Radiation SOP Instances of the referenced RT Radiation Set"}]}, "status": "not-decidable"}), (), (
             ("i", "table_10-11", None, ()),
-        ), ((1, None, None, None),), (), (), None),
+        ), ((1, None, None, None),), (), (), None, None),
         ("a", 0x300A060A, 0xFFFFFFFF, "1C", "Treatment Position Group Sequence", "TreatmentPositionGroupSequence", "SQ", "1", "", ("Required if Referenced RT Radiation Sequence (300A,0630) is absent and Treatment Position Groups to which the positioning parameters apply are defined in the referenced RT Radiation Set.", {"if": {"and": [{"absent": "item:300A,0630"}, {"unknown": "dataset", "text": "Treatment Position Groups to which the positioning parameters apply are defined in the referenced RT Radiation Set"}]}, "status": "not-decidable"}), (), (
-            ("a", 0x300A0785, 0xFFFFFFFF, "1", "Referenced Treatment Position Group UID", "ReferencedTreatmentPositionGroupUID", "UI", "1", "", None, (), None, (), (), (), None),
-        ), ((1, None, None, None),), (), (), None),
-    ), ((1, None, None, None),), (), (), None),
+            ("a", 0x300A0785, 0xFFFFFFFF, "1", "Referenced Treatment Position Group UID", "ReferencedTreatmentPositionGroupUID", "UI", "1", "", None, (), None, (), (), (), None, None),
+        ), ((1, None, None, None),), (), (), None, None),
+    ), ((1, None, None, None),), (), (), None, None),
 )

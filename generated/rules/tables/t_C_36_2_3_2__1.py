@@ -11,18 +11,18 @@ RULES = (
     ("i", "table_10-15a", None, ()),
     ("a", 0x300A0799, 0xFFFFFFFF, "2C", "RT Patient Position Sequence", "RTPatientPositionSequence", "SQ", "1", "", ("Required if RT Patient Position Displacement Sequence (300A,0798) is absent.", {"if": {"absent": "item:300A,0798"}, "status": "executable"}), (), (
         ("i", "table_10.39-1", None, ()),
-    ), ((0, 1, None, None),), ((9553, "defined"),), (), None),
+    ), ((0, 1, None, None),), ((9553, "defined"),), (), None, None),
     ("a", 0x300A0798, 0xFFFFFFFF, "2C", "RT Patient Position Displacement Sequence", "RTPatientPositionDisplacementSequence", "SQ", "1", "", ("Required if RT Patient Position Sequence (300A,0799) is absent.", {"if": {"absent": "item:300A,0799"}, "status": "executable"}), (), (
-        ("a", 0x300A079A, 0xFFFFFFFF, "3", "Displacement Reference Label", "DisplacementReferenceLabel", "LO", "1", "", None, (), None, (), (), (), None),
+        ("a", 0x300A079A, 0xFFFFFFFF, "3", "Displacement Reference Label", "DisplacementReferenceLabel", "LO", "1", "", None, (), None, (), (), (), None, None),
         ("a", 0x300A079D, 0xFFFFFFFF, "1", "Displacement Reference Location Code Sequence", "DisplacementReferenceLocationCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (), ((9574, "defined"),), (), None),
+        ), (), ((9574, "defined"),), (), None, None),
         ("a", 0x30100025, 0xFFFFFFFF, "2", "Conceptual Volume Sequence", "ConceptualVolumeSequence", "SQ", "1", "", None, (), (
             ("i", "table_10.34-1", None, ()),
-        ), ((0, 1, None, None),), (), (), None),
-        ("a", 0x300A079B, 0xFFFFFFFF, "1", "Displacement Matrix", "DisplacementMatrix", "FD", "16", "", None, (), None, (), (), (), None),
+        ), ((0, 1, None, None),), (), (), None, None),
+        ("a", 0x300A079B, 0xFFFFFFFF, "1", "Displacement Matrix", "DisplacementMatrix", "FD", "16", "", None, (), None, (), (), (), None, None),
         ("a", 0x300A079C, 0xFFFFFFFF, "2", "Patient Support Displacement Sequence", "PatientSupportDisplacementSequence", "SQ", "1", "", None, (), (
             ("i", "table_10.40-1", None, ()),
-        ), ((0, 1, None, None),), (), (), None),
-    ), ((0, 1, None, None),), (), (), None),
+        ), ((0, 1, None, None),), (), (), None, None),
+    ), ((0, 1, None, None),), (), (), None, None),
 )

@@ -10,20 +10,20 @@ TABLE = ("table_C.36.2.3.3-1", "C.36.2.3.3-1", "RT Patient Position Scope With L
 RULES = (
     ("a", 0x300A0630, 0xFFFFFFFF, "1C", "Referenced RT Radiation Sequence", "ReferencedRTRadiationSequence", "SQ", "1", "", ("Required if Referenced RT Radiation Set Sequence (300A,0702) and Referenced RT Plan Sequence (300C,0002) are absent.", {"if": {"and": [{"absent": "item:300A,0702"}, {"absent": "item:300C,0002"}]}, "status": "executable"}), (), (
         ("i", "table_10-11", None, ()),
-    ), ((1, None, None, None),), (), (), None),
+    ), ((1, None, None, None),), (), (), None, None),
     ("a", 0x300A0702, 0xFFFFFFFF, "1C", "Referenced RT Radiation Set Sequence", "ReferencedRTRadiationSetSequence", "SQ", "1", "", ("Required if Referenced RT Radiation Sequence (300A,0630) and Referenced RT Plan Sequence (300C,0002) are absent.", {"if": {"and": [{"absent": "item:300A,0630"}, {"absent": "item:300C,0002"}]}, "status": "executable"}), (), (
         ("i", "table_10-11", None, ()),
         ("a", 0x300A0630, 0xFFFFFFFF, "1C", "Referenced RT Radiation Sequence", "ReferencedRTRadiationSequence", "SQ", "1", "", ("Required if Treatment Position Group Sequence (300A,060A) is absent and the scope is limited to a subset of RT Radiation SOP Instances of the referenced RT Radiation Set.", {"if": {"and": [{"absent": "item:300A,060A"}, {"unknown": "dataset", "text": "the scope is limited to a subset of RT Radiation SOP Instances of the referenced RT Radiation Set"}]}, "status": "not-decidable"}), (), (
             ("i", "table_10-11", None, ()),
-        ), ((1, None, None, None),), (), (), None),
+        ), ((1, None, None, None),), (), (), None, None),
         ("a", 0x300A060A, 0xFFFFFFFF, "1C", "Treatment Position Group Sequence", "TreatmentPositionGroupSequence", "SQ", "1", "", ("Required if Referenced RT Radiation Sequence (300A,0630) is absent and Treatment Position Groups to which the positioning parameters applyare defined in the referenced RT Radiation Set.", {"if": {"and": [{"absent": "item:300A,0630"}, {"unknown": "dataset", "text": "Treatment Position Groups to which the positioning parameters applyare defined in the referenced RT Radiation Set"}]}, "status": "not-decidable"}), (), (
-            ("a", 0x300A0785, 0xFFFFFFFF, "1", "Referenced Treatment Position Group UID", "ReferencedTreatmentPositionGroupUID", "UI", "1", "", None, (), None, (), (), (), None),
-        ), ((1, None, None, None),), (), (), None),
-    ), ((1, None, None, None),), (), (), None),
+            ("a", 0x300A0785, 0xFFFFFFFF, "1", "Referenced Treatment Position Group UID", "ReferencedTreatmentPositionGroupUID", "UI", "1", "", None, (), None, (), (), (), None, None),
+        ), ((1, None, None, None),), (), (), None, None),
+    ), ((1, None, None, None),), (), (), None, None),
     ("a", 0x300C0002, 0xFFFFFFFF, "1C", "Referenced RT Plan Sequence", "ReferencedRTPlanSequence", "SQ", "1", "", ("Required if Referenced RT Radiation Sequence (300A,0630) and Referenced RT Radiation Set Sequence (300A,0702) are absent.", {"if": {"and": [{"absent": "item:300A,0630"}, {"absent": "item:300A,0702"}]}, "status": "executable"}), (), (
         ("i", "table_10-11", None, ()),
         ("a", 0x300A00B0, 0xFFFFFFFF, "1C", "Beam Sequence", "BeamSequence", "SQ", "1", "", ("Required if the scope is limited to a subset of RT Beams of the referenced RT Plan and the Number Of Beams (300A,0080) is not zero.", {"if": {"and": [{"unknown": "dataset", "text": "the scope is limited to a subset of RT Beams of the referenced RT Plan"}, {"compare": "300A,0080", "op": "!=", "value": 0}]}, "status": "not-decidable"}), (), (
-            ("a", 0x300C0006, 0xFFFFFFFF, "1", "Referenced Beam Number", "ReferencedBeamNumber", "IS", "1", "", None, (), None, (), (), (), None),
-        ), ((1, None, None, None),), (), (), None),
-    ), ((1, None, None, None),), (), (), None),
+            ("a", 0x300C0006, 0xFFFFFFFF, "1", "Referenced Beam Number", "ReferencedBeamNumber", "IS", "1", "", None, (), None, (), (), (), None, None),
+        ), ((1, None, None, None),), (), (), None, None),
+    ), ((1, None, None, None),), (), (), None, None),
 )

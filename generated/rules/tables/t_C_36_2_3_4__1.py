@@ -10,24 +10,24 @@ TABLE = ("table_C.36.2.3.4-1", "C.36.2.3.4-1", "RT Patient Treatment Preparation
 RULES = (
     ("a", 0x300A078D, 0xFFFFFFFF, "1", "Patient Treatment Preparation Method Code Sequence", "PatientTreatmentPreparationMethodCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), ((1, 1, None, None),), (), (), None),
-    ("a", 0x300A0792, 0xFFFFFFFF, "3", "Patient Treatment Preparation Method Description", "PatientTreatmentPreparationMethodDescription", "LT", "1", "", None, (), None, (), (), (), None),
+    ), ((1, 1, None, None),), (), (), None, None),
+    ("a", 0x300A0792, 0xFFFFFFFF, "3", "Patient Treatment Preparation Method Description", "PatientTreatmentPreparationMethodDescription", "LT", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x300A078C, 0xFFFFFFFF, "3", "Referenced Patient Setup Photo Sequence", "ReferencedPatientSetupPhotoSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-11", None, ()),
-        ("a", 0x300A0794, 0xFFFFFFFF, "2", "Patient Setup Photo Description", "PatientSetupPhotoDescription", "LT", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x300A0796, 0xFFFFFFFF, "1C", "Referenced Patient Setup Procedure Index", "ReferencedPatientSetupProcedureIndex", "US", "1", "", ("Required if this Patient Setup Photo is associated with a Patient Treatment Preparation Procedure.", {"if": {"unknown": "dataset", "text": "this Patient Setup Photo is associated with a Patient Treatment Preparation Procedure"}, "status": "not-decidable"}), (), None, (), (), (), None),
-    ), (), (), (), None),
+        ("a", 0x300A0794, 0xFFFFFFFF, "2", "Patient Setup Photo Description", "PatientSetupPhotoDescription", "LT", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x300A0796, 0xFFFFFFFF, "1C", "Referenced Patient Setup Procedure Index", "ReferencedPatientSetupProcedureIndex", "US", "1", "", ("Required if this Patient Setup Photo is associated with a Patient Treatment Preparation Procedure.", {"if": {"unknown": "dataset", "text": "this Patient Setup Photo is associated with a Patient Treatment Preparation Procedure"}, "status": "not-decidable"}), (), None, (), (), (), None, None),
+    ), (), (), (), None, None),
     ("a", 0x300A0790, 0xFFFFFFFF, "2", "Patient Treatment Preparation Procedure Sequence", "PatientTreatmentPreparationProcedureSequence", "SQ", "1", "", None, (), (
-        ("a", 0x300A0795, 0xFFFFFFFF, "1", "Patient Treatment Preparation Procedure Index", "PatientTreatmentPreparationProcedureIndex", "US", "1", "", None, (), None, (), (), (), None),
+        ("a", 0x300A0795, 0xFFFFFFFF, "1", "Patient Treatment Preparation Procedure Index", "PatientTreatmentPreparationProcedureIndex", "US", "1", "", None, (), None, (), (), (), None, {"numbered": True}),
         ("a", 0x300A0791, 0xFFFFFFFF, "1", "Patient Treatment Preparation Procedure Code Sequence", "PatientTreatmentPreparationProcedureCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), ((1, 1, None, None),), (), (), None),
+        ), ((1, 1, None, None),), (), (), None, None),
         ("a", 0x300A078F, 0xFFFFFFFF, "3", "Patient Treatment Preparation Device Sequence", "PatientTreatmentPreparationDeviceSequence", "SQ", "1", "", None, (), (
             ("i", "table_C.36.2.2.3-1", None, ()),
-        ), (), (), (), None),
-        ("a", 0x300A078E, 0xFFFFFFFF, "2", "Patient Treatment Preparation Procedure Parameter Description", "PatientTreatmentPreparationProcedureParameterDescription", "LT", "1", "", None, (), None, (), (), (), None),
+        ), (), (), (), None, None),
+        ("a", 0x300A078E, 0xFFFFFFFF, "2", "Patient Treatment Preparation Procedure Parameter Description", "PatientTreatmentPreparationProcedureParameterDescription", "LT", "1", "", None, (), None, (), (), (), None, None),
         ("a", 0x300A0793, 0xFFFFFFFF, "2", "Patient Treatment Preparation Procedure Parameter Sequence", "PatientTreatmentPreparationProcedureParameterSequence", "SQ", "1", "", None, (), (
             ("i", "table_10.2.1-1", None, ()),
-        ), ((0, None, None, None),), (), (), None),
-    ), ((0, None, None, None),), (), (), None),
+        ), ((0, None, None, None),), (), (), None, None),
+    ), ((0, None, None, None),), (), (), None, None),
 )

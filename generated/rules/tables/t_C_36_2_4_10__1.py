@@ -11,9 +11,9 @@ RULES = (
     ("a", 0x3002010C, 0xFFFFFFFF, "1", "RT Image Frame Radiation Acquisition Sequence", "RTImageFrameRadiationAcquisitionSequence", "SQ", "1", "", None, (), (
         ("a", 0x3002010A, 0xFFFFFFFF, "1C", "RT Image Frame kV Radiation Acquisition Sequence", "RTImageFramekVRadiationAcquisitionSequence", "SQ", "1", "", ("Required if RT Image Frame MV Radiation Acquisition Sequence (3002,010B) is not present.", {"if": {"absent": "item:3002,010B"}, "status": "executable"}), (), (
             ("i", "table_C.36.2.4.6-1", None, ()),
-        ), ((1, 1, None, None),), (), (), None),
+        ), ((1, 1, None, None),), (), (), None, None),
         ("a", 0x3002010B, 0xFFFFFFFF, "1C", "RT Image Frame MV Radiation Acquisition Sequence", "RTImageFrameMVRadiationAcquisitionSequence", "SQ", "1", "", ("Required if RT Image Frame kV Radiation Acquisition Sequence (3002,010A) is not present.", {"if": {"absent": "item:3002,010A"}, "status": "executable"}), (), (
             ("i", "table_C.36.2.4.7-1", None, ()),
-        ), ((1, 1, None, None),), (), (), None),
-    ), ((1, 1, None, None),), (), (), None),
+        ), ((1, 1, None, None),), (), (), None, None),
+    ), ((1, 1, None, None),), (), (), None, None),
 )

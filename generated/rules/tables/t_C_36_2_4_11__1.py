@@ -11,8 +11,8 @@ RULES = (
     ("a", 0x30020103, 0xFFFFFFFF, "1", "RT Image Frame Context Sequence", "RTImageFrameContextSequence", "SQ", "1", "", None, (), (
         ("a", 0x30020104, 0xFFFFFFFF, "1", "RT Image Scope Sequence", "RTImageScopeSequence", "SQ", "1", "", None, (), (
             ("i", "table_C.36.2.3.3-1", None, ()),
-        ), ((1, 1, None, None),), (), (), None),
-        ("a", 0x300A0704, 0xFFFFFFFF, "1C", "RT Radiation Set Delivery Number", "RTRadiationSetDeliveryNumber", "US", "1", "", ("Required if the Frame is related to a specific Fraction.", {"if": {"unknown": "dataset", "text": "the Frame is related to a specific Fraction"}, "status": "not-decidable"}), (), None, (), (), (), None),
-        ("a", 0x300A0705, 0xFFFFFFFF, "1C", "Clinical Fraction Number", "ClinicalFractionNumber", "US", "1", "", ("Required if the Frame is related to a specific Fraction.", {"if": {"unknown": "dataset", "text": "the Frame is related to a specific Fraction"}, "status": "not-decidable"}), (), None, (), (), (), None),
-    ), ((1, 1, None, None),), (), (), None),
+        ), ((1, 1, None, None),), (), (), None, None),
+        ("a", 0x300A0704, 0xFFFFFFFF, "1C", "RT Radiation Set Delivery Number", "RTRadiationSetDeliveryNumber", "US", "1", "", ("Required if the Frame is related to a specific Fraction.", {"if": {"unknown": "dataset", "text": "the Frame is related to a specific Fraction"}, "status": "not-decidable"}), (), None, (), (), (), None, None),
+        ("a", 0x300A0705, 0xFFFFFFFF, "1C", "Clinical Fraction Number", "ClinicalFractionNumber", "US", "1", "", ("Required if the Frame is related to a specific Fraction.", {"if": {"unknown": "dataset", "text": "the Frame is related to a specific Fraction"}, "status": "not-decidable"}), (), None, (), (), (), None, None),
+    ), ((1, 1, None, None),), (), (), None, None),
 )

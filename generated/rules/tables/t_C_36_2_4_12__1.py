@@ -8,27 +8,27 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.36.2.4.12-1", "C.36.2.4.12-1", "RT Equipment Mapping and Plan Reference Macro", "macro")
 
 RULES = (
-    ("a", 0x300A0675, 0xFFFFFFFF, "1C", "Equipment Frame of Reference UID", "EquipmentFrameOfReferenceUID", "UI", "1", "", ("Required if either Imaging Equipment to Treatment Delivery Device Relationship Sequence (300A,07A1) or Patient to Equipment Relationship Sequence (300A,07A0) is present.", {"if": {"or": [{"present": "item:300A,07A1"}, {"present": "item:300A,07A0"}]}, "status": "executable"}), (), None, (), (), (), None),
+    ("a", 0x300A0675, 0xFFFFFFFF, "1C", "Equipment Frame of Reference UID", "EquipmentFrameOfReferenceUID", "UI", "1", "", ("Required if either Imaging Equipment to Treatment Delivery Device Relationship Sequence (300A,07A1) or Patient to Equipment Relationship Sequence (300A,07A0) is present.", {"if": {"or": [{"present": "item:300A,07A1"}, {"present": "item:300A,07A0"}]}, "status": "executable"}), (), None, (), (), (), None, None),
     ("a", 0x300A07A1, 0xFFFFFFFF, "3", "Imaging Equipment to Treatment Delivery Device Relationship Sequence", "ImagingEquipmentToTreatmentDeliveryDeviceRelationshipSequence", "SQ", "1", "", None, (), (
-        ("a", 0x3002010F, 0xFFFFFFFF, "1", "Device Position to Equipment Mapping Matrix", "DevicePositionToEquipmentMappingMatrix", "FD", "16", "", None, (), None, (), (), (), None),
+        ("a", 0x3002010F, 0xFFFFFFFF, "1", "Device Position to Equipment Mapping Matrix", "DevicePositionToEquipmentMappingMatrix", "FD", "16", "", None, (), None, (), (), (), None, None),
         ("a", 0x30020110, 0xFFFFFFFF, "2", "Device Position Parameter Sequence", "DevicePositionParameterSequence", "SQ", "1", "", None, (), (
             ("i", "table_10-2", None, ()),
-        ), ((0, None, None, None),), (), (), None),
-    ), (), (), (), None),
-    ("a", 0x300A012C, 0xFFFFFFFF, "3", "Isocenter Position", "IsocenterPosition", "DS", "3", "", None, (), None, (), (), (), None),
+        ), ((0, None, None, None),), (), (), None, None),
+    ), (), (), (), None, None),
+    ("a", 0x300A012C, 0xFFFFFFFF, "3", "Isocenter Position", "IsocenterPosition", "DS", "3", "", None, (), None, (), (), (), None, None),
     ("a", 0x300A07A0, 0xFFFFFFFF, "3", "Patient to Equipment Relationship Sequence", "PatientToEquipmentRelationshipSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00289520, 0xFFFFFFFF, "1", "Image to Equipment Mapping Matrix", "ImageToEquipmentMappingMatrix", "DS", "16", "", None, (), None, (), (), (), None),
+        ("a", 0x00289520, 0xFFFFFFFF, "1", "Image to Equipment Mapping Matrix", "ImageToEquipmentMappingMatrix", "DS", "16", "", None, (), None, (), (), (), None, None),
         ("a", 0x300A065B, 0xFFFFFFFF, "2", "Patient Support Position Parameter Sequence", "PatientSupportPositionParameterSequence", "SQ", "1", "", None, (), (
             ("i", "table_10-2", None, ()),
-        ), ((0, None, None, None),), (), (), None),
-    ), (), (), (), None),
+        ), ((0, None, None, None),), (), (), None, None),
+    ), (), (), (), None, None),
     ("a", 0x300A079F, 0xFFFFFFFF, "3", "Patient Treatment Preparation Sequence", "PatientTreatmentPreparationSequence", "SQ", "1", "", None, (), (
         ("i", "table_C.36.2.3.4-1", None, ()),
-    ), (), (), (), None),
+    ), (), (), (), None, None),
     ("a", 0x300C0002, 0xFFFFFFFF, "3", "Referenced RT Plan Sequence", "ReferencedRTPlanSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-11", None, ()),
         ("a", 0x300C0004, 0xFFFFFFFF, "3", "Referenced Beam Sequence", "ReferencedBeamSequence", "SQ", "1", "", None, (), (
-            ("a", 0x300C0006, 0xFFFFFFFF, "1", "Referenced Beam Number", "ReferencedBeamNumber", "IS", "1", "", None, (), None, (), (), (), None),
-        ), (), (), (), None),
-    ), (), (), (), None),
+            ("a", 0x300C0006, 0xFFFFFFFF, "1", "Referenced Beam Number", "ReferencedBeamNumber", "IS", "1", "", None, (), None, (), (), (), None, None),
+        ), (), (), (), None, None),
+    ), (), (), (), None, None),
 )

@@ -8,12 +8,12 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.36.2.4.1-1", "C.36.2.4.1-1", "RT Projection Imaging Request Geometry Macro", "macro")
 
 RULES = (
-    ("a", 0x30020111, 0xFFFFFFFF, "1", "Imaging Source Location Specification Type", "ImagingSourceLocationSpecificationType", "CS", "1", "", None, (("enumerated", ("ABSOLUTE_MATRIX", "ABSOLUTE_PARAMS", "RELATIVE_PARAMS"), None, None, ""),), None, (), (), (), None),
+    ("a", 0x30020111, 0xFFFFFFFF, "1", "Imaging Source Location Specification Type", "ImagingSourceLocationSpecificationType", "CS", "1", "", None, (("enumerated", ("ABSOLUTE_MATRIX", "ABSOLUTE_PARAMS", "RELATIVE_PARAMS"), None, None, ""),), None, (), (), (), None, None),
     ("a", 0x30020112, 0xFFFFFFFF, "1C", "Imaging Device Location Matrix Sequence", "ImagingDeviceLocationMatrixSequence", "SQ", "1", "", ("Required if Imaging Source Location Specification Type (3002,0111) is present and has a value of ABSOLUTE_MATRIX.", {"if": {"equals": "item:3002,0111", "values": ["ABSOLUTE_MATRIX"]}, "status": "executable"}), (), (
         ("i", "table_C.36.2.4.2-1", None, ()),
-    ), ((1, 1, None, None),), (), (), None),
+    ), ((1, 1, None, None),), (), (), None, None),
     ("a", 0x30020113, 0xFFFFFFFF, "1C", "Imaging Device Location Parameter Sequence", "ImagingDeviceLocationParameterSequence", "SQ", "1", "", ("Required if Imaging Source Location Specification Type (3002,0111) is present and has a value of ABSOLUTE_PARAMS or RELATIVE_PARAMS.", {"if": {"equals": "item:3002,0111", "values": ["ABSOLUTE_PARAMS", "RELATIVE_PARAMS"]}, "status": "executable"}), (), (
-        ("a", 0x300A073B, 0xFFFFFFFF, "1C", "Referenced Radiation RT Control Point Index", "ReferencedRadiationRTControlPointIndex", "US", "1", "", ("Required if Imaging Source Location Specification Type (3002,0111) has a value of RELATIVE_PARAMS.", {"if": {"equals": "3002,0111", "values": ["RELATIVE_PARAMS"]}, "status": "executable"}), (), None, (), (), (), None),
+        ("a", 0x300A073B, 0xFFFFFFFF, "1C", "Referenced Radiation RT Control Point Index", "ReferencedRadiationRTControlPointIndex", "US", "1", "", ("Required if Imaging Source Location Specification Type (3002,0111) has a value of RELATIVE_PARAMS.", {"if": {"equals": "3002,0111", "values": ["RELATIVE_PARAMS"]}, "status": "executable"}), (), None, (), (), (), None, None),
         ("i", "table_C.36.2.4.3-1", None, ()),
-    ), ((1, 1, None, None),), (), (), None),
+    ), ((1, 1, None, None),), (), (), None, None),
 )

@@ -9,17 +9,17 @@ TABLE = ("table_C.36.2.4.2-1", "C.36.2.4.2-1", "Matrix-based RT Imaging Geometry
 
 RULES = (
     ("a", 0x3002010D, 0xFFFFFFFF, "1", "Imaging Source Position Sequence", "ImagingSourcePositionSequence", "SQ", "1", "", None, (), (
-        ("a", 0x300A0602, 0xFFFFFFFF, "1C", "Referenced Defined Device Index", "ReferencedDefinedDeviceIndex", "US", "1", "", ("Required if Value 1 of Image Type (0008,0008) has the value ORIGINAL or the current Instance was derived from an Instance whereReferenced Defined Device Index (300A,0602) was present in the Imaging Source Position Sequence (3002,010D). May be present otherwise.", {"if": {"or": [{"equals": "0008,0008", "values": ["ORIGINAL"], "index": 1}, {"unknown": "dataset", "text": "the current Instance was derived from an Instance where Referenced Defined Device Index (300A,0602) was present in the Imaging Source Position Sequence (3002,010D)"}]}, "otherwise": "may", "status": "not-decidable"}), (), None, (), (), (), None),
-        ("a", 0x3002010F, 0xFFFFFFFF, "1", "Device Position to Equipment Mapping Matrix", "DevicePositionToEquipmentMappingMatrix", "FD", "16", "", None, (), None, (), (), (), None),
+        ("a", 0x300A0602, 0xFFFFFFFF, "1C", "Referenced Defined Device Index", "ReferencedDefinedDeviceIndex", "US", "1", "", ("Required if Value 1 of Image Type (0008,0008) has the value ORIGINAL or the current Instance was derived from an Instance whereReferenced Defined Device Index (300A,0602) was present in the Imaging Source Position Sequence (3002,010D). May be present otherwise.", {"if": {"or": [{"equals": "0008,0008", "values": ["ORIGINAL"], "index": 1}, {"unknown": "dataset", "text": "the current Instance was derived from an Instance where Referenced Defined Device Index (300A,0602) was present in the Imaging Source Position Sequence (3002,010D)"}]}, "otherwise": "may", "status": "not-decidable"}), (), None, (), (), (), None, None),
+        ("a", 0x3002010F, 0xFFFFFFFF, "1", "Device Position to Equipment Mapping Matrix", "DevicePositionToEquipmentMappingMatrix", "FD", "16", "", None, (), None, (), (), (), None, None),
         ("a", 0x30020110, 0xFFFFFFFF, "2", "Device Position Parameter Sequence", "DevicePositionParameterSequence", "SQ", "1", "", None, (), (
             ("i", "table_10-2", None, ()),
-        ), ((0, None, None, None),), (), (), None),
-    ), ((1, 1, None, None),), (), (), None),
+        ), ((0, None, None, None),), (), (), None, None),
+    ), ((1, 1, None, None),), (), (), None, None),
     ("a", 0x3002010E, 0xFFFFFFFF, "1", "Image Receptor Position Sequence", "ImageReceptorPositionSequence", "SQ", "1", "", None, (), (
-        ("a", 0x300A0602, 0xFFFFFFFF, "1C", "Referenced Defined Device Index", "ReferencedDefinedDeviceIndex", "US", "1", "", ("Required if Value 1 of Image Type (0008,0008) has the value ORIGINAL or the current Instance was derived from an Instance where Referenced Defined Device Index (300A,0602) was present in the Image Receptor Position Sequence (3002,010E). May be present otherwise.", {"if": {"or": [{"equals": "0008,0008", "values": ["ORIGINAL"], "index": 1}, {"unknown": "dataset", "text": "the current Instance was derived from an Instance where Referenced Defined Device Index (300A,0602) was present in the Image Receptor Position Sequence (3002,010E)"}]}, "otherwise": "may", "status": "not-decidable"}), (), None, (), (), (), None),
-        ("a", 0x3002010F, 0xFFFFFFFF, "1", "Device Position to Equipment Mapping Matrix", "DevicePositionToEquipmentMappingMatrix", "FD", "16", "", None, (), None, (), (), (), None),
+        ("a", 0x300A0602, 0xFFFFFFFF, "1C", "Referenced Defined Device Index", "ReferencedDefinedDeviceIndex", "US", "1", "", ("Required if Value 1 of Image Type (0008,0008) has the value ORIGINAL or the current Instance was derived from an Instance where Referenced Defined Device Index (300A,0602) was present in the Image Receptor Position Sequence (3002,010E). May be present otherwise.", {"if": {"or": [{"equals": "0008,0008", "values": ["ORIGINAL"], "index": 1}, {"unknown": "dataset", "text": "the current Instance was derived from an Instance where Referenced Defined Device Index (300A,0602) was present in the Image Receptor Position Sequence (3002,010E)"}]}, "otherwise": "may", "status": "not-decidable"}), (), None, (), (), (), None, None),
+        ("a", 0x3002010F, 0xFFFFFFFF, "1", "Device Position to Equipment Mapping Matrix", "DevicePositionToEquipmentMappingMatrix", "FD", "16", "", None, (), None, (), (), (), None, None),
         ("a", 0x30020110, 0xFFFFFFFF, "2", "Device Position Parameter Sequence", "DevicePositionParameterSequence", "SQ", "1", "", None, (), (
             ("i", "table_10-2", None, ()),
-        ), ((0, None, None, None),), (), (), None),
-    ), ((1, 1, None, None),), (), (), None),
+        ), ((0, None, None, None),), (), (), None, None),
+    ), ((1, 1, None, None),), (), (), None, None),
 )

@@ -8,10 +8,10 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.36.2.4.4-1", "C.36.2.4.4-1", "RT Imaging Aperture Macro", "macro")
 
 RULES = (
-    ("a", 0x30020115, 0xFFFFFFFF, "3", "Imaging Aperture Specification Type", "ImagingApertureSpecificationType", "CS", "1", "", None, (("enumerated", ("OPEN", "BEAM", "RELATIVE_TO_BEAM", "CUSTOM"), None, None, ""),), None, (), (), (), None),
-    ("a", 0x3002012D, 0xFFFFFFFF, "1C", "Imaging Source to Beam Modifier Definition Plane Distance", "ImagingSourceToBeamModifierDefinitionPlaneDistance", "FD", "1", "", ("Distance in mm from the Radiation Source to the origin of the Base Beam Modifier System. Required ifImaging Aperture Specification Type (3002,0115) does not have a value of OPEN.", {"if": {"not": {"equals": "item:3002,0115", "values": ["OPEN"]}}, "status": "executable"}), (), None, (), (), (), None),
-    ("a", 0x300A073B, 0xFFFFFFFF, "1C", "Referenced Radiation RT Control Point Index", "ReferencedRadiationRTControlPointIndex", "US", "1", "", ("Required if Imaging Aperture Specification Type (3002,0115) has a value of BEAM or RELATIVE_TO_BEAM.", {"if": {"equals": "item:3002,0115", "values": ["BEAM", "RELATIVE_TO_BEAM"]}, "status": "executable"}), (), None, (), (), (), None),
+    ("a", 0x30020115, 0xFFFFFFFF, "3", "Imaging Aperture Specification Type", "ImagingApertureSpecificationType", "CS", "1", "", None, (("enumerated", ("OPEN", "BEAM", "RELATIVE_TO_BEAM", "CUSTOM"), None, None, ""),), None, (), (), (), None, None),
+    ("a", 0x3002012D, 0xFFFFFFFF, "1C", "Imaging Source to Beam Modifier Definition Plane Distance", "ImagingSourceToBeamModifierDefinitionPlaneDistance", "FD", "1", "", ("Distance in mm from the Radiation Source to the origin of the Base Beam Modifier System. Required ifImaging Aperture Specification Type (3002,0115) does not have a value of OPEN.", {"if": {"not": {"equals": "item:3002,0115", "values": ["OPEN"]}}, "status": "executable"}), (), None, (), (), (), None, None),
+    ("a", 0x300A073B, 0xFFFFFFFF, "1C", "Referenced Radiation RT Control Point Index", "ReferencedRadiationRTControlPointIndex", "US", "1", "", ("Required if Imaging Aperture Specification Type (3002,0115) has a value of BEAM or RELATIVE_TO_BEAM.", {"if": {"equals": "item:3002,0115", "values": ["BEAM", "RELATIVE_TO_BEAM"]}, "status": "executable"}), (), None, (), (), (), None, None),
     ("a", 0x30020114, 0xFFFFFFFF, "1C", "Imaging Aperture Sequence", "ImagingApertureSequence", "SQ", "1", "", ("Required if Imaging Aperture Specification Type (3002,0115) has a value of CUSTOM or RELATIVE_TO_BEAM.", {"if": {"equals": "item:3002,0115", "values": ["CUSTOM", "RELATIVE_TO_BEAM"]}, "status": "executable"}), (), (
         ("i", "table_C.36.2.2.21-1", None, ()),
-    ), ((1, 1, None, None),), (), (), None),
+    ), ((1, 1, None, None),), (), (), None, None),
 )

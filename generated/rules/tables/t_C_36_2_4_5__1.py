@@ -8,15 +8,15 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.36.2.4.5-1", "C.36.2.4.5-1", "3D RT Cone-Beam Imaging Geometry Macro", "macro")
 
 RULES = (
-    ("a", 0x3002012E, 0xFFFFFFFF, "3", "Scan Arc Type", "ScanArcType", "CS", "1", "", None, (("enumerated", ("FULL_ARC", "HALF_ARC", "CUSTOM_ARC"), None, None, ""),), None, (), (), (), None),
+    ("a", 0x3002012E, 0xFFFFFFFF, "3", "Scan Arc Type", "ScanArcType", "CS", "1", "", None, (("enumerated", ("FULL_ARC", "HALF_ARC", "CUSTOM_ARC"), None, None, ""),), None, (), (), (), None, None),
     ("a", 0x3002012B, 0xFFFFFFFF, "1", "Scan Start Position Sequence", "ScanStartPositionSequence", "SQ", "1", "", None, (), (
         ("i", "table_C.36.2.4.3-1", None, ()),
-    ), ((1, 1, None, None),), (), (), None),
+    ), ((1, 1, None, None),), (), (), None, None),
     ("a", 0x3002012C, 0xFFFFFFFF, "1", "Scan Stop Position Sequence", "ScanStopPositionSequence", "SQ", "1", "", None, (), (
         ("i", "table_C.36.2.4.3-1", None, ()),
-    ), ((1, 1, None, None),), (), (), None),
-    ("a", 0x3002012F, 0xFFFFFFFF, "3", "Detector Positioning Type", "DetectorPositioningType", "CS", "1", "", None, (("enumerated", ("CENTERED", "SHIFTED"), None, None, ""),), None, (), (), (), None),
+    ), ((1, 1, None, None),), (), (), None, None),
+    ("a", 0x3002012F, 0xFFFFFFFF, "3", "Detector Positioning Type", "DetectorPositioningType", "CS", "1", "", None, (("enumerated", ("CENTERED", "SHIFTED"), None, None, ""),), None, (), (), (), None, None),
     ("a", 0x00189913, 0xFFFFFFFF, "3", "Parameters Specification Sequence", "ParametersSpecificationSequence", "SQ", "1", "", None, (), (
         ("i", "table_10.25-1", None, ()),
-    ), (), (), (), None),
+    ), (), (), (), None, None),
 )

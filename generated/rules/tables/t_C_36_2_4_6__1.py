@@ -10,13 +10,13 @@ TABLE = ("table_C.36.2.4.6-1", "C.36.2.4.6-1", "KV Radiation Image Acquisition P
 RULES = (
     ("a", 0x30020133, 0xFFFFFFFF, "1C", "Energy Derivation Code Sequence", "EnergyDerivationCodeSequence", "SQ", "1", "", ("Required if KVP (0018,0060) is not present.", {"if": {"absent": "item:0018,0060"}, "status": "executable"}), (), (
         ("i", "table_8.8-1", None, ()),
-    ), ((1, 1, None, None),), (), (), None),
-    ("a", 0x00180060, 0xFFFFFFFF, "2C", "KVP", "KVP", "DS", "1", "", ("Required if Imaging Energy Derivation Code Sequence (3002,0133) is not present.", {"if": {"absent": "item:3002,0133"}, "status": "executable"}), (), None, (), (), (), None),
-    ("a", 0x00188151, 0xFFFFFFFF, "3", "X-Ray Tube Current in µA", "XRayTubeCurrentInuA", "DS", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00188150, 0xFFFFFFFF, "3", "Exposure Time in µS", "ExposureTimeInuS", "DS", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00181154, 0xFFFFFFFF, "3", "Average Pulse Width", "AveragePulseWidth", "DS", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x0018115A, 0xFFFFFFFF, "3", "Radiation Mode", "RadiationMode", "CS", "1", "", None, (("enumerated", ("CONTINUOUS", "PULSED"), None, None, ""),), None, (), (), (), None),
+    ), ((1, 1, None, None),), (), (), None, None),
+    ("a", 0x00180060, 0xFFFFFFFF, "2C", "KVP", "KVP", "DS", "1", "", ("Required if Imaging Energy Derivation Code Sequence (3002,0133) is not present.", {"if": {"absent": "item:3002,0133"}, "status": "executable"}), (), None, (), (), (), None, None),
+    ("a", 0x00188151, 0xFFFFFFFF, "3", "X-Ray Tube Current in µA", "XRayTubeCurrentInuA", "DS", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00188150, 0xFFFFFFFF, "3", "Exposure Time in µS", "ExposureTimeInuS", "DS", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00181154, 0xFFFFFFFF, "3", "Average Pulse Width", "AveragePulseWidth", "DS", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x0018115A, 0xFFFFFFFF, "3", "Radiation Mode", "RadiationMode", "CS", "1", "", None, (("enumerated", ("CONTINUOUS", "PULSED"), None, None, ""),), None, (), (), (), None, None),
     ("a", 0x00189556, 0xFFFFFFFF, "3", "X-Ray Filter Sequence", "XRayFilterSequence", "SQ", "1", "", None, (), (
         ("i", "table_10.36-1", None, ()),
-    ), (), (), (), None),
+    ), (), (), (), None, None),
 )

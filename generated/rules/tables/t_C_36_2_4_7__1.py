@@ -10,16 +10,16 @@ TABLE = ("table_C.36.2.4.7-1", "C.36.2.4.7-1", "MV Radiation Image Acquisition P
 RULES = (
     ("a", 0x30020133, 0xFFFFFFFF, "1C", "Energy Derivation Code Sequence", "EnergyDerivationCodeSequence", "SQ", "1", "", ("Required if Radiation Generation Mode Sequence (300A,067B) is not present.", {"if": {"absent": "item:300A,067B"}, "status": "executable"}), (), (
         ("i", "table_8.8-1", None, ()),
-    ), ((1, 1, None, None),), (), (), None),
+    ), ((1, 1, None, None),), (), (), None, None),
     ("a", 0x300A067B, 0xFFFFFFFF, "2C", "Radiation Generation Mode Sequence", "RadiationGenerationModeSequence", "SQ", "1", "", ("Required if Energy Derivation Code Sequence (3002,0133) is not present.", {"if": {"absent": "item:3002,0133"}, "status": "executable"}), (), (
         ("i", "table_C.36.2.2.7-1", None, ()),
-    ), ((0, 1, None, None),), ((9521, "defined"), (9525, "defined"), (9549, "defined")), (), None),
-    ("a", 0x30020134, 0xFFFFFFFF, "3", "Maximum Cumulative Meterset Exposure", "MaximumCumulativeMetersetExposure", "FD", "1", "", None, (), None, (), (), (), None),
+    ), ((0, 1, None, None),), ((9521, "defined"), (9525, "defined"), (9549, "defined")), (), None, None),
+    ("a", 0x30020134, 0xFFFFFFFF, "3", "Maximum Cumulative Meterset Exposure", "MaximumCumulativeMetersetExposure", "FD", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x300A0658, 0xFFFFFFFF, "1C", "Radiation Dosimeter Unit Sequence", "RadiationDosimeterUnitSequence", "SQ", "1", "", ("Required if Maximum Cumulative Meterset Exposure (3002,0134) is present.", {"if": {"present": "item:3002,0134"}, "status": "executable"}), (), (
         ("i", "table_8.8-1", None, ()),
-    ), ((1, 1, None, None),), ((9269, "defined"),), (), None),
-    ("a", 0x300A063D, 0xFFFFFFFF, "2C", "Delivery Rate", "DeliveryRate", "FD", "1", "", ("Required if the acquisition is not taken simultaneously during the delivery of the therapeutic radiation.", {"if": {"unknown": "dataset", "text": "the acquisition is not taken simultaneously during the delivery of the therapeutic radiation"}, "status": "not-decidable"}), (), None, (), (), (), None),
+    ), ((1, 1, None, None),), ((9269, "defined"),), (), None, None),
+    ("a", 0x300A063D, 0xFFFFFFFF, "2C", "Delivery Rate", "DeliveryRate", "FD", "1", "", ("Required if the acquisition is not taken simultaneously during the delivery of the therapeutic radiation.", {"if": {"unknown": "dataset", "text": "the acquisition is not taken simultaneously during the delivery of the therapeutic radiation"}, "status": "not-decidable"}), (), None, (), (), (), None, None),
     ("a", 0x300A063E, 0xFFFFFFFF, "1C", "Delivery Rate Unit Sequence", "DeliveryRateUnitSequence", "SQ", "1", "", ("Required if Delivery Rate (300A,063D) is present and has a value.", {"if": {"has_value": "item:300A,063D"}, "status": "executable"}), (), (
         ("i", "table_8.8-1", None, ()),
-    ), ((1, 1, None, None),), (), (), None),
+    ), ((1, 1, None, None),), (), (), None, None),
 )

@@ -10,5 +10,5 @@ TABLE = ("table_C.36.2.4.9-1", "C.36.2.4.9-1", "RT Image Frame Imaging Device Po
 RULES = (
     ("a", 0x30020109, 0xFFFFFFFF, "1", "RT Image Frame Imaging Device Position Sequence", "RTImageFrameImagingDevicePositionSequence", "SQ", "1", "", None, (), (
         ("i", "table_C.36.2.4.2-1", None, ()),
-    ), ((1, 1, None, None),), (), (), None),
+    ), ((1, 1, None, None),), (), (), None, None),
 )

@@ -8,12 +8,12 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.36.3-1", "C.36.3-1", "Enhanced RT Series Module", "module")
 
 RULES = (
-    ("a", 0x00080060, 0xFFFFFFFF, "1", "Modality", "Modality", "CS", "1", "", None, (("enumerated", ("RTINTENT", "RTRAD", "RTSEGANN", "PLAN"), None, None, ""),), None, (), (), (), None),
-    ("a", 0x00200011, 0xFFFFFFFF, "1", "Series Number", "SeriesNumber", "IS", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00080021, 0xFFFFFFFF, "1", "Series Date", "SeriesDate", "DA", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00080031, 0xFFFFFFFF, "1", "Series Time", "SeriesTime", "TM", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x00080060, 0xFFFFFFFF, "1", "Modality", "Modality", "CS", "1", "", None, (("enumerated", ("RTINTENT", "RTRAD", "RTSEGANN", "PLAN"), None, None, ""),), None, (), (), (), None, None),
+    ("a", 0x00200011, 0xFFFFFFFF, "1", "Series Number", "SeriesNumber", "IS", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00080021, 0xFFFFFFFF, "1", "Series Date", "SeriesDate", "DA", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00080031, 0xFFFFFFFF, "1", "Series Time", "SeriesTime", "TM", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x00081111, 0xFFFFFFFF, "1C", "Referenced Performed Procedure Step Sequence", "ReferencedPerformedProcedureStepSequence", "SQ", "1", "", ("Required if the series has been created as a result of a single procedure step request and the Instance-Level Referenced Performed Procedure Step Sequence (3010,0044) is not present.", {"if": {"and": [{"unknown": "dataset", "text": "the series has been created as a result of a single procedure step request"}, {"absent": "3010,0044"}]}, "status": "not-decidable"}), (), (
         ("i", "table_10-11", None, ()),
-    ), ((1, 1, None, None),), (), (), None),
-    ("a", 0x300A0700, 0xFFFFFFFF, "3", "Treatment Session UID", "TreatmentSessionUID", "UI", "1", "", None, (), None, (), (), (), None),
+    ), ((1, 1, None, None),), (), (), None, None),
+    ("a", 0x300A0700, 0xFFFFFFFF, "3", "Treatment Session UID", "TreatmentSessionUID", "UI", "1", "", None, (), None, (), (), (), None, None),
 )

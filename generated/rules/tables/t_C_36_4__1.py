@@ -8,14 +8,14 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.36.4-1", "C.36.4-1", "Radiotherapy Common Instance Module", "module")
 
 RULES = (
-    ("a", 0x00080012, 0xFFFFFFFF, "1", "Instance Creation Date", "InstanceCreationDate", "DA", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00080013, 0xFFFFFFFF, "1", "Instance Creation Time", "InstanceCreationTime", "TM", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00080023, 0xFFFFFFFF, "1", "Content Date", "ContentDate", "DA", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00080033, 0xFFFFFFFF, "1", "Content Time", "ContentTime", "TM", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x00080012, 0xFFFFFFFF, "1", "Instance Creation Date", "InstanceCreationDate", "DA", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00080013, 0xFFFFFFFF, "1", "Instance Creation Time", "InstanceCreationTime", "TM", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00080023, 0xFFFFFFFF, "1", "Content Date", "ContentDate", "DA", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00080033, 0xFFFFFFFF, "1", "Content Time", "ContentTime", "TM", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x30100019, 0xFFFFFFFF, "2", "Author Identification Sequence", "AuthorIdentificationSequence", "SQ", "1", "", None, (), (
         ("i", "table_C.17-3b", None, ()),
-    ), ((0, None, None, None),), (), (), None),
+    ), ((0, None, None, None),), (), (), None, None),
     ("a", 0x30100044, 0xFFFFFFFF, "1C", "Instance-Level Referenced Performed Procedure Step Sequence", "InstanceLevelReferencedPerformedProcedureStepSequence", "SQ", "1", "", ("Required if this Instance has been created as a result of a procedure step request and the Referenced Performed Procedure Step Sequence (0008,1111) is not present.", {"if": {"and": [{"unknown": "dataset", "text": "this Instance has been created as a result of a procedure step request"}, {"absent": "0008,1111"}]}, "status": "not-decidable"}), (), (
         ("i", "table_10-11", None, ()),
-    ), ((1, None, None, None),), (), (), None),
+    ), ((1, None, None, None),), (), (), None, None),
 )

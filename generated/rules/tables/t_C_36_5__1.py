@@ -9,31 +9,31 @@ TABLE = ("table_C.36.5-1", "C.36.5-1", "RT Physician Intent Module", "module")
 
 RULES = (
     ("i", "table_10.9.2-1", None, ()),
-    ("a", 0x30100045, 0xFFFFFFFF, "1", "RT Treatment Phase Intent Presence Flag", "RTTreatmentPhaseIntentPresenceFlag", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), (), (), None),
+    ("a", 0x30100045, 0xFFFFFFFF, "1", "RT Treatment Phase Intent Presence Flag", "RTTreatmentPhaseIntentPresenceFlag", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), (), (), None, None),
     ("a", 0x30100057, 0xFFFFFFFF, "1", "RT Physician Intent Sequence", "RTPhysicianIntentSequence", "SQ", "1", "", None, (), (
-        ("a", 0x30100058, 0xFFFFFFFF, "1", "RT Physician Intent Index", "RTPhysicianIntentIndex", "US", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x30100077, 0xFFFFFFFF, "1", "Treatment Site", "TreatmentSite", "LO", "1", "", None, (), None, (), (), (), None),
+        ("a", 0x30100058, 0xFFFFFFFF, "1", "RT Physician Intent Index", "RTPhysicianIntentIndex", "US", "1", "", None, (), None, (), (), (), None, {"numbered": True}),
+        ("a", 0x30100077, 0xFFFFFFFF, "1", "Treatment Site", "TreatmentSite", "LO", "1", "", None, (), None, (), (), (), None, None),
         ("a", 0x30100078, 0xFFFFFFFF, "2", "Treatment Site Code Sequence", "TreatmentSiteCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
             ("a", 0x30100089, 0xFFFFFFFF, "3", "Treatment Site Modifier Code Sequence", "TreatmentSiteModifierCodeSequence", "SQ", "1", "", None, (), (
                 ("i", "table_8.8-1", None, ()),
-            ), (), ((244, "defined"),), (), None),
-        ), ((0, None, None, None),), (), (), None),
-        ("a", 0x3010005A, 0xFFFFFFFF, "2", "RT Physician Intent Narrative", "RTPhysicianIntentNarrative", "UT", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x30100059, 0xFFFFFFFF, "2", "RT Treatment Intent Type", "RTTreatmentIntentType", "CS", "1", "", None, (("defined", ("CURATIVE", "PALLIATIVE", "PROPHYLACTIC"), None, None, ""),), None, (), (), (), None),
+            ), (), ((244, "defined"),), (), None, None),
+        ), ((0, None, None, None),), (), (), None, None),
+        ("a", 0x3010005A, 0xFFFFFFFF, "2", "RT Physician Intent Narrative", "RTPhysicianIntentNarrative", "UT", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x30100059, 0xFFFFFFFF, "2", "RT Treatment Intent Type", "RTTreatmentIntentType", "CS", "1", "", None, (("defined", ("CURATIVE", "PALLIATIVE", "PROPHYLACTIC"), None, None, ""),), None, (), (), (), None, None),
         ("a", 0x30100055, 0xFFFFFFFF, "1C", "RT Physician Intent Predecessor Sequence", "RTPhysicianIntentPredecessorSequence", "SQ", "1", "", ("Required if this RT Physician Intent replaces a previous version.", {"if": {"unknown": "dataset", "text": "this RT Physician Intent replaces a previous version"}, "status": "not-decidable"}), (), (
             ("i", "table_10-11", None, ()),
-            ("a", 0x3010005C, 0xFFFFFFFF, "2", "Reason for Superseding", "ReasonForSuperseding", "ST", "1", "", None, (), None, (), (), (), None),
-        ), ((1, 1, None, None),), (), (), None),
-        ("a", 0x30100056, 0xFFFFFFFF, "2", "RT Treatment Approach Label", "RTTreatmentApproachLabel", "LO", "1", "", None, (), None, (), (), (), None),
+            ("a", 0x3010005C, 0xFFFFFFFF, "2", "Reason for Superseding", "ReasonForSuperseding", "ST", "1", "", None, (), None, (), (), (), None, None),
+        ), ((1, 1, None, None),), (), (), None, None),
+        ("a", 0x30100056, 0xFFFFFFFF, "2", "RT Treatment Approach Label", "RTTreatmentApproachLabel", "LO", "1", "", None, (), None, (), (), (), None, None),
         ("a", 0x3010005B, 0xFFFFFFFF, "2", "RT Protocol Code Sequence", "RTProtocolCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), ((0, None, None, None),), (), (), None),
+        ), ((0, None, None, None),), (), (), None, None),
         ("a", 0x3010005D, 0xFFFFFFFF, "2", "RT Diagnosis Code Sequence", "RTDiagnosisCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), ((0, None, None, None),), (), (), None),
+        ), ((0, None, None, None),), (), (), None, None),
         ("a", 0x3010005F, 0xFFFFFFFF, "2", "RT Physician Intent Input Instance Sequence", "RTPhysicianIntentInputInstanceSequence", "SQ", "1", "", None, (), (
             ("i", "table_10.37-1", None, ()),
-        ), ((0, None, None, None),), ((9509, "defined"),), (), None),
-    ), ((1, None, None, None),), (), (), None),
+        ), ((0, None, None, None),), ((9509, "defined"),), (), None, None),
+    ), ((1, None, None, None),), (), (), None, None),
 )

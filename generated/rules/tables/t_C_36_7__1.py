@@ -10,6 +10,6 @@ TABLE = ("table_C.36.7-1", "C.36.7-1", "RT Treatment Phase Intent Module", "modu
 RULES = (
     ("a", 0x3010004B, 0xFFFFFFFF, "1", "Intended RT Treatment Phase Sequence", "IntendedRTTreatmentPhaseSequence", "SQ", "1", "", None, (), (
         ("i", "table_C.36.2.1.2-1", None, ()),
-    ), ((1, None, None, None),), (), (), None),
+    ), ((1, None, None, None),), (), (), None, None),
     ("i", "table_C.36.2.1.3-1", None, ()),
 )

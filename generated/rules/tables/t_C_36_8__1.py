@@ -10,31 +10,31 @@ TABLE = ("table_C.36.8-1", "C.36.8-1", "RT Segment Annotation Module", "module")
 RULES = (
     ("i", "table_10.9.2-1", None, ()),
     ("a", 0x3010002A, 0xFFFFFFFF, "1", "RT Segment Annotation Sequence", "RTSegmentAnnotationSequence", "SQ", "1", "", None, (), (
-        ("a", 0x3010003D, 0xFFFFFFFF, "1", "RT Segment Annotation Index", "RTSegmentAnnotationIndex", "US", "1", "", None, (), None, (), (), (), None),
+        ("a", 0x3010003D, 0xFFFFFFFF, "1", "RT Segment Annotation Index", "RTSegmentAnnotationIndex", "US", "1", "", None, (), None, (), (), (), None, {"numbered": True}),
         ("i", "table_10.32-1", None, ()),
-        ("a", 0x30100020, 0xFFFFFFFF, "1", "Referenced Segment Reference Index", "ReferencedSegmentReferenceIndex", "US", "1", "", None, (), None, (), (), (), None),
+        ("a", 0x30100020, 0xFFFFFFFF, "1", "Referenced Segment Reference Index", "ReferencedSegmentReferenceIndex", "US", "1", "", None, (), None, (), (), (), None, None),
         ("a", 0x3010002B, 0xFFFFFFFF, "2", "Segment Annotation Category Code Sequence", "SegmentAnnotationCategoryCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), ((0, 1, None, None),), ((9502, "defined"),), (), None),
+        ), ((0, 1, None, None),), ((9502, "defined"),), (), None, None),
         ("a", 0x3010002C, 0xFFFFFFFF, "1C", "Segment Annotation Type Code Sequence", "SegmentAnnotationTypeCodeSequence", "SQ", "1", "", ("Required if Segment Annotation Category Code Sequence (3010,002B) has a value.", {"if": {"has_value": "item:3010,002B"}, "status": "executable"}), (), (
             ("i", "table_8.8-1", None, ()),
             ("a", 0x3010002F, 0xFFFFFFFF, "3", "Segment Annotation Type Modifier Code Sequence", "SegmentAnnotationTypeModifierCodeSequence", "SQ", "1", "", None, (), (
                 ("i", "table_8.8-1", None, ()),
-            ), (), ((244, "defined"),), (), None),
-        ), ((1, 1, None, None),), (), (), None),
-        ("a", 0x3010001E, 0xFFFFFFFF, "3", "Segmentation Creation Template Label", "SegmentationCreationTemplateLabel", "LO", "1", "", None, (), None, (), (), (), None),
+            ), (), ((244, "defined"),), (), None, None),
+        ), ((1, 1, None, None),), (), (), None, None),
+        ("a", 0x3010001E, 0xFFFFFFFF, "3", "Segmentation Creation Template Label", "SegmentationCreationTemplateLabel", "LO", "1", "", None, (), None, (), (), (), None, None),
         ("a", 0x30100026, 0xFFFFFFFF, "2", "Segmented RT Accessory Device Sequence", "SegmentedRTAccessoryDeviceSequence", "SQ", "1", "", None, (), (
-            ("a", 0x30100039, 0xFFFFFFFF, "1", "Device Index", "DeviceIndex", "US", "1", "", None, (), None, (), (), (), None),
+            ("a", 0x30100039, 0xFFFFFFFF, "1", "Device Index", "DeviceIndex", "US", "1", "", None, (), None, (), (), (), None, {"numbered": True}),
             ("i", "table_10.35-1", None, ()),
             ("i", "table_10.36-1", None, ()),
-        ), ((0, None, None, None),), ((9520, "defined"),), (), None),
-        ("a", 0x30100029, 0xFFFFFFFF, "2", "Segment Characteristics Precedence", "SegmentCharacteristicsPrecedence", "US", "1", "", None, (), None, (), (), (), None),
+        ), ((0, None, None, None),), ((9520, "defined"),), (), None, None),
+        ("a", 0x30100029, 0xFFFFFFFF, "2", "Segment Characteristics Precedence", "SegmentCharacteristicsPrecedence", "US", "1", "", None, (), None, (), (), (), None, None),
         ("a", 0x30100027, 0xFFFFFFFF, "3", "Segment Characteristics Sequence", "SegmentCharacteristicsSequence", "SQ", "1", "", None, (), (
             ("i", "table_10.2.1-1", None, ()),
-        ), (), (), (), None),
-        ("a", 0x0062000C, 0xFFFFFFFF, "3", "Recommended Display Grayscale Value", "RecommendedDisplayGrayscaleValue", "US", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x0062000D, 0xFFFFFFFF, "3", "Recommended Display CIELab Value", "RecommendedDisplayCIELabValue", "US", "3", "", None, (), None, (), (), (), None),
-        ("a", 0x0066000C, 0xFFFFFFFF, "3", "Recommended Presentation Opacity", "RecommendedPresentationOpacity", "FL", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x0066000D, 0xFFFFFFFF, "3", "Recommended Presentation Type", "RecommendedPresentationType", "CS", "1", "", None, (), None, (), (), (), None),
-    ), ((1, None, None, None),), (), (), None),
+        ), (), (), (), None, None),
+        ("a", 0x0062000C, 0xFFFFFFFF, "3", "Recommended Display Grayscale Value", "RecommendedDisplayGrayscaleValue", "US", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x0062000D, 0xFFFFFFFF, "3", "Recommended Display CIELab Value", "RecommendedDisplayCIELabValue", "US", "3", "", None, (), None, (), (), (), None, None),
+        ("a", 0x0066000C, 0xFFFFFFFF, "3", "Recommended Presentation Opacity", "RecommendedPresentationOpacity", "FL", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x0066000D, 0xFFFFFFFF, "3", "Recommended Presentation Type", "RecommendedPresentationType", "CS", "1", "", None, (), None, (), (), (), None, None),
+    ), ((1, None, None, None),), (), (), None, None),
 )

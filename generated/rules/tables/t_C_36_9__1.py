@@ -9,28 +9,28 @@ TABLE = ("table_C.36.9-1", "C.36.9-1", "Segment Reference Module", "module")
 
 RULES = (
     ("a", 0x30100021, 0xFFFFFFFF, "1", "Segment Reference Sequence", "SegmentReferenceSequence", "SQ", "1", "", None, (), (
-        ("a", 0x30100022, 0xFFFFFFFF, "1", "Segment Reference Index", "SegmentReferenceIndex", "US", "1", "", None, (), None, (), (), (), None),
+        ("a", 0x30100022, 0xFFFFFFFF, "1", "Segment Reference Index", "SegmentReferenceIndex", "US", "1", "", None, (), None, (), (), (), None, {"numbered": True}),
         ("a", 0x30100023, 0xFFFFFFFF, "1C", "Direct Segment Reference Sequence", "DirectSegmentReferenceSequence", "SQ", "1", "", ("Required if Combination Segment Reference Sequence (3010,0024) is not present.", {"if": {"absent": "item:3010,0024"}, "status": "executable"}), (), (
             ("i", "table_10.33-1", None, ()),
             ("a", 0x00081199, 0xFFFFFFFF, "1", "Referenced SOP Sequence", "ReferencedSOPSequence", "SQ", "1", "", None, (), (
                 ("i", "table_10-11", None, ()),
-            ), ((1, 1, None, None),), (), (), None),
-            ("a", 0x0062000B, 0xFFFFFFFF, "1C", "Referenced Segment Number", "ReferencedSegmentNumber", "US", "1-n", "", ("Segment Number (0062,0004) in the referenced SOP Instance. Required as described in Section C.36.9.1.1. Only a single Item shall be included in this Sequence.", {"status": "unparsed"}), (), None, (), (), (), None),
-            ("a", 0x30100031, 0xFFFFFFFF, "1C", "Referenced Fiducials UID", "ReferencedFiducialsUID", "UI", "1", "", ("Fiducials UID (0070,031A) in the referenced SOP Instance. Required as described in Section C.36.9.1.1. See Section C.36.9.1.1.", {"status": "unparsed"}), (), None, (), (), (), None),
-            ("a", 0x30060084, 0xFFFFFFFF, "1C", "Referenced ROI Number", "ReferencedROINumber", "IS", "1", "", ("ROI Number (3006,0022) in the referenced SOP Instance. Required as described in Section C.36.9.1.1. See Section C.36.9.1.1.", {"status": "unparsed"}), (), None, (), (), (), None),
-            ("a", 0x0066002C, 0xFFFFFFFF, "1C", "Referenced Surface Number", "ReferencedSurfaceNumber", "UL", "1", "", ("Surface Number (0066,0003) in the referenced SOP Instance. Required as described in Section C.36.9.1.1. See Section C.36.9.1.1.", {"status": "unparsed"}), (), None, (), (), (), None),
-        ), ((1, 1, None, None),), (), (), None),
+            ), ((1, 1, None, None),), (), (), None, None),
+            ("a", 0x0062000B, 0xFFFFFFFF, "1C", "Referenced Segment Number", "ReferencedSegmentNumber", "US", "1-n", "", ("Segment Number (0062,0004) in the referenced SOP Instance. Required as described in Section C.36.9.1.1. Only a single Item shall be included in this Sequence.", {"status": "unparsed"}), (), None, (), (), (), None, None),
+            ("a", 0x30100031, 0xFFFFFFFF, "1C", "Referenced Fiducials UID", "ReferencedFiducialsUID", "UI", "1", "", ("Fiducials UID (0070,031A) in the referenced SOP Instance. Required as described in Section C.36.9.1.1. See Section C.36.9.1.1.", {"status": "unparsed"}), (), None, (), (), (), None, None),
+            ("a", 0x30060084, 0xFFFFFFFF, "1C", "Referenced ROI Number", "ReferencedROINumber", "IS", "1", "", ("ROI Number (3006,0022) in the referenced SOP Instance. Required as described in Section C.36.9.1.1. See Section C.36.9.1.1.", {"status": "unparsed"}), (), None, (), (), (), None, None),
+            ("a", 0x0066002C, 0xFFFFFFFF, "1C", "Referenced Surface Number", "ReferencedSurfaceNumber", "UL", "1", "", ("Surface Number (0066,0003) in the referenced SOP Instance. Required as described in Section C.36.9.1.1. See Section C.36.9.1.1.", {"status": "unparsed"}), (), None, (), (), (), None, None),
+        ), ((1, 1, None, None),), (), (), None, None),
         ("a", 0x30100024, 0xFFFFFFFF, "1C", "Combination Segment Reference Sequence", "CombinationSegmentReferenceSequence", "SQ", "1", "", ("Required if the Direct Segment Reference Sequence (3010,0023) is not present.", {"if": {"absent": "item:3010,0023"}, "status": "executable"}), (), (
             ("i", "table_10.34-1", None, ()),
             ("a", 0x00620003, 0xFFFFFFFF, "2", "Segmented Property Category Code Sequence", "SegmentedPropertyCategoryCodeSequence", "SQ", "1", "", None, (), (
                 ("i", "table_8.8-1", None, ()),
-            ), ((0, 1, None, None),), (), (), None),
+            ), ((0, 1, None, None),), (), (), None, None),
             ("a", 0x0062000F, 0xFFFFFFFF, "1C", "Segmented Property Type Code Sequence", "SegmentedPropertyTypeCodeSequence", "SQ", "1", "", ("Required if Segmented Property Category Code Sequence (0062,0003) has a value.", {"if": {"has_value": "item:0062,0003"}, "status": "executable"}), (), (
                 ("i", "table_8.8-1", None, ()),
-            ), ((1, 1, None, None),), (), (), None),
-        ), ((1, 1, None, None),), (), (), None),
-    ), ((1, None, None, None),), (), (), None),
+            ), ((1, 1, None, None),), (), (), None, None),
+        ), ((1, 1, None, None),), (), (), None, None),
+    ), ((1, None, None, None),), (), (), None, None),
     ("a", 0x00700404, 0xFFFFFFFF, "1C", "Referenced Spatial Registration Sequence", "ReferencedSpatialRegistrationSequence", "SQ", "1", "", ("Required if any Item in the Combination Segment Reference Sequence (3010,0024) combines segments that do not have the same Frame of Reference UID (0020,0052). May be present otherwise.", {"if": {"unknown": "dataset", "text": "any Item in the Combination Segment Reference Sequence (3010,0024) combines segments that do not have the same Frame of Reference UID (0020,0052)"}, "otherwise": "may", "status": "not-decidable"}), (), (
         ("i", "table_10-11", None, ()),
-    ), ((1, None, None, None),), (), (), None),
+    ), ((1, None, None, None),), (), (), None, None),
 )

@@ -9,21 +9,21 @@ TABLE = ("table_C.38.2-1", "C.38.2-1", "Scope of Inventory Macro", "macro")
 
 RULES = (
     ("a", 0x00080400, 0xFFFFFFFF, "2", "Scope of Inventory Sequence", "ScopeOfInventorySequence", "SQ", "1", "", None, (), (
-        ("a", 0x0008040F, 0xFFFFFFFF, "1C", "Extended Matching Mechanisms", "ExtendedMatchingMechanisms", "CS", "1-n", "", ("Required if extended matching mechanisms were applied.", {"if": {"unknown": "dataset", "text": "extended matching mechanisms were applied"}, "status": "not-decidable"}), (("enumerated", ("RELATIONAL", "COMBINED_DT", "FUZZY_SEMANTIC", "TIMEZONE_ADJUST", "EMPTY_VALUE", "MULTIPLE_VALUE"), None, None, ""),), None, (), (), (), None),
-        ("a", 0x00080005, 0xFFFFFFFF, "1C", "Specific Character Set", "SpecificCharacterSet", "CS", "1-n", "", ("Required if Attributes within the Sequence Item use an expanded or replacement character set.", {"if": "extended_characters", "status": "executable"}), (), None, (), (), (), None),
-        ("a", 0x00080201, 0xFFFFFFFF, "1C", "Timezone Offset from UTC", "TimezoneOffsetFromUTC", "SH", "1", "", ("Required if Extended Matching Mechanisms (0008,040F) includes value TIMEZONE_ADJUST.", {"if": {"equals": "item:0008,040F", "values": ["TIMEZONE_ADJUST"]}, "status": "executable"}), (), None, (), (), (), None),
-        ("a", 0x00080052, 0xFFFFFFFF, "1C", "Query/Retrieve Level", "QueryRetrieveLevel", "CS", "1", "", ("Required if Extended Matching Mechanisms (0008,040F) includes value RELATIONAL.", {"if": {"equals": "item:0008,040F", "values": ["RELATIONAL"]}, "status": "executable"}), (("enumerated", ("STUDY", "SERIES", "IMAGE"), None, None, ""),), None, (), (), (), None),
+        ("a", 0x0008040F, 0xFFFFFFFF, "1C", "Extended Matching Mechanisms", "ExtendedMatchingMechanisms", "CS", "1-n", "", ("Required if extended matching mechanisms were applied.", {"if": {"unknown": "dataset", "text": "extended matching mechanisms were applied"}, "status": "not-decidable"}), (("enumerated", ("RELATIONAL", "COMBINED_DT", "FUZZY_SEMANTIC", "TIMEZONE_ADJUST", "EMPTY_VALUE", "MULTIPLE_VALUE"), None, None, ""),), None, (), (), (), None, None),
+        ("a", 0x00080005, 0xFFFFFFFF, "1C", "Specific Character Set", "SpecificCharacterSet", "CS", "1-n", "", ("Required if Attributes within the Sequence Item use an expanded or replacement character set.", {"if": "extended_characters", "status": "executable"}), (), None, (), (), (), None, None),
+        ("a", 0x00080201, 0xFFFFFFFF, "1C", "Timezone Offset from UTC", "TimezoneOffsetFromUTC", "SH", "1", "", ("Required if Extended Matching Mechanisms (0008,040F) includes value TIMEZONE_ADJUST.", {"if": {"equals": "item:0008,040F", "values": ["TIMEZONE_ADJUST"]}, "status": "executable"}), (), None, (), (), (), None, None),
+        ("a", 0x00080052, 0xFFFFFFFF, "1C", "Query/Retrieve Level", "QueryRetrieveLevel", "CS", "1", "", ("Required if Extended Matching Mechanisms (0008,040F) includes value RELATIONAL.", {"if": {"equals": "item:0008,040F", "values": ["RELATIONAL"]}, "status": "executable"}), (("enumerated", ("STUDY", "SERIES", "IMAGE"), None, None, ""),), None, (), (), (), None, None),
         ("a", 0x00080410, 0xFFFFFFFF, "1C", "Range Matching Sequence", "RangeMatchingSequence", "SQ", "1", "", ("Required if Range Matching is applied to any Key Attribute.", {"if": {"unknown": "dataset", "text": "Range Matching is applied to any Key Attribute"}, "status": "not-decidable"}), (), (
             ("open", ">>Any DA, DT, or TM Attributes >>Any DA, DT, or TM Attributes Key Attribute values for matching. Multiple Attributes may be present."),
-        ), ((2, 2, None, None),), (), (), None),
+        ), ((2, 2, None, None),), (), (), None, None),
         ("a", 0x00080411, 0xFFFFFFFF, "1C", "List of UID Matching Sequence", "ListOfUIDMatchingSequence", "SQ", "1", "", ("Required if List of UID Matching is applied to any Key Attribute.", {"if": {"unknown": "dataset", "text": "List of UID Matching is applied to any Key Attribute"}, "status": "not-decidable"}), (), (
             ("open", ">>Any UI Key Attribute >>Any UI Key Attribute Key Attribute value for matching."),
-        ), ((1, None, None, None),), (), (), None),
+        ), ((1, None, None, None),), (), (), None, None),
         ("a", 0x00080412, 0xFFFFFFFF, "1C", "Empty Value Matching Sequence", "EmptyValueMatchingSequence", "SQ", "1", "", ("Required if Extended Matching Mechanisms (0008,040F) includes value EMPTY_VALUE and Empty Value Matching is applied to any Key Attribute.", {"if": {"and": [{"equals": "item:0008,040F", "values": ["EMPTY_VALUE"]}, {"unknown": "dataset", "text": "Empty Value Matching is applied to any Key Attribute"}]}, "status": "not-decidable"}), (), (
             ("open", ">>Any Attributes >>Any Attributes Key Attributes with zero-length values. Multiple Attributes may be present."),
-        ), (), (), (), None),
+        ), (), (), (), None, None),
         ("a", 0x00080413, 0xFFFFFFFF, "1C", "General Matching Sequence", "GeneralMatchingSequence", "SQ", "1", "", ("Required if Single Value, Multiple Value, or Wild Card matching is applied to any Key Attribute.", {"if": {"unknown": "dataset", "text": "Single Value, Multiple Value, or Wild Card matching is applied to any Key Attribute"}, "status": "not-decidable"}), (), (
             ("open", ">>Any Attributes >>Any Attributes Key Attribute values for matching. Multiple Attributes may be present."),
-        ), (), (), (), None),
-    ), ((0, 1, None, None),), (), (), None),
+        ), (), (), (), None, None),
+    ), ((0, 1, None, None),), (), (), None, None),
 )

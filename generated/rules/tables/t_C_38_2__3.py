@@ -8,13 +8,13 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.38.2-3", "C.38.2-3", "Inventory Reference Macro", "macro")
 
 RULES = (
-    ("a", 0x00081150, 0xFFFFFFFF, "1", "Referenced SOP Class UID", "ReferencedSOPClassUID", "UI", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00081155, 0xFFFFFFFF, "1", "Referenced SOP Instance UID", "ReferencedSOPInstanceUID", "UI", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x00081150, 0xFFFFFFFF, "1", "Referenced SOP Class UID", "ReferencedSOPClassUID", "UI", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00081155, 0xFFFFFFFF, "1", "Referenced SOP Instance UID", "ReferencedSOPInstanceUID", "UI", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x00080420, 0xFFFFFFFF, "3", "Inventory Access End Points Sequence", "InventoryAccessEndPointsSequence", "SQ", "1", "", None, (), (
         ("i", "table_C.38.2-4", None, ()),
-    ), (), (), (), None),
+    ), (), (), (), None, None),
     ("i", "table_C.38.2-2", None, ()),
     ("a", 0x00080422, 0xFFFFFFFF, "1C", "Incorporated Inventory Instance Sequence", "IncorporatedInventoryInstanceSequence", "SQ", "1", "", ("Required if the referenced Inventory SOP Instance itself includes Inventory SOP Instances by reference.", {"if": {"unknown": "dataset", "text": "the referenced Inventory SOP Instance itself includes Inventory SOP Instances by reference"}, "status": "not-decidable"}), (), (
         ("i", "table_C.38.2-3", None, ()),
-    ), ((1, None, None, None),), (), (), None),
+    ), ((1, None, None, None),), (), (), None, None),
 )

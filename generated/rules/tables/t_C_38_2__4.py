@@ -8,7 +8,7 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.38.2-4", "C.38.2-4", "Access End Points Macro", "macro")
 
 RULES = (
-    ("a", 0x00080054, 0xFFFFFFFF, "3", "Retrieve AE Title", "RetrieveAETitle", "AE", "1-n", "", None, (), None, (), (), (), None),
-    ("a", 0x00081190, 0xFFFFFFFF, "3", "Retrieve URL", "RetrieveURL", "UR", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00080407, 0xFFFFFFFF, "3", "Stored Instance Base URI", "StoredInstanceBaseURI", "UR", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x00080054, 0xFFFFFFFF, "3", "Retrieve AE Title", "RetrieveAETitle", "AE", "1-n", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00081190, 0xFFFFFFFF, "3", "Retrieve URL", "RetrieveURL", "UR", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00080407, 0xFFFFFFFF, "3", "Stored Instance Base URI", "StoredInstanceBaseURI", "UR", "1", "", None, (), None, (), (), (), None, None),
 )

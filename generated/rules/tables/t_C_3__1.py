@@ -10,8 +10,8 @@ TABLE = ("table_C.3-1", "C.3-1", "Visit Relationship Module", "module")
 RULES = (
     ("a", 0x00081110, 0xFFFFFFFF, "", "Referenced Study Sequence", "ReferencedStudySequence", "SQ", "1", "", None, (), (
         ("i", "table_10-11", None, ()),
-    ), ((1, None, None, None),), (), (), None),
+    ), ((1, None, None, None),), (), (), None, None),
     ("a", 0x00081120, 0xFFFFFFFF, "", "Referenced Patient Sequence", "ReferencedPatientSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-11", None, ()),
-    ), ((1, 1, None, None),), (), (), None),
+    ), ((1, 1, None, None),), (), (), None, None),
 )

@@ -8,26 +8,26 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.3-2", "C.3-2", "Visit Identification Module", "module")
 
 RULES = (
-    ("a", 0x00080080, 0xFFFFFFFF, "", "Institution Name", "InstitutionName", "LO", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00080081, 0xFFFFFFFF, "", "Institution Address", "InstitutionAddress", "ST", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x00080080, 0xFFFFFFFF, "", "Institution Name", "InstitutionName", "LO", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00080081, 0xFFFFFFFF, "", "Institution Address", "InstitutionAddress", "ST", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x00080082, 0xFFFFFFFF, "", "Institution Code Sequence", "InstitutionCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), ((1, 1, None, None),), (), (), None),
-    ("a", 0x00081040, 0xFFFFFFFF, "", "Institutional Department Name", "InstitutionalDepartmentName", "LO", "1", "", None, (), None, (), (), (), None),
+    ), ((1, 1, None, None),), (), (), None, None),
+    ("a", 0x00081040, 0xFFFFFFFF, "", "Institutional Department Name", "InstitutionalDepartmentName", "LO", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x00081041, 0xFFFFFFFF, "", "Institutional Department Type Code Sequence", "InstitutionalDepartmentTypeCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), (), (), (), None),
-    ("a", 0x00380010, 0xFFFFFFFF, "", "Admission ID", "AdmissionID", "LO", "1", "", None, (), None, (), (), (), None),
+    ), (), (), (), None, None),
+    ("a", 0x00380010, 0xFFFFFFFF, "", "Admission ID", "AdmissionID", "LO", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x00380014, 0xFFFFFFFF, "", "Issuer of Admission ID Sequence", "IssuerOfAdmissionIDSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-17", None, ()),
-    ), ((1, 1, None, None),), (), (), None),
-    ("a", 0x00321066, 0xFFFFFFFF, "", "Reason for Visit", "ReasonForVisit", "UT", "1", "", None, (), None, (), (), (), None),
+    ), ((1, 1, None, None),), (), (), None, None),
+    ("a", 0x00321066, 0xFFFFFFFF, "", "Reason for Visit", "ReasonForVisit", "UT", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x00321067, 0xFFFFFFFF, "", "Reason for Visit Code Sequence", "ReasonForVisitCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), (), (), (), None),
-    ("a", 0x00380060, 0xFFFFFFFF, "", "Service Episode ID", "ServiceEpisodeID", "LO", "1", "", None, (), None, (), (), (), None),
+    ), (), (), (), None, None),
+    ("a", 0x00380060, 0xFFFFFFFF, "", "Service Episode ID", "ServiceEpisodeID", "LO", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x00380064, 0xFFFFFFFF, "", "Issuer of Service Episode ID Sequence", "IssuerOfServiceEpisodeIDSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-17", None, ()),
-    ), ((1, 1, None, None),), (), (), None),
-    ("a", 0x00380062, 0xFFFFFFFF, "", "Service Episode Description", "ServiceEpisodeDescription", "LO", "1", "", None, (), None, (), (), (), None),
+    ), ((1, 1, None, None),), (), (), None, None),
+    ("a", 0x00380062, 0xFFFFFFFF, "", "Service Episode Description", "ServiceEpisodeDescription", "LO", "1", "", None, (), None, (), (), (), None, None),
 )

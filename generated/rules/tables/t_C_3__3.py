@@ -8,8 +8,8 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.3-3", "C.3-3", "Visit Status Module", "module")
 
 RULES = (
-    ("a", 0x00380008, 0xFFFFFFFF, "", "Visit Status ID", "VisitStatusID", "CS", "1", "", None, (("defined", ("CREATED", "SCHEDULED", "ADMITTED", "DISCHARGED"), None, None, ""),), None, (), (), (), None),
-    ("a", 0x00380300, 0xFFFFFFFF, "", "Current Patient Location", "CurrentPatientLocation", "LO", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00380400, 0xFFFFFFFF, "", "Patient's Institution Residence", "PatientInstitutionResidence", "LO", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00384000, 0xFFFFFFFF, "", "Visit Comments", "VisitComments", "LT", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x00380008, 0xFFFFFFFF, "", "Visit Status ID", "VisitStatusID", "CS", "1", "", None, (("defined", ("CREATED", "SCHEDULED", "ADMITTED", "DISCHARGED"), None, None, ""),), None, (), (), (), None, None),
+    ("a", 0x00380300, 0xFFFFFFFF, "", "Current Patient Location", "CurrentPatientLocation", "LO", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00380400, 0xFFFFFFFF, "", "Patient's Institution Residence", "PatientInstitutionResidence", "LO", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00384000, 0xFFFFFFFF, "", "Visit Comments", "VisitComments", "LT", "1", "", None, (), None, (), (), (), None, None),
 )

@@ -8,21 +8,21 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.3-4", "C.3-4", "Visit Admission Module", "module")
 
 RULES = (
-    ("a", 0x00080090, 0xFFFFFFFF, "", "Referring Physician's Name", "ReferringPhysicianName", "PN", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00080092, 0xFFFFFFFF, "", "Referring Physician's Address", "ReferringPhysicianAddress", "ST", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00080094, 0xFFFFFFFF, "", "Referring Physician's Telephone Numbers", "ReferringPhysicianTelephoneNumbers", "SH", "1-n", "", None, (), None, (), (), (), None),
+    ("a", 0x00080090, 0xFFFFFFFF, "", "Referring Physician's Name", "ReferringPhysicianName", "PN", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00080092, 0xFFFFFFFF, "", "Referring Physician's Address", "ReferringPhysicianAddress", "ST", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00080094, 0xFFFFFFFF, "", "Referring Physician's Telephone Numbers", "ReferringPhysicianTelephoneNumbers", "SH", "1-n", "", None, (), None, (), (), (), None, None),
     ("a", 0x00080096, 0xFFFFFFFF, "", "Referring Physician Identification Sequence", "ReferringPhysicianIdentificationSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-1", None, ()),
-    ), ((1, 1, None, None),), (), (), None),
-    ("a", 0x0008009C, 0xFFFFFFFF, "", "Consulting Physician's Name", "ConsultingPhysicianName", "PN", "1-n", "", None, (), None, (), (), (), None),
+    ), ((1, 1, None, None),), (), (), None, None),
+    ("a", 0x0008009C, 0xFFFFFFFF, "", "Consulting Physician's Name", "ConsultingPhysicianName", "PN", "1-n", "", None, (), None, (), (), (), None, None),
     ("a", 0x0008009D, 0xFFFFFFFF, "", "Consulting Physician Identification Sequence", "ConsultingPhysicianIdentificationSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-1", None, ()),
-    ), (), (), (), None),
-    ("a", 0x00081080, 0xFFFFFFFF, "", "Admitting Diagnoses Description", "AdmittingDiagnosesDescription", "LO", "1-n", "", None, (), None, (), (), (), None),
+    ), (), (), (), None, None),
+    ("a", 0x00081080, 0xFFFFFFFF, "", "Admitting Diagnoses Description", "AdmittingDiagnosesDescription", "LO", "1-n", "", None, (), None, (), (), (), None, None),
     ("a", 0x00081084, 0xFFFFFFFF, "", "Admitting Diagnoses Code Sequence", "AdmittingDiagnosesCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), ((1, None, None, None),), (), (), None),
-    ("a", 0x00380016, 0xFFFFFFFF, "", "Route of Admissions", "RouteOfAdmissions", "LO", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00380020, 0xFFFFFFFF, "", "Admitting Date", "AdmittingDate", "DA", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00380021, 0xFFFFFFFF, "", "Admitting Time", "AdmittingTime", "TM", "1", "", None, (), None, (), (), (), None),
+    ), ((1, None, None, None),), (), (), None, None),
+    ("a", 0x00380016, 0xFFFFFFFF, "", "Route of Admissions", "RouteOfAdmissions", "LO", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00380020, 0xFFFFFFFF, "", "Admitting Date", "AdmittingDate", "DA", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00380021, 0xFFFFFFFF, "", "Admitting Time", "AdmittingTime", "TM", "1", "", None, (), None, (), (), (), None, None),
 )

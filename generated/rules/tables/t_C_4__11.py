@@ -8,32 +8,32 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.4-11", "C.4-11", "Requested Procedure Module", "module")
 
 RULES = (
-    ("a", 0x00401001, 0xFFFFFFFF, "", "Requested Procedure ID", "RequestedProcedureID", "SH", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00401002, 0xFFFFFFFF, "", "Reason for the Requested Procedure", "ReasonForTheRequestedProcedure", "LO", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00401400, 0xFFFFFFFF, "", "Requested Procedure Comments", "RequestedProcedureComments", "LT", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x00401001, 0xFFFFFFFF, "", "Requested Procedure ID", "RequestedProcedureID", "SH", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00401002, 0xFFFFFFFF, "", "Reason for the Requested Procedure", "ReasonForTheRequestedProcedure", "LO", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00401400, 0xFFFFFFFF, "", "Requested Procedure Comments", "RequestedProcedureComments", "LT", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x0040100A, 0xFFFFFFFF, "", "Reason for Requested Procedure Code Sequence", "ReasonForRequestedProcedureCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), ((1, None, None, None),), (), (), None),
+    ), ((1, None, None, None),), (), (), None, None),
     ("a", 0x00321064, 0xFFFFFFFF, "", "Requested Procedure Code Sequence", "RequestedProcedureCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), ((1, 1, None, None),), (), (), None),
+    ), ((1, 1, None, None),), (), (), None, None),
     ("a", 0x00321065, 0xFFFFFFFF, "", "Requested Laterality Code Sequence", "RequestedLateralityCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), ((1, 1, None, None),), ((244, "defined"),), (), None),
-    ("a", 0x0020000D, 0xFFFFFFFF, "", "Study Instance UID", "StudyInstanceUID", "UI", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00080020, 0xFFFFFFFF, "", "Study Date", "StudyDate", "DA", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00080030, 0xFFFFFFFF, "", "Study Time", "StudyTime", "TM", "1", "", None, (), None, (), (), (), None),
+    ), ((1, 1, None, None),), ((244, "defined"),), (), None, None),
+    ("a", 0x0020000D, 0xFFFFFFFF, "", "Study Instance UID", "StudyInstanceUID", "UI", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00080020, 0xFFFFFFFF, "", "Study Date", "StudyDate", "DA", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00080030, 0xFFFFFFFF, "", "Study Time", "StudyTime", "TM", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x00081110, 0xFFFFFFFF, "", "Referenced Study Sequence", "ReferencedStudySequence", "SQ", "1", "", None, (), (
         ("i", "table_10-11", None, ()),
-    ), ((1, None, None, None),), (), (), None),
-    ("a", 0x00321060, 0xFFFFFFFF, "", "Requested Procedure Description", "RequestedProcedureDescription", "LO", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00401003, 0xFFFFFFFF, "", "Requested Procedure Priority", "RequestedProcedurePriority", "SH", "1", "", None, (("defined", ("STAT", "HIGH", "ROUTINE", "MEDIUM", "LOW"), None, None, ""),), None, (), (), (), None),
-    ("a", 0x00401004, 0xFFFFFFFF, "", "Patient Transport Arrangements", "PatientTransportArrangements", "LO", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00401005, 0xFFFFFFFF, "", "Requested Procedure Location", "RequestedProcedureLocation", "LO", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00401008, 0xFFFFFFFF, "", "Confidentiality Code", "ConfidentialityCode", "LO", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00401009, 0xFFFFFFFF, "", "Reporting Priority", "ReportingPriority", "SH", "1", "", None, (("defined", ("HIGH", "ROUTINE", "MEDIUM", "LOW"), None, None, ""),), None, (), (), (), None),
-    ("a", 0x00401010, 0xFFFFFFFF, "", "Names of Intended Recipients of Results", "NamesOfIntendedRecipientsOfResults", "PN", "1-n", "", None, (), None, (), (), (), None),
+    ), ((1, None, None, None),), (), (), None, None),
+    ("a", 0x00321060, 0xFFFFFFFF, "", "Requested Procedure Description", "RequestedProcedureDescription", "LO", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00401003, 0xFFFFFFFF, "", "Requested Procedure Priority", "RequestedProcedurePriority", "SH", "1", "", None, (("defined", ("STAT", "HIGH", "ROUTINE", "MEDIUM", "LOW"), None, None, ""),), None, (), (), (), None, None),
+    ("a", 0x00401004, 0xFFFFFFFF, "", "Patient Transport Arrangements", "PatientTransportArrangements", "LO", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00401005, 0xFFFFFFFF, "", "Requested Procedure Location", "RequestedProcedureLocation", "LO", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00401008, 0xFFFFFFFF, "", "Confidentiality Code", "ConfidentialityCode", "LO", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00401009, 0xFFFFFFFF, "", "Reporting Priority", "ReportingPriority", "SH", "1", "", None, (("defined", ("HIGH", "ROUTINE", "MEDIUM", "LOW"), None, None, ""),), None, (), (), (), None, None),
+    ("a", 0x00401010, 0xFFFFFFFF, "", "Names of Intended Recipients of Results", "NamesOfIntendedRecipientsOfResults", "PN", "1-n", "", None, (), None, (), (), (), None, None),
     ("a", 0x00401011, 0xFFFFFFFF, "", "Intended Recipients of Results Identification Sequence", "IntendedRecipientsOfResultsIdentificationSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-1", None, ()),
-    ), ((1, None, None, None),), (), (), None),
+    ), ((1, None, None, None),), (), (), None, None),
 )

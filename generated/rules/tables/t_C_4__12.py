@@ -8,43 +8,43 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.4-12", "C.4-12", "Imaging Service Request Module", "module")
 
 RULES = (
-    ("a", 0x00402400, 0xFFFFFFFF, "", "Imaging Service Request Comments", "ImagingServiceRequestComments", "LT", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00321032, 0xFFFFFFFF, "", "Requesting Physician", "RequestingPhysician", "PN", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x00402400, 0xFFFFFFFF, "", "Imaging Service Request Comments", "ImagingServiceRequestComments", "LT", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00321032, 0xFFFFFFFF, "", "Requesting Physician", "RequestingPhysician", "PN", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x00321031, 0xFFFFFFFF, "", "Requesting Physician Identification Sequence", "RequestingPhysicianIdentificationSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-1", None, ()),
-    ), ((1, 1, None, None),), (), (), None),
-    ("a", 0x00080090, 0xFFFFFFFF, "", "Referring Physician's Name", "ReferringPhysicianName", "PN", "1", "", None, (), None, (), (), (), None),
+    ), ((1, 1, None, None),), (), (), None, None),
+    ("a", 0x00080090, 0xFFFFFFFF, "", "Referring Physician's Name", "ReferringPhysicianName", "PN", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x00080096, 0xFFFFFFFF, "", "Referring Physician Identification Sequence", "ReferringPhysicianIdentificationSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-1", None, ()),
-    ), ((1, 1, None, None),), (), (), None),
-    ("a", 0x00321033, 0xFFFFFFFF, "", "Requesting Service", "RequestingService", "LO", "1", "", None, (), None, (), (), (), None),
+    ), ((1, 1, None, None),), (), (), None, None),
+    ("a", 0x00321033, 0xFFFFFFFF, "", "Requesting Service", "RequestingService", "LO", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x00321034, 0xFFFFFFFF, "", "Requesting Service Code Sequence", "RequestingServiceCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), ((1, 1, None, None),), ((7030, "defined"),), (), None),
-    ("a", 0x00080050, 0xFFFFFFFF, "", "Accession Number", "AccessionNumber", "SH", "1", "", None, (), None, (), (), (), None),
+    ), ((1, 1, None, None),), ((7030, "defined"),), (), None, None),
+    ("a", 0x00080050, 0xFFFFFFFF, "", "Accession Number", "AccessionNumber", "SH", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x00080051, 0xFFFFFFFF, "", "Issuer of Accession Number Sequence", "IssuerOfAccessionNumberSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-17", None, ()),
-    ), ((1, 1, None, None),), (), (), None),
-    ("a", 0x00402004, 0xFFFFFFFF, "", "Issue Date of Imaging Service Request", "IssueDateOfImagingServiceRequest", "DA", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00402005, 0xFFFFFFFF, "", "Issue Time of Imaging Service Request", "IssueTimeOfImagingServiceRequest", "TM", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00402016, 0xFFFFFFFF, "", "Placer Order Number / Imaging Service Request", "PlacerOrderNumberImagingServiceRequest", "LO", "1", "", None, (), None, (), (), (), None),
+    ), ((1, 1, None, None),), (), (), None, None),
+    ("a", 0x00402004, 0xFFFFFFFF, "", "Issue Date of Imaging Service Request", "IssueDateOfImagingServiceRequest", "DA", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00402005, 0xFFFFFFFF, "", "Issue Time of Imaging Service Request", "IssueTimeOfImagingServiceRequest", "TM", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00402016, 0xFFFFFFFF, "", "Placer Order Number / Imaging Service Request", "PlacerOrderNumberImagingServiceRequest", "LO", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x00400026, 0xFFFFFFFF, "", "Order Placer Identifier Sequence", "OrderPlacerIdentifierSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-17", None, ()),
-    ), ((1, 1, None, None),), (), (), None),
-    ("a", 0x00402017, 0xFFFFFFFF, "", "Filler Order Number / Imaging Service Request", "FillerOrderNumberImagingServiceRequest", "LO", "1", "", None, (), None, (), (), (), None),
+    ), ((1, 1, None, None),), (), (), None, None),
+    ("a", 0x00402017, 0xFFFFFFFF, "", "Filler Order Number / Imaging Service Request", "FillerOrderNumberImagingServiceRequest", "LO", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x00400027, 0xFFFFFFFF, "", "Order Filler Identifier Sequence", "OrderFillerIdentifierSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-17", None, ()),
-    ), ((1, 1, None, None),), (), (), None),
-    ("a", 0x00402008, 0xFFFFFFFF, "", "Order Entered By", "OrderEnteredBy", "PN", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00402009, 0xFFFFFFFF, "", "Order Enterer's Location", "OrderEntererLocation", "SH", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00402010, 0xFFFFFFFF, "", "Order Callback Phone Number", "OrderCallbackPhoneNumber", "SH", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00402011, 0xFFFFFFFF, "", "Order Callback Telecom Information", "OrderCallbackTelecomInformation", "LT", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00380010, 0xFFFFFFFF, "", "Admission ID", "AdmissionID", "LO", "1", "", None, (), None, (), (), (), None),
+    ), ((1, 1, None, None),), (), (), None, None),
+    ("a", 0x00402008, 0xFFFFFFFF, "", "Order Entered By", "OrderEnteredBy", "PN", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00402009, 0xFFFFFFFF, "", "Order Enterer's Location", "OrderEntererLocation", "SH", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00402010, 0xFFFFFFFF, "", "Order Callback Phone Number", "OrderCallbackPhoneNumber", "SH", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00402011, 0xFFFFFFFF, "", "Order Callback Telecom Information", "OrderCallbackTelecomInformation", "LT", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00380010, 0xFFFFFFFF, "", "Admission ID", "AdmissionID", "LO", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x00380014, 0xFFFFFFFF, "", "Issuer of Admission ID Sequence", "IssuerOfAdmissionIDSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-17", None, ()),
-    ), ((1, 1, None, None),), (), (), None),
-    ("a", 0x00321066, 0xFFFFFFFF, "", "Reason for Visit", "ReasonForVisit", "UT", "1", "", None, (), None, (), (), (), None),
+    ), ((1, 1, None, None),), (), (), None, None),
+    ("a", 0x00321066, 0xFFFFFFFF, "", "Reason for Visit", "ReasonForVisit", "UT", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x00321067, 0xFFFFFFFF, "", "Reason for Visit Code Sequence", "ReasonForVisitCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), (), (), (), None),
+    ), (), (), (), None, None),
 )

@@ -8,58 +8,58 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.4-13", "C.4-13", "Performed Procedure Step Relationship Module", "module")
 
 RULES = (
-    ("a", 0x00100010, 0xFFFFFFFF, "", "Patient's Name", "PatientName", "PN", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00100020, 0xFFFFFFFF, "", "Patient ID", "PatientID", "LO", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x00100010, 0xFFFFFFFF, "", "Patient's Name", "PatientName", "PN", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00100020, 0xFFFFFFFF, "", "Patient ID", "PatientID", "LO", "1", "", None, (), None, (), (), (), None, None),
     ("i", "table_10-18", None, ()),
-    ("a", 0x00100030, 0xFFFFFFFF, "", "Patient's Birth Date", "PatientBirthDate", "DA", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00100033, 0xFFFFFFFF, "", "Patient's Birth Date in Alternative Calendar", "PatientBirthDateInAlternativeCalendar", "LO", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00100034, 0xFFFFFFFF, "", "Patient's Death Date in Alternative Calendar", "PatientDeathDateInAlternativeCalendar", "LO", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00100035, 0xFFFFFFFF, "", "Patient's Alternative Calendar", "PatientAlternativeCalendar", "CS", "1", "", ("Required if either Patient's Birth Date in Alternative Calendar (0010,0033) or Patient's Alternative Death Date in Calendar (0010,0034) is present.", {"if": {"or": [{"present": "0010,0033"}, {"present": "0010,0034"}]}, "status": "executable"}), (("enumerated", ("PROLEPTIC GREGN", "JULIAN", "PROLEPTIC JULIAN", "EGYPTIAN REGNAL", "HEBREW", "HIJRI"), None, None, ""),), None, (), (), (), None),
-    ("a", 0x00100040, 0xFFFFFFFF, "", "Patient's Sex", "PatientSex", "CS", "1", "", None, (("enumerated", ("M", "F", "O"), None, None, ""),), None, (), (), (), None),
+    ("a", 0x00100030, 0xFFFFFFFF, "", "Patient's Birth Date", "PatientBirthDate", "DA", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00100033, 0xFFFFFFFF, "", "Patient's Birth Date in Alternative Calendar", "PatientBirthDateInAlternativeCalendar", "LO", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00100034, 0xFFFFFFFF, "", "Patient's Death Date in Alternative Calendar", "PatientDeathDateInAlternativeCalendar", "LO", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00100035, 0xFFFFFFFF, "", "Patient's Alternative Calendar", "PatientAlternativeCalendar", "CS", "1", "", ("Required if either Patient's Birth Date in Alternative Calendar (0010,0033) or Patient's Alternative Death Date in Calendar (0010,0034) is present.", {"if": {"or": [{"present": "0010,0033"}, {"present": "0010,0034"}]}, "status": "executable"}), (("enumerated", ("PROLEPTIC GREGN", "JULIAN", "PROLEPTIC JULIAN", "EGYPTIAN REGNAL", "HEBREW", "HIJRI"), None, None, ""),), None, (), (), (), None, None),
+    ("a", 0x00100040, 0xFFFFFFFF, "", "Patient's Sex", "PatientSex", "CS", "1", "", None, (("enumerated", ("M", "F", "O"), None, None, ""),), None, (), (), (), None, None),
     ("a", 0x00081120, 0xFFFFFFFF, "", "Referenced Patient Sequence", "ReferencedPatientSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-11", None, ()),
-    ), ((1, 1, None, None),), (), (), None),
-    ("a", 0x00380010, 0xFFFFFFFF, "", "Admission ID", "AdmissionID", "LO", "1", "", None, (), None, (), (), (), None),
+    ), ((1, 1, None, None),), (), (), None, None),
+    ("a", 0x00380010, 0xFFFFFFFF, "", "Admission ID", "AdmissionID", "LO", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x00380014, 0xFFFFFFFF, "", "Issuer of Admission ID Sequence", "IssuerOfAdmissionIDSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-17", None, ()),
-    ), ((1, 1, None, None),), (), (), None),
-    ("a", 0x00380060, 0xFFFFFFFF, "", "Service Episode ID", "ServiceEpisodeID", "LO", "1", "", None, (), None, (), (), (), None),
+    ), ((1, 1, None, None),), (), (), None, None),
+    ("a", 0x00380060, 0xFFFFFFFF, "", "Service Episode ID", "ServiceEpisodeID", "LO", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x00380064, 0xFFFFFFFF, "", "Issuer of Service Episode ID Sequence", "IssuerOfServiceEpisodeIDSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-17", None, ()),
-    ), ((1, 1, None, None),), (), (), None),
-    ("a", 0x00380062, 0xFFFFFFFF, "", "Service Episode Description", "ServiceEpisodeDescription", "LO", "1", "", None, (), None, (), (), (), None),
+    ), ((1, 1, None, None),), (), (), None, None),
+    ("a", 0x00380062, 0xFFFFFFFF, "", "Service Episode Description", "ServiceEpisodeDescription", "LO", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x00400270, 0xFFFFFFFF, "", "Scheduled Step Attributes Sequence", "ScheduledStepAttributesSequence", "SQ", "1", "", None, (), (
-        ("a", 0x0020000D, 0xFFFFFFFF, "", "Study Instance UID", "StudyInstanceUID", "UI", "1", "", None, (), None, (), (), (), None),
+        ("a", 0x0020000D, 0xFFFFFFFF, "", "Study Instance UID", "StudyInstanceUID", "UI", "1", "", None, (), None, (), (), (), None, None),
         ("a", 0x00081110, 0xFFFFFFFF, "", "Referenced Study Sequence", "ReferencedStudySequence", "SQ", "1", "", None, (), (
             ("i", "table_10-11", None, ()),
-        ), ((1, 1, None, None),), (), (), None),
-        ("a", 0x00080050, 0xFFFFFFFF, "", "Accession Number", "AccessionNumber", "SH", "1", "", None, (), None, (), (), (), None),
+        ), ((1, 1, None, None),), (), (), None, None),
+        ("a", 0x00080050, 0xFFFFFFFF, "", "Accession Number", "AccessionNumber", "SH", "1", "", None, (), None, (), (), (), None, None),
         ("a", 0x00080051, 0xFFFFFFFF, "", "Issuer of Accession Number Sequence", "IssuerOfAccessionNumberSequence", "SQ", "1", "", None, (), (
             ("i", "table_10-17", None, ()),
-        ), ((1, 1, None, None),), (), (), None),
-        ("a", 0x00402016, 0xFFFFFFFF, "", "Placer Order Number/Imaging Service Request", "PlacerOrderNumberImagingServiceRequest", "LO", "1", "", None, (), None, (), (), (), None),
+        ), ((1, 1, None, None),), (), (), None, None),
+        ("a", 0x00402016, 0xFFFFFFFF, "", "Placer Order Number/Imaging Service Request", "PlacerOrderNumberImagingServiceRequest", "LO", "1", "", None, (), None, (), (), (), None, None),
         ("a", 0x00400026, 0xFFFFFFFF, "", "Order Placer Identifier Sequence", "OrderPlacerIdentifierSequence", "SQ", "1", "", None, (), (
             ("i", "table_10-17", None, ()),
-        ), ((1, 1, None, None),), (), (), None),
-        ("a", 0x00402017, 0xFFFFFFFF, "", "Filler Order Number/Imaging Service Request", "FillerOrderNumberImagingServiceRequest", "LO", "1", "", None, (), None, (), (), (), None),
+        ), ((1, 1, None, None),), (), (), None, None),
+        ("a", 0x00402017, 0xFFFFFFFF, "", "Filler Order Number/Imaging Service Request", "FillerOrderNumberImagingServiceRequest", "LO", "1", "", None, (), None, (), (), (), None, None),
         ("a", 0x00400027, 0xFFFFFFFF, "", "Order Filler Identifier Sequence", "OrderFillerIdentifierSequence", "SQ", "1", "", None, (), (
             ("i", "table_10-17", None, ()),
-        ), ((1, 1, None, None),), (), (), None),
-        ("a", 0x00401001, 0xFFFFFFFF, "", "Requested Procedure ID", "RequestedProcedureID", "SH", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00321060, 0xFFFFFFFF, "", "Requested Procedure Description", "RequestedProcedureDescription", "LO", "1", "", None, (), None, (), (), (), None),
+        ), ((1, 1, None, None),), (), (), None, None),
+        ("a", 0x00401001, 0xFFFFFFFF, "", "Requested Procedure ID", "RequestedProcedureID", "SH", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00321060, 0xFFFFFFFF, "", "Requested Procedure Description", "RequestedProcedureDescription", "LO", "1", "", None, (), None, (), (), (), None, None),
         ("a", 0x00321064, 0xFFFFFFFF, "", "Requested Procedure Code Sequence", "RequestedProcedureCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), ((1, 1, None, None),), (), (), None),
-        ("a", 0x00400009, 0xFFFFFFFF, "", "Scheduled Procedure Step ID", "ScheduledProcedureStepID", "SH", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00400007, 0xFFFFFFFF, "", "Scheduled Procedure Step Description", "ScheduledProcedureStepDescription", "LO", "1", "", None, (), None, (), (), (), None),
+        ), ((1, 1, None, None),), (), (), None, None),
+        ("a", 0x00400009, 0xFFFFFFFF, "", "Scheduled Procedure Step ID", "ScheduledProcedureStepID", "SH", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00400007, 0xFFFFFFFF, "", "Scheduled Procedure Step Description", "ScheduledProcedureStepDescription", "LO", "1", "", None, (), None, (), (), (), None, None),
         ("a", 0x00400008, 0xFFFFFFFF, "", "Scheduled Protocol Code Sequence", "ScheduledProtocolCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
             ("a", 0x00400440, 0xFFFFFFFF, "", "Protocol Context Sequence", "ProtocolContextSequence", "SQ", "1", "", None, (), (
                 ("i", "table_10-2", None, ()),
                 ("a", 0x00400441, 0xFFFFFFFF, "", "Content Item Modifier Sequence", "ContentItemModifierSequence", "SQ", "1", "", None, (), (
                     ("i", "table_10-2", None, ()),
-                ), ((1, None, None, None),), (), (), None),
-            ), ((1, None, None, None),), (), (), None),
-        ), ((1, None, None, None),), (), (), None),
-    ), ((1, None, None, None),), (), (), None),
+                ), ((1, None, None, None),), (), (), None, None),
+            ), ((1, None, None, None),), (), (), None, None),
+        ), ((1, None, None, None),), (), (), None, None),
+    ), ((1, None, None, None),), (), (), None, None),
 )

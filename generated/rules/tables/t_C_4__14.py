@@ -8,25 +8,25 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.4-14", "C.4-14", "Performed Procedure Step Information Module", "module")
 
 RULES = (
-    ("a", 0x00400241, 0xFFFFFFFF, "", "Performed Station AE Title", "PerformedStationAETitle", "AE", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00400242, 0xFFFFFFFF, "", "Performed Station Name", "PerformedStationName", "SH", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00400243, 0xFFFFFFFF, "", "Performed Location", "PerformedLocation", "SH", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00400244, 0xFFFFFFFF, "", "Performed Procedure Step Start Date", "PerformedProcedureStepStartDate", "DA", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00400245, 0xFFFFFFFF, "", "Performed Procedure Step Start Time", "PerformedProcedureStepStartTime", "TM", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00400253, 0xFFFFFFFF, "", "Performed Procedure Step ID", "PerformedProcedureStepID", "SH", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00400250, 0xFFFFFFFF, "", "Performed Procedure Step End Date", "PerformedProcedureStepEndDate", "DA", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00400251, 0xFFFFFFFF, "", "Performed Procedure Step End Time", "PerformedProcedureStepEndTime", "TM", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00400252, 0xFFFFFFFF, "", "Performed Procedure Step Status", "PerformedProcedureStepStatus", "CS", "1", "", None, (("enumerated", ("IN PROGRESS", "DISCONTINUED", "COMPLETED"), None, None, ""),), None, (), (), (), None),
-    ("a", 0x00400254, 0xFFFFFFFF, "", "Performed Procedure Step Description", "PerformedProcedureStepDescription", "LO", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00400280, 0xFFFFFFFF, "", "Comments on the Performed Procedure Step", "CommentsOnThePerformedProcedureStep", "ST", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00400255, 0xFFFFFFFF, "", "Performed Procedure Type Description", "PerformedProcedureTypeDescription", "LO", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x00400241, 0xFFFFFFFF, "", "Performed Station AE Title", "PerformedStationAETitle", "AE", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00400242, 0xFFFFFFFF, "", "Performed Station Name", "PerformedStationName", "SH", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00400243, 0xFFFFFFFF, "", "Performed Location", "PerformedLocation", "SH", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00400244, 0xFFFFFFFF, "", "Performed Procedure Step Start Date", "PerformedProcedureStepStartDate", "DA", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00400245, 0xFFFFFFFF, "", "Performed Procedure Step Start Time", "PerformedProcedureStepStartTime", "TM", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00400253, 0xFFFFFFFF, "", "Performed Procedure Step ID", "PerformedProcedureStepID", "SH", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00400250, 0xFFFFFFFF, "", "Performed Procedure Step End Date", "PerformedProcedureStepEndDate", "DA", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00400251, 0xFFFFFFFF, "", "Performed Procedure Step End Time", "PerformedProcedureStepEndTime", "TM", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00400252, 0xFFFFFFFF, "", "Performed Procedure Step Status", "PerformedProcedureStepStatus", "CS", "1", "", None, (("enumerated", ("IN PROGRESS", "DISCONTINUED", "COMPLETED"), None, None, ""),), None, (), (), (), None, None),
+    ("a", 0x00400254, 0xFFFFFFFF, "", "Performed Procedure Step Description", "PerformedProcedureStepDescription", "LO", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00400280, 0xFFFFFFFF, "", "Comments on the Performed Procedure Step", "CommentsOnThePerformedProcedureStep", "ST", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00400255, 0xFFFFFFFF, "", "Performed Procedure Type Description", "PerformedProcedureTypeDescription", "LO", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x00081032, 0xFFFFFFFF, "", "Procedure Code Sequence", "ProcedureCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), ((1, 1, None, None),), (), (), None),
+    ), ((1, 1, None, None),), (), (), None, None),
     ("a", 0x00401012, 0xFFFFFFFF, "", "Reason For Performed Procedure Code Sequence", "ReasonForPerformedProcedureCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), ((1, None, None, None),), (), (), None),
+    ), ((1, None, None, None),), (), (), None, None),
     ("a", 0x00400281, 0xFFFFFFFF, "", "Performed Procedure Step Discontinuation Reason Code Sequence", "PerformedProcedureStepDiscontinuationReasonCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), (), ((9300, "defined"),), (), None),
+    ), (), ((9300, "defined"),), (), None, None),
 )

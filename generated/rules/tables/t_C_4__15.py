@@ -8,44 +8,44 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.4-15", "C.4-15", "Image Acquisition Results Module", "module")
 
 RULES = (
-    ("a", 0x00080060, 0xFFFFFFFF, "", "Modality", "Modality", "CS", "1", "", None, (("defined", ("ANN", "AR", "ASMT", "AU", "BDUS", "BI", "BMD", "CFM", "CR", "CT", "CTPROTOCOL", "DMS", "DG", "DOC", "DX", "ECG", "EEG", "EMG", "EOG", "EPS", "ES", "FID", "GM", "HC", "HD", "IO", "IOL", "IVOCT", "IVUS", "KER", "KO", "LEN", "LS", "MG", "MR", "M3D", "NM", "OAM", "OCT", "OP", "OPM", "OPT", "OPTBSV", "OPTENF", "OPV", "OSS", "OT", "PA", "PLAN", "POS", "PR", "PT", "PX", "REG", "RESP", "RF", "RG", "RTDOSE", "RTIMAGE", "RTINTENT", "RTPLAN", "RTRAD", "RTRECORD", "RTSEGANN", "RTSTRUCT", "RWV", "SEG", "SM", "SMR", "SR", "SRF", "STAIN", "TEXTUREMAP", "TG", "US", "VA", "XA", "XAPROTOCOL", "XC"), None, None, ""), ("retired", ("AS", "CD", "CF", "CP", "CS", "DD", "DF", "DM", "DS", "EC", "FA", "FS", "LP", "MA", "MS", "OPR", "ST", "VF"), None, None, "")), None, (), (), (), None),
-    ("a", 0x00200010, 0xFFFFFFFF, "", "Study ID", "StudyID", "SH", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x00080060, 0xFFFFFFFF, "", "Modality", "Modality", "CS", "1", "", None, (("defined", ("ANN", "AR", "ASMT", "AU", "BDUS", "BI", "BMD", "CFM", "CR", "CT", "CTPROTOCOL", "DMS", "DG", "DOC", "DX", "ECG", "EEG", "EMG", "EOG", "EPS", "ES", "FID", "GM", "HC", "HD", "IO", "IOL", "IVOCT", "IVUS", "KER", "KO", "LEN", "LS", "MG", "MR", "M3D", "NM", "OAM", "OCT", "OP", "OPM", "OPT", "OPTBSV", "OPTENF", "OPV", "OSS", "OT", "PA", "PLAN", "POS", "PR", "PT", "PX", "REG", "RESP", "RF", "RG", "RTDOSE", "RTIMAGE", "RTINTENT", "RTPLAN", "RTRAD", "RTRECORD", "RTSEGANN", "RTSTRUCT", "RWV", "SEG", "SM", "SMR", "SR", "SRF", "STAIN", "TEXTUREMAP", "TG", "US", "VA", "XA", "XAPROTOCOL", "XC"), None, None, ""), ("retired", ("AS", "CD", "CF", "CP", "CS", "DD", "DF", "DM", "DS", "EC", "FA", "FS", "LP", "MA", "MS", "OPR", "ST", "VF"), None, None, "")), None, (), (), (), None, None),
+    ("a", 0x00200010, 0xFFFFFFFF, "", "Study ID", "StudyID", "SH", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x00400260, 0xFFFFFFFF, "", "Performed Protocol Code Sequence", "PerformedProtocolCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
         ("a", 0x00400440, 0xFFFFFFFF, "", "Protocol Context Sequence", "ProtocolContextSequence", "SQ", "1", "", None, (), (
             ("i", "table_10-2", None, ()),
             ("a", 0x00400441, 0xFFFFFFFF, "", "Content Item Modifier Sequence", "ContentItemModifierSequence", "SQ", "1", "", None, (), (
                 ("i", "table_10-2", None, ()),
-            ), ((1, None, None, None),), (), (), None),
-        ), ((1, None, None, None),), (), (), None),
-    ), ((0, None, None, None),), (), (), None),
+            ), ((1, None, None, None),), (), (), None, None),
+        ), ((1, None, None, None),), (), (), None, None),
+    ), ((0, None, None, None),), (), (), None, None),
     ("a", 0x00400340, 0xFFFFFFFF, "", "Performed Series Sequence", "PerformedSeriesSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00081050, 0xFFFFFFFF, "", "Performing Physician's Name", "PerformingPhysicianName", "PN", "1-n", "", None, (), None, (), (), (), None),
+        ("a", 0x00081050, 0xFFFFFFFF, "", "Performing Physician's Name", "PerformingPhysicianName", "PN", "1-n", "", None, (), None, (), (), (), None, None),
         ("a", 0x00081052, 0xFFFFFFFF, "", "Performing Physician Identification Sequence", "PerformingPhysicianIdentificationSequence", "SQ", "1", "", None, (), (
             ("i", "table_10-1", None, ()),
-        ), ((1, None, None, None),), (), (), None),
-        ("a", 0x00081070, 0xFFFFFFFF, "", "Operators' Name", "OperatorsName", "PN", "1-n", "", None, (), None, (), (), (), None),
+        ), ((1, None, None, None),), (), (), None, None),
+        ("a", 0x00081070, 0xFFFFFFFF, "", "Operators' Name", "OperatorsName", "PN", "1-n", "", None, (), None, (), (), (), None, None),
         ("a", 0x00081072, 0xFFFFFFFF, "", "Operator Identification Sequence", "OperatorIdentificationSequence", "SQ", "1", "", None, (), (
             ("i", "table_10-1", None, ()),
-        ), ((1, None, None, None),), (), (), None),
-        ("a", 0x00181030, 0xFFFFFFFF, "", "Protocol Name", "ProtocolName", "LO", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x0020000E, 0xFFFFFFFF, "", "Series Instance UID", "SeriesInstanceUID", "UI", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x0008103E, 0xFFFFFFFF, "", "Series Description", "SeriesDescription", "LO", "1", "", None, (), None, (), (), (), None),
+        ), ((1, None, None, None),), (), (), None, None),
+        ("a", 0x00181030, 0xFFFFFFFF, "", "Protocol Name", "ProtocolName", "LO", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x0020000E, 0xFFFFFFFF, "", "Series Instance UID", "SeriesInstanceUID", "UI", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x0008103E, 0xFFFFFFFF, "", "Series Description", "SeriesDescription", "LO", "1", "", None, (), None, (), (), (), None, None),
         ("a", 0x0008103F, 0xFFFFFFFF, "", "Series Description Code Sequence", "SeriesDescriptionCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), ((1, 1, None, None),), (), (), None),
-        ("a", 0x00080054, 0xFFFFFFFF, "", "Retrieve AE Title", "RetrieveAETitle", "AE", "1-n", "", None, (), None, (), (), (), None),
-        ("a", 0x0040A494, 0xFFFFFFFF, "", "Archive Requested", "ArchiveRequested", "CS", "1", "", None, (("enumerated", ("NO", "YES"), None, None, ""),), None, (), (), (), None),
+        ), ((1, 1, None, None),), (), (), None, None),
+        ("a", 0x00080054, 0xFFFFFFFF, "", "Retrieve AE Title", "RetrieveAETitle", "AE", "1-n", "", None, (), None, (), (), (), None, None),
+        ("a", 0x0040A494, 0xFFFFFFFF, "", "Archive Requested", "ArchiveRequested", "CS", "1", "", None, (("enumerated", ("NO", "YES"), None, None, ""),), None, (), (), (), None, None),
         ("a", 0x00081140, 0xFFFFFFFF, "", "Referenced Image Sequence", "ReferencedImageSequence", "SQ", "1", "", None, (), (
             ("i", "table_10-11", None, ()),
-            ("a", 0x00400512, 0xFFFFFFFF, "", "Container Identifier", "ContainerIdentifier", "LO", "1", "", None, (), None, (), (), (), None),
+            ("a", 0x00400512, 0xFFFFFFFF, "", "Container Identifier", "ContainerIdentifier", "LO", "1", "", None, (), None, (), (), (), None, None),
             ("a", 0x00400560, 0xFFFFFFFF, "", "Specimen Description Sequence", "SpecimenDescriptionSequence", "SQ", "1", "", None, (), (
-                ("a", 0x00400551, 0xFFFFFFFF, "", "Specimen Identifier", "SpecimenIdentifier", "LO", "1", "", None, (), None, (), (), (), None),
-                ("a", 0x00400554, 0xFFFFFFFF, "", "Specimen UID", "SpecimenUID", "UI", "1", "", None, (), None, (), (), (), None),
-            ), ((1, None, None, None),), (), (), None),
-        ), ((0, None, None, None),), (), (), None),
+                ("a", 0x00400551, 0xFFFFFFFF, "", "Specimen Identifier", "SpecimenIdentifier", "LO", "1", "", None, (), None, (), (), (), None, None),
+                ("a", 0x00400554, 0xFFFFFFFF, "", "Specimen UID", "SpecimenUID", "UI", "1", "", None, (), None, (), (), (), None, None),
+            ), ((1, None, None, None),), (), (), None, None),
+        ), ((0, None, None, None),), (), (), None, None),
         ("a", 0x00400220, 0xFFFFFFFF, "", "Referenced Non-Image Composite SOP Instance Sequence", "ReferencedNonImageCompositeSOPInstanceSequence", "SQ", "1", "", None, (), (
             ("i", "table_10-11", None, ()),
-        ), ((0, None, None, None),), (), (), None),
-    ), ((0, None, None, None),), (), (), None),
+        ), ((0, None, None, None),), (), (), None, None),
+    ), ((0, None, None, None),), (), (), None, None),
 )

@@ -10,21 +10,21 @@ TABLE = ("table_C.4-17", "C.4-17", "Billing and Material Management Code Module"
 RULES = (
     ("a", 0x00400320, 0xFFFFFFFF, "", "Billing Procedure Step Sequence", "BillingProcedureStepSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), ((0, None, None, None),), (), (), None),
+    ), ((0, None, None, None),), (), (), None, None),
     ("a", 0x00400321, 0xFFFFFFFF, "", "Film Consumption Sequence", "FilmConsumptionSequence", "SQ", "1", "", None, (), (
-        ("a", 0x21000170, 0xFFFFFFFF, "", "Number of Films", "NumberOfFilms", "IS", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x20000030, 0xFFFFFFFF, "", "Medium Type", "MediumType", "CS", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x20100050, 0xFFFFFFFF, "", "Film Size ID", "FilmSizeID", "CS", "1", "", None, (), None, (), (), (), None),
-    ), ((0, None, None, None),), (), (), None),
+        ("a", 0x21000170, 0xFFFFFFFF, "", "Number of Films", "NumberOfFilms", "IS", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x20000030, 0xFFFFFFFF, "", "Medium Type", "MediumType", "CS", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x20100050, 0xFFFFFFFF, "", "Film Size ID", "FilmSizeID", "CS", "1", "", None, (), None, (), (), (), None, None),
+    ), ((0, None, None, None),), (), (), None, None),
     ("a", 0x00400324, 0xFFFFFFFF, "", "Billing Supplies and Devices Sequence", "BillingSuppliesAndDevicesSequence", "SQ", "1", "", None, (), (
         ("a", 0x00400296, 0xFFFFFFFF, "", "Billing Item Sequence", "BillingItemSequence", "SQ", "1", "", ("Code values of chemicals, supplies or devices required for billing.", {"status": "unparsed"}), (), (
             ("i", "table_8.8-1", None, ()),
-        ), ((0, 1, None, None),), (), (), None),
+        ), ((0, 1, None, None),), (), (), None, None),
         ("a", 0x00400293, 0xFFFFFFFF, "", "Quantity Sequence", "QuantitySequence", "SQ", "1", "", None, (), (
-            ("a", 0x00400294, 0xFFFFFFFF, "", "Quantity", "Quantity", "DS", "1", "", None, (), None, (), (), (), None),
+            ("a", 0x00400294, 0xFFFFFFFF, "", "Quantity", "Quantity", "DS", "1", "", None, (), None, (), (), (), None, None),
             ("a", 0x00400295, 0xFFFFFFFF, "", "Measuring Units Sequence", "MeasuringUnitsSequence", "SQ", "1", "", None, (), (
                 ("i", "table_8.8-1", None, ()),
-            ), ((0, 1, None, None),), (), (), None),
-        ), ((0, 1, None, None),), (), (), None),
-    ), ((1, None, None, None),), (), (), None),
+            ), ((0, 1, None, None),), (), (), None, None),
+        ), ((0, 1, None, None),), (), (), None, None),
+    ), ((1, None, None, None),), (), (), None, None),
 )

@@ -8,12 +8,12 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.7.10.1-1", "C.7.10.1-1", "General Acquisition Module", "module")
 
 RULES = (
-    ("a", 0x00080017, 0xFFFFFFFF, "3", "Acquisition UID", "AcquisitionUID", "UI", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00200012, 0xFFFFFFFF, "3", "Acquisition Number", "AcquisitionNumber", "IS", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00080022, 0xFFFFFFFF, "3", "Acquisition Date", "AcquisitionDate", "DA", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00080032, 0xFFFFFFFF, "3", "Acquisition Time", "AcquisitionTime", "TM", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x0008002A, 0xFFFFFFFF, "3", "Acquisition DateTime", "AcquisitionDateTime", "DT", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00189073, 0xFFFFFFFF, "3", "Acquisition Duration", "AcquisitionDuration", "FD", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00201002, 0xFFFFFFFF, "3", "Images in Acquisition", "ImagesInAcquisition", "IS", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00083010, 0xFFFFFFFF, "3", "Irradiation Event UID", "IrradiationEventUID", "UI", "1-n", "", None, (), None, (), (), (), None),
+    ("a", 0x00080017, 0xFFFFFFFF, "3", "Acquisition UID", "AcquisitionUID", "UI", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00200012, 0xFFFFFFFF, "3", "Acquisition Number", "AcquisitionNumber", "IS", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00080022, 0xFFFFFFFF, "3", "Acquisition Date", "AcquisitionDate", "DA", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00080032, 0xFFFFFFFF, "3", "Acquisition Time", "AcquisitionTime", "TM", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x0008002A, 0xFFFFFFFF, "3", "Acquisition DateTime", "AcquisitionDateTime", "DT", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00189073, 0xFFFFFFFF, "3", "Acquisition Duration", "AcquisitionDuration", "FD", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00201002, 0xFFFFFFFF, "3", "Images in Acquisition", "ImagesInAcquisition", "IS", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00083010, 0xFFFFFFFF, "3", "Irradiation Event UID", "IrradiationEventUID", "UI", "1-n", "", None, (), None, (), (), (), None, None),
 )

@@ -8,7 +8,7 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.7.11.1-1", "C.7.11.1-1", "Multi-Resolution Pyramid Module", "module")
 
 RULES = (
-    ("a", 0x00080019, 0xFFFFFFFF, "1", "Pyramid UID", "PyramidUID", "UI", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00200027, 0xFFFFFFFF, "3", "Pyramid Label", "PyramidLabel", "LO", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00081088, 0xFFFFFFFF, "3", "Pyramid Description", "PyramidDescription", "LO", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x00080019, 0xFFFFFFFF, "1", "Pyramid UID", "PyramidUID", "UI", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00200027, 0xFFFFFFFF, "3", "Pyramid Label", "PyramidLabel", "LO", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00081088, 0xFFFFFFFF, "3", "Pyramid Description", "PyramidDescription", "LO", "1", "", None, (), None, (), (), (), None, None),
 )

@@ -9,13 +9,13 @@ TABLE = ("table_C.7.1.4-1", "C.7.1.4-1", "Patient Group Macro", "macro")
 
 RULES = (
     ("a", 0x00100026, 0xFFFFFFFF, "3", "Source Patient Group Identification Sequence", "SourcePatientGroupIdentificationSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00100020, 0xFFFFFFFF, "1", "Patient ID", "PatientID", "LO", "1", "", None, (), None, (), (), (), None),
+        ("a", 0x00100020, 0xFFFFFFFF, "1", "Patient ID", "PatientID", "LO", "1", "", None, (), None, (), (), (), None, None),
         ("i", "table_10-18", None, ()),
-    ), (), (), (), None),
+    ), (), (), (), None, None),
     ("a", 0x00100027, 0xFFFFFFFF, "3", "Group of Patients Identification Sequence", "GroupOfPatientsIdentificationSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00100020, 0xFFFFFFFF, "1", "Patient ID", "PatientID", "LO", "1", "", None, (), None, (), (), (), None),
+        ("a", 0x00100020, 0xFFFFFFFF, "1", "Patient ID", "PatientID", "LO", "1", "", None, (), None, (), (), (), None, None),
         ("i", "table_10-18", None, ()),
-        ("a", 0x00100028, 0xFFFFFFFF, "3", "Subject Relative Position in Image", "SubjectRelativePositionInImage", "US", "3", "", None, (), None, (), (), (), None),
-        ("a", 0x00185100, 0xFFFFFFFF, "3", "Patient Position", "PatientPosition", "CS", "1", "", None, (("defined", ("HFP", "HFS", "HFDR", "HFDL", "FFDR", "FFDL", "FFP", "FFS", "LFP", "LFS", "RFP", "RFS", "AFDR", "AFDL", "PFDR", "PFDL"), None, None, ""),), None, (), (), (), None),
-    ), (), (), (), None),
+        ("a", 0x00100028, 0xFFFFFFFF, "3", "Subject Relative Position in Image", "SubjectRelativePositionInImage", "US", "3", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00185100, 0xFFFFFFFF, "3", "Patient Position", "PatientPosition", "CS", "1", "", None, (("defined", ("HFP", "HFS", "HFDR", "HFDL", "FFDR", "FFDL", "FFP", "FFS", "LFP", "LFS", "RFP", "RFS", "AFDR", "AFDL", "PFDR", "PFDL"), None, None, ""),), None, (), (), (), None, None),
+    ), (), (), (), None, None),
 )

@@ -10,6 +10,6 @@ TABLE = ("table_C.7.6.14-1", "C.7.6.14-1", "Acquisition Context Module", "module
 RULES = (
     ("a", 0x00400555, 0xFFFFFFFF, "2", "Acquisition Context Sequence", "AcquisitionContextSequence", "SQ", "1", "", None, (), (
         ("i", "table_10.2.1-1", None, ()),
-    ), ((0, None, None, None),), (), (), None),
-    ("a", 0x00400556, 0xFFFFFFFF, "3", "Acquisition Context Description", "AcquisitionContextDescription", "ST", "1", "", None, (), None, (), (), (), None),
+    ), ((0, None, None, None),), (), (), None, None),
+    ("a", 0x00400556, 0xFFFFFFFF, "3", "Acquisition Context Description", "AcquisitionContextDescription", "ST", "1", "", None, (), None, (), (), (), None, None),
 )

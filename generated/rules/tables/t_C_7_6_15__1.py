@@ -8,8 +8,8 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.7.6.15-1", "C.7.6.15-1", "Bitmap Display Shutter Module", "module")
 
 RULES = (
-    ("a", 0x00181600, 0xFFFFFFFF, "1", "Shutter Shape", "ShutterShape", "CS", "1-3", "", None, (("enumerated", ("BITMAP",), None, None, ""),), None, (), (), (), None),
-    ("a", 0x00181623, 0xFFFFFFFF, "1", "Shutter Overlay Group", "ShutterOverlayGroup", "US", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00181622, 0xFFFFFFFF, "1", "Shutter Presentation Value", "ShutterPresentationValue", "US", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00181624, 0xFFFFFFFF, "3", "Shutter Presentation Color CIELab Value", "ShutterPresentationColorCIELabValue", "US", "3", "", None, (), None, (), (), (), None),
+    ("a", 0x00181600, 0xFFFFFFFF, "1", "Shutter Shape", "ShutterShape", "CS", "1-3", "", None, (("enumerated", ("BITMAP",), None, None, ""),), None, (), (), (), None, None),
+    ("a", 0x00181623, 0xFFFFFFFF, "1", "Shutter Overlay Group", "ShutterOverlayGroup", "US", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00181622, 0xFFFFFFFF, "1", "Shutter Presentation Value", "ShutterPresentationValue", "US", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00181624, 0xFFFFFFFF, "3", "Shutter Presentation Color CIELab Value", "ShutterPresentationColorCIELabValue", "US", "3", "", None, (), None, (), (), (), None, None),
 )

@@ -9,6 +9,6 @@ TABLE = ("table_C.7.6.16.2.21-1", "C.7.6.16.2.21-1", "Plane Position (Volume) Ma
 
 RULES = (
     ("a", 0x0020930E, 0xFFFFFFFF, "1", "Plane Position (Volume) Sequence", "PlanePositionVolumeSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00209301, 0xFFFFFFFF, "1", "Image Position (Volume)", "ImagePositionVolume", "FD", "3", "", None, (), None, (), (), (), None),
-    ), ((1, 1, None, None),), (), (), None),
+        ("a", 0x00209301, 0xFFFFFFFF, "1", "Image Position (Volume)", "ImagePositionVolume", "FD", "3", "", None, (), None, (), (), (), None, None),
+    ), ((1, 1, None, None),), (), (), None, None),
 )

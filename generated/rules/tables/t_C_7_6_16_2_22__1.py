@@ -9,6 +9,6 @@ TABLE = ("table_C.7.6.16.2.22-1", "C.7.6.16.2.22-1", "Plane Orientation (Volume)
 
 RULES = (
     ("a", 0x0020930F, 0xFFFFFFFF, "1", "Plane Orientation (Volume) Sequence", "PlaneOrientationVolumeSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00209302, 0xFFFFFFFF, "1", "Image Orientation (Volume)", "ImageOrientationVolume", "FD", "6", "", None, (), None, (), (), (), None),
-    ), ((1, 1, None, None),), (), (), None),
+        ("a", 0x00209302, 0xFFFFFFFF, "1", "Image Orientation (Volume)", "ImageOrientationVolume", "FD", "6", "", None, (), None, (), (), (), None, None),
+    ), ((1, 1, None, None),), (), (), None, None),
 )

@@ -9,6 +9,6 @@ TABLE = ("table_C.7.6.16.2.23-1", "C.7.6.16.2.23-1", "Temporal Position Macro", 
 
 RULES = (
     ("a", 0x00209310, 0xFFFFFFFF, "1", "Temporal Position Sequence", "TemporalPositionSequence", "SQ", "1", "", None, (), (
-        ("a", 0x0020930D, 0xFFFFFFFF, "1", "Temporal Position Time Offset", "TemporalPositionTimeOffset", "FD", "1", "", None, (), None, (), (), (), None),
-    ), ((1, 1, None, None),), (), (), None),
+        ("a", 0x0020930D, 0xFFFFFFFF, "1", "Temporal Position Time Offset", "TemporalPositionTimeOffset", "FD", "1", "", None, (), None, (), (), (), None, None),
+    ), ((1, 1, None, None),), (), (), None, None),
 )

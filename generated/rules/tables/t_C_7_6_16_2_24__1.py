@@ -9,8 +9,8 @@ TABLE = ("table_C.7.6.16.2.24-1", "C.7.6.16.2.24-1", "Image Data Type Macro", "m
 
 RULES = (
     ("a", 0x00189807, 0xFFFFFFFF, "1", "Image Data Type Sequence", "ImageDataTypeSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00189808, 0xFFFFFFFF, "1", "Data Type", "DataType", "CS", "1", "", None, (("defined", ("TISSUE_INTENSITY", "TISSUE_VELOCITY", "FLOW_VELOCITY", "FLOW_POWER", "DIRECTION_POWER", "FLOW_VARIANCE", "ELASTICITY", "PERFUSION", "SOUND_SPEED", "ATTENUATION"), None, None, ""),), None, (), (), (), None),
-        ("a", 0x0018980B, 0xFFFFFFFF, "1", "Aliased Data Type", "AliasedDataType", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), (), (), None),
-        ("a", 0x00189810, 0xFFFFFFFF, "1C", "Zero Velocity Pixel Value", "ZeroVelocityPixelValue", "US or SS", "1", "", ("Required if Data Type (0018,9808) is TISSUE_VELOCITY, FLOW_VELOCITY or DIRECTION_POWER. May be present otherwise.", {"if": {"equals": "item:0018,9808", "values": ["TISSUE_VELOCITY", "FLOW_VELOCITY", "DIRECTION_POWER"]}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None),
-    ), ((1, 1, None, None),), (), (), None),
+        ("a", 0x00189808, 0xFFFFFFFF, "1", "Data Type", "DataType", "CS", "1", "", None, (("defined", ("TISSUE_INTENSITY", "TISSUE_VELOCITY", "FLOW_VELOCITY", "FLOW_POWER", "DIRECTION_POWER", "FLOW_VARIANCE", "ELASTICITY", "PERFUSION", "SOUND_SPEED", "ATTENUATION"), None, None, ""),), None, (), (), (), None, None),
+        ("a", 0x0018980B, 0xFFFFFFFF, "1", "Aliased Data Type", "AliasedDataType", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), (), (), None, None),
+        ("a", 0x00189810, 0xFFFFFFFF, "1C", "Zero Velocity Pixel Value", "ZeroVelocityPixelValue", "US or SS", "1", "", ("Required if Data Type (0018,9808) is TISSUE_VELOCITY, FLOW_VELOCITY or DIRECTION_POWER. May be present otherwise.", {"if": {"equals": "item:0018,9808", "values": ["TISSUE_VELOCITY", "FLOW_VELOCITY", "DIRECTION_POWER"]}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None, None),
+    ), ((1, 1, None, None),), (), (), None, None),
 )

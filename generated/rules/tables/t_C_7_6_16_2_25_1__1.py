@@ -10,5 +10,5 @@ TABLE = ("table_C.7.6.16.2.25.1-1", "C.7.6.16.2.25.1-1", "Unassigned Shared Conv
 RULES = (
     ("a", 0x00209170, 0xFFFFFFFF, "1C", "Unassigned Shared Converted Attributes Sequence", "UnassignedSharedConvertedAttributesSequence", "SQ", "1", "", ("Required if any unassigned shared Attributes are present.", {"if": {"unknown": "dataset", "text": "any unassigned shared Attributes are present"}, "status": "not-decidable"}), (), (
         ("open", "Contains all of the Standard and Private Attributes that are present in all of the converted Classic images, that have the same number of values, that have the same values, and that are not in the top-level Data Set"),
-    ), ((1, 1, None, None),), (), (), None),
+    ), ((1, 1, None, None),), (), (), None, None),
 )

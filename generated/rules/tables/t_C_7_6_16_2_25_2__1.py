@@ -10,5 +10,5 @@ TABLE = ("table_C.7.6.16.2.25.2-1", "C.7.6.16.2.25.2-1", "Unassigned Per-Frame C
 RULES = (
     ("a", 0x00209171, 0xFFFFFFFF, "1C", "Unassigned Per-Frame Converted Attributes Sequence", "UnassignedPerFrameConvertedAttributesSequence", "SQ", "1", "", ("Required if any unassigned per-frame Attributes are present for this frame.", {"if": {"unknown": "dataset", "text": "any unassigned per-frame Attributes are present for this frame"}, "status": "not-decidable"}), (), (
         ("open", "Contains all of the Standard and Private Attributes that are present in only some of the converted Classic images, or that have a different number of values, or that have different values"),
-    ), ((1, 1, None, None),), (), (), None),
+    ), ((1, 1, None, None),), (), (), None, None),
 )

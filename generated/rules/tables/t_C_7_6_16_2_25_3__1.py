@@ -10,5 +10,5 @@ TABLE = ("table_C.7.6.16.2.25.3-1", "C.7.6.16.2.25.3-1", "Image Frame Conversion
 RULES = (
     ("a", 0x00209172, 0xFFFFFFFF, "1", "Conversion Source Attributes Sequence", "ConversionSourceAttributesSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-3", None, ()),
-    ), ((1, 1, None, None),), (), (), None),
+    ), ((1, 1, None, None),), (), (), None, None),
 )

@@ -9,7 +9,7 @@ TABLE = ("table_C.7.6.16.2.26-1", "C.7.6.16.2.26-1", "Stored Value Color Range M
 
 RULES = (
     ("a", 0x00281230, 0xFFFFFFFF, "1", "Stored Value Color Range Sequence", "StoredValueColorRangeSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00281231, 0xFFFFFFFF, "1", "Minimum Stored Value Mapped", "MinimumStoredValueMapped", "FD", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00281232, 0xFFFFFFFF, "1", "Maximum Stored Value Mapped", "MaximumStoredValueMapped", "FD", "1", "", None, (), None, (), (), (), None),
-    ), ((1, 1, None, None),), (), (), None),
+        ("a", 0x00281231, 0xFFFFFFFF, "1", "Minimum Stored Value Mapped", "MinimumStoredValueMapped", "FD", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00281232, 0xFFFFFFFF, "1", "Maximum Stored Value Mapped", "MaximumStoredValueMapped", "FD", "1", "", None, (), None, (), (), (), None, None),
+    ), ((1, 1, None, None),), (), (), None, None),
 )

@@ -9,7 +9,7 @@ TABLE = ("table_C.7.6.16.2.27-1", "C.7.6.16.2.27-1", "Frame Usefulness Functiona
 
 RULES = (
     ("a", 0x00340009, 0xFFFFFFFF, "1", "Frame Usefulness Group Sequence", "FrameUsefulnessGroupSequence", "SQ", "1", "", None, (), (
-        ("a", 0x0034000C, 0xFFFFFFFF, "3", "Includes Information", "IncludesInformation", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), (), (), None),
-        ("a", 0x00340008, 0xFFFFFFFF, "3", "Includes Imaging Subject", "IncludesImagingSubject", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), (), (), None),
-    ), ((1, 1, None, None),), (), (), None),
+        ("a", 0x0034000C, 0xFFFFFFFF, "3", "Includes Information", "IncludesInformation", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), (), (), None, None),
+        ("a", 0x00340008, 0xFFFFFFFF, "3", "Includes Imaging Subject", "IncludesImagingSubject", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), (), (), None, None),
+    ), ((1, 1, None, None),), (), (), None, None),
 )

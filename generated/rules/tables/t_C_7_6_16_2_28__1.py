@@ -9,10 +9,10 @@ TABLE = ("table_C.7.6.16.2.28-1", "C.7.6.16.2.28-1", "Camera Position Functional
 
 RULES = (
     ("a", 0x0034000B, 0xFFFFFFFF, "1", "Camera Position Group Sequence", "CameraPositionGroupSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00701602, 0xFFFFFFFF, "1", "Render Projection", "RenderProjection", "CS", "1", "", None, (("enumerated", ("PERSPECTIVE",), None, None, ""),), None, (), (), (), None),
-        ("a", 0x00701603, 0xFFFFFFFF, "1", "Viewpoint Position", "ViewpointPosition", "FD", "3", "", None, (), None, (), (), (), None),
-        ("a", 0x00701604, 0xFFFFFFFF, "1", "Viewpoint LookAt Point", "ViewpointLookAtPoint", "FD", "3", "", None, (), None, (), (), (), None),
-        ("a", 0x00701605, 0xFFFFFFFF, "1", "Viewpoint Up Direction", "ViewpointUpDirection", "FD", "3", "", None, (), None, (), (), (), None),
-        ("a", 0x00701606, 0xFFFFFFFF, "1", "Render Field of View", "RenderFieldOfView", "FD", "6", "", None, (), None, (), (), (), None),
-    ), ((1, 1, None, None),), (), (), None),
+        ("a", 0x00701602, 0xFFFFFFFF, "1", "Render Projection", "RenderProjection", "CS", "1", "", None, (("enumerated", ("PERSPECTIVE",), None, None, ""),), None, (), (), (), None, None),
+        ("a", 0x00701603, 0xFFFFFFFF, "1", "Viewpoint Position", "ViewpointPosition", "FD", "3", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00701604, 0xFFFFFFFF, "1", "Viewpoint LookAt Point", "ViewpointLookAtPoint", "FD", "3", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00701605, 0xFFFFFFFF, "1", "Viewpoint Up Direction", "ViewpointUpDirection", "FD", "3", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00701606, 0xFFFFFFFF, "1", "Render Field of View", "RenderFieldOfView", "FD", "6", "", None, (), None, (), (), (), None, None),
+    ), ((1, 1, None, None),), (), (), None, None),
 )

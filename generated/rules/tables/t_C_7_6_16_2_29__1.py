@@ -9,6 +9,6 @@ TABLE = ("table_C.7.6.16.2.29-1", "C.7.6.16.2.29-1", "Time of Frame Functional G
 
 RULES = (
     ("a", 0x0034000D, 0xFFFFFFFF, "1", "Time of Frame Group Sequence", "TimeOfFrameGroupSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00340007, 0xFFFFFFFF, "1", "Frame Origin Timestamp", "FrameOriginTimestamp", "OB", "1", "", None, (), None, (), (), (), None),
-    ), ((1, 1, None, None),), (), (), None),
+        ("a", 0x00340007, 0xFFFFFFFF, "1", "Frame Origin Timestamp", "FrameOriginTimestamp", "OB", "1", "", None, (), None, (), (), (), None, None),
+    ), ((1, 1, None, None),), (), (), None, None),
 )

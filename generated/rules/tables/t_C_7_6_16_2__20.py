@@ -9,6 +9,6 @@ TABLE = ("table_C.7.6.16.2-20", "C.7.6.16.2-20", "Radiopharmaceutical Usage Macr
 
 RULES = (
     ("a", 0x00189737, 0xFFFFFFFF, "1", "Radiopharmaceutical Usage Sequence", "RadiopharmaceuticalUsageSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00189729, 0xFFFFFFFF, "1", "Radiopharmaceutical Agent Number", "RadiopharmaceuticalAgentNumber", "US", "1", "", None, (), None, (), (), (), None),
-    ), ((1, None, None, None),), (), (), None),
+        ("a", 0x00189729, 0xFFFFFFFF, "1", "Radiopharmaceutical Agent Number", "RadiopharmaceuticalAgentNumber", "US", "1", "", None, (), None, (), (), (), None, None),
+    ), ((1, None, None, None),), (), (), None, None),
 )

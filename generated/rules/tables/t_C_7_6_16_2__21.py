@@ -11,6 +11,6 @@ RULES = (
     ("a", 0x00189771, 0xFFFFFFFF, "1", "Patient Physiological State Sequence", "PatientPhysiologicalStateSequence", "SQ", "1", "", None, (), (
         ("a", 0x00189772, 0xFFFFFFFF, "1", "Patient Physiological State Code Sequence", "PatientPhysiologicalStateCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), ((1, 1, None, None),), ((3101, "defined"),), (), None),
-    ), ((1, 1, None, None),), (), (), None),
+        ), ((1, 1, None, None),), ((3101, "defined"),), (), None, None),
+    ), ((1, 1, None, None),), (), (), None, None),
 )

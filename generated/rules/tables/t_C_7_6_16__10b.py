@@ -9,8 +9,8 @@ TABLE = ("table_C.7.6.16-10b", "C.7.6.16-10b", "Identity Pixel Value Transformat
 
 RULES = (
     ("a", 0x00289145, 0xFFFFFFFF, "1", "Pixel Value Transformation Sequence", "PixelValueTransformationSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00281052, 0xFFFFFFFF, "1", "Rescale Intercept", "RescaleIntercept", "DS", "1", "", None, (("enumerated", ("0",), None, None, ""),), None, (), (), (), None),
-        ("a", 0x00281053, 0xFFFFFFFF, "1", "Rescale Slope", "RescaleSlope", "DS", "1", "", None, (("enumerated", ("1",), None, None, ""),), None, (), (), (), None),
-        ("a", 0x00281054, 0xFFFFFFFF, "1", "Rescale Type", "RescaleType", "LO", "1", "", None, (("enumerated", ("US",), None, None, ""),), None, (), (), (), None),
-    ), ((1, 1, None, None),), (), (), None),
+        ("a", 0x00281052, 0xFFFFFFFF, "1", "Rescale Intercept", "RescaleIntercept", "DS", "1", "", None, (("enumerated", ("0",), None, None, ""),), None, (), (), (), None, None),
+        ("a", 0x00281053, 0xFFFFFFFF, "1", "Rescale Slope", "RescaleSlope", "DS", "1", "", None, (("enumerated", ("1",), None, None, ""),), None, (), (), (), None, None),
+        ("a", 0x00281054, 0xFFFFFFFF, "1", "Rescale Type", "RescaleType", "LO", "1", "", None, (("enumerated", ("US",), None, None, ""),), None, (), (), (), None, None),
+    ), ((1, 1, None, None),), (), (), None, None),
 )

@@ -9,9 +9,9 @@ TABLE = ("table_C.7.6.16-11", "C.7.6.16-11", "Frame VOI LUT Macro", "macro")
 
 RULES = (
     ("a", 0x00289132, 0xFFFFFFFF, "1", "Frame VOI LUT Sequence", "FrameVOILUTSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00281050, 0xFFFFFFFF, "1", "Window Center", "WindowCenter", "DS", "1-n", "", None, (), None, (), (), (), None),
-        ("a", 0x00281051, 0xFFFFFFFF, "1", "Window Width", "WindowWidth", "DS", "1-n", "", None, (), None, (), (), (), None),
-        ("a", 0x00281055, 0xFFFFFFFF, "3", "Window Center & Width Explanation", "WindowCenterWidthExplanation", "LO", "1-n", "", None, (("defined", ("BRAIN", "SOFT_TISSUE", "LUNG", "BONE"), None, {"unknown": "dataset", "text": "for CT"}, "for CT"),), None, (), (), (), None),
-        ("a", 0x00281056, 0xFFFFFFFF, "3", "VOI LUT Function", "VOILUTFunction", "CS", "1", "", None, (("defined", ("LINEAR", "LINEAR_EXACT", "SIGMOID"), None, None, ""),), None, (), (), (), None),
-    ), (), (), (), None),
+        ("a", 0x00281050, 0xFFFFFFFF, "1", "Window Center", "WindowCenter", "DS", "1-n", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00281051, 0xFFFFFFFF, "1", "Window Width", "WindowWidth", "DS", "1-n", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00281055, 0xFFFFFFFF, "3", "Window Center & Width Explanation", "WindowCenterWidthExplanation", "LO", "1-n", "", None, (("defined", ("BRAIN", "SOFT_TISSUE", "LUNG", "BONE"), None, {"unknown": "dataset", "text": "for CT"}, "for CT"),), None, (), (), (), None, None),
+        ("a", 0x00281056, 0xFFFFFFFF, "3", "VOI LUT Function", "VOILUTFunction", "CS", "1", "", None, (("defined", ("LINEAR", "LINEAR_EXACT", "SIGMOID"), None, None, ""),), None, (), (), (), None, None),
+    ), (), (), (), None, None),
 )

@@ -10,5 +10,5 @@ TABLE = ("table_C.7.6.16-11b", "C.7.6.16-11b", "Frame VOI LUT with LUT Macro", "
 RULES = (
     ("a", 0x00289132, 0xFFFFFFFF, "1", "Frame VOI LUT Sequence", "FrameVOILUTSequence", "SQ", "1", "", None, (), (
         ("i", "table_C.11-2b", None, ()),
-    ), (), (), (), None),
+    ), (), (), (), None, None),
 )

@@ -10,5 +10,5 @@ TABLE = ("table_C.7.6.16-12", "C.7.6.16-12", "Real World Value Mapping Macro", "
 RULES = (
     ("a", 0x00409096, 0xFFFFFFFF, "1", "Real World Value Mapping Sequence", "RealWorldValueMappingSequence", "SQ", "1", "", None, (), (
         ("i", "table_C.7.6.16-12b", None, ()),
-    ), ((1, None, None, None),), ((82, "defined"),), (), None),
+    ), ((1, None, None, None),), ((82, "defined"),), (), None, None),
 )

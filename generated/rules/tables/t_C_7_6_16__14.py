@@ -9,8 +9,8 @@ TABLE = ("table_C.7.6.16-14", "C.7.6.16-14", "Pixel Intensity Relationship LUT M
 
 RULES = (
     ("a", 0x00289422, 0xFFFFFFFF, "1", "Pixel Intensity Relationship LUT Sequence", "PixelIntensityRelationshipLUTSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00283002, 0xFFFFFFFF, "1", "LUT Descriptor", "LUTDescriptor", "US or SS", "3", "", None, (), None, (), (), (), None),
-        ("a", 0x00283006, 0xFFFFFFFF, "1", "LUT Data", "LUTData", "US or OW", "1-n", "", None, (), None, (), (), (), None),
-        ("a", 0x00289474, 0xFFFFFFFF, "1", "LUT Function", "LUTFunction", "CS", "1", "", None, (("defined", ("TO_LOG", "TO_LINEAR"), None, None, ""),), None, (), (), (), None),
-    ), ((1, None, None, None),), (), (), None),
+        ("a", 0x00283002, 0xFFFFFFFF, "1", "LUT Descriptor", "LUTDescriptor", "US or SS", "3", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00283006, 0xFFFFFFFF, "1", "LUT Data", "LUTData", "US or OW", "1-n", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00289474, 0xFFFFFFFF, "1", "LUT Function", "LUTFunction", "CS", "1", "", None, (("defined", ("TO_LOG", "TO_LINEAR"), None, None, ""),), None, (), (), (), None, None),
+    ), ((1, None, None, None),), (), (), None, None),
 )

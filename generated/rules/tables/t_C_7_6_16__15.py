@@ -9,7 +9,7 @@ TABLE = ("table_C.7.6.16-15", "C.7.6.16-15", "Frame Pixel Shift Macro", "macro")
 
 RULES = (
     ("a", 0x00289415, 0xFFFFFFFF, "1", "Frame Pixel Shift Sequence", "FramePixelShiftSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00289416, 0xFFFFFFFF, "1", "Subtraction Item ID", "SubtractionItemID", "US", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00286114, 0xFFFFFFFF, "1", "Mask Sub-pixel Shift", "MaskSubPixelShift", "FL", "2", "", None, (), None, (), (), (), None),
-    ), ((1, None, None, None),), (), (), None),
+        ("a", 0x00289416, 0xFFFFFFFF, "1", "Subtraction Item ID", "SubtractionItemID", "US", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00286114, 0xFFFFFFFF, "1", "Mask Sub-pixel Shift", "MaskSubPixelShift", "FL", "2", "", None, (), None, (), (), (), None, None),
+    ), ((1, None, None, None),), (), (), None, None),
 )

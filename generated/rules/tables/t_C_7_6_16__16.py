@@ -9,6 +9,6 @@ TABLE = ("table_C.7.6.16-16", "C.7.6.16-16", "Patient Orientation in Frame Macro
 
 RULES = (
     ("a", 0x00209450, 0xFFFFFFFF, "1", "Patient Orientation in Frame Sequence", "PatientOrientationInFrameSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00200020, 0xFFFFFFFF, "1", "Patient Orientation", "PatientOrientation", "CS", "2", "", None, (), None, (), (), (), None),
-    ), ((1, 1, None, None),), (), (), None),
+        ("a", 0x00200020, 0xFFFFFFFF, "1", "Patient Orientation", "PatientOrientation", "CS", "2", "", None, (), None, (), (), (), None, None),
+    ), ((1, 1, None, None),), (), (), None, None),
 )

@@ -10,5 +10,5 @@ TABLE = ("table_C.7.6.16-17", "C.7.6.16-17", "Frame Display Shutter Macro", "mac
 RULES = (
     ("a", 0x00189472, 0xFFFFFFFF, "1", "Frame Display Shutter Sequence", "FrameDisplayShutterSequence", "SQ", "1", "", None, (), (
         ("i", "table_C.7-17a", None, ()),
-    ), ((1, 1, None, None),), (), (), None),
+    ), ((1, 1, None, None),), (), (), None, None),
 )

@@ -9,6 +9,6 @@ TABLE = ("table_C.7.6.16-19", "C.7.6.16-19", "Irradiation Event Identification M
 
 RULES = (
     ("a", 0x00189477, 0xFFFFFFFF, "1", "Irradiation Event Identification Sequence", "IrradiationEventIdentificationSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00083010, 0xFFFFFFFF, "1", "Irradiation Event UID", "IrradiationEventUID", "UI", "1-n", "", None, (), None, (), (), (), None),
-    ), ((1, 1, None, None),), (), (), None),
+        ("a", 0x00083010, 0xFFFFFFFF, "1", "Irradiation Event UID", "IrradiationEventUID", "UI", "1-n", "", None, (), None, (), (), (), None, None),
+    ), ((1, 1, None, None),), (), (), None, None),
 )

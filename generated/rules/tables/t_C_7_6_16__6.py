@@ -12,6 +12,6 @@ RULES = (
         ("i", "table_10-3", None, ()),
         ("a", 0x0040A170, 0xFFFFFFFF, "1C", "Purpose of Reference Code Sequence", "PurposeOfReferenceCodeSequence", "SQ", "1", "", ('Required if SOP Class UID is not "1.2.840.10008.5.1.4.1.1.2.2" (Legacy Converted Enhanced CT Image Storage) and not "1.2.840.10008.5.1.4.1.1.4.4" (Legacy Converted Enhanced MR Image Storage) and not "1.2.840.10008.5.1.4.1.1.128.1" (Legacy Converted Enhanced PET Image Storage), may be present otherwise.', {"if": {"and": [{"not": {"equals": "0008,0016", "values": ["1.2.840.10008.5.1.4.1.1.2.2"]}}, {"not": {"equals": "0008,0016", "values": ["1.2.840.10008.5.1.4.1.1.4.4"]}}, {"not": {"equals": "0008,0016", "values": ["1.2.840.10008.5.1.4.1.1.128.1"]}}]}, "otherwise": "may", "status": "executable"}), (), (
             ("i", "table_8.8-1", None, ()),
-        ), ((1, 1, None, None),), ((7201, "defined"),), (), None),
-    ), ((0, None, None, None),), (), (), None),
+        ), ((1, 1, None, None),), ((7201, "defined"),), (), None, None),
+    ), ((0, None, None, None),), (), (), None, None),
 )

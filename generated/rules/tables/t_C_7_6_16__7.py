@@ -9,17 +9,17 @@ TABLE = ("table_C.7.6.16-7", "C.7.6.16-7", "Derivation Image Macro", "macro")
 
 RULES = (
     ("a", 0x00089124, 0xFFFFFFFF, "2", "Derivation Image Sequence", "DerivationImageSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00082111, 0xFFFFFFFF, "3", "Derivation Description", "DerivationDescription", "ST", "1", "", None, (), None, (), (), (), None),
+        ("a", 0x00082111, 0xFFFFFFFF, "3", "Derivation Description", "DerivationDescription", "ST", "1", "", None, (), None, (), (), (), None, None),
         ("a", 0x00089215, 0xFFFFFFFF, "1C", "Derivation Code Sequence", "DerivationCodeSequence", "SQ", "1", "", ('Required if SOP Class UID is not "1.2.840.10008.5.1.4.1.1.2.2" (Legacy Converted Enhanced CT Image Storage) and not "1.2.840.10008.5.1.4.1.1.4.4" (Legacy Converted Enhanced MR Image Storage) and not "1.2.840.10008.5.1.4.1.1.128.1" (Legacy Converted Enhanced PET Image Storage), may be present otherwise.', {"if": {"and": [{"not": {"equals": "0008,0016", "values": ["1.2.840.10008.5.1.4.1.1.2.2"]}}, {"not": {"equals": "0008,0016", "values": ["1.2.840.10008.5.1.4.1.1.4.4"]}}, {"not": {"equals": "0008,0016", "values": ["1.2.840.10008.5.1.4.1.1.128.1"]}}]}, "otherwise": "may", "status": "executable"}), (), (
             ("i", "table_8.8-1", None, ()),
-        ), ((1, None, None, None),), ((7203, "defined"),), (), None),
+        ), ((1, None, None, None),), ((7203, "defined"),), (), None, None),
         ("a", 0x00082112, 0xFFFFFFFF, "2", "Source Image Sequence", "SourceImageSequence", "SQ", "1", "", None, (), (
             ("i", "table_10-3", None, ()),
             ("a", 0x0040A170, 0xFFFFFFFF, "1C", "Purpose of Reference Code Sequence", "PurposeOfReferenceCodeSequence", "SQ", "1", "", ('Required if SOP Class UID is not "1.2.840.10008.5.1.4.1.1.2.2" (Legacy Converted Enhanced CT Image Storage) and not "1.2.840.10008.5.1.4.1.1.4.4" (Legacy Converted Enhanced MR Image Storage) and not "1.2.840.10008.5.1.4.1.1.128.1" (Legacy Converted Enhanced PET Image Storage), may be present otherwise.', {"if": {"and": [{"not": {"equals": "0008,0016", "values": ["1.2.840.10008.5.1.4.1.1.2.2"]}}, {"not": {"equals": "0008,0016", "values": ["1.2.840.10008.5.1.4.1.1.4.4"]}}, {"not": {"equals": "0008,0016", "values": ["1.2.840.10008.5.1.4.1.1.128.1"]}}]}, "otherwise": "may", "status": "executable"}), (), (
                 ("i", "table_8.8-1", None, ()),
-            ), ((1, 1, None, None),), ((7202, "defined"),), (), None),
-            ("a", 0x0028135A, 0xFFFFFFFF, "3", "Spatial Locations Preserved", "SpatialLocationsPreserved", "CS", "1", "", None, (("enumerated", ("YES", "NO", "REORIENTED_ONLY"), None, None, ""),), None, (), (), (), None),
-            ("a", 0x00200020, 0xFFFFFFFF, "1C", "Patient Orientation", "PatientOrientation", "CS", "2", "", ("Required if the value of Spatial Locations Preserved (0028,135A) is REORIENTED_ONLY.", {"if": {"equals": "item:0028,135A", "values": ["REORIENTED_ONLY"]}, "status": "executable"}), (), None, (), (), (), None),
-        ), ((0, None, None, None),), (), (), None),
-    ), ((0, None, None, None),), (), (), None),
+            ), ((1, 1, None, None),), ((7202, "defined"),), (), None, None),
+            ("a", 0x0028135A, 0xFFFFFFFF, "3", "Spatial Locations Preserved", "SpatialLocationsPreserved", "CS", "1", "", None, (("enumerated", ("YES", "NO", "REORIENTED_ONLY"), None, None, ""),), None, (), (), (), None, None),
+            ("a", 0x00200020, 0xFFFFFFFF, "1C", "Patient Orientation", "PatientOrientation", "CS", "2", "", ("Required if the value of Spatial Locations Preserved (0028,135A) is REORIENTED_ONLY.", {"if": {"equals": "item:0028,135A", "values": ["REORIENTED_ONLY"]}, "status": "executable"}), (), None, (), (), (), None, None),
+        ), ((0, None, None, None),), (), (), None, None),
+    ), ((0, None, None, None),), (), (), None, None),
 )

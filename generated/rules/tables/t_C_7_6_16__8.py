@@ -9,16 +9,16 @@ TABLE = ("table_C.7.6.16-8", "C.7.6.16-8", "Cardiac Synchronization Macro", "mac
 
 RULES = (
     ("a", 0x00189118, 0xFFFFFFFF, "1", "Cardiac Synchronization Sequence", "CardiacSynchronizationSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00209241, 0xFFFFFFFF, "1C", "Nominal Percentage of Cardiac Phase", "NominalPercentageOfCardiacPhase", "FL", "1", "", ("Required if used as a dimension index, may be present otherwise.", {"if": {"unknown": "dataset", "text": "used as a dimension index"}, "otherwise": "may", "status": "not-decidable"}), (), None, (), (), (), None),
-        ("a", 0x00209153, 0xFFFFFFFF, "1", "Nominal Cardiac Trigger Delay Time", "NominalCardiacTriggerDelayTime", "FD", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00209252, 0xFFFFFFFF, "1C", "Actual Cardiac Trigger Delay Time", "ActualCardiacTriggerDelayTime", "FD", "1", "", ("Required if Intervals Acquired (0018,1083) is present and has a value of 1. May be present otherwise.", {"if": {"equals": "item:0018,1083", "values": [1]}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None),
-        ("a", 0x00209154, 0xFFFFFFFF, "3", "Nominal Cardiac Trigger Time Prior to R-peak", "NominalCardiacTriggerTimePriorToRPeak", "FL", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00209155, 0xFFFFFFFF, "3", "Actual Cardiac Trigger Time Prior to R-peak", "ActualCardiacTriggerTimePriorToRPeak", "FL", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00181083, 0xFFFFFFFF, "3", "Intervals Acquired", "IntervalsAcquired", "IS", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00181084, 0xFFFFFFFF, "3", "Intervals Rejected", "IntervalsRejected", "IS", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00181088, 0xFFFFFFFF, "3", "Heart Rate", "HeartRate", "IS", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00209251, 0xFFFFFFFF, "1C", "R-R Interval Time Nominal", "RRIntervalTimeNominal", "FD", "1", "", ("Required if Cardiac Synchronization Technique (0018,9037) equals other than NONE or REALTIME. May be present otherwise.", {"if": {"other_than": "0018,9037", "values": ["NONE", "REALTIME"]}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None),
-        ("a", 0x00181081, 0xFFFFFFFF, "3", "Low R-R Value", "LowRRValue", "IS", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00181082, 0xFFFFFFFF, "3", "High R-R Value", "HighRRValue", "IS", "1", "", None, (), None, (), (), (), None),
-    ), ((1, 1, None, None),), (), (), None),
+        ("a", 0x00209241, 0xFFFFFFFF, "1C", "Nominal Percentage of Cardiac Phase", "NominalPercentageOfCardiacPhase", "FL", "1", "", ("Required if used as a dimension index, may be present otherwise.", {"if": {"unknown": "dataset", "text": "used as a dimension index"}, "otherwise": "may", "status": "not-decidable"}), (), None, (), (), (), None, None),
+        ("a", 0x00209153, 0xFFFFFFFF, "1", "Nominal Cardiac Trigger Delay Time", "NominalCardiacTriggerDelayTime", "FD", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00209252, 0xFFFFFFFF, "1C", "Actual Cardiac Trigger Delay Time", "ActualCardiacTriggerDelayTime", "FD", "1", "", ("Required if Intervals Acquired (0018,1083) is present and has a value of 1. May be present otherwise.", {"if": {"equals": "item:0018,1083", "values": [1]}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None, None),
+        ("a", 0x00209154, 0xFFFFFFFF, "3", "Nominal Cardiac Trigger Time Prior to R-peak", "NominalCardiacTriggerTimePriorToRPeak", "FL", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00209155, 0xFFFFFFFF, "3", "Actual Cardiac Trigger Time Prior to R-peak", "ActualCardiacTriggerTimePriorToRPeak", "FL", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00181083, 0xFFFFFFFF, "3", "Intervals Acquired", "IntervalsAcquired", "IS", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00181084, 0xFFFFFFFF, "3", "Intervals Rejected", "IntervalsRejected", "IS", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00181088, 0xFFFFFFFF, "3", "Heart Rate", "HeartRate", "IS", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00209251, 0xFFFFFFFF, "1C", "R-R Interval Time Nominal", "RRIntervalTimeNominal", "FD", "1", "", ("Required if Cardiac Synchronization Technique (0018,9037) equals other than NONE or REALTIME. May be present otherwise.", {"if": {"other_than": "0018,9037", "values": ["NONE", "REALTIME"]}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None, None),
+        ("a", 0x00181081, 0xFFFFFFFF, "3", "Low R-R Value", "LowRRValue", "IS", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00181082, 0xFFFFFFFF, "3", "High R-R Value", "HighRRValue", "IS", "1", "", None, (), None, (), (), (), None, None),
+    ), ((1, 1, None, None),), (), (), None, None),
 )

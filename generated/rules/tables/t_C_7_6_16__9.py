@@ -9,7 +9,7 @@ TABLE = ("table_C.7.6.16-9", "C.7.6.16-9", "Frame Anatomy Macro", "macro")
 
 RULES = (
     ("a", 0x00209071, 0xFFFFFFFF, "1", "Frame Anatomy Sequence", "FrameAnatomySequence", "SQ", "1", "", None, (), (
-        ("a", 0x00209072, 0xFFFFFFFF, "1", "Frame Laterality", "FrameLaterality", "CS", "1", "", None, (("enumerated", ("R", "L", "U", "B"), None, None, ""),), None, (), (), (), None),
+        ("a", 0x00209072, 0xFFFFFFFF, "1", "Frame Laterality", "FrameLaterality", "CS", "1", "", None, (("enumerated", ("R", "L", "U", "B"), None, None, ""),), None, (), (), (), None, None),
         ("i", "table_10-5", None, ()),
-    ), ((1, 1, None, None),), ((2, "defined"), (4030, "defined")), (), None),
+    ), ((1, 1, None, None),), ((2, "defined"), (4030, "defined")), (), None, None),
 )

@@ -9,15 +9,15 @@ TABLE = ("table_C.7.6.17-1", "C.7.6.17-1", "Multi-frame Dimension Module", "modu
 
 RULES = (
     ("a", 0x00209221, 0xFFFFFFFF, "1", "Dimension Organization Sequence", "DimensionOrganizationSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00209164, 0xFFFFFFFF, "1", "Dimension Organization UID", "DimensionOrganizationUID", "UI", "1", "", None, (), None, (), (), (), None),
-    ), ((1, None, None, None),), (), (), None),
-    ("a", 0x00209311, 0xFFFFFFFF, "3", "Dimension Organization Type", "DimensionOrganizationType", "CS", "1", "", None, (("defined", ("3D", "3D_TEMPORAL", "TILED_FULL", "TILED_SPARSE"), None, None, ""),), None, (), (), (), None),
+        ("a", 0x00209164, 0xFFFFFFFF, "1", "Dimension Organization UID", "DimensionOrganizationUID", "UI", "1", "", None, (), None, (), (), (), None, None),
+    ), ((1, None, None, None),), (), (), None, None),
+    ("a", 0x00209311, 0xFFFFFFFF, "3", "Dimension Organization Type", "DimensionOrganizationType", "CS", "1", "", None, (("defined", ("3D", "3D_TEMPORAL", "TILED_FULL", "TILED_SPARSE"), None, None, ""),), None, (), (), (), None, None),
     ("a", 0x00209222, 0xFFFFFFFF, "1C", "Dimension Index Sequence", "DimensionIndexSequence", "SQ", "1", "", ("Required if Dimension Organization Type (0020,9311) is absent or not TILED_FULL. May be present otherwise.", {"if": {"or": [{"absent": "0020,9311"}, {"not": {"equals": "0020,9311", "values": ["TILED_FULL"]}}]}, "otherwise": "may", "status": "executable"}), (), (
-        ("a", 0x00209165, 0xFFFFFFFF, "1", "Dimension Index Pointer", "DimensionIndexPointer", "AT", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00209213, 0xFFFFFFFF, "1C", "Dimension Index Private Creator", "DimensionIndexPrivateCreator", "LO", "1", "", ("Required if the Dimension Index Pointer (0020,9165) value is the Data Element Tag of a Private Attribute.", {"if": {"points_into": "item:0020,9165", "where": "private"}, "status": "executable"}), (), None, (), (), (), None),
-        ("a", 0x00209167, 0xFFFFFFFF, "1C", "Functional Group Pointer", "FunctionalGroupPointer", "AT", "1", "", ("Required if the value of Dimension Index Pointer (0020,9165) is the Data Element Tag of an Attribute that is contained within a Functional Group Sequence.", {"if": {"points_into": "item:0020,9165", "where": "functional-group"}, "status": "executable"}), (), None, (), (), (), None),
-        ("a", 0x00209238, 0xFFFFFFFF, "1C", "Functional Group Private Creator", "FunctionalGroupPrivateCreator", "LO", "1", "", ("Required if the Functional Group Pointer (0020,9167) value is the Data Element Tag of a Private Attribute.", {"if": {"points_into": "item:0020,9167", "where": "private"}, "status": "executable"}), (), None, (), (), (), None),
-        ("a", 0x00209164, 0xFFFFFFFF, "1", "Dimension Organization UID", "DimensionOrganizationUID", "UI", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00209421, 0xFFFFFFFF, "3", "Dimension Description Label", "DimensionDescriptionLabel", "LO", "1", "", None, (), None, (), (), (), None),
-    ), ((1, None, None, None),), (), (), None),
+        ("a", 0x00209165, 0xFFFFFFFF, "1", "Dimension Index Pointer", "DimensionIndexPointer", "AT", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00209213, 0xFFFFFFFF, "1C", "Dimension Index Private Creator", "DimensionIndexPrivateCreator", "LO", "1", "", ("Required if the Dimension Index Pointer (0020,9165) value is the Data Element Tag of a Private Attribute.", {"if": {"points_into": "item:0020,9165", "where": "private"}, "status": "executable"}), (), None, (), (), (), None, None),
+        ("a", 0x00209167, 0xFFFFFFFF, "1C", "Functional Group Pointer", "FunctionalGroupPointer", "AT", "1", "", ("Required if the value of Dimension Index Pointer (0020,9165) is the Data Element Tag of an Attribute that is contained within a Functional Group Sequence.", {"if": {"points_into": "item:0020,9165", "where": "functional-group"}, "status": "executable"}), (), None, (), (), (), None, None),
+        ("a", 0x00209238, 0xFFFFFFFF, "1C", "Functional Group Private Creator", "FunctionalGroupPrivateCreator", "LO", "1", "", ("Required if the Functional Group Pointer (0020,9167) value is the Data Element Tag of a Private Attribute.", {"if": {"points_into": "item:0020,9167", "where": "private"}, "status": "executable"}), (), None, (), (), (), None, None),
+        ("a", 0x00209164, 0xFFFFFFFF, "1", "Dimension Organization UID", "DimensionOrganizationUID", "UI", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00209421, 0xFFFFFFFF, "3", "Dimension Description Label", "DimensionDescriptionLabel", "LO", "1", "", None, (), None, (), (), (), None, None),
+    ), ((1, None, None, None),), (), (), None, None),
 )

@@ -8,10 +8,10 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.7.6.19-1", "C.7.6.19-1", "Supplemental Palette Color Lookup Table Module", "module")
 
 RULES = (
-    ("a", 0x00281101, 0xFFFFFFFF, "1", "Red Palette Color Lookup Table Descriptor", "RedPaletteColorLookupTableDescriptor", "US or SS", "3", "", None, (), None, (), (), (), None),
-    ("a", 0x00281102, 0xFFFFFFFF, "1", "Green Palette Color Lookup Table Descriptor", "GreenPaletteColorLookupTableDescriptor", "US or SS", "3", "", None, (), None, (), (), (), None),
-    ("a", 0x00281103, 0xFFFFFFFF, "1", "Blue Palette Color Lookup Table Descriptor", "BluePaletteColorLookupTableDescriptor", "US or SS", "3", "", None, (), None, (), (), (), None),
-    ("a", 0x00281201, 0xFFFFFFFF, "1", "Red Palette Color Lookup Table Data", "RedPaletteColorLookupTableData", "OW", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00281202, 0xFFFFFFFF, "1", "Green Palette Color Lookup Table Data", "GreenPaletteColorLookupTableData", "OW", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00281203, 0xFFFFFFFF, "1", "Blue Palette Color Lookup Table Data", "BluePaletteColorLookupTableData", "OW", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x00281101, 0xFFFFFFFF, "1", "Red Palette Color Lookup Table Descriptor", "RedPaletteColorLookupTableDescriptor", "US or SS", "3", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00281102, 0xFFFFFFFF, "1", "Green Palette Color Lookup Table Descriptor", "GreenPaletteColorLookupTableDescriptor", "US or SS", "3", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00281103, 0xFFFFFFFF, "1", "Blue Palette Color Lookup Table Descriptor", "BluePaletteColorLookupTableDescriptor", "US or SS", "3", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00281201, 0xFFFFFFFF, "1", "Red Palette Color Lookup Table Data", "RedPaletteColorLookupTableData", "OW", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00281202, 0xFFFFFFFF, "1", "Green Palette Color Lookup Table Data", "GreenPaletteColorLookupTableData", "OW", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00281203, 0xFFFFFFFF, "1", "Blue Palette Color Lookup Table Data", "BluePaletteColorLookupTableData", "OW", "1", "", None, (), None, (), (), (), None, None),
 )

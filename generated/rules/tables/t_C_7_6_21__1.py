@@ -8,6 +8,6 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.7.6.21-1", "C.7.6.21-1", "Image - Equipment Coordinate Relationship Module", "module")
 
 RULES = (
-    ("a", 0x00289520, 0xFFFFFFFF, "1", "Image to Equipment Mapping Matrix", "ImageToEquipmentMappingMatrix", "DS", "16", "", None, (), None, (), (), (), None),
-    ("a", 0x00289537, 0xFFFFFFFF, "1", "Equipment Coordinate System Identification", "EquipmentCoordinateSystemIdentification", "CS", "1", "", None, (("defined", ("ISOCENTER",), None, None, ""),), None, (), (), (), None),
+    ("a", 0x00289520, 0xFFFFFFFF, "1", "Image to Equipment Mapping Matrix", "ImageToEquipmentMappingMatrix", "DS", "16", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00289537, 0xFFFFFFFF, "1", "Equipment Coordinate System Identification", "EquipmentCoordinateSystemIdentification", "CS", "1", "", None, (("defined", ("ISOCENTER",), None, None, ""),), None, (), (), (), None, None),
 )

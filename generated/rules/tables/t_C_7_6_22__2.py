@@ -8,53 +8,53 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.7.6.22-2", "C.7.6.22-2", "Specimen Macro", "macro")
 
 RULES = (
-    ("a", 0x00400512, 0xFFFFFFFF, "1", "Container Identifier", "ContainerIdentifier", "LO", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x00400512, 0xFFFFFFFF, "1", "Container Identifier", "ContainerIdentifier", "LO", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x00400513, 0xFFFFFFFF, "2", "Issuer of the Container Identifier Sequence", "IssuerOfTheContainerIdentifierSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-17", None, ()),
-    ), ((0, 1, None, None),), (), (), None),
+    ), ((0, 1, None, None),), (), (), None, None),
     ("a", 0x00400515, 0xFFFFFFFF, "3", "Alternate Container Identifier Sequence", "AlternateContainerIdentifierSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00400512, 0xFFFFFFFF, "1", "Container Identifier", "ContainerIdentifier", "LO", "1", "", None, (), None, (), (), (), None),
+        ("a", 0x00400512, 0xFFFFFFFF, "1", "Container Identifier", "ContainerIdentifier", "LO", "1", "", None, (), None, (), (), (), None, None),
         ("a", 0x00400513, 0xFFFFFFFF, "2", "Issuer of the Container Identifier Sequence", "IssuerOfTheContainerIdentifierSequence", "SQ", "1", "", None, (), (
             ("i", "table_10-17", None, ()),
-        ), ((0, 1, None, None),), (), (), None),
-    ), (), (), (), None),
+        ), ((0, 1, None, None),), (), (), None, None),
+    ), (), (), (), None, None),
     ("a", 0x00400518, 0xFFFFFFFF, "2", "Container Type Code Sequence", "ContainerTypeCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), ((0, 1, None, None),), (), (), None),
-    ("a", 0x0040051A, 0xFFFFFFFF, "3", "Container Description", "ContainerDescription", "LO", "1", "", None, (), None, (), (), (), None),
+    ), ((0, 1, None, None),), (), (), None, None),
+    ("a", 0x0040051A, 0xFFFFFFFF, "3", "Container Description", "ContainerDescription", "LO", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x00400520, 0xFFFFFFFF, "3", "Container Component Sequence", "ContainerComponentSequence", "SQ", "1", "", None, (), (
         ("a", 0x00500012, 0xFFFFFFFF, "1", "Container Component Type Code Sequence", "ContainerComponentTypeCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), ((1, 1, None, None),), (), (), None),
-        ("a", 0x00080070, 0xFFFFFFFF, "3", "Manufacturer", "Manufacturer", "LO", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00081090, 0xFFFFFFFF, "3", "Manufacturer's Model Name", "ManufacturerModelName", "LO", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x0050001B, 0xFFFFFFFF, "3", "Container Component ID", "ContainerComponentID", "LO", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x0050001C, 0xFFFFFFFF, "3", "Container Component Length", "ContainerComponentLength", "FD", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00500015, 0xFFFFFFFF, "3", "Container Component Width", "ContainerComponentWidth", "FD", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x0050001D, 0xFFFFFFFF, "3", "Container Component Diameter", "ContainerComponentDiameter", "FD", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00500013, 0xFFFFFFFF, "3", "Container Component Thickness", "ContainerComponentThickness", "FD", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x0050001A, 0xFFFFFFFF, "3", "Container Component Material", "ContainerComponentMaterial", "CS", "1", "", None, (("defined", ("GLASS", "PLASTIC", "METAL"), None, None, ""),), None, (), (), (), None),
-        ("a", 0x0050001E, 0xFFFFFFFF, "3", "Container Component Description", "ContainerComponentDescription", "LO", "1", "", None, (), None, (), (), (), None),
-    ), (), (), (), None),
+        ), ((1, 1, None, None),), (), (), None, None),
+        ("a", 0x00080070, 0xFFFFFFFF, "3", "Manufacturer", "Manufacturer", "LO", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00081090, 0xFFFFFFFF, "3", "Manufacturer's Model Name", "ManufacturerModelName", "LO", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x0050001B, 0xFFFFFFFF, "3", "Container Component ID", "ContainerComponentID", "LO", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x0050001C, 0xFFFFFFFF, "3", "Container Component Length", "ContainerComponentLength", "FD", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00500015, 0xFFFFFFFF, "3", "Container Component Width", "ContainerComponentWidth", "FD", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x0050001D, 0xFFFFFFFF, "3", "Container Component Diameter", "ContainerComponentDiameter", "FD", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00500013, 0xFFFFFFFF, "3", "Container Component Thickness", "ContainerComponentThickness", "FD", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x0050001A, 0xFFFFFFFF, "3", "Container Component Material", "ContainerComponentMaterial", "CS", "1", "", None, (("defined", ("GLASS", "PLASTIC", "METAL"), None, None, ""),), None, (), (), (), None, None),
+        ("a", 0x0050001E, 0xFFFFFFFF, "3", "Container Component Description", "ContainerComponentDescription", "LO", "1", "", None, (), None, (), (), (), None, None),
+    ), (), (), (), None, None),
     ("a", 0x00400560, 0xFFFFFFFF, "1", "Specimen Description Sequence", "SpecimenDescriptionSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00400551, 0xFFFFFFFF, "1", "Specimen Identifier", "SpecimenIdentifier", "LO", "1", "", None, (), None, (), (), (), None),
+        ("a", 0x00400551, 0xFFFFFFFF, "1", "Specimen Identifier", "SpecimenIdentifier", "LO", "1", "", None, (), None, (), (), (), None, None),
         ("a", 0x00400562, 0xFFFFFFFF, "2", "Issuer of the Specimen Identifier Sequence", "IssuerOfTheSpecimenIdentifierSequence", "SQ", "1", "", None, (), (
             ("i", "table_10-17", None, ()),
-        ), ((0, 1, None, None),), (), (), None),
-        ("a", 0x00400554, 0xFFFFFFFF, "1", "Specimen UID", "SpecimenUID", "UI", "1", "", None, (), None, (), (), (), None),
+        ), ((0, 1, None, None),), (), (), None, None),
+        ("a", 0x00400554, 0xFFFFFFFF, "1", "Specimen UID", "SpecimenUID", "UI", "1", "", None, (), None, (), (), (), None, None),
         ("a", 0x0040059A, 0xFFFFFFFF, "3", "Specimen Type Code Sequence", "SpecimenTypeCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (), (), (), None),
-        ("a", 0x00400600, 0xFFFFFFFF, "3", "Specimen Short Description", "SpecimenShortDescription", "LO", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00400602, 0xFFFFFFFF, "3", "Specimen Detailed Description", "SpecimenDetailedDescription", "UT", "1", "", None, (), None, (), (), (), None),
+        ), (), (), (), None, None),
+        ("a", 0x00400600, 0xFFFFFFFF, "3", "Specimen Short Description", "SpecimenShortDescription", "LO", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00400602, 0xFFFFFFFF, "3", "Specimen Detailed Description", "SpecimenDetailedDescription", "UT", "1", "", None, (), None, (), (), (), None, None),
         ("a", 0x00400610, 0xFFFFFFFF, "2", "Specimen Preparation Sequence", "SpecimenPreparationSequence", "SQ", "1", "", None, (), (
             ("a", 0x00400612, 0xFFFFFFFF, "1", "Specimen Preparation Step Content Item Sequence", "SpecimenPreparationStepContentItemSequence", "SQ", "1", "", None, (), (
                 ("i", "table_10-2", None, ()),
-            ), ((1, None, None, None),), (), (), None),
-        ), ((0, None, None, None),), (), (), None),
+            ), ((1, None, None, None),), (), (), None, None),
+        ), ((0, None, None, None),), (), (), None, None),
         ("i", "table_10-8", None, ()),
         ("a", 0x00400620, 0xFFFFFFFF, "1C", "Specimen Localization Content Item Sequence", "SpecimenLocalizationContentItemSequence", "SQ", "1", "", ("Required if multiple specimens present in the image. May be present otherwise.", {"if": {"unknown": "dataset", "text": "multiple specimens present in the image"}, "otherwise": "may", "status": "not-decidable"}), (), (
             ("i", "table_10-2", None, ()),
-        ), ((1, None, None, None),), (), (), None),
-    ), ((1, None, None, None),), (), (), None),
+        ), ((1, None, None, None),), (), (), None, None),
+    ), ((1, None, None, None),), (), (), None, None),
 )

@@ -9,11 +9,11 @@ TABLE = ("table_C.7.6.26-1", "C.7.6.26-1", "Real-Time Bulk Data Flow Module", "m
 
 RULES = (
     ("a", 0x0034000A, 0xFFFFFFFF, "1", "Real-Time Bulk Data Flow Sequence", "RealTimeBulkDataFlowSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00340005, 0xFFFFFFFF, "1", "Source Identifier", "SourceIdentifier", "OB", "1", "", None, (), None, (), (), (), None),
+        ("a", 0x00340005, 0xFFFFFFFF, "1", "Source Identifier", "SourceIdentifier", "OB", "1", "", None, (), None, (), (), (), None, None),
         ("a", 0x00340001, 0xFFFFFFFF, "1", "Flow Identifier Sequence", "FlowIdentifierSequence", "SQ", "1", "", None, (), (
-            ("a", 0x00340002, 0xFFFFFFFF, "1", "Flow Identifier", "FlowIdentifier", "OB", "1", "", None, (), None, (), (), (), None),
-            ("a", 0x00340003, 0xFFFFFFFF, "1", "Flow Transfer Syntax UID", "FlowTransferSyntaxUID", "UI", "1", "", None, (), None, (), (), (), None),
-            ("a", 0x00340004, 0xFFFFFFFF, "1", "Flow RTP Sampling Rate", "FlowRTPSamplingRate", "UL", "1", "", None, (), None, (), (), (), None),
-        ), ((1, None, None, None),), (), (), None),
-    ), ((1, None, None, None),), (), (), None),
+            ("a", 0x00340002, 0xFFFFFFFF, "1", "Flow Identifier", "FlowIdentifier", "OB", "1", "", None, (), None, (), (), (), None, None),
+            ("a", 0x00340003, 0xFFFFFFFF, "1", "Flow Transfer Syntax UID", "FlowTransferSyntaxUID", "UI", "1", "", None, (), None, (), (), (), None, None),
+            ("a", 0x00340004, 0xFFFFFFFF, "1", "Flow RTP Sampling Rate", "FlowRTPSamplingRate", "UL", "1", "", None, (), None, (), (), (), None, None),
+        ), ((1, None, None, None),), (), (), None, None),
+    ), ((1, None, None, None),), (), (), None, None),
 )

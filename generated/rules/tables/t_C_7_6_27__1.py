@@ -10,5 +10,5 @@ TABLE = ("table_C.7.6.27-1", "C.7.6.27-1", "Current Frame Functional Groups Modu
 RULES = (
     ("a", 0x00060001, 0xFFFFFFFF, "1", "Current Frame Functional Groups Sequence", "", "", "", "", None, (), (
         ("fg",),
-    ), ((1, 1, None, None),), (), (), None),
+    ), ((1, 1, None, None),), (), (), None, None),
 )

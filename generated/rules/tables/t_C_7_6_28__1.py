@@ -10,6 +10,6 @@ TABLE = ("table_C.7.6.28-1", "C.7.6.28-1", "Real-Time Acquisition Module", "modu
 RULES = (
     ("a", 0x52009229, 0xFFFFFFFF, "1", "Shared Functional Groups Sequence", "SharedFunctionalGroupsSequence", "SQ", "1", "", None, (), (
         ("fg",),
-    ), ((1, 1, None, None),), (), (), None),
-    ("a", 0x00220028, 0xFFFFFFFF, "1", "Stereo Pairs Present", "StereoPairsPresent", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), (), (), None),
+    ), ((1, 1, None, None),), (), (), None, None),
+    ("a", 0x00220028, 0xFFFFFFFF, "1", "Stereo Pairs Present", "StereoPairsPresent", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), (), (), None, None),
 )

@@ -8,10 +8,10 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.7-10", "C.7-10", "Image Plane Module", "module")
 
 RULES = (
-    ("a", 0x00280030, 0xFFFFFFFF, "1", "Pixel Spacing", "PixelSpacing", "DS", "2", "", None, (), None, (), (), (), None),
-    ("a", 0x00200037, 0xFFFFFFFF, "1", "Image Orientation (Patient)", "ImageOrientationPatient", "DS", "6", "", None, (), None, (), (), (), None),
-    ("a", 0x00200032, 0xFFFFFFFF, "1", "Image Position (Patient)", "ImagePositionPatient", "DS", "3", "", None, (), None, (), (), (), None),
-    ("a", 0x00180050, 0xFFFFFFFF, "2", "Slice Thickness", "SliceThickness", "DS", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00180088, 0xFFFFFFFF, "3", "Spacing Between Slices", "SpacingBetweenSlices", "DS", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00201041, 0xFFFFFFFF, "3", "Slice Location", "SliceLocation", "DS", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x00280030, 0xFFFFFFFF, "1", "Pixel Spacing", "PixelSpacing", "DS", "2", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00200037, 0xFFFFFFFF, "1", "Image Orientation (Patient)", "ImageOrientationPatient", "DS", "6", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00200032, 0xFFFFFFFF, "1", "Image Position (Patient)", "ImagePositionPatient", "DS", "3", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00180050, 0xFFFFFFFF, "2", "Slice Thickness", "SliceThickness", "DS", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00180088, 0xFFFFFFFF, "3", "Spacing Between Slices", "SpacingBetweenSlices", "DS", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00201041, 0xFFFFFFFF, "3", "Slice Location", "SliceLocation", "DS", "1", "", None, (), None, (), (), (), None, None),
 )

@@ -9,5 +9,5 @@ TABLE = ("table_C.7-11b", "C.7-11b", "Image Pixel Macro", "macro")
 
 RULES = (
     ("i", "table_C.7-11c", None, ()),
-    ("a", 0x7FE00010, 0xFFFFFFFF, "1", "Pixel Data", "PixelData", "OB or OW", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x7FE00010, 0xFFFFFFFF, "1", "Pixel Data", "PixelData", "OB or OW", "1", "", None, (), None, (), (), (), None, None),
 )

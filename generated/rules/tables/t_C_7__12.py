@@ -8,23 +8,23 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.7-12", "C.7-12", "Contrast/Bolus Module", "module")
 
 RULES = (
-    ("a", 0x00180010, 0xFFFFFFFF, "2", "Contrast/Bolus Agent", "ContrastBolusAgent", "LO", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x00180010, 0xFFFFFFFF, "2", "Contrast/Bolus Agent", "ContrastBolusAgent", "LO", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x00180012, 0xFFFFFFFF, "3", "Contrast/Bolus Agent Sequence", "ContrastBolusAgentSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), (), (), (), None),
-    ("a", 0x00181040, 0xFFFFFFFF, "3", "Contrast/Bolus Route", "ContrastBolusRoute", "LO", "1", "", None, (), None, (), (), (), None),
+    ), (), (), (), None, None),
+    ("a", 0x00181040, 0xFFFFFFFF, "3", "Contrast/Bolus Route", "ContrastBolusRoute", "LO", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x00180014, 0xFFFFFFFF, "3", "Contrast/Bolus Administration Route Sequence", "ContrastBolusAdministrationRouteSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
         ("a", 0x0018002A, 0xFFFFFFFF, "3", "Additional Drug Sequence", "AdditionalDrugSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (), (), (), None),
-    ), (), (), (), None),
-    ("a", 0x00181041, 0xFFFFFFFF, "3", "Contrast/Bolus Volume", "ContrastBolusVolume", "DS", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00181042, 0xFFFFFFFF, "3", "Contrast/Bolus Start Time", "ContrastBolusStartTime", "TM", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00181043, 0xFFFFFFFF, "3", "Contrast/Bolus Stop Time", "ContrastBolusStopTime", "TM", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00181044, 0xFFFFFFFF, "3", "Contrast/Bolus Total Dose", "ContrastBolusTotalDose", "DS", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00181046, 0xFFFFFFFF, "3", "Contrast Flow Rate", "ContrastFlowRate", "DS", "1-n", "", None, (), None, (), (), (), None),
-    ("a", 0x00181047, 0xFFFFFFFF, "3", "Contrast Flow Duration", "ContrastFlowDuration", "DS", "1-n", "", None, (), None, (), (), (), None),
-    ("a", 0x00181048, 0xFFFFFFFF, "3", "Contrast/Bolus Ingredient", "ContrastBolusIngredient", "CS", "1", "", None, (("defined", ("IODINE", "GADOLINIUM", "CARBON DIOXIDE", "BARIUM"), None, None, ""),), None, (), (), (), None),
-    ("a", 0x00181049, 0xFFFFFFFF, "3", "Contrast/Bolus Ingredient Concentration", "ContrastBolusIngredientConcentration", "DS", "1", "", None, (), None, (), (), (), None),
+        ), (), (), (), None, None),
+    ), (), (), (), None, None),
+    ("a", 0x00181041, 0xFFFFFFFF, "3", "Contrast/Bolus Volume", "ContrastBolusVolume", "DS", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00181042, 0xFFFFFFFF, "3", "Contrast/Bolus Start Time", "ContrastBolusStartTime", "TM", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00181043, 0xFFFFFFFF, "3", "Contrast/Bolus Stop Time", "ContrastBolusStopTime", "TM", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00181044, 0xFFFFFFFF, "3", "Contrast/Bolus Total Dose", "ContrastBolusTotalDose", "DS", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00181046, 0xFFFFFFFF, "3", "Contrast Flow Rate", "ContrastFlowRate", "DS", "1-n", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00181047, 0xFFFFFFFF, "3", "Contrast Flow Duration", "ContrastFlowDuration", "DS", "1-n", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00181048, 0xFFFFFFFF, "3", "Contrast/Bolus Ingredient", "ContrastBolusIngredient", "CS", "1", "", None, (("defined", ("IODINE", "GADOLINIUM", "CARBON DIOXIDE", "BARIUM"), None, None, ""),), None, (), (), (), None, None),
+    ("a", 0x00181049, 0xFFFFFFFF, "3", "Contrast/Bolus Ingredient Concentration", "ContrastBolusIngredientConcentration", "DS", "1", "", None, (), None, (), (), (), None, None),
 )

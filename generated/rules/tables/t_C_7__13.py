@@ -8,22 +8,22 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.7-13", "C.7-13", "Cine Module", "module")
 
 RULES = (
-    ("a", 0x00181244, 0xFFFFFFFF, "3", "Preferred Playback Sequencing", "PreferredPlaybackSequencing", "US", "1", "", None, (("enumerated", ("0", "1"), None, None, ""),), None, (), (), (), None),
-    ("a", 0x00181063, 0xFFFFFFFF, "1C", "Frame Time", "FrameTime", "DS", "1", "", ("Required if Frame Increment Pointer (0028,0009) points to Frame Time.", {"if": {"points_to": "0028,0009", "values": ["0018,1063"]}, "status": "executable"}), (), None, (), (), (), None),
-    ("a", 0x00181065, 0xFFFFFFFF, "1C", "Frame Time Vector", "FrameTimeVector", "DS", "1-n", "", ("Required if Frame Increment Pointer (0028,0009) points to Frame Time Vector.", {"if": {"points_to": "0028,0009", "values": ["0018,1065"]}, "status": "executable"}), (), None, (), (), (), None),
-    ("a", 0x00082142, 0xFFFFFFFF, "3", "Start Trim", "StartTrim", "IS", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00082143, 0xFFFFFFFF, "3", "Stop Trim", "StopTrim", "IS", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00082144, 0xFFFFFFFF, "3", "Recommended Display Frame Rate", "RecommendedDisplayFrameRate", "IS", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00180040, 0xFFFFFFFF, "3", "Cine Rate", "CineRate", "IS", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00181066, 0xFFFFFFFF, "3", "Frame Delay", "FrameDelay", "DS", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00181067, 0xFFFFFFFF, "3", "Image Trigger Delay", "ImageTriggerDelay", "DS", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00180072, 0xFFFFFFFF, "3", "Effective Duration", "EffectiveDuration", "DS", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00181242, 0xFFFFFFFF, "3", "Actual Frame Duration", "ActualFrameDuration", "IS", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x00181244, 0xFFFFFFFF, "3", "Preferred Playback Sequencing", "PreferredPlaybackSequencing", "US", "1", "", None, (("enumerated", ("0", "1"), None, None, ""),), None, (), (), (), None, None),
+    ("a", 0x00181063, 0xFFFFFFFF, "1C", "Frame Time", "FrameTime", "DS", "1", "", ("Required if Frame Increment Pointer (0028,0009) points to Frame Time.", {"if": {"points_to": "0028,0009", "values": ["0018,1063"]}, "status": "executable"}), (), None, (), (), (), None, None),
+    ("a", 0x00181065, 0xFFFFFFFF, "1C", "Frame Time Vector", "FrameTimeVector", "DS", "1-n", "", ("Required if Frame Increment Pointer (0028,0009) points to Frame Time Vector.", {"if": {"points_to": "0028,0009", "values": ["0018,1065"]}, "status": "executable"}), (), None, (), (), (), None, None),
+    ("a", 0x00082142, 0xFFFFFFFF, "3", "Start Trim", "StartTrim", "IS", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00082143, 0xFFFFFFFF, "3", "Stop Trim", "StopTrim", "IS", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00082144, 0xFFFFFFFF, "3", "Recommended Display Frame Rate", "RecommendedDisplayFrameRate", "IS", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00180040, 0xFFFFFFFF, "3", "Cine Rate", "CineRate", "IS", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00181066, 0xFFFFFFFF, "3", "Frame Delay", "FrameDelay", "DS", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00181067, 0xFFFFFFFF, "3", "Image Trigger Delay", "ImageTriggerDelay", "DS", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00180072, 0xFFFFFFFF, "3", "Effective Duration", "EffectiveDuration", "DS", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00181242, 0xFFFFFFFF, "3", "Actual Frame Duration", "ActualFrameDuration", "IS", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x003A0300, 0xFFFFFFFF, "2C", "Multiplexed Audio Channels Description Code Sequence", "MultiplexedAudioChannelsDescriptionCodeSequence", "SQ", "1", "", ("Required if the Transfer Syntax used to encode the multi-frame image contains multiplexed (interleaved) audio channels, such as is possible with MPEG2 Systems (see [ISO/IEC 13818-1]).", {"if": {"unknown": "dataset", "text": "the Transfer Syntax used to encode the multi-frame image contains multiplexed (interleaved) audio channels, such as is possible with MPEG2 Systems (see [ISO/IEC 13818-1])"}, "status": "not-decidable"}), (), (
-        ("a", 0x003A0301, 0xFFFFFFFF, "1", "Channel Identification Code", "ChannelIdentificationCode", "IS", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x003A0302, 0xFFFFFFFF, "1", "Channel Mode", "ChannelMode", "CS", "1", "", None, (("enumerated", ("MONO", "STEREO"), None, None, ""),), None, (), (), (), None),
+        ("a", 0x003A0301, 0xFFFFFFFF, "1", "Channel Identification Code", "ChannelIdentificationCode", "IS", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x003A0302, 0xFFFFFFFF, "1", "Channel Mode", "ChannelMode", "CS", "1", "", None, (("enumerated", ("MONO", "STEREO"), None, None, ""),), None, (), (), (), None, None),
         ("a", 0x003A0208, 0xFFFFFFFF, "1", "Channel Source Sequence", "ChannelSourceSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), ((1, 1, None, None),), ((3000, "defined"),), (), None),
-    ), ((0, None, None, None),), (), (), None),
+        ), ((1, 1, None, None),), ((3000, "defined"),), (), None, None),
+    ), ((0, None, None, None),), (), (), None, None),
 )

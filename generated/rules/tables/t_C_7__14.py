@@ -8,8 +8,8 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.7-14", "C.7-14", "Multi-frame Module", "module")
 
 RULES = (
-    ("a", 0x00280008, 0xFFFFFFFF, "1", "Number of Frames", "NumberOfFrames", "IS", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00280009, 0xFFFFFFFF, "1", "Frame Increment Pointer", "FrameIncrementPointer", "AT", "1-n", "", None, (), None, (), (), (), None),
-    ("a", 0x00220028, 0xFFFFFFFF, "3", "Stereo Pairs Present", "StereoPairsPresent", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), (), (), None),
-    ("a", 0x7FE00003, 0xFFFFFFFF, "3", "Encapsulated Pixel Data Value Total Length", "EncapsulatedPixelDataValueTotalLength", "UV", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x00280008, 0xFFFFFFFF, "1", "Number of Frames", "NumberOfFrames", "IS", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00280009, 0xFFFFFFFF, "1", "Frame Increment Pointer", "FrameIncrementPointer", "AT", "1-n", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00220028, 0xFFFFFFFF, "3", "Stereo Pairs Present", "StereoPairsPresent", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), (), (), None, None),
+    ("a", 0x7FE00003, 0xFFFFFFFF, "3", "Encapsulated Pixel Data Value Total Length", "EncapsulatedPixelDataValueTotalLength", "UV", "1", "", None, (), None, (), (), (), None, None),
 )

@@ -8,8 +8,8 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.7-15", "C.7-15", "Frame Pointers Module", "module")
 
 RULES = (
-    ("a", 0x00286010, 0xFFFFFFFF, "3", "Representative Frame Number", "RepresentativeFrameNumber", "US", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00286020, 0xFFFFFFFF, "3", "Frame Numbers Of Interest (FOI)", "FrameNumbersOfInterest", "US", "1-n", "", None, (), None, (), (), (), None),
-    ("a", 0x00286022, 0xFFFFFFFF, "3", "Frame Of Interest Description", "FrameOfInterestDescription", "LO", "1-n", "", None, (), None, (), (), (), None),
-    ("a", 0x00286023, 0xFFFFFFFF, "3", "Frame of Interest Type", "FrameOfInterestType", "CS", "1-n", "", None, (("defined", ("HIGHMI", "RWAVE", "TRIGGER", "ENDSYSTOLE"), None, None, ""),), None, (), (), (), None),
+    ("a", 0x00286010, 0xFFFFFFFF, "3", "Representative Frame Number", "RepresentativeFrameNumber", "US", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00286020, 0xFFFFFFFF, "3", "Frame Numbers Of Interest (FOI)", "FrameNumbersOfInterest", "US", "1-n", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00286022, 0xFFFFFFFF, "3", "Frame Of Interest Description", "FrameOfInterestDescription", "LO", "1-n", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00286023, 0xFFFFFFFF, "3", "Frame of Interest Type", "FrameOfInterestType", "CS", "1-n", "", None, (("defined", ("HIGHMI", "RWAVE", "TRIGGER", "ENDSYSTOLE"), None, None, ""),), None, (), (), (), None, None),
 )

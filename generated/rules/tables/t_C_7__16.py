@@ -9,15 +9,15 @@ TABLE = ("table_C.7-16", "C.7-16", "Mask Module", "module")
 
 RULES = (
     ("a", 0x00286100, 0xFFFFFFFF, "1", "Mask Subtraction Sequence", "MaskSubtractionSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00286101, 0xFFFFFFFF, "1", "Mask Operation", "MaskOperation", "CS", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00289416, 0xFFFFFFFF, "1C", "Subtraction Item ID", "SubtractionItemID", "US", "1", "", ('Required if SOP Class UID (0008,0016) equals "1.2.840.10008.5.1.4.1.1.12.1.1" or "1.2.840.10008.5.1.4.1.1.12.2.1". May be present otherwise.', {"if": {"equals": "0008,0016", "values": ["1.2.840.10008.5.1.4.1.1.12.1.1", "1.2.840.10008.5.1.4.1.1.12.2.1"]}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None),
-        ("a", 0x00286102, 0xFFFFFFFF, "1C", "Applicable Frame Range", "ApplicableFrameRange", "US", "2-2n", "", ("Required if Mask Operation (0028,6101) equals REV_TID. May be present otherwise.", {"if": {"equals": "item:0028,6101", "values": ["REV_TID"]}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None),
-        ("a", 0x00286110, 0xFFFFFFFF, "1C", "Mask Frame Numbers", "MaskFrameNumbers", "US", "1-n", "", ("Required if Mask Operation (0028,6101) is AVG_SUB.", {"if": {"equals": "item:0028,6101", "values": ["AVG_SUB"]}, "status": "executable"}), (), None, (), (), (), None),
-        ("a", 0x00286112, 0xFFFFFFFF, "3", "Contrast Frame Averaging", "ContrastFrameAveraging", "US", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00286114, 0xFFFFFFFF, "3", "Mask Sub-pixel Shift", "MaskSubPixelShift", "FL", "2", "", None, (), None, (), (), (), None),
-        ("a", 0x00286120, 0xFFFFFFFF, "2C", "TID Offset", "TIDOffset", "SS", "1", "", ("Required if Mask Operation (0028,6101) is TID or REV_TID.", {"if": {"equals": "item:0028,6101", "values": ["TID", "REV_TID"]}, "status": "executable"}), (), None, (), (), (), None),
-        ("a", 0x00286190, 0xFFFFFFFF, "3", "Mask Operation Explanation", "MaskOperationExplanation", "ST", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00289454, 0xFFFFFFFF, "3", "Mask Selection Mode", "MaskSelectionMode", "CS", "1", "", None, (("enumerated", ("SYSTEM", "USER"), None, None, ""),), None, (), (), (), None),
-    ), ((1, None, None, None),), (), (), None),
-    ("a", 0x00281090, 0xFFFFFFFF, "2", "Recommended Viewing Mode", "RecommendedViewingMode", "CS", "1", "", None, (("defined", ("SUB", "NAT"), None, None, ""),), None, (), (), (), None),
+        ("a", 0x00286101, 0xFFFFFFFF, "1", "Mask Operation", "MaskOperation", "CS", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00289416, 0xFFFFFFFF, "1C", "Subtraction Item ID", "SubtractionItemID", "US", "1", "", ('Required if SOP Class UID (0008,0016) equals "1.2.840.10008.5.1.4.1.1.12.1.1" or "1.2.840.10008.5.1.4.1.1.12.2.1". May be present otherwise.', {"if": {"equals": "0008,0016", "values": ["1.2.840.10008.5.1.4.1.1.12.1.1", "1.2.840.10008.5.1.4.1.1.12.2.1"]}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None, None),
+        ("a", 0x00286102, 0xFFFFFFFF, "1C", "Applicable Frame Range", "ApplicableFrameRange", "US", "2-2n", "", ("Required if Mask Operation (0028,6101) equals REV_TID. May be present otherwise.", {"if": {"equals": "item:0028,6101", "values": ["REV_TID"]}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None, None),
+        ("a", 0x00286110, 0xFFFFFFFF, "1C", "Mask Frame Numbers", "MaskFrameNumbers", "US", "1-n", "", ("Required if Mask Operation (0028,6101) is AVG_SUB.", {"if": {"equals": "item:0028,6101", "values": ["AVG_SUB"]}, "status": "executable"}), (), None, (), (), (), None, None),
+        ("a", 0x00286112, 0xFFFFFFFF, "3", "Contrast Frame Averaging", "ContrastFrameAveraging", "US", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00286114, 0xFFFFFFFF, "3", "Mask Sub-pixel Shift", "MaskSubPixelShift", "FL", "2", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00286120, 0xFFFFFFFF, "2C", "TID Offset", "TIDOffset", "SS", "1", "", ("Required if Mask Operation (0028,6101) is TID or REV_TID.", {"if": {"equals": "item:0028,6101", "values": ["TID", "REV_TID"]}, "status": "executable"}), (), None, (), (), (), None, None),
+        ("a", 0x00286190, 0xFFFFFFFF, "3", "Mask Operation Explanation", "MaskOperationExplanation", "ST", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00289454, 0xFFFFFFFF, "3", "Mask Selection Mode", "MaskSelectionMode", "CS", "1", "", None, (("enumerated", ("SYSTEM", "USER"), None, None, ""),), None, (), (), (), None, None),
+    ), ((1, None, None, None),), (), (), None, None),
+    ("a", 0x00281090, 0xFFFFFFFF, "2", "Recommended Viewing Mode", "RecommendedViewingMode", "CS", "1", "", None, (("defined", ("SUB", "NAT"), None, None, ""),), None, (), (), (), None, None),
 )

@@ -10,15 +10,15 @@ TABLE = ("table_C.7-19", "C.7-19", "Intervention Module", "module")
 RULES = (
     ("a", 0x00180036, 0xFFFFFFFF, "3", "Intervention Sequence", "InterventionSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-        ("a", 0x00180038, 0xFFFFFFFF, "2", "Intervention Status", "InterventionStatus", "CS", "1", "", None, (("enumerated", ("PRE", "INTERMEDIATE", "POST", "NONE"), None, None, ""),), None, (), (), (), None),
+        ("a", 0x00180038, 0xFFFFFFFF, "2", "Intervention Status", "InterventionStatus", "CS", "1", "", None, (("enumerated", ("PRE", "INTERMEDIATE", "POST", "NONE"), None, None, ""),), None, (), (), (), None, None),
         ("a", 0x00180029, 0xFFFFFFFF, "3", "Intervention Drug Code Sequence", "InterventionDrugCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (), (), (), None),
-        ("a", 0x00180035, 0xFFFFFFFF, "3", "Intervention Drug Start Time", "InterventionDrugStartTime", "TM", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00180027, 0xFFFFFFFF, "3", "Intervention Drug Stop Time", "InterventionDrugStopTime", "TM", "1", "", None, (), None, (), (), (), None),
+        ), (), (), (), None, None),
+        ("a", 0x00180035, 0xFFFFFFFF, "3", "Intervention Drug Start Time", "InterventionDrugStartTime", "TM", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00180027, 0xFFFFFFFF, "3", "Intervention Drug Stop Time", "InterventionDrugStopTime", "TM", "1", "", None, (), None, (), (), (), None, None),
         ("a", 0x00540302, 0xFFFFFFFF, "3", "Administration Route Code Sequence", "AdministrationRouteCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (), (), (), None),
-        ("a", 0x0018003A, 0xFFFFFFFF, "3", "Intervention Description", "InterventionDescription", "ST", "1", "", None, (), None, (), (), (), None),
-    ), (), (), (), None),
+        ), (), (), (), None, None),
+        ("a", 0x0018003A, 0xFFFFFFFF, "3", "Intervention Description", "InterventionDescription", "ST", "1", "", None, (), None, (), (), (), None, None),
+    ), (), (), (), None, None),
 )

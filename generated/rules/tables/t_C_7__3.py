@@ -8,42 +8,42 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.7-3", "C.7-3", "General Study Module", "module")
 
 RULES = (
-    ("a", 0x0020000D, 0xFFFFFFFF, "1", "Study Instance UID", "StudyInstanceUID", "UI", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00080020, 0xFFFFFFFF, "2", "Study Date", "StudyDate", "DA", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00080030, 0xFFFFFFFF, "2", "Study Time", "StudyTime", "TM", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00080090, 0xFFFFFFFF, "2", "Referring Physician's Name", "ReferringPhysicianName", "PN", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x0020000D, 0xFFFFFFFF, "1", "Study Instance UID", "StudyInstanceUID", "UI", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00080020, 0xFFFFFFFF, "2", "Study Date", "StudyDate", "DA", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00080030, 0xFFFFFFFF, "2", "Study Time", "StudyTime", "TM", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00080090, 0xFFFFFFFF, "2", "Referring Physician's Name", "ReferringPhysicianName", "PN", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x00080096, 0xFFFFFFFF, "3", "Referring Physician Identification Sequence", "ReferringPhysicianIdentificationSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-1", None, ()),
-    ), (), (), (), None),
-    ("a", 0x0008009C, 0xFFFFFFFF, "3", "Consulting Physician's Name", "ConsultingPhysicianName", "PN", "1-n", "", None, (), None, (), (), (), None),
+    ), (), (), (), None, None),
+    ("a", 0x0008009C, 0xFFFFFFFF, "3", "Consulting Physician's Name", "ConsultingPhysicianName", "PN", "1-n", "", None, (), None, (), (), (), None, None),
     ("a", 0x0008009D, 0xFFFFFFFF, "3", "Consulting Physician Identification Sequence", "ConsultingPhysicianIdentificationSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-1", None, ()),
-    ), (), (), (), None),
-    ("a", 0x00200010, 0xFFFFFFFF, "2", "Study ID", "StudyID", "SH", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00080050, 0xFFFFFFFF, "2", "Accession Number", "AccessionNumber", "SH", "1", "", None, (), None, (), (), (), None),
+    ), (), (), (), None, None),
+    ("a", 0x00200010, 0xFFFFFFFF, "2", "Study ID", "StudyID", "SH", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00080050, 0xFFFFFFFF, "2", "Accession Number", "AccessionNumber", "SH", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x00080051, 0xFFFFFFFF, "3", "Issuer of Accession Number Sequence", "IssuerOfAccessionNumberSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-17", None, ()),
-    ), (), (), (), None),
-    ("a", 0x00081030, 0xFFFFFFFF, "3", "Study Description", "StudyDescription", "LO", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00081048, 0xFFFFFFFF, "3", "Physician(s) of Record", "PhysiciansOfRecord", "PN", "1-n", "", None, (), None, (), (), (), None),
+    ), (), (), (), None, None),
+    ("a", 0x00081030, 0xFFFFFFFF, "3", "Study Description", "StudyDescription", "LO", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00081048, 0xFFFFFFFF, "3", "Physician(s) of Record", "PhysiciansOfRecord", "PN", "1-n", "", None, (), None, (), (), (), None, None),
     ("a", 0x00081049, 0xFFFFFFFF, "3", "Physician(s) of Record Identification Sequence", "PhysiciansOfRecordIdentificationSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-1", None, ()),
-    ), (), (), (), None),
-    ("a", 0x00081060, 0xFFFFFFFF, "3", "Name of Physician(s) Reading Study", "NameOfPhysiciansReadingStudy", "PN", "1-n", "", None, (), None, (), (), (), None),
+    ), (), (), (), None, None),
+    ("a", 0x00081060, 0xFFFFFFFF, "3", "Name of Physician(s) Reading Study", "NameOfPhysiciansReadingStudy", "PN", "1-n", "", None, (), None, (), (), (), None, None),
     ("a", 0x00081062, 0xFFFFFFFF, "3", "Physician(s) Reading Study Identification Sequence", "PhysiciansReadingStudyIdentificationSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-1", None, ()),
-    ), (), (), (), None),
-    ("a", 0x00321033, 0xFFFFFFFF, "3", "Requesting Service", "RequestingService", "LO", "1", "", None, (), None, (), (), (), None),
+    ), (), (), (), None, None),
+    ("a", 0x00321033, 0xFFFFFFFF, "3", "Requesting Service", "RequestingService", "LO", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x00321034, 0xFFFFFFFF, "3", "Requesting Service Code Sequence", "RequestingServiceCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), (), ((7030, "defined"),), (), None),
+    ), (), ((7030, "defined"),), (), None, None),
     ("a", 0x00081110, 0xFFFFFFFF, "3", "Referenced Study Sequence", "ReferencedStudySequence", "SQ", "1", "", None, (), (
         ("i", "table_10-11", None, ()),
-    ), (), (), (), None),
+    ), (), (), (), None, None),
     ("a", 0x00081032, 0xFFFFFFFF, "3", "Procedure Code Sequence", "ProcedureCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), (), (), (), None),
+    ), (), (), (), None, None),
     ("a", 0x00401012, 0xFFFFFFFF, "3", "Reason For Performed Procedure Code Sequence", "ReasonForPerformedProcedureCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), (), (), (), None),
+    ), (), (), (), None, None),
 )

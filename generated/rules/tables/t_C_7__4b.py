@@ -8,18 +8,18 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.7-4b", "C.7-4b", "Clinical Trial Study Module", "module")
 
 RULES = (
-    ("a", 0x00120050, 0xFFFFFFFF, "2", "Clinical Trial Time Point ID", "ClinicalTrialTimePointID", "LO", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00120055, 0xFFFFFFFF, "3", "Issuer of Clinical Trial Time Point ID", "IssuerOfClinicalTrialTimePointID", "LO", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00120051, 0xFFFFFFFF, "3", "Clinical Trial Time Point Description", "ClinicalTrialTimePointDescription", "ST", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x00120050, 0xFFFFFFFF, "2", "Clinical Trial Time Point ID", "ClinicalTrialTimePointID", "LO", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00120055, 0xFFFFFFFF, "3", "Issuer of Clinical Trial Time Point ID", "IssuerOfClinicalTrialTimePointID", "LO", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00120051, 0xFFFFFFFF, "3", "Clinical Trial Time Point Description", "ClinicalTrialTimePointDescription", "ST", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x00120054, 0xFFFFFFFF, "3", "Clinical Trial Time Point Type Code Sequence", "ClinicalTrialTimePointTypeCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), (), (), (), None),
-    ("a", 0x00120052, 0xFFFFFFFF, "3", "Longitudinal Temporal Offset from Event", "LongitudinalTemporalOffsetFromEvent", "FD", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00120053, 0xFFFFFFFF, "1C", "Longitudinal Temporal Event Type", "LongitudinalTemporalEventType", "CS", "1", "", ("Required if Longitudinal Temporal Offset from Event (0012,0052) is present.", {"if": {"present": "0012,0052"}, "status": "executable"}), (("defined", ("ENROLLMENT", "BASELINE"), None, None, ""),), None, (), (), (), None),
+    ), (), (), (), None, None),
+    ("a", 0x00120052, 0xFFFFFFFF, "3", "Longitudinal Temporal Offset from Event", "LongitudinalTemporalOffsetFromEvent", "FD", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00120053, 0xFFFFFFFF, "1C", "Longitudinal Temporal Event Type", "LongitudinalTemporalEventType", "CS", "1", "", ("Required if Longitudinal Temporal Offset from Event (0012,0052) is present.", {"if": {"present": "0012,0052"}, "status": "executable"}), (("defined", ("ENROLLMENT", "BASELINE"), None, None, ""),), None, (), (), (), None, None),
     ("a", 0x00120083, 0xFFFFFFFF, "3", "Consent for Clinical Trial Use Sequence", "ConsentForClinicalTrialUseSequence", "SQ", "1", "", None, (("defined", ("NAMED_PROTOCOL", "RESTRICTED_REUSE", "PUBLIC_RELEASE"), None, None, ""),), (
-        ("a", 0x00120084, 0xFFFFFFFF, "1C", "Distribution Type", "DistributionType", "CS", "1", "", ("Required if Consent for Distribution Flag (0012,0085) equals YES or WITHDRAWN.", {"if": {"equals": "item:0012,0085", "values": ["YES", "WITHDRAWN"]}, "status": "executable"}), (("defined", ("NAMED_PROTOCOL", "RESTRICTED_REUSE", "PUBLIC_RELEASE"), None, None, ""),), None, (), (), (), None),
-        ("a", 0x00120020, 0xFFFFFFFF, "1C", "Clinical Trial Protocol ID", "ClinicalTrialProtocolID", "LO", "1", "", ("Required if Distribution Type (0012,0084) is NAMED_PROTOCOL and the protocol is not that which is specified in Clinical Trial Protocol ID (0012,0020) in the Clinical Trial Subject Module.", {"if": {"and": [{"equals": "item:0012,0084", "values": ["NAMED_PROTOCOL"]}, {"unknown": "dataset", "text": "the protocol is not that which is specified in Clinical Trial Protocol ID (0012,0020) in the Clinical Trial Subject Module"}]}, "status": "not-decidable"}), (), None, (), (), (), None),
-        ("a", 0x00120022, 0xFFFFFFFF, "3", "Issuer of Clinical Trial Protocol ID", "IssuerOfClinicalTrialProtocolID", "LO", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00120085, 0xFFFFFFFF, "1", "Consent for Distribution Flag", "ConsentForDistributionFlag", "CS", "1", "", None, (("enumerated", ("NO", "YES", "WITHDRAWN"), None, None, ""),), None, (), (), (), None),
-    ), (), (), (), None),
+        ("a", 0x00120084, 0xFFFFFFFF, "1C", "Distribution Type", "DistributionType", "CS", "1", "", ("Required if Consent for Distribution Flag (0012,0085) equals YES or WITHDRAWN.", {"if": {"equals": "item:0012,0085", "values": ["YES", "WITHDRAWN"]}, "status": "executable"}), (("defined", ("NAMED_PROTOCOL", "RESTRICTED_REUSE", "PUBLIC_RELEASE"), None, None, ""),), None, (), (), (), None, None),
+        ("a", 0x00120020, 0xFFFFFFFF, "1C", "Clinical Trial Protocol ID", "ClinicalTrialProtocolID", "LO", "1", "", ("Required if Distribution Type (0012,0084) is NAMED_PROTOCOL and the protocol is not that which is specified in Clinical Trial Protocol ID (0012,0020) in the Clinical Trial Subject Module.", {"if": {"and": [{"equals": "item:0012,0084", "values": ["NAMED_PROTOCOL"]}, {"unknown": "dataset", "text": "the protocol is not that which is specified in Clinical Trial Protocol ID (0012,0020) in the Clinical Trial Subject Module"}]}, "status": "not-decidable"}), (), None, (), (), (), None, None),
+        ("a", 0x00120022, 0xFFFFFFFF, "3", "Issuer of Clinical Trial Protocol ID", "IssuerOfClinicalTrialProtocolID", "LO", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00120085, 0xFFFFFFFF, "1", "Consent for Distribution Flag", "ConsentForDistributionFlag", "CS", "1", "", None, (("enumerated", ("NO", "YES", "WITHDRAWN"), None, None, ""),), None, (), (), (), None, None),
+    ), (), (), (), None, None),
 )

@@ -8,8 +8,8 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.7-5b", "C.7-5b", "Clinical Trial Series Module", "module")
 
 RULES = (
-    ("a", 0x00120060, 0xFFFFFFFF, "2", "Clinical Trial Coordinating Center Name", "ClinicalTrialCoordinatingCenterName", "LO", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00120071, 0xFFFFFFFF, "3", "Clinical Trial Series ID", "ClinicalTrialSeriesID", "LO", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00120073, 0xFFFFFFFF, "3", "Issuer of Clinical Trial Series ID", "IssuerOfClinicalTrialSeriesID", "LO", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00120072, 0xFFFFFFFF, "3", "Clinical Trial Series Description", "ClinicalTrialSeriesDescription", "LO", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x00120060, 0xFFFFFFFF, "2", "Clinical Trial Coordinating Center Name", "ClinicalTrialCoordinatingCenterName", "LO", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00120071, 0xFFFFFFFF, "3", "Clinical Trial Series ID", "ClinicalTrialSeriesID", "LO", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00120073, 0xFFFFFFFF, "3", "Issuer of Clinical Trial Series ID", "IssuerOfClinicalTrialSeriesID", "LO", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00120072, 0xFFFFFFFF, "3", "Clinical Trial Series Description", "ClinicalTrialSeriesDescription", "LO", "1", "", None, (), None, (), (), (), None, None),
 )

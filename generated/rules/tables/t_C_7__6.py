@@ -8,6 +8,6 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.7-6", "C.7-6", "Frame of Reference Module", "module")
 
 RULES = (
-    ("a", 0x00200052, 0xFFFFFFFF, "1", "Frame of Reference UID", "FrameOfReferenceUID", "UI", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00201040, 0xFFFFFFFF, "2", "Position Reference Indicator", "PositionReferenceIndicator", "LO", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x00200052, 0xFFFFFFFF, "1", "Frame of Reference UID", "FrameOfReferenceUID", "UI", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00201040, 0xFFFFFFFF, "2", "Position Reference Indicator", "PositionReferenceIndicator", "LO", "1", "", None, (), None, (), (), (), None, None),
 )

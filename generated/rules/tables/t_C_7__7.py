@@ -8,12 +8,12 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.7-7", "C.7-7", "Synchronization Module", "module")
 
 RULES = (
-    ("a", 0x00200200, 0xFFFFFFFF, "1", "Synchronization Frame of Reference UID", "SynchronizationFrameOfReferenceUID", "UI", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x0018106A, 0xFFFFFFFF, "1", "Synchronization Trigger", "SynchronizationTrigger", "CS", "1", "", None, (("enumerated", ("SOURCE", "EXTERNAL", "PASSTHRU", "NO TRIGGER"), None, None, ""),), None, (), (), (), None),
-    ("a", 0x00181061, 0xFFFFFFFF, "3", "Trigger Source or Type", "TriggerSourceOrType", "LO", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x0018106C, 0xFFFFFFFF, "1C", "Synchronization Channel", "SynchronizationChannel", "US", "2", "", ("Required if synchronization channel or trigger is encoded in a waveform in this SOP Instance.", {"if": {"unknown": "dataset", "text": "synchronization channel or trigger is encoded in a waveform in this SOP Instance"}, "status": "not-decidable"}), (), None, (), (), (), None),
-    ("a", 0x00181800, 0xFFFFFFFF, "1", "Acquisition Time Synchronized", "AcquisitionTimeSynchronized", "CS", "1", "", None, (("enumerated", ("Y", "N"), None, None, ""),), None, (), (), (), None),
-    ("a", 0x00181801, 0xFFFFFFFF, "3", "Time Source", "TimeSource", "SH", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00181802, 0xFFFFFFFF, "3", "Time Distribution Protocol", "TimeDistributionProtocol", "CS", "1", "", None, (("enumerated", ("NTP", "IRIG", "GPS", "SNTP", "PTP"), None, None, ""),), None, (), (), (), None),
-    ("a", 0x00181803, 0xFFFFFFFF, "3", "NTP Source Address", "NTPSourceAddress", "LO", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x00200200, 0xFFFFFFFF, "1", "Synchronization Frame of Reference UID", "SynchronizationFrameOfReferenceUID", "UI", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x0018106A, 0xFFFFFFFF, "1", "Synchronization Trigger", "SynchronizationTrigger", "CS", "1", "", None, (("enumerated", ("SOURCE", "EXTERNAL", "PASSTHRU", "NO TRIGGER"), None, None, ""),), None, (), (), (), None, None),
+    ("a", 0x00181061, 0xFFFFFFFF, "3", "Trigger Source or Type", "TriggerSourceOrType", "LO", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x0018106C, 0xFFFFFFFF, "1C", "Synchronization Channel", "SynchronizationChannel", "US", "2", "", ("Required if synchronization channel or trigger is encoded in a waveform in this SOP Instance.", {"if": {"unknown": "dataset", "text": "synchronization channel or trigger is encoded in a waveform in this SOP Instance"}, "status": "not-decidable"}), (), None, (), (), (), None, None),
+    ("a", 0x00181800, 0xFFFFFFFF, "1", "Acquisition Time Synchronized", "AcquisitionTimeSynchronized", "CS", "1", "", None, (("enumerated", ("Y", "N"), None, None, ""),), None, (), (), (), None, None),
+    ("a", 0x00181801, 0xFFFFFFFF, "3", "Time Source", "TimeSource", "SH", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00181802, 0xFFFFFFFF, "3", "Time Distribution Protocol", "TimeDistributionProtocol", "CS", "1", "", None, (("enumerated", ("NTP", "IRIG", "GPS", "SNTP", "PTP"), None, None, ""),), None, (), (), (), None, None),
+    ("a", 0x00181803, 0xFFFFFFFF, "3", "NTP Source Address", "NTPSourceAddress", "LO", "1", "", None, (), None, (), (), (), None, None),
 )

@@ -8,8 +8,8 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.7-8b", "C.7-8b", "Enhanced General Equipment Module", "module")
 
 RULES = (
-    ("a", 0x00080070, 0xFFFFFFFF, "1", "Manufacturer", "Manufacturer", "LO", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00081090, 0xFFFFFFFF, "1", "Manufacturer's Model Name", "ManufacturerModelName", "LO", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00181000, 0xFFFFFFFF, "1", "Device Serial Number", "DeviceSerialNumber", "LO", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00181020, 0xFFFFFFFF, "1", "Software Versions", "SoftwareVersions", "LO", "1-n", "", None, (), None, (), (), (), None),
+    ("a", 0x00080070, 0xFFFFFFFF, "1", "Manufacturer", "Manufacturer", "LO", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00081090, 0xFFFFFFFF, "1", "Manufacturer's Model Name", "ManufacturerModelName", "LO", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00181000, 0xFFFFFFFF, "1", "Device Serial Number", "DeviceSerialNumber", "LO", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00181020, 0xFFFFFFFF, "1", "Software Versions", "SoftwareVersions", "LO", "1-n", "", None, (), None, (), (), (), None, None),
 )

@@ -8,9 +8,9 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.8.12.10-1", "C.8.12.10-1", "VL Photographic Equipment Module", "module")
 
 RULES = (
-    ("a", 0x0016004D, 0xFFFFFFFF, "3", "Camera Owner Name", "CameraOwnerName", "UT", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x0016004E, 0xFFFFFFFF, "3", "Lens Specification", "LensSpecification", "DS", "4", "", None, (), None, (), (), (), None),
-    ("a", 0x0016004F, 0xFFFFFFFF, "3", "Lens Make", "LensMake", "UT", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00160050, 0xFFFFFFFF, "3", "Lens Model", "LensModel", "UT", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00160051, 0xFFFFFFFF, "3", "Lens Serial Number", "LensSerialNumber", "UT", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x0016004D, 0xFFFFFFFF, "3", "Camera Owner Name", "CameraOwnerName", "UT", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x0016004E, 0xFFFFFFFF, "3", "Lens Specification", "LensSpecification", "DS", "4", "", None, (), None, (), (), (), None, None),
+    ("a", 0x0016004F, 0xFFFFFFFF, "3", "Lens Make", "LensMake", "UT", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00160050, 0xFFFFFFFF, "3", "Lens Model", "LensModel", "UT", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00160051, 0xFFFFFFFF, "3", "Lens Serial Number", "LensSerialNumber", "UT", "1", "", None, (), None, (), (), (), None, None),
 )

@@ -8,14 +8,14 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.8.12.13-1", "C.8.12.13-1", "Dermoscopic Image Module", "module")
 
 RULES = (
-    ("a", 0x00280302, 0xFFFFFFFF, "1", "Recognizable Visual Features", "RecognizableVisualFeatures", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), (), (), None),
-    ("a", 0x00161001, 0xFFFFFFFF, "2", "Light Source Polarization", "LightSourcePolarization", "CS", "1", "", None, (("enumerated", ("POLARIZED", "NON_POLARIZED"), None, None, ""),), None, (), (), (), None),
-    ("a", 0x00161002, 0xFFFFFFFF, "2", "Emitter Color Temperature", "EmitterColorTemperature", "DS", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00161003, 0xFFFFFFFF, "2", "Contact Method", "ContactMethod", "CS", "1", "", None, (("enumerated", ("CONTACT", "NON_CONTACT"), None, None, ""),), None, (), (), (), None),
-    ("a", 0x00161004, 0xFFFFFFFF, "2C", "Immersion Media", "ImmersionMedia", "CS", "1-n", "", ("Required if Contact Method (0016,1003) is CONTACT.", {"if": {"equals": "0016,1003", "values": ["CONTACT"]}, "status": "executable"}), (("enumerated", ("ULTRASOUND_GEL", "ALCOHOL", "WATER", "MINERAL_OIL", "PLASTIC_CAP"), None, None, ""),), None, (), (), (), None),
-    ("a", 0x00161005, 0xFFFFFFFF, "2", "Optical Magnification Factor", "OpticalMagnificationFactor", "DS", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00281350, 0xFFFFFFFF, "3", "Partial View", "PartialView", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), (), (), None),
-    ("a", 0x00281351, 0xFFFFFFFF, "3", "Partial View Description", "PartialViewDescription", "ST", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00620020, 0xFFFFFFFF, "1C", "Tracking ID", "TrackingID", "UT", "1", "", ("Required if Tracking UID (0062,0021) is present.", {"if": {"present": "0062,0021"}, "status": "executable"}), (), None, (), (), (), None),
-    ("a", 0x00620021, 0xFFFFFFFF, "1C", "Tracking UID", "TrackingUID", "UI", "1", "", ("Required if Tracking ID (0062,0020) is present.", {"if": {"present": "0062,0020"}, "status": "executable"}), (), None, (), (), (), None),
+    ("a", 0x00280302, 0xFFFFFFFF, "1", "Recognizable Visual Features", "RecognizableVisualFeatures", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), (), (), None, None),
+    ("a", 0x00161001, 0xFFFFFFFF, "2", "Light Source Polarization", "LightSourcePolarization", "CS", "1", "", None, (("enumerated", ("POLARIZED", "NON_POLARIZED"), None, None, ""),), None, (), (), (), None, None),
+    ("a", 0x00161002, 0xFFFFFFFF, "2", "Emitter Color Temperature", "EmitterColorTemperature", "DS", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00161003, 0xFFFFFFFF, "2", "Contact Method", "ContactMethod", "CS", "1", "", None, (("enumerated", ("CONTACT", "NON_CONTACT"), None, None, ""),), None, (), (), (), None, None),
+    ("a", 0x00161004, 0xFFFFFFFF, "2C", "Immersion Media", "ImmersionMedia", "CS", "1-n", "", ("Required if Contact Method (0016,1003) is CONTACT.", {"if": {"equals": "0016,1003", "values": ["CONTACT"]}, "status": "executable"}), (("enumerated", ("ULTRASOUND_GEL", "ALCOHOL", "WATER", "MINERAL_OIL", "PLASTIC_CAP"), None, None, ""),), None, (), (), (), None, None),
+    ("a", 0x00161005, 0xFFFFFFFF, "2", "Optical Magnification Factor", "OpticalMagnificationFactor", "DS", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00281350, 0xFFFFFFFF, "3", "Partial View", "PartialView", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), (), (), None, None),
+    ("a", 0x00281351, 0xFFFFFFFF, "3", "Partial View Description", "PartialViewDescription", "ST", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00620020, 0xFFFFFFFF, "1C", "Tracking ID", "TrackingID", "UT", "1", "", ("Required if Tracking UID (0062,0021) is present.", {"if": {"present": "0062,0021"}, "status": "executable"}), (), None, (), (), (), None, None),
+    ("a", 0x00620021, 0xFFFFFFFF, "1C", "Tracking UID", "TrackingUID", "UI", "1", "", ("Required if Tracking ID (0062,0020) is present.", {"if": {"present": "0062,0020"}, "status": "executable"}), (), None, (), (), (), None, None),
 )

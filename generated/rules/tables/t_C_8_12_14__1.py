@@ -8,13 +8,13 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.8.12.14-1", "C.8.12.14-1", "Microscope Slide Layer Tile Organization Module", "module")
 
 RULES = (
-    ("a", 0x00480006, 0xFFFFFFFF, "1", "Total Pixel Matrix Columns", "TotalPixelMatrixColumns", "UL", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00480007, 0xFFFFFFFF, "1", "Total Pixel Matrix Rows", "TotalPixelMatrixRows", "UL", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00480303, 0xFFFFFFFF, "1C", "Total Pixel Matrix Focal Planes", "TotalPixelMatrixFocalPlanes", "UL", "1", "", ("Required if Dimension Organization Type (0020,9311) is present with a value of TILED_FULL. May be present otherwise.", {"if": {"equals": "0020,9311", "values": ["TILED_FULL"]}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None),
+    ("a", 0x00480006, 0xFFFFFFFF, "1", "Total Pixel Matrix Columns", "TotalPixelMatrixColumns", "UL", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00480007, 0xFFFFFFFF, "1", "Total Pixel Matrix Rows", "TotalPixelMatrixRows", "UL", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00480303, 0xFFFFFFFF, "1C", "Total Pixel Matrix Focal Planes", "TotalPixelMatrixFocalPlanes", "UL", "1", "", ("Required if Dimension Organization Type (0020,9311) is present with a value of TILED_FULL. May be present otherwise.", {"if": {"equals": "0020,9311", "values": ["TILED_FULL"]}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None, None),
     ("a", 0x00480008, 0xFFFFFFFF, "1", "Total Pixel Matrix Origin Sequence", "TotalPixelMatrixOriginSequence", "SQ", "1", "", None, (), (
-        ("a", 0x0040072A, 0xFFFFFFFF, "1", "X Offset in Slide Coordinate System", "XOffsetInSlideCoordinateSystem", "DS", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x0040073A, 0xFFFFFFFF, "1", "Y Offset in Slide Coordinate System", "YOffsetInSlideCoordinateSystem", "DS", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x0040074A, 0xFFFFFFFF, "1C", "Z Offset in Slide Coordinate System", "ZOffsetInSlideCoordinateSystem", "DS", "1", "", ("Required if the Z offset is not zero. May be present otherwise.", {"if": {"unknown": "dataset", "text": "the Z offset is not zero"}, "otherwise": "may", "status": "not-decidable"}), (), None, (), (), (), None),
-    ), ((1, 1, None, None),), (), (), None),
-    ("a", 0x00480102, 0xFFFFFFFF, "1C", "Image Orientation (Slide)", "ImageOrientationSlide", "DS", "6", "", ("Required if Plane Position (Slide) Sequence (0048,021A) is present within a Functional Group Sequence or Dimension Organization Type (0020,9311) is present with a value of TILED_FULL. May be present otherwise.", {"if": {"or": [{"present": "frame:0048,021A"}, {"equals": "0020,9311", "values": ["TILED_FULL"]}]}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None),
+        ("a", 0x0040072A, 0xFFFFFFFF, "1", "X Offset in Slide Coordinate System", "XOffsetInSlideCoordinateSystem", "DS", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x0040073A, 0xFFFFFFFF, "1", "Y Offset in Slide Coordinate System", "YOffsetInSlideCoordinateSystem", "DS", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x0040074A, 0xFFFFFFFF, "1C", "Z Offset in Slide Coordinate System", "ZOffsetInSlideCoordinateSystem", "DS", "1", "", ("Required if the Z offset is not zero. May be present otherwise.", {"if": {"unknown": "dataset", "text": "the Z offset is not zero"}, "otherwise": "may", "status": "not-decidable"}), (), None, (), (), (), None, None),
+    ), ((1, 1, None, None),), (), (), None, None),
+    ("a", 0x00480102, 0xFFFFFFFF, "1C", "Image Orientation (Slide)", "ImageOrientationSlide", "DS", "6", "", ("Required if Plane Position (Slide) Sequence (0048,021A) is present within a Functional Group Sequence or Dimension Organization Type (0020,9311) is present with a value of TILED_FULL. May be present otherwise.", {"if": {"or": [{"present": "frame:0048,021A"}, {"equals": "0020,9311", "values": ["TILED_FULL"]}]}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None, None),
 )

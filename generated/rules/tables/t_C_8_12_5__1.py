@@ -8,43 +8,43 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.8.12.5-1", "C.8.12.5-1", "Optical Path Module", "module")
 
 RULES = (
-    ("a", 0x00480302, 0xFFFFFFFF, "1C", "Number of Optical Paths", "NumberOfOpticalPaths", "UL", "1", "", ("Required if Dimension Organization Type (0020,9311) is present with a value of TILED_FULL. May be present otherwise.", {"if": {"equals": "0020,9311", "values": ["TILED_FULL"]}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None),
+    ("a", 0x00480302, 0xFFFFFFFF, "1C", "Number of Optical Paths", "NumberOfOpticalPaths", "UL", "1", "", ("Required if Dimension Organization Type (0020,9311) is present with a value of TILED_FULL. May be present otherwise.", {"if": {"equals": "0020,9311", "values": ["TILED_FULL"]}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None, None),
     ("a", 0x00480105, 0xFFFFFFFF, "1", "Optical Path Sequence", "OpticalPathSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00480106, 0xFFFFFFFF, "1", "Optical Path Identifier", "OpticalPathIdentifier", "SH", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00480107, 0xFFFFFFFF, "3", "Optical Path Description", "OpticalPathDescription", "ST", "1", "", None, (), None, (), (), (), None),
+        ("a", 0x00480106, 0xFFFFFFFF, "1", "Optical Path Identifier", "OpticalPathIdentifier", "SH", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00480107, 0xFFFFFFFF, "3", "Optical Path Description", "OpticalPathDescription", "ST", "1", "", None, (), None, (), (), (), None, None),
         ("a", 0x00480100, 0xFFFFFFFF, "3", "Illuminator Type Code Sequence", "IlluminatorTypeCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (), (), (), None),
-        ("a", 0x00220055, 0xFFFFFFFF, "1C", "Illumination Wave Length", "IlluminationWaveLength", "FL", "1", "", ("Required if Illumination Color Code Sequence (0048,0108) is not present. May be present otherwise.", {"if": {"absent": "item:0048,0108"}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None),
+        ), (), (), (), None, None),
+        ("a", 0x00220055, 0xFFFFFFFF, "1C", "Illumination Wave Length", "IlluminationWaveLength", "FL", "1", "", ("Required if Illumination Color Code Sequence (0048,0108) is not present. May be present otherwise.", {"if": {"absent": "item:0048,0108"}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None, None),
         ("a", 0x00480108, 0xFFFFFFFF, "1C", "Illumination Color Code Sequence", "IlluminationColorCodeSequence", "SQ", "1", "", ("Required if Illumination Wave Length (0022,0055) is not present. May be present otherwise.", {"if": {"absent": "item:0022,0055"}, "otherwise": "may", "status": "executable"}), (), (
             ("i", "table_8.8-1", None, ()),
-        ), ((1, 1, None, None),), (), (), None),
+        ), ((1, 1, None, None),), (), (), None, None),
         ("a", 0x00220016, 0xFFFFFFFF, "1", "Illumination Type Code Sequence", "IlluminationTypeCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), ((1, None, None, None),), (), (), None),
+        ), ((1, None, None, None),), (), (), None, None),
         ("a", 0x00220017, 0xFFFFFFFF, "3", "Light Path Filter Type Stack Code Sequence", "LightPathFilterTypeStackCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (), (), (), None),
-        ("a", 0x00220001, 0xFFFFFFFF, "3", "Light Path Filter Pass-Through Wavelength", "LightPathFilterPassThroughWavelength", "US", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00220002, 0xFFFFFFFF, "3", "Light Path Filter Pass Band", "LightPathFilterPassBand", "US", "2", "", None, (), None, (), (), (), None),
+        ), (), (), (), None, None),
+        ("a", 0x00220001, 0xFFFFFFFF, "3", "Light Path Filter Pass-Through Wavelength", "LightPathFilterPassThroughWavelength", "US", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00220002, 0xFFFFFFFF, "3", "Light Path Filter Pass Band", "LightPathFilterPassBand", "US", "2", "", None, (), None, (), (), (), None, None),
         ("a", 0x00220018, 0xFFFFFFFF, "3", "Image Path Filter Type Stack Code Sequence", "ImagePathFilterTypeStackCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (), (), (), None),
-        ("a", 0x00220003, 0xFFFFFFFF, "3", "Image Path Filter Pass-Through Wavelength", "ImagePathFilterPassThroughWavelength", "US", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00220004, 0xFFFFFFFF, "3", "Image Path Filter Pass Band", "ImagePathFilterPassBand", "US", "2", "", None, (), None, (), (), (), None),
+        ), (), (), (), None, None),
+        ("a", 0x00220003, 0xFFFFFFFF, "3", "Image Path Filter Pass-Through Wavelength", "ImagePathFilterPassThroughWavelength", "US", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00220004, 0xFFFFFFFF, "3", "Image Path Filter Pass Band", "ImagePathFilterPassBand", "US", "2", "", None, (), None, (), (), (), None, None),
         ("a", 0x00220019, 0xFFFFFFFF, "3", "Lenses Code Sequence", "LensesCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (), (), (), None),
-        ("a", 0x00480111, 0xFFFFFFFF, "3", "Condenser Lens Power", "CondenserLensPower", "DS", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00480112, 0xFFFFFFFF, "3", "Objective Lens Power", "ObjectiveLensPower", "DS", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00480113, 0xFFFFFFFF, "3", "Objective Lens Numerical Aperture", "ObjectiveLensNumericalAperture", "DS", "1", "", None, (), None, (), (), (), None),
+        ), (), (), (), None, None),
+        ("a", 0x00480111, 0xFFFFFFFF, "3", "Condenser Lens Power", "CondenserLensPower", "DS", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00480112, 0xFFFFFFFF, "3", "Objective Lens Power", "ObjectiveLensPower", "DS", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00480113, 0xFFFFFFFF, "3", "Objective Lens Numerical Aperture", "ObjectiveLensNumericalAperture", "DS", "1", "", None, (), None, (), (), (), None, None),
         ("a", 0x0022001A, 0xFFFFFFFF, "1C", "Channel Description Code Sequence", "ChannelDescriptionCodeSequence", "SQ", "1", "", ("Required if this differs from the natural interpretation.", {"if": {"unknown": "dataset", "text": "this differs from the natural interpretation"}, "status": "not-decidable"}), (), (
             ("i", "table_8.8-1", None, ()),
-        ), ((0, None, None, {"of": "value", "refs": ["0028,0003", "0028,0002"], "names": ["Samples per Pixel Used", "Samples per Pixel"]}),), (), (), None),
+        ), ((0, None, None, {"of": "value", "refs": ["0028,0003", "0028,0002"], "names": ["Samples per Pixel Used", "Samples per Pixel"]}),), (), (), None, None),
         ("a", 0x00480120, 0xFFFFFFFF, "3", "Palette Color Lookup Table Sequence", "PaletteColorLookupTableSequence", "SQ", "1", "", None, (), (
             ("i", "table_C.7-22a", None, ()),
-        ), (), (), (), None),
-        ("a", 0x00282000, 0xFFFFFFFF, "1C", "ICC Profile", "ICCProfile", "OB", "1", "", ("Required if Photometric Interpretation (0028,0004) is not MONOCHROME2, or if Palette Color Lookup Table Sequence (0048,0120) is present.", {"if": {"or": [{"not": {"equals": "0028,0004", "values": ["MONOCHROME2"]}}, {"present": "item:0048,0120"}]}, "status": "executable"}), (), None, (), (), (), None),
-        ("a", 0x00282002, 0xFFFFFFFF, "3", "Color Space", "ColorSpace", "CS", "1", "", None, (("defined", ("SRGB", "ADOBERGB", "ROMMRGB"), None, None, ""),), None, (), (), (), None),
-    ), ((1, None, None, None),), (), (), None),
+        ), (), (), (), None, None),
+        ("a", 0x00282000, 0xFFFFFFFF, "1C", "ICC Profile", "ICCProfile", "OB", "1", "", ("Required if Photometric Interpretation (0028,0004) is not MONOCHROME2, or if Palette Color Lookup Table Sequence (0048,0120) is present.", {"if": {"or": [{"not": {"equals": "0028,0004", "values": ["MONOCHROME2"]}}, {"present": "item:0048,0120"}]}, "status": "executable"}), (), None, (), (), (), None, None),
+        ("a", 0x00282002, 0xFFFFFFFF, "3", "Color Space", "ColorSpace", "CS", "1", "", None, (("defined", ("SRGB", "ADOBERGB", "ROMMRGB"), None, None, ""),), None, (), (), (), None, None),
+    ), ((1, None, None, None),), (), (), None, None),
 )

@@ -9,10 +9,10 @@ TABLE = ("table_C.8.12.6.1-1", "C.8.12.6.1-1", "Plane Position (Slide) Macro", "
 
 RULES = (
     ("a", 0x0048021A, 0xFFFFFFFF, "1", "Plane Position (Slide) Sequence", "PlanePositionSlideSequence", "SQ", "1", "", None, (), (
-        ("a", 0x0048021E, 0xFFFFFFFF, "1", "Column Position In Total Image Pixel Matrix", "ColumnPositionInTotalImagePixelMatrix", "SL", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x0048021F, 0xFFFFFFFF, "1", "Row Position In Total Image Pixel Matrix", "RowPositionInTotalImagePixelMatrix", "SL", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x0040072A, 0xFFFFFFFF, "1", "X Offset in Slide Coordinate System", "XOffsetInSlideCoordinateSystem", "DS", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x0040073A, 0xFFFFFFFF, "1", "Y Offset in Slide Coordinate System", "YOffsetInSlideCoordinateSystem", "DS", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x0040074A, 0xFFFFFFFF, "1", "Z Offset in Slide Coordinate System", "ZOffsetInSlideCoordinateSystem", "DS", "1", "", None, (), None, (), (), (), None),
-    ), ((1, 1, None, None),), (), (), None),
+        ("a", 0x0048021E, 0xFFFFFFFF, "1", "Column Position In Total Image Pixel Matrix", "ColumnPositionInTotalImagePixelMatrix", "SL", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x0048021F, 0xFFFFFFFF, "1", "Row Position In Total Image Pixel Matrix", "RowPositionInTotalImagePixelMatrix", "SL", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x0040072A, 0xFFFFFFFF, "1", "X Offset in Slide Coordinate System", "XOffsetInSlideCoordinateSystem", "DS", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x0040073A, 0xFFFFFFFF, "1", "Y Offset in Slide Coordinate System", "YOffsetInSlideCoordinateSystem", "DS", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x0040074A, 0xFFFFFFFF, "1", "Z Offset in Slide Coordinate System", "ZOffsetInSlideCoordinateSystem", "DS", "1", "", None, (), None, (), (), (), None, None),
+    ), ((1, 1, None, None),), (), (), None, None),
 )

@@ -9,6 +9,6 @@ TABLE = ("table_C.8.12.6.2-1", "C.8.12.6.2-1", "Optical Path Identification Macr
 
 RULES = (
     ("a", 0x00480207, 0xFFFFFFFF, "1", "Optical Path Identification Sequence", "OpticalPathIdentificationSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00480106, 0xFFFFFFFF, "1", "Optical Path Identifier", "OpticalPathIdentifier", "SH", "1", "", None, (), None, (), (), (), None),
-    ), ((1, 1, None, None),), (), (), None),
+        ("a", 0x00480106, 0xFFFFFFFF, "1", "Optical Path Identifier", "OpticalPathIdentifier", "SH", "1", "", None, (), None, (), (), (), None, {"refers": "0048,0105/0048,0106", "names": ["Optical Path Sequence", "Optical Path Identifier"]}),
+    ), ((1, 1, None, None),), (), (), None, None),
 )

@@ -9,6 +9,6 @@ TABLE = ("table_C.8.12.6.3-1", "C.8.12.6.3-1", "Specimen Reference Macro", "macr
 
 RULES = (
     ("a", 0x00480110, 0xFFFFFFFF, "2", "Specimen Reference Sequence", "SpecimenReferenceSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00400554, 0xFFFFFFFF, "1", "Specimen UID", "SpecimenUID", "UI", "1", "", None, (), None, (), (), (), None),
-    ), ((0, None, None, None),), (), (), None),
+        ("a", 0x00400554, 0xFFFFFFFF, "1", "Specimen UID", "SpecimenUID", "UI", "1", "", None, (), None, (), (), (), None, None),
+    ), ((0, None, None, None),), (), (), None, None),
 )

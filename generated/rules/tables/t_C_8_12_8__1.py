@@ -8,6 +8,6 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.8.12.8-1", "C.8.12.8-1", "Slide Label Module", "module")
 
 RULES = (
-    ("a", 0x22000005, 0xFFFFFFFF, "2", "Barcode Value", "BarcodeValue", "LT", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x22000002, 0xFFFFFFFF, "2", "Label Text", "LabelText", "UT", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x22000005, 0xFFFFFFFF, "2", "Barcode Value", "BarcodeValue", "LT", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x22000002, 0xFFFFFFFF, "2", "Label Text", "LabelText", "UT", "1", "", None, (), None, (), (), (), None, None),
 )

@@ -9,6 +9,6 @@ TABLE = ("table_C.8.12.9-1", "C.8.12.9-1", "Whole Slide Microscopy Image Frame T
 
 RULES = (
     ("a", 0x00400710, 0xFFFFFFFF, "1", "Whole Slide Microscopy Image Frame Type Sequence", "WholeSlideMicroscopyImageFrameTypeSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00089007, 0xFFFFFFFF, "1", "Frame Type", "FrameType", "CS", "4-5", "", None, (), None, (), (), (), None),
-    ), ((1, 1, None, None),), (), (), None),
+        ("a", 0x00089007, 0xFFFFFFFF, "1", "Frame Type", "FrameType", "CS", "4-5", "", None, (), None, (), (), (), None, None),
+    ), ((1, 1, None, None),), (), (), None, None),
 )

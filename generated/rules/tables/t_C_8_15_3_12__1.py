@@ -9,12 +9,12 @@ TABLE = ("table_C.8.15.3.12-1", "C.8.15.3.12-1", "Multi-energy CT Characteristic
 
 RULES = (
     ("a", 0x00189364, 0xFFFFFFFF, "1C", "Multi-energy CT Characteristics Sequence", "MultienergyCTCharacteristicsSequence", "SQ", "1", "", ("Required if Image Type (0008,0008) Value 4 in the CT Image IOD, Image Type (0008,0008) Value 5 in the Enhanced CT Image IOD or Frame Type (0008,9007) Value 5 in the Enhanced CT Image IOD Frame is VMI. May be present otherwise.", {"if": {"unknown": "unparsed", "text": "Image Type (0008,0008) Value 4 in the CT Image IOD, Image Type (0008,0008) Value 5 in the Enhanced CT Image IOD or Frame Type (0008,9007) Value 5 in the Enhanced CT Image IOD Frame is VMI"}, "otherwise": "may", "status": "unparsed"}), (), (
-        ("a", 0x0018937C, 0xFFFFFFFF, "1C", "Monoenergetic Energy Equivalent", "MonoenergeticEnergyEquivalent", "FD", "1", "", ("Required if Image Type (0008,0008) Value 4 in the CT Image IOD, Image Type (0008,0008) Value 5 in the Enhanced CT Image IOD or Frame Type (0008,9007) Value 5 in the Enhanced CT Image IOD Frame is EQUAL to VMI. May be present otherwise.", {"if": {"unknown": "unparsed", "text": "Image Type (0008,0008) Value 4 in the CT Image IOD, Image Type (0008,0008) Value 5 in the Enhanced CT Image IOD or Frame Type (0008,9007) Value 5 in the Enhanced CT Image IOD Frame is EQUAL to VMI"}, "otherwise": "may", "status": "unparsed"}), (), None, (), (), (), None),
+        ("a", 0x0018937C, 0xFFFFFFFF, "1C", "Monoenergetic Energy Equivalent", "MonoenergeticEnergyEquivalent", "FD", "1", "", ("Required if Image Type (0008,0008) Value 4 in the CT Image IOD, Image Type (0008,0008) Value 5 in the Enhanced CT Image IOD or Frame Type (0008,9007) Value 5 in the Enhanced CT Image IOD Frame is EQUAL to VMI. May be present otherwise.", {"if": {"unknown": "unparsed", "text": "Image Type (0008,0008) Value 4 in the CT Image IOD, Image Type (0008,0008) Value 5 in the Enhanced CT Image IOD or Frame Type (0008,9007) Value 5 in the Enhanced CT Image IOD Frame is EQUAL to VMI"}, "otherwise": "may", "status": "unparsed"}), (), None, (), (), (), None, None),
         ("a", 0x00221612, 0xFFFFFFFF, "3", "Derivation Algorithm Sequence", "DerivationAlgorithmSequence", "SQ", "1", "", None, (), (
             ("i", "table_10-19", None, ()),
-        ), (), (), (), None),
+        ), (), (), (), None, None),
         ("a", 0x00741212, 0xFFFFFFFF, "3", "Performed Processing Parameters Sequence", "PerformedProcessingParametersSequence", "SQ", "1", "", None, (), (
             ("i", "table_10.2.1-1", None, ()),
-        ), (), (), (), None),
-    ), ((1, 1, None, None),), (), (), None),
+        ), (), (), (), None, None),
+    ), ((1, 1, None, None),), (), (), None, None),
 )

@@ -9,19 +9,19 @@ TABLE = ("table_C.8.15.3.13-1", "C.8.15.3.13-1", "Multi-energy CT Processing Mac
 
 RULES = (
     ("a", 0x00189363, 0xFFFFFFFF, "3", "Multi-energy CT Processing Sequence", "MultienergyCTProcessingSequence", "SQ", "1", "", None, (), (
-        ("a", 0x0018937E, 0xFFFFFFFF, "1", "Decomposition Method", "DecompositionMethod", "CS", "1", "", None, (("defined", ("PROJECTION_BASED", "IMAGE_BASED", "HYBRID"), None, None, ""),), None, (), (), (), None),
-        ("a", 0x0018937F, 0xFFFFFFFF, "3", "Decomposition Description", "DecompositionDescription", "UT", "1", "", None, (), None, (), (), (), None),
+        ("a", 0x0018937E, 0xFFFFFFFF, "1", "Decomposition Method", "DecompositionMethod", "CS", "1", "", None, (("defined", ("PROJECTION_BASED", "IMAGE_BASED", "HYBRID"), None, None, ""),), None, (), (), (), None, None),
+        ("a", 0x0018937F, 0xFFFFFFFF, "3", "Decomposition Description", "DecompositionDescription", "UT", "1", "", None, (), None, (), (), (), None, None),
         ("a", 0x00189380, 0xFFFFFFFF, "3", "Decomposition Algorithm Identification Sequence", "DecompositionAlgorithmIdentificationSequence", "SQ", "1", "", None, (), (
             ("i", "table_10-19", None, ()),
-        ), (), (), (), None),
+        ), (), (), (), None, None),
         ("a", 0x00189381, 0xFFFFFFFF, "3", "Decomposition Material Sequence", "DecompositionMaterialSequence", "SQ", "1", "", None, (), (
             ("a", 0x0018937D, 0xFFFFFFFF, "1", "Material Code Sequence", "MaterialCodeSequence", "SQ", "1", "", None, (), (
                 ("i", "table_8.8-1", None, ()),
-            ), ((1, 1, None, None),), (), (), None),
+            ), ((1, 1, None, None),), (), (), None, None),
             ("a", 0x00189382, 0xFFFFFFFF, "3", "Material Attenuation Sequence", "MaterialAttenuationSequence", "SQ", "1", "", None, (), (
-                ("a", 0x00189383, 0xFFFFFFFF, "1", "Photon Energy", "PhotonEnergy", "DS", "1", "", None, (), None, (), (), (), None),
-                ("a", 0x00189384, 0xFFFFFFFF, "1", "X-Ray Mass Attenuation Coefficient", "XRayMassAttenuationCoefficient", "DS", "1", "", None, (), None, (), (), (), None),
-            ), (), (), (), None),
-        ), (), (), (), None),
-    ), (), (), (), None),
+                ("a", 0x00189383, 0xFFFFFFFF, "1", "Photon Energy", "PhotonEnergy", "DS", "1", "", None, (), None, (), (), (), None, None),
+                ("a", 0x00189384, 0xFFFFFFFF, "1", "X-Ray Mass Attenuation Coefficient", "XRayMassAttenuationCoefficient", "DS", "1", "", None, (), None, (), (), (), None, None),
+            ), (), (), (), None, None),
+        ), (), (), (), None, None),
+    ), (), (), (), None, None),
 )

@@ -12,9 +12,9 @@ RULES = (
         ("i", "table_10-3", None, ()),
         ("a", 0x0040A170, 0xFFFFFFFF, "3", "Purpose of Reference Code Sequence", "PurposeOfReferenceCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (), (), (), None),
-        ("a", 0x00220032, 0xFFFFFFFF, "1", "Reference Coordinates", "ReferenceCoordinates", "FL", "2-2n", "", None, (), None, (), (), (), None),
-        ("a", 0x00220041, 0xFFFFFFFF, "2C", "Depth of Transverse Image", "DepthOfTransverseImage", "FL", "1", "", ("Required if Ophthalmic Image Orientation (0022,0039) is TRANSVERSE.", {"if": {"equals": "item:0022,0039", "values": ["TRANSVERSE"]}, "status": "executable"}), (), None, (), (), (), None),
-        ("a", 0x00220039, 0xFFFFFFFF, "1", "Ophthalmic Image Orientation", "OphthalmicImageOrientation", "CS", "1", "", None, (("enumerated", ("LINEAR", "NONLINEAR", "TRANSVERSE"), None, None, ""),), None, (), (), (), None),
-    ), ((1, None, None, None),), (), (), None),
+        ), (), (), (), None, None),
+        ("a", 0x00220032, 0xFFFFFFFF, "1", "Reference Coordinates", "ReferenceCoordinates", "FL", "2-2n", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00220041, 0xFFFFFFFF, "2C", "Depth of Transverse Image", "DepthOfTransverseImage", "FL", "1", "", ("Required if Ophthalmic Image Orientation (0022,0039) is TRANSVERSE.", {"if": {"equals": "item:0022,0039", "values": ["TRANSVERSE"]}, "status": "executable"}), (), None, (), (), (), None, None),
+        ("a", 0x00220039, 0xFFFFFFFF, "1", "Ophthalmic Image Orientation", "OphthalmicImageOrientation", "CS", "1", "", None, (("enumerated", ("LINEAR", "NONLINEAR", "TRANSVERSE"), None, None, ""),), None, (), (), (), None, None),
+    ), ((1, None, None, None),), (), (), None, None),
 )

@@ -11,10 +11,10 @@ RULES = (
     ("i", "table_10-5", None, ()),
     ("a", 0x00221513, 0xFFFFFFFF, "1", "Transformation Algorithm Sequence", "TransformationAlgorithmSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-19", None, ()),
-    ), ((1, 1, None, None),), (), (), None),
-    ("a", 0x00221019, 0xFFFFFFFF, "1", "Ophthalmic Axial Length", "OphthalmicAxialLength", "FL", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00221515, 0xFFFFFFFF, "1", "Ophthalmic Axial Length Method", "OphthalmicAxialLengthMethod", "CS", "1", "", None, (("enumerated", ("MEASURED", "ESTIMATED", "POPULATION"), None, None, ""),), None, (), (), (), None),
-    ("a", 0x00221528, 0xFFFFFFFF, "1", "X Coordinates Center Pixel View Angle", "XCoordinatesCenterPixelViewAngle", "FL", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00221529, 0xFFFFFFFF, "1", "Y Coordinates Center Pixel View Angle", "YCoordinatesCenterPixelViewAngle", "FL", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00221517, 0xFFFFFFFF, "3", "Ophthalmic FOV", "OphthalmicFOV", "FL", "1", "", None, (), None, (), (), (), None),
+    ), ((1, 1, None, None),), (), (), None, None),
+    ("a", 0x00221019, 0xFFFFFFFF, "1", "Ophthalmic Axial Length", "OphthalmicAxialLength", "FL", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00221515, 0xFFFFFFFF, "1", "Ophthalmic Axial Length Method", "OphthalmicAxialLengthMethod", "CS", "1", "", None, (("enumerated", ("MEASURED", "ESTIMATED", "POPULATION"), None, None, ""),), None, (), (), (), None, None),
+    ("a", 0x00221528, 0xFFFFFFFF, "1", "X Coordinates Center Pixel View Angle", "XCoordinatesCenterPixelViewAngle", "FL", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00221529, 0xFFFFFFFF, "1", "Y Coordinates Center Pixel View Angle", "YCoordinatesCenterPixelViewAngle", "FL", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00221517, 0xFFFFFFFF, "3", "Ophthalmic FOV", "OphthalmicFOV", "FL", "1", "", None, (), None, (), (), (), None, None),
 )

@@ -11,16 +11,16 @@ RULES = (
     ("i", "table_10-5", None, ()),
     ("a", 0x00221512, 0xFFFFFFFF, "1", "Transformation Method Code Sequence", "TransformationMethodCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), ((1, 1, None, None),), ((4245, "defined"),), (), None),
+    ), ((1, 1, None, None),), ((4245, "defined"),), (), None, None),
     ("a", 0x00221513, 0xFFFFFFFF, "1", "Transformation Algorithm Sequence", "TransformationAlgorithmSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-19", None, ()),
-    ), ((1, 1, None, None),), (), (), None),
-    ("a", 0x00221019, 0xFFFFFFFF, "1", "Ophthalmic Axial Length", "OphthalmicAxialLength", "FL", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00221515, 0xFFFFFFFF, "1", "Ophthalmic Axial Length Method", "OphthalmicAxialLengthMethod", "CS", "1", "", None, (("enumerated", ("MEASURED", "ESTIMATED", "POPULATION"), None, None, ""),), None, (), (), (), None),
-    ("a", 0x00221517, 0xFFFFFFFF, "3", "Ophthalmic FOV", "OphthalmicFOV", "FL", "1", "", None, (), None, (), (), (), None),
+    ), ((1, 1, None, None),), (), (), None, None),
+    ("a", 0x00221019, 0xFFFFFFFF, "1", "Ophthalmic Axial Length", "OphthalmicAxialLength", "FL", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00221515, 0xFFFFFFFF, "1", "Ophthalmic Axial Length Method", "OphthalmicAxialLengthMethod", "CS", "1", "", None, (("enumerated", ("MEASURED", "ESTIMATED", "POPULATION"), None, None, ""),), None, (), (), (), None, None),
+    ("a", 0x00221517, 0xFFFFFFFF, "3", "Ophthalmic FOV", "OphthalmicFOV", "FL", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x00221518, 0xFFFFFFFF, "1", "Two Dimensional to Three Dimensional Map Sequence", "TwoDimensionalToThreeDimensionalMapSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00081160, 0xFFFFFFFF, "1", "Referenced Frame Number", "ReferencedFrameNumber", "IS", "1-n", "", None, (), None, (), (), (), None),
-        ("a", 0x00221530, 0xFFFFFFFF, "1", "Number of Map Points", "NumberOfMapPoints", "UL", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00221531, 0xFFFFFFFF, "1", "Two Dimensional to Three Dimensional Map Data", "TwoDimensionalToThreeDimensionalMapData", "OF", "1", "", None, (), None, (), (), (), None),
-    ), ((1, None, None, None),), (), (), None),
+        ("a", 0x00081160, 0xFFFFFFFF, "1", "Referenced Frame Number", "ReferencedFrameNumber", "IS", "1-n", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00221530, 0xFFFFFFFF, "1", "Number of Map Points", "NumberOfMapPoints", "UL", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00221531, 0xFFFFFFFF, "1", "Two Dimensional to Three Dimensional Map Data", "TwoDimensionalToThreeDimensionalMapData", "OF", "1", "", None, (), None, (), (), (), None, None),
+    ), ((1, None, None, None),), (), (), None, None),
 )

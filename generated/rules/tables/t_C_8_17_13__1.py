@@ -11,8 +11,8 @@ RULES = (
     ("a", 0x00221525, 0xFFFFFFFF, "1", "Wide Field Ophthalmic Photography Quality Rating Sequence", "WideFieldOphthalmicPhotographyQualityRatingSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-26", None, ()),
         ("a", 0x00221526, 0xFFFFFFFF, "1", "Wide Field Ophthalmic Photography Quality Threshold Sequence", "WideFieldOphthalmicPhotographyQualityThresholdSequence", "SQ", "1", "", None, (), (
-            ("a", 0x00221527, 0xFFFFFFFF, "1", "Wide Field Ophthalmic Photography Threshold Quality Rating", "WideFieldOphthalmicPhotographyThresholdQualityRating", "FL", "1", "", None, (), None, (), (), (), None),
-        ), ((1, 1, None, None),), (), (), None),
+            ("a", 0x00221527, 0xFFFFFFFF, "1", "Wide Field Ophthalmic Photography Threshold Quality Rating", "WideFieldOphthalmicPhotographyThresholdQualityRating", "FL", "1", "", None, (), None, (), (), (), None, None),
+        ), ((1, 1, None, None),), (), (), None, None),
         ("i", "table_10-19", None, ()),
-    ), ((1, 1, None, None),), ((4243, "defined"),), (), None),
+    ), ((1, 1, None, None),), ((4243, "defined"),), (), None, None),
 )

@@ -10,7 +10,7 @@ TABLE = ("table_C.8.17.15-1", "C.8.17.15-1", "Ophthalmic Optical Coherence Tomog
 RULES = (
     ("a", 0x00221628, 0xFFFFFFFF, "1", "Ophthalmic En Face Image Quality Rating Sequence", "OphthalmicEnFaceImageQualityRatingSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-26", None, ()),
-        ("a", 0x00221630, 0xFFFFFFFF, "1", "Quality Threshold", "QualityThreshold", "DS", "1", "", None, (), None, (), (), (), None),
+        ("a", 0x00221630, 0xFFFFFFFF, "1", "Quality Threshold", "QualityThreshold", "DS", "1", "", None, (), None, (), (), (), None, None),
         ("i", "table_10-19", None, ()),
-    ), ((1, 1, None, None),), ((4243, "defined"),), (), None),
+    ), ((1, 1, None, None),), ((4243, "defined"),), (), None, None),
 )

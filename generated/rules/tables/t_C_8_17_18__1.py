@@ -8,9 +8,9 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.8.17.18-1", "C.8.17.18-1", "Ophthalmic Tomography B-scan Volume Analysis Series Module", "module")
 
 RULES = (
-    ("a", 0x00080060, 0xFFFFFFFF, "1", "Modality", "Modality", "CS", "1", "", None, (("enumerated", ("OPTBSV",), None, None, ""),), None, (), (), (), None),
-    ("a", 0x00200011, 0xFFFFFFFF, "1", "Series Number", "SeriesNumber", "IS", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x00080060, 0xFFFFFFFF, "1", "Modality", "Modality", "CS", "1", "", None, (("enumerated", ("OPTBSV",), None, None, ""),), None, (), (), (), None, None),
+    ("a", 0x00200011, 0xFFFFFFFF, "1", "Series Number", "SeriesNumber", "IS", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x00081111, 0xFFFFFFFF, "1C", "Referenced Performed Procedure Step Sequence", "ReferencedPerformedProcedureStepSequence", "SQ", "1", "", ("Required if a Performed Procedure Step SOP Class was involved in the creation of this Series.", {"if": {"unknown": "dataset", "text": "a Performed Procedure Step SOP Class was involved in the creation of this Series"}, "status": "not-decidable"}), (), (
         ("i", "table_10-11", None, ()),
-    ), ((1, 1, None, None),), (), (), None),
+    ), ((1, 1, None, None),), (), (), None, None),
 )

@@ -10,26 +10,26 @@ TABLE = ("table_C.8.17.3-1", "C.8.17.3-1", "Ophthalmic Photographic Parameters M
 RULES = (
     ("a", 0x00220015, 0xFFFFFFFF, "1", "Acquisition Device Type Code Sequence", "AcquisitionDeviceTypeCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), ((1, 1, None, None),), (), (), None),
+    ), ((1, 1, None, None),), (), (), None, None),
     ("a", 0x00220016, 0xFFFFFFFF, "2", "Illumination Type Code Sequence", "IlluminationTypeCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), ((0, 1, None, None),), (), (), None),
+    ), ((0, 1, None, None),), (), (), None, None),
     ("a", 0x00220017, 0xFFFFFFFF, "2", "Light Path Filter Type Stack Code Sequence", "LightPathFilterTypeStackCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), ((0, None, None, None),), (), (), None),
-    ("a", 0x00220001, 0xFFFFFFFF, "3", "Light Path Filter Pass-Through Wavelength", "LightPathFilterPassThroughWavelength", "US", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00220002, 0xFFFFFFFF, "3", "Light Path Filter Pass Band", "LightPathFilterPassBand", "US", "2", "", None, (), None, (), (), (), None),
+    ), ((0, None, None, None),), (), (), None, None),
+    ("a", 0x00220001, 0xFFFFFFFF, "3", "Light Path Filter Pass-Through Wavelength", "LightPathFilterPassThroughWavelength", "US", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00220002, 0xFFFFFFFF, "3", "Light Path Filter Pass Band", "LightPathFilterPassBand", "US", "2", "", None, (), None, (), (), (), None, None),
     ("a", 0x00220018, 0xFFFFFFFF, "2", "Image Path Filter Type Stack Code Sequence", "ImagePathFilterTypeStackCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), ((0, None, None, None),), (), (), None),
-    ("a", 0x00220003, 0xFFFFFFFF, "3", "Image Path Filter Pass-Through Wavelength", "ImagePathFilterPassThroughWavelength", "US", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00220004, 0xFFFFFFFF, "3", "Image Path Filter Pass Band", "ImagePathFilterPassBand", "US", "2", "", None, (), None, (), (), (), None),
+    ), ((0, None, None, None),), (), (), None, None),
+    ("a", 0x00220003, 0xFFFFFFFF, "3", "Image Path Filter Pass-Through Wavelength", "ImagePathFilterPassThroughWavelength", "US", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00220004, 0xFFFFFFFF, "3", "Image Path Filter Pass Band", "ImagePathFilterPassBand", "US", "2", "", None, (), None, (), (), (), None, None),
     ("a", 0x00220019, 0xFFFFFFFF, "2", "Lenses Code Sequence", "LensesCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), ((0, None, None, None),), (), (), None),
-    ("a", 0x00187004, 0xFFFFFFFF, "2", "Detector Type", "DetectorType", "CS", "1", "", None, (("defined", ("CCD", "CMOS"), None, None, ""),), None, (), (), (), None),
+    ), ((0, None, None, None),), (), (), None, None),
+    ("a", 0x00187004, 0xFFFFFFFF, "2", "Detector Type", "DetectorType", "CS", "1", "", None, (("defined", ("CCD", "CMOS"), None, None, ""),), None, (), (), (), None, None),
     ("a", 0x0022001A, 0xFFFFFFFF, "1C", "Channel Description Code Sequence", "ChannelDescriptionCodeSequence", "SQ", "1", "", ("Required if this differs from the natural interpretation.", {"if": {"unknown": "dataset", "text": "this differs from the natural interpretation"}, "status": "not-decidable"}), (), (
         ("i", "table_8.8-1", None, ()),
-    ), ((0, None, None, {"of": "value", "refs": ["0028,0003", "0028,0002"], "names": ["Samples per Pixel Used", "Samples per Pixel"]}),), (), (), None),
-    ("a", 0x0022001E, 0xFFFFFFFF, "3", "Camera Angle of View", "CameraAngleOfView", "FL", "1", "", None, (), None, (), (), (), None),
+    ), ((0, None, None, {"of": "value", "refs": ["0028,0003", "0028,0002"], "names": ["Samples per Pixel Used", "Samples per Pixel"]}),), (), (), None, None),
+    ("a", 0x0022001E, 0xFFFFFFFF, "3", "Camera Angle of View", "CameraAngleOfView", "FL", "1", "", None, (), None, (), (), (), None, None),
 )

@@ -8,10 +8,10 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.8.17.4-1", "C.8.17.4-1", "Ophthalmic Photography Acquisition Parameters Module", "module")
 
 RULES = (
-    ("a", 0x00220005, 0xFFFFFFFF, "2", "Patient Eye Movement Commanded", "PatientEyeMovementCommanded", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), (), (), None),
+    ("a", 0x00220005, 0xFFFFFFFF, "2", "Patient Eye Movement Commanded", "PatientEyeMovementCommanded", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), (), (), None, None),
     ("a", 0x00220006, 0xFFFFFFFF, "1C", "Patient Eye Movement Command Code Sequence", "PatientEyeMovementCommandCodeSequence", "SQ", "1", "", ("Required if the value of Patient Eye Movement Commanded (0022,0005) is YES.", {"if": {"equals": "0022,0005", "values": ["YES"]}, "status": "executable"}), (), (
         ("i", "table_8.8-1", None, ()),
-    ), ((1, 1, None, None),), (), (), None),
-    ("a", 0x0022000C, 0xFFFFFFFF, "2", "Horizontal Field of View", "HorizontalFieldOfView", "FL", "1", "", None, (), None, (), (), (), None),
+    ), ((1, 1, None, None),), (), (), None, None),
+    ("a", 0x0022000C, 0xFFFFFFFF, "2", "Horizontal Field of View", "HorizontalFieldOfView", "FL", "1", "", None, (), None, (), (), (), None, None),
     ("i", "table_C.8.17.8-2", None, ()),
 )

@@ -8,11 +8,11 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.8.17.5-1", "C.8.17.5-1", "Ocular Region Imaged Module", "module")
 
 RULES = (
-    ("a", 0x00200062, 0xFFFFFFFF, "1", "Image Laterality", "ImageLaterality", "CS", "1", "", None, (("enumerated", ("R", "L", "B"), None, None, ""),), None, (), (), (), None),
+    ("a", 0x00200062, 0xFFFFFFFF, "1", "Image Laterality", "ImageLaterality", "CS", "1", "", None, (("enumerated", ("R", "L", "B"), None, None, ""),), None, (), (), (), None, None),
     ("a", 0x0022001D, 0xFFFFFFFF, "2C", "Relative Image Position Code Sequence", "RelativeImagePositionCodeSequence", "SQ", "1", "", ("Required if Ophthalmic Volumetric Properties Flag (0022,1622) is set to YES and Attributes Ophthalmic Anatomic Reference Point X-Coordinate (0022,1624) and Ophthalmic Anatomic Reference Point Y-Coordinate (0022,1626) do not contain a value. May be present otherwise.", {"if": {"and": [{"equals": "0022,1622", "values": ["YES"]}, {"not": {"has_value": "0022,1624"}}, {"not": {"has_value": "0022,1626"}}]}, "otherwise": "may", "status": "executable"}), (), (
         ("i", "table_8.8-1", None, ()),
-    ), (), (), (), None),
-    ("a", 0x00221624, 0xFFFFFFFF, "2C", "Ophthalmic Anatomic Reference Point X-Coordinate", "OphthalmicAnatomicReferencePointXCoordinate", "FL", "1", "", ("Required if Ophthalmic Volumetric Properties Flag (0022,1622) is set to YES. May be present otherwise.", {"if": {"equals": "0022,1622", "values": ["YES"]}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None),
-    ("a", 0x00221626, 0xFFFFFFFF, "2C", "Ophthalmic Anatomic Reference Point Y-Coordinate", "OphthalmicAnatomicReferencePointYCoordinate", "FL", "1", "", ("Required if Ophthalmic Volumetric Properties Flag (0022,1622) is set to YES. May be present otherwise.", {"if": {"equals": "0022,1622", "values": ["YES"]}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None),
+    ), (), (), (), None, None),
+    ("a", 0x00221624, 0xFFFFFFFF, "2C", "Ophthalmic Anatomic Reference Point X-Coordinate", "OphthalmicAnatomicReferencePointXCoordinate", "FL", "1", "", ("Required if Ophthalmic Volumetric Properties Flag (0022,1622) is set to YES. May be present otherwise.", {"if": {"equals": "0022,1622", "values": ["YES"]}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None, None),
+    ("a", 0x00221626, 0xFFFFFFFF, "2C", "Ophthalmic Anatomic Reference Point Y-Coordinate", "OphthalmicAnatomicReferencePointYCoordinate", "FL", "1", "", ("Required if Ophthalmic Volumetric Properties Flag (0022,1622) is set to YES. May be present otherwise.", {"if": {"equals": "0022,1622", "values": ["YES"]}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None, None),
     ("i", "table_10-5", None, ()),
 )

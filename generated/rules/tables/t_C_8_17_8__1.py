@@ -8,7 +8,7 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.8.17.8-1", "C.8.17.8-1", "Ophthalmic Tomography Acquisition Parameters Module", "module")
 
 RULES = (
-    ("a", 0x00220030, 0xFFFFFFFF, "2", "Axial Length of the Eye", "AxialLengthOfTheEye", "FL", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x0022000C, 0xFFFFFFFF, "2", "Horizontal Field of View", "HorizontalFieldOfView", "FL", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x00220030, 0xFFFFFFFF, "2", "Axial Length of the Eye", "AxialLengthOfTheEye", "FL", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x0022000C, 0xFFFFFFFF, "2", "Horizontal Field of View", "HorizontalFieldOfView", "FL", "1", "", None, (), None, (), (), (), None, None),
     ("i", "table_C.8.17.8-2", None, ()),
 )

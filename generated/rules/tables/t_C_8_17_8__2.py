@@ -9,22 +9,22 @@ TABLE = ("table_C.8.17.8-2", "C.8.17.8-2", "Ophthalmic Acquisition Parameters Ma
 
 RULES = (
     ("a", 0x0022001B, 0xFFFFFFFF, "2", "Refractive State Sequence", "RefractiveStateSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00220007, 0xFFFFFFFF, "1", "Spherical Lens Power", "SphericalLensPower", "FL", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00220008, 0xFFFFFFFF, "1", "Cylinder Lens Power", "CylinderLensPower", "FL", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00220009, 0xFFFFFFFF, "1", "Cylinder Axis", "CylinderAxis", "FL", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x0022000F, 0xFFFFFFFF, "3", "Vertex Distance", "VertexDistance", "FD", "1", "", None, (), None, (), (), (), None),
-    ), ((0, 1, None, None),), (), (), None),
-    ("a", 0x0022000A, 0xFFFFFFFF, "2", "Emmetropic Magnification", "EmmetropicMagnification", "FL", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x0022000B, 0xFFFFFFFF, "2", "Intra Ocular Pressure", "IntraOcularPressure", "FL", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x0022000D, 0xFFFFFFFF, "2", "Pupil Dilated", "PupilDilated", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), (), (), None),
+        ("a", 0x00220007, 0xFFFFFFFF, "1", "Spherical Lens Power", "SphericalLensPower", "FL", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00220008, 0xFFFFFFFF, "1", "Cylinder Lens Power", "CylinderLensPower", "FL", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00220009, 0xFFFFFFFF, "1", "Cylinder Axis", "CylinderAxis", "FL", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x0022000F, 0xFFFFFFFF, "3", "Vertex Distance", "VertexDistance", "FD", "1", "", None, (), None, (), (), (), None, None),
+    ), ((0, 1, None, None),), (), (), None, None),
+    ("a", 0x0022000A, 0xFFFFFFFF, "2", "Emmetropic Magnification", "EmmetropicMagnification", "FL", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x0022000B, 0xFFFFFFFF, "2", "Intra Ocular Pressure", "IntraOcularPressure", "FL", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x0022000D, 0xFFFFFFFF, "2", "Pupil Dilated", "PupilDilated", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), (), (), None, None),
     ("a", 0x00220058, 0xFFFFFFFF, "2C", "Mydriatic Agent Sequence", "MydriaticAgentSequence", "SQ", "1", "", ("Required if the value of Pupil Dilated (0022,000D) is YES.", {"if": {"equals": "item:0022,000D", "values": ["YES"]}, "status": "executable"}), (), (
         ("a", 0x0022001C, 0xFFFFFFFF, "1", "Mydriatic Agent Code Sequence", "MydriaticAgentCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), ((1, 1, None, None),), (), (), None),
-        ("a", 0x0022004E, 0xFFFFFFFF, "3", "Mydriatic Agent Concentration", "MydriaticAgentConcentration", "DS", "1", "", None, (), None, (), (), (), None),
+        ), ((1, 1, None, None),), (), (), None, None),
+        ("a", 0x0022004E, 0xFFFFFFFF, "3", "Mydriatic Agent Concentration", "MydriaticAgentConcentration", "DS", "1", "", None, (), None, (), (), (), None, None),
         ("a", 0x00220042, 0xFFFFFFFF, "1C", "Mydriatic Agent Concentration Units Sequence", "MydriaticAgentConcentrationUnitsSequence", "SQ", "1", "", ("Required if Mydriatic Agent Concentration (0022,004E) is present.", {"if": {"present": "item:0022,004E"}, "status": "executable"}), (), (
             ("i", "table_8.8-1", None, ()),
-        ), ((1, 1, None, None),), ((82, "defined"),), (), None),
-    ), ((0, None, None, None),), (), (), None),
-    ("a", 0x0022000E, 0xFFFFFFFF, "2C", "Degree of Dilation", "DegreeOfDilation", "FL", "1", "", ("Required if the value of Pupil Dilated (0022,000D) is YES.", {"if": {"equals": "item:0022,000D", "values": ["YES"]}, "status": "executable"}), (), None, (), (), (), None),
+        ), ((1, 1, None, None),), ((82, "defined"),), (), None, None),
+    ), ((0, None, None, None),), (), (), None, None),
+    ("a", 0x0022000E, 0xFFFFFFFF, "2C", "Degree of Dilation", "DegreeOfDilation", "FL", "1", "", ("Required if the value of Pupil Dilated (0022,000D) is YES.", {"if": {"equals": "item:0022,000D", "values": ["YES"]}, "status": "executable"}), (), None, (), (), (), None, None),
 )

@@ -9,16 +9,16 @@ TABLE = ("table_C.8.18.2-1", "C.8.18.2-1", "Stereometric Relationship Module", "
 
 RULES = (
     ("a", 0x00220020, 0xFFFFFFFF, "1", "Stereo Pairs Sequence", "StereoPairsSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00220010, 0xFFFFFFFF, "3", "Stereo Baseline Angle", "StereoBaselineAngle", "FL", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00220011, 0xFFFFFFFF, "3", "Stereo Baseline Displacement", "StereoBaselineDisplacement", "FL", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00220012, 0xFFFFFFFF, "3", "Stereo Horizontal Pixel Offset", "StereoHorizontalPixelOffset", "FL", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00220013, 0xFFFFFFFF, "3", "Stereo Vertical Pixel Offset", "StereoVerticalPixelOffset", "FL", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00220014, 0xFFFFFFFF, "3", "Stereo Rotation", "StereoRotation", "FL", "1", "", None, (), None, (), (), (), None),
+        ("a", 0x00220010, 0xFFFFFFFF, "3", "Stereo Baseline Angle", "StereoBaselineAngle", "FL", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00220011, 0xFFFFFFFF, "3", "Stereo Baseline Displacement", "StereoBaselineDisplacement", "FL", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00220012, 0xFFFFFFFF, "3", "Stereo Horizontal Pixel Offset", "StereoHorizontalPixelOffset", "FL", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00220013, 0xFFFFFFFF, "3", "Stereo Vertical Pixel Offset", "StereoVerticalPixelOffset", "FL", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00220014, 0xFFFFFFFF, "3", "Stereo Rotation", "StereoRotation", "FL", "1", "", None, (), None, (), (), (), None, None),
         ("a", 0x00220021, 0xFFFFFFFF, "1", "Left Image Sequence", "LeftImageSequence", "SQ", "1", "", None, (), (
             ("i", "table_10-3", None, ()),
-        ), ((1, 1, None, None),), (), (), None),
+        ), ((1, 1, None, None),), (), (), None, None),
         ("a", 0x00220022, 0xFFFFFFFF, "1", "Right Image Sequence", "RightImageSequence", "SQ", "1", "", None, (), (
             ("i", "table_10-3", None, ()),
-        ), ((1, 1, None, None),), (), (), None),
-    ), ((1, None, None, None),), (), (), None),
+        ), ((1, 1, None, None),), (), (), None, None),
+    ), ((1, None, None, None),), (), (), None, None),
 )

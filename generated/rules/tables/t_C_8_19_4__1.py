@@ -8,7 +8,7 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.8.19.4-1", "C.8.19.4-1", "X-Ray Image Intensifier Module", "module")
 
 RULES = (
-    ("a", 0x00181162, 0xFFFFFFFF, "1", "Intensifier Size", "IntensifierSize", "DS", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00189427, 0xFFFFFFFF, "1", "Intensifier Active Shape", "IntensifierActiveShape", "CS", "1", "", None, (("enumerated", ("RECTANGLE", "ROUND", "HEXAGONAL"), None, None, ""),), None, (), (), (), None),
-    ("a", 0x00189428, 0xFFFFFFFF, "1", "Intensifier Active Dimension(s)", "IntensifierActiveDimensions", "FL", "1-2", "", None, (), None, (), (), (), None),
+    ("a", 0x00181162, 0xFFFFFFFF, "1", "Intensifier Size", "IntensifierSize", "DS", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00189427, 0xFFFFFFFF, "1", "Intensifier Active Shape", "IntensifierActiveShape", "CS", "1", "", None, (("enumerated", ("RECTANGLE", "ROUND", "HEXAGONAL"), None, None, ""),), None, (), (), (), None, None),
+    ("a", 0x00189428, 0xFFFFFFFF, "1", "Intensifier Active Dimension(s)", "IntensifierActiveDimensions", "FL", "1-2", "", None, (), None, (), (), (), None, None),
 )

@@ -9,6 +9,6 @@ TABLE = ("table_C.8.19.5-1", "C.8.19.5-1", "X-Ray Detector Module", "module")
 
 RULES = (
     ("i", "table_C.8-71b", None, ()),
-    ("a", 0x00189429, 0xFFFFFFFF, "1", "Physical Detector Size", "PhysicalDetectorSize", "FL", "2", "", None, (), None, (), (), (), None),
-    ("a", 0x00189430, 0xFFFFFFFF, "1C", "Position of Isocenter Projection", "PositionOfIsocenterProjection", "FL", "2", "", ("Required if Isocenter Reference System Sequence (0018,9462) is present.", {"if": {"present": "0018,9462"}, "status": "executable"}), (), None, (), (), (), None),
+    ("a", 0x00189429, 0xFFFFFFFF, "1", "Physical Detector Size", "PhysicalDetectorSize", "FL", "2", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00189430, 0xFFFFFFFF, "1C", "Position of Isocenter Projection", "PositionOfIsocenterProjection", "FL", "2", "", ("Required if Isocenter Reference System Sequence (0018,9462) is present.", {"if": {"present": "0018,9462"}, "status": "executable"}), (), None, (), (), (), None, None),
 )

@@ -9,11 +9,11 @@ TABLE = ("table_C.8.19.6-1", "C.8.19.6-1", "X-Ray Frame Characteristics Macro", 
 
 RULES = (
     ("a", 0x00189412, 0xFFFFFFFF, "1", "XA/XRF Frame Characteristics Sequence", "XAXRFFrameCharacteristicsSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00082111, 0xFFFFFFFF, "3", "Derivation Description", "DerivationDescription", "ST", "1", "", None, (), None, (), (), (), None),
+        ("a", 0x00082111, 0xFFFFFFFF, "3", "Derivation Description", "DerivationDescription", "ST", "1", "", None, (), None, (), (), (), None, None),
         ("a", 0x00089215, 0xFFFFFFFF, "3", "Derivation Code Sequence", "DerivationCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (), ((7203, "defined"),), (), None),
-        ("a", 0x00181400, 0xFFFFFFFF, "3", "Acquisition Device Processing Description", "AcquisitionDeviceProcessingDescription", "LO", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00181401, 0xFFFFFFFF, "3", "Acquisition Device Processing Code", "AcquisitionDeviceProcessingCode", "LO", "1", "", None, (), None, (), (), (), None),
-    ), ((1, 1, None, None),), (), (), None),
+        ), (), ((7203, "defined"),), (), None, None),
+        ("a", 0x00181400, 0xFFFFFFFF, "3", "Acquisition Device Processing Description", "AcquisitionDeviceProcessingDescription", "LO", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00181401, 0xFFFFFFFF, "3", "Acquisition Device Processing Code", "AcquisitionDeviceProcessingCode", "LO", "1", "", None, (), None, (), (), (), None, None),
+    ), ((1, 1, None, None),), (), (), None, None),
 )

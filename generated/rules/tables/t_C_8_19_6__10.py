@@ -9,8 +9,8 @@ TABLE = ("table_C.8.19.6-10", "C.8.19.6-10", "X-Ray Positioner Macro", "macro")
 
 RULES = (
     ("a", 0x00189405, 0xFFFFFFFF, "1", "Positioner Position Sequence", "PositionerPositionSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00181510, 0xFFFFFFFF, "1C", "Positioner Primary Angle", "PositionerPrimaryAngle", "DS", "1", "", ("Required if Positioner Type (0018,1508) equals CARM.", {"if": {"equals": "0018,1508", "values": ["CARM"]}, "status": "executable"}), (), None, (), (), (), None),
-        ("a", 0x00181511, 0xFFFFFFFF, "1C", "Positioner Secondary Angle", "PositionerSecondaryAngle", "DS", "1", "", ("Required if Positioner Type (0018,1508) equals CARM.", {"if": {"equals": "0018,1508", "values": ["CARM"]}, "status": "executable"}), (), None, (), (), (), None),
-        ("a", 0x00189447, 0xFFFFFFFF, "1C", "Column Angulation (Patient)", "ColumnAngulationPatient", "FL", "1", "", ("Required if Positioner Type (0018,1508) equals COLUMN.", {"if": {"equals": "0018,1508", "values": ["COLUMN"]}, "status": "executable"}), (), None, (), (), (), None),
-    ), ((1, 1, None, None),), (), (), None),
+        ("a", 0x00181510, 0xFFFFFFFF, "1C", "Positioner Primary Angle", "PositionerPrimaryAngle", "DS", "1", "", ("Required if Positioner Type (0018,1508) equals CARM.", {"if": {"equals": "0018,1508", "values": ["CARM"]}, "status": "executable"}), (), None, (), (), (), None, None),
+        ("a", 0x00181511, 0xFFFFFFFF, "1C", "Positioner Secondary Angle", "PositionerSecondaryAngle", "DS", "1", "", ("Required if Positioner Type (0018,1508) equals CARM.", {"if": {"equals": "0018,1508", "values": ["CARM"]}, "status": "executable"}), (), None, (), (), (), None, None),
+        ("a", 0x00189447, 0xFFFFFFFF, "1C", "Column Angulation (Patient)", "ColumnAngulationPatient", "FL", "1", "", ("Required if Positioner Type (0018,1508) equals COLUMN.", {"if": {"equals": "0018,1508", "values": ["COLUMN"]}, "status": "executable"}), (), None, (), (), (), None, None),
+    ), ((1, 1, None, None),), (), (), None, None),
 )

@@ -9,11 +9,11 @@ TABLE = ("table_C.8.19.6-11", "C.8.19.6-11", "X-Ray Table Position Macro", "macr
 
 RULES = (
     ("a", 0x00189406, 0xFFFFFFFF, "1", "Table Position Sequence", "TablePositionSequence", "SQ", "1", "", None, (), (
-        ("a", 0x300A0128, 0xFFFFFFFF, "1", "Table Top Vertical Position", "TableTopVerticalPosition", "DS", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x300A0129, 0xFFFFFFFF, "1", "Table Top Longitudinal Position", "TableTopLongitudinalPosition", "DS", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x300A012A, 0xFFFFFFFF, "1", "Table Top Lateral Position", "TableTopLateralPosition", "DS", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00189469, 0xFFFFFFFF, "1", "Table Horizontal Rotation Angle", "TableHorizontalRotationAngle", "FL", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00189470, 0xFFFFFFFF, "1", "Table Head Tilt Angle", "TableHeadTiltAngle", "FL", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00189471, 0xFFFFFFFF, "1", "Table Cradle Tilt Angle", "TableCradleTiltAngle", "FL", "1", "", None, (), None, (), (), (), None),
-    ), ((1, 1, None, None),), (), (), None),
+        ("a", 0x300A0128, 0xFFFFFFFF, "1", "Table Top Vertical Position", "TableTopVerticalPosition", "DS", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x300A0129, 0xFFFFFFFF, "1", "Table Top Longitudinal Position", "TableTopLongitudinalPosition", "DS", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x300A012A, 0xFFFFFFFF, "1", "Table Top Lateral Position", "TableTopLateralPosition", "DS", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00189469, 0xFFFFFFFF, "1", "Table Horizontal Rotation Angle", "TableHorizontalRotationAngle", "FL", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00189470, 0xFFFFFFFF, "1", "Table Head Tilt Angle", "TableHeadTiltAngle", "FL", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00189471, 0xFFFFFFFF, "1", "Table Cradle Tilt Angle", "TableCradleTiltAngle", "FL", "1", "", None, (), None, (), (), (), None, None),
+    ), ((1, 1, None, None),), (), (), None, None),
 )

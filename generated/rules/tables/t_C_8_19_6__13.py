@@ -9,14 +9,14 @@ TABLE = ("table_C.8.19.6-13", "C.8.19.6-13", "X-Ray Isocenter Reference System M
 
 RULES = (
     ("a", 0x00189462, 0xFFFFFFFF, "1", "Isocenter Reference System Sequence", "IsocenterReferenceSystemSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00189463, 0xFFFFFFFF, "1", "Positioner Isocenter Primary Angle", "PositionerIsocenterPrimaryAngle", "FL", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00189464, 0xFFFFFFFF, "1", "Positioner Isocenter Secondary Angle", "PositionerIsocenterSecondaryAngle", "FL", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00189465, 0xFFFFFFFF, "1", "Positioner Isocenter Detector Rotation Angle", "PositionerIsocenterDetectorRotationAngle", "FL", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00189466, 0xFFFFFFFF, "1", "Table X Position to Isocenter", "TableXPositionToIsocenter", "FL", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00189467, 0xFFFFFFFF, "1", "Table Y Position to Isocenter", "TableYPositionToIsocenter", "FL", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00189468, 0xFFFFFFFF, "1", "Table Z Position to Isocenter", "TableZPositionToIsocenter", "FL", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00189469, 0xFFFFFFFF, "1", "Table Horizontal Rotation Angle", "TableHorizontalRotationAngle", "FL", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00189470, 0xFFFFFFFF, "1", "Table Head Tilt Angle", "TableHeadTiltAngle", "FL", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00189471, 0xFFFFFFFF, "1", "Table Cradle Tilt Angle", "TableCradleTiltAngle", "FL", "1", "", None, (), None, (), (), (), None),
-    ), ((1, 1, None, None),), (), (), None),
+        ("a", 0x00189463, 0xFFFFFFFF, "1", "Positioner Isocenter Primary Angle", "PositionerIsocenterPrimaryAngle", "FL", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00189464, 0xFFFFFFFF, "1", "Positioner Isocenter Secondary Angle", "PositionerIsocenterSecondaryAngle", "FL", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00189465, 0xFFFFFFFF, "1", "Positioner Isocenter Detector Rotation Angle", "PositionerIsocenterDetectorRotationAngle", "FL", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00189466, 0xFFFFFFFF, "1", "Table X Position to Isocenter", "TableXPositionToIsocenter", "FL", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00189467, 0xFFFFFFFF, "1", "Table Y Position to Isocenter", "TableYPositionToIsocenter", "FL", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00189468, 0xFFFFFFFF, "1", "Table Z Position to Isocenter", "TableZPositionToIsocenter", "FL", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00189469, 0xFFFFFFFF, "1", "Table Horizontal Rotation Angle", "TableHorizontalRotationAngle", "FL", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00189470, 0xFFFFFFFF, "1", "Table Head Tilt Angle", "TableHeadTiltAngle", "FL", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00189471, 0xFFFFFFFF, "1", "Table Cradle Tilt Angle", "TableCradleTiltAngle", "FL", "1", "", None, (), None, (), (), (), None, None),
+    ), ((1, 1, None, None),), (), (), None, None),
 )

@@ -9,7 +9,7 @@ TABLE = ("table_C.8.19.6-14", "C.8.19.6-14", "X-Ray Geometry Macro", "macro")
 
 RULES = (
     ("a", 0x00189476, 0xFFFFFFFF, "1", "X-Ray Geometry Sequence", "XRayGeometrySequence", "SQ", "1", "", None, (), (
-        ("a", 0x00189402, 0xFFFFFFFF, "1", "Distance Source to Isocenter", "DistanceSourceToIsocenter", "FL", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00181110, 0xFFFFFFFF, "1", "Distance Source to Detector", "DistanceSourceToDetector", "DS", "1", "", None, (), None, (), (), (), None),
-    ), ((1, 1, None, None),), (), (), None),
+        ("a", 0x00189402, 0xFFFFFFFF, "1", "Distance Source to Isocenter", "DistanceSourceToIsocenter", "FL", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00181110, 0xFFFFFFFF, "1", "Distance Source to Detector", "DistanceSourceToDetector", "DS", "1", "", None, (), None, (), (), (), None, None),
+    ), ((1, 1, None, None),), (), (), None, None),
 )

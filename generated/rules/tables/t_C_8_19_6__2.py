@@ -9,11 +9,11 @@ TABLE = ("table_C.8.19.6-2", "C.8.19.6-2", "X-Ray Field of View Macro", "macro")
 
 RULES = (
     ("a", 0x00189432, 0xFFFFFFFF, "1", "Field of View Sequence", "FieldOfViewSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00181147, 0xFFFFFFFF, "3", "Field of View Shape", "FieldOfViewShape", "CS", "1", "", None, (("enumerated", ("RECTANGLE", "ROUND", "HEXAGONAL"), None, None, ""),), None, (), (), (), None),
-        ("a", 0x00189461, 0xFFFFFFFF, "3", "Field of View Dimension(s) in Float", "FieldOfViewDimensionsInFloat", "FL", "1-2", "", None, (), None, (), (), (), None),
-        ("a", 0x00187030, 0xFFFFFFFF, "1C", "Field of View Origin", "FieldOfViewOrigin", "DS", "2", "", ("Required if X-Ray Receptor Type (0018,9420) is present and equals DIGITAL_DETECTOR. May be present otherwise.", {"if": {"equals": "0018,9420", "values": ["DIGITAL_DETECTOR"]}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None),
-        ("a", 0x00187032, 0xFFFFFFFF, "1", "Field of View Rotation", "FieldOfViewRotation", "DS", "1", "", None, (("enumerated", ("270", "180", "90", "0"), None, None, ""),), None, (), (), (), None),
-        ("a", 0x00187034, 0xFFFFFFFF, "1", "Field of View Horizontal Flip", "FieldOfViewHorizontalFlip", "CS", "1", "", None, (("enumerated", ("NO", "YES"), None, None, ""),), None, (), (), (), None),
-        ("a", 0x00189433, 0xFFFFFFFF, "3", "Field of View Description", "FieldOfViewDescription", "LO", "1", "", None, (), None, (), (), (), None),
-    ), ((1, 1, None, None),), (), (), None),
+        ("a", 0x00181147, 0xFFFFFFFF, "3", "Field of View Shape", "FieldOfViewShape", "CS", "1", "", None, (("enumerated", ("RECTANGLE", "ROUND", "HEXAGONAL"), None, None, ""),), None, (), (), (), None, None),
+        ("a", 0x00189461, 0xFFFFFFFF, "3", "Field of View Dimension(s) in Float", "FieldOfViewDimensionsInFloat", "FL", "1-2", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00187030, 0xFFFFFFFF, "1C", "Field of View Origin", "FieldOfViewOrigin", "DS", "2", "", ("Required if X-Ray Receptor Type (0018,9420) is present and equals DIGITAL_DETECTOR. May be present otherwise.", {"if": {"equals": "0018,9420", "values": ["DIGITAL_DETECTOR"]}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None, None),
+        ("a", 0x00187032, 0xFFFFFFFF, "1", "Field of View Rotation", "FieldOfViewRotation", "DS", "1", "", None, (("enumerated", ("270", "180", "90", "0"), None, None, ""),), None, (), (), (), None, None),
+        ("a", 0x00187034, 0xFFFFFFFF, "1", "Field of View Horizontal Flip", "FieldOfViewHorizontalFlip", "CS", "1", "", None, (("enumerated", ("NO", "YES"), None, None, ""),), None, (), (), (), None, None),
+        ("a", 0x00189433, 0xFFFFFFFF, "3", "Field of View Description", "FieldOfViewDescription", "LO", "1", "", None, (), None, (), (), (), None, None),
+    ), ((1, 1, None, None),), (), (), None, None),
 )

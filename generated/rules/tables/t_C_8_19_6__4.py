@@ -9,14 +9,14 @@ TABLE = ("table_C.8.19.6-4", "C.8.19.6-4", "X-Ray Frame Pixel Data Properties Ma
 
 RULES = (
     ("a", 0x00289443, 0xFFFFFFFF, "1", "Frame Pixel Data Properties Sequence", "FramePixelDataPropertiesSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00089007, 0xFFFFFFFF, "1", "Frame Type", "FrameType", "CS", "4-5", "", None, (("enumerated", ("NONE",), 4, None, ""),), None, (), (), (), None),
-        ("a", 0x00281040, 0xFFFFFFFF, "1", "Pixel Intensity Relationship", "PixelIntensityRelationship", "CS", "1", "", None, (("defined", ("LIN", "LOG", "OTHER"), None, None, ""),), None, (), (), (), None),
-        ("a", 0x00281041, 0xFFFFFFFF, "1", "Pixel Intensity Relationship Sign", "PixelIntensityRelationshipSign", "SS", "1", "", None, (("enumerated", ("+1", "-1"), None, None, ""),), None, (), (), (), None),
-        ("a", 0x00181164, 0xFFFFFFFF, "1C", "Imager Pixel Spacing", "ImagerPixelSpacing", "DS", "2", "", ("Required if Image Type (0008,0008) Value 1 equals ORIGINAL. May be present otherwise.", {"if": {"equals": "0008,0008", "values": ["ORIGINAL"], "index": 1}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None),
-        ("a", 0x00187036, 0xFFFFFFFF, "3", "Pixel Data Area Origin Relative To FOV", "PixelDataAreaOriginRelativeToFOV", "FL", "2", "", None, (), None, (), (), (), None),
-        ("a", 0x00187038, 0xFFFFFFFF, "3", "Pixel Data Area Rotation Angle Relative To FOV", "PixelDataAreaRotationAngleRelativeToFOV", "FL", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00289444, 0xFFFFFFFF, "1", "Geometrical Properties", "GeometricalProperties", "CS", "1", "", None, (("enumerated", ("UNIFORM", "NON_UNIFORM"), None, None, ""),), None, (), (), (), None),
-        ("a", 0x00289445, 0xFFFFFFFF, "2C", "Geometric Maximum Distortion", "GeometricMaximumDistortion", "FL", "1", "", ("Required if Geometrical Properties (0028,9444) equals NON_UNIFORM.", {"if": {"equals": "item:0028,9444", "values": ["NON_UNIFORM"]}, "status": "executable"}), (), None, (), (), (), None),
-        ("a", 0x00289446, 0xFFFFFFFF, "1", "Image Processing Applied", "ImageProcessingApplied", "CS", "1-n", "", None, (("defined", ("DIGITAL_SUBTR", "HIGH_PASS_FILTER", "LOW_PASS_FILTER", "MULTI_BAND_FLTR", "FRAME_AVERAGING", "NONE"), None, None, ""),), None, (), (), (), None),
-    ), ((1, 1, None, None),), (), (), None),
+        ("a", 0x00089007, 0xFFFFFFFF, "1", "Frame Type", "FrameType", "CS", "4-5", "", None, (("enumerated", ("NONE",), 4, None, ""),), None, (), (), (), None, None),
+        ("a", 0x00281040, 0xFFFFFFFF, "1", "Pixel Intensity Relationship", "PixelIntensityRelationship", "CS", "1", "", None, (("defined", ("LIN", "LOG", "OTHER"), None, None, ""),), None, (), (), (), None, None),
+        ("a", 0x00281041, 0xFFFFFFFF, "1", "Pixel Intensity Relationship Sign", "PixelIntensityRelationshipSign", "SS", "1", "", None, (("enumerated", ("+1", "-1"), None, None, ""),), None, (), (), (), None, None),
+        ("a", 0x00181164, 0xFFFFFFFF, "1C", "Imager Pixel Spacing", "ImagerPixelSpacing", "DS", "2", "", ("Required if Image Type (0008,0008) Value 1 equals ORIGINAL. May be present otherwise.", {"if": {"equals": "0008,0008", "values": ["ORIGINAL"], "index": 1}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None, None),
+        ("a", 0x00187036, 0xFFFFFFFF, "3", "Pixel Data Area Origin Relative To FOV", "PixelDataAreaOriginRelativeToFOV", "FL", "2", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00187038, 0xFFFFFFFF, "3", "Pixel Data Area Rotation Angle Relative To FOV", "PixelDataAreaRotationAngleRelativeToFOV", "FL", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00289444, 0xFFFFFFFF, "1", "Geometrical Properties", "GeometricalProperties", "CS", "1", "", None, (("enumerated", ("UNIFORM", "NON_UNIFORM"), None, None, ""),), None, (), (), (), None, None),
+        ("a", 0x00289445, 0xFFFFFFFF, "2C", "Geometric Maximum Distortion", "GeometricMaximumDistortion", "FL", "1", "", ("Required if Geometrical Properties (0028,9444) equals NON_UNIFORM.", {"if": {"equals": "item:0028,9444", "values": ["NON_UNIFORM"]}, "status": "executable"}), (), None, (), (), (), None, None),
+        ("a", 0x00289446, 0xFFFFFFFF, "1", "Image Processing Applied", "ImageProcessingApplied", "CS", "1-n", "", None, (("defined", ("DIGITAL_SUBTR", "HIGH_PASS_FILTER", "LOW_PASS_FILTER", "MULTI_BAND_FLTR", "FRAME_AVERAGING", "NONE"), None, None, ""),), None, (), (), (), None, None),
+    ), ((1, 1, None, None),), (), (), None, None),
 )

@@ -9,7 +9,7 @@ TABLE = ("table_C.8.19.6-5", "C.8.19.6-5", "X-Ray Frame Detector Parameters Macr
 
 RULES = (
     ("a", 0x00189451, 0xFFFFFFFF, "1", "Frame Detector Parameters Sequence", "FrameDetectorParametersSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00187014, 0xFFFFFFFF, "3", "Detector Active Time", "DetectorActiveTime", "DS", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00187016, 0xFFFFFFFF, "3", "Detector Activation Offset From Exposure", "DetectorActivationOffsetFromExposure", "DS", "1", "", None, (), None, (), (), (), None),
-    ), ((1, 1, None, None),), (), (), None),
+        ("a", 0x00187014, 0xFFFFFFFF, "3", "Detector Active Time", "DetectorActiveTime", "DS", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00187016, 0xFFFFFFFF, "3", "Detector Activation Offset From Exposure", "DetectorActivationOffsetFromExposure", "DS", "1", "", None, (), None, (), (), (), None, None),
+    ), ((1, 1, None, None),), (), (), None, None),
 )

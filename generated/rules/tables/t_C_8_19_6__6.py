@@ -9,6 +9,6 @@ TABLE = ("table_C.8.19.6-6", "C.8.19.6-6", "X-Ray Calibration Device Usage Macro
 
 RULES = (
     ("a", 0x00189455, 0xFFFFFFFF, "1", "Calibration Sequence", "CalibrationSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00500004, 0xFFFFFFFF, "1", "Calibration Image", "CalibrationImage", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), (), (), None),
-    ), ((1, 1, None, None),), (), (), None),
+        ("a", 0x00500004, 0xFFFFFFFF, "1", "Calibration Image", "CalibrationImage", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), (), (), None, None),
+    ), ((1, 1, None, None),), (), (), None, None),
 )

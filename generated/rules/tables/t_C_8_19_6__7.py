@@ -9,6 +9,6 @@ TABLE = ("table_C.8.19.6-7", "C.8.19.6-7", "X-Ray Object Thickness Macro", "macr
 
 RULES = (
     ("a", 0x00189456, 0xFFFFFFFF, "1", "Object Thickness Sequence", "ObjectThicknessSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00189452, 0xFFFFFFFF, "1", "Calculated Anatomy Thickness", "CalculatedAnatomyThickness", "FL", "1", "", None, (), None, (), (), (), None),
-    ), ((1, 1, None, None),), (), (), None),
+        ("a", 0x00189452, 0xFFFFFFFF, "1", "Calculated Anatomy Thickness", "CalculatedAnatomyThickness", "FL", "1", "", None, (), None, (), (), (), None, None),
+    ), ((1, 1, None, None),), (), (), None, None),
 )

@@ -9,7 +9,7 @@ TABLE = ("table_C.8.19.6-8", "C.8.19.6-8", "X-Ray Frame Acquisition Macro", "mac
 
 RULES = (
     ("a", 0x00189417, 0xFFFFFFFF, "1", "Frame Acquisition Sequence", "FrameAcquisitionSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00180060, 0xFFFFFFFF, "1", "KVP", "KVP", "DS", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00189330, 0xFFFFFFFF, "1", "X-Ray Tube Current in mA", "XRayTubeCurrentInmA", "FD", "1", "", None, (), None, (), (), (), None),
-    ), ((1, 1, None, None),), (), (), None),
+        ("a", 0x00180060, 0xFFFFFFFF, "1", "KVP", "KVP", "DS", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00189330, 0xFFFFFFFF, "1", "X-Ray Tube Current in mA", "XRayTubeCurrentInmA", "FD", "1", "", None, (), None, (), (), (), None, None),
+    ), ((1, 1, None, None),), (), (), None, None),
 )

@@ -9,9 +9,9 @@ TABLE = ("table_C.8.19.6-9", "C.8.19.6-9", "X-Ray Projection Pixel Calibration M
 
 RULES = (
     ("a", 0x00189401, 0xFFFFFFFF, "1", "Projection Pixel Calibration Sequence", "ProjectionPixelCalibrationSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00189403, 0xFFFFFFFF, "2", "Distance Object to Table Top", "DistanceObjectToTableTop", "FL", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00189404, 0xFFFFFFFF, "1C", "Object Pixel Spacing in Center of Beam", "ObjectPixelSpacingInCenterOfBeam", "FL", "2", "", ("Required if Distance Object to Table Top (0018,9403) is not empty.", {"if": {"has_value": "item:0018,9403"}, "status": "executable"}), (), None, (), (), (), None),
-        ("a", 0x00181130, 0xFFFFFFFF, "1C", "Table Height", "TableHeight", "DS", "1", "", ("Required if Image Type (0008,0008) Value 1 is ORIGINAL, may be present otherwise.", {"if": {"equals": "0008,0008", "values": ["ORIGINAL"], "index": 1}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None),
-        ("a", 0x00189449, 0xFFFFFFFF, "1C", "Beam Angle", "BeamAngle", "FL", "1", "", ("Required if Image Type (0008,0008) Value 1 is ORIGINAL, may be present otherwise.", {"if": {"equals": "0008,0008", "values": ["ORIGINAL"], "index": 1}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None),
-    ), ((1, 1, None, None),), (), (), None),
+        ("a", 0x00189403, 0xFFFFFFFF, "2", "Distance Object to Table Top", "DistanceObjectToTableTop", "FL", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00189404, 0xFFFFFFFF, "1C", "Object Pixel Spacing in Center of Beam", "ObjectPixelSpacingInCenterOfBeam", "FL", "2", "", ("Required if Distance Object to Table Top (0018,9403) is not empty.", {"if": {"has_value": "item:0018,9403"}, "status": "executable"}), (), None, (), (), (), None, None),
+        ("a", 0x00181130, 0xFFFFFFFF, "1C", "Table Height", "TableHeight", "DS", "1", "", ("Required if Image Type (0008,0008) Value 1 is ORIGINAL, may be present otherwise.", {"if": {"equals": "0008,0008", "values": ["ORIGINAL"], "index": 1}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None, None),
+        ("a", 0x00189449, 0xFFFFFFFF, "1C", "Beam Angle", "BeamAngle", "FL", "1", "", ("Required if Image Type (0008,0008) Value 1 is ORIGINAL, may be present otherwise.", {"if": {"equals": "0008,0008", "values": ["ORIGINAL"], "index": 1}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None, None),
+    ), ((1, 1, None, None),), (), (), None, None),
 )

@@ -9,6 +9,6 @@ TABLE = ("table_C.8.20-3", "C.8.20-3", "Segmentation Macro", "macro")
 
 RULES = (
     ("a", 0x0062000A, 0xFFFFFFFF, "1", "Segment Identification Sequence", "SegmentIdentificationSequence", "SQ", "1", "", None, (), (
-        ("a", 0x0062000B, 0xFFFFFFFF, "1", "Referenced Segment Number", "ReferencedSegmentNumber", "US", "1-n", "", None, (), None, (), (), (), None),
-    ), ((1, 1, None, None),), (), (), None),
+        ("a", 0x0062000B, 0xFFFFFFFF, "1", "Referenced Segment Number", "ReferencedSegmentNumber", "US", "1-n", "", None, (), None, (), (), (), None, {"refers": "0062,0002/0062,0004", "names": ["Segment Sequence", "Segment Number"]}),
+    ), ((1, 1, None, None),), (), (), None, None),
 )

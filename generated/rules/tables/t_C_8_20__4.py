@@ -8,25 +8,25 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.8.20-4", "C.8.20-4", "Segment Description Macro", "macro")
 
 RULES = (
-    ("a", 0x00620004, 0xFFFFFFFF, "1", "Segment Number", "SegmentNumber", "US", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00620005, 0xFFFFFFFF, "1", "Segment Label", "SegmentLabel", "LO", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00620006, 0xFFFFFFFF, "3", "Segment Description", "SegmentDescription", "ST", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00620008, 0xFFFFFFFF, "1", "Segment Algorithm Type", "SegmentAlgorithmType", "CS", "1", "", None, (("enumerated", ("AUTOMATIC", "SEMIAUTOMATIC", "MANUAL"), None, None, ""),), None, (), (), (), None),
+    ("a", 0x00620004, 0xFFFFFFFF, "1", "Segment Number", "SegmentNumber", "US", "1", "", None, (), None, (), (), (), None, {"unique": "instance", "numbered": True}),
+    ("a", 0x00620005, 0xFFFFFFFF, "1", "Segment Label", "SegmentLabel", "LO", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00620006, 0xFFFFFFFF, "3", "Segment Description", "SegmentDescription", "ST", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00620008, 0xFFFFFFFF, "1", "Segment Algorithm Type", "SegmentAlgorithmType", "CS", "1", "", None, (("enumerated", ("AUTOMATIC", "SEMIAUTOMATIC", "MANUAL"), None, None, ""),), None, (), (), (), None, None),
     ("i", "table_10-7b", None, ()),
     ("a", 0x00620003, 0xFFFFFFFF, "1", "Segmented Property Category Code Sequence", "SegmentedPropertyCategoryCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), ((1, 1, None, None),), (), (), None),
+    ), ((1, 1, None, None),), (), (), None, None),
     ("a", 0x0062000F, 0xFFFFFFFF, "1", "Segmented Property Type Code Sequence", "SegmentedPropertyTypeCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
         ("a", 0x00620011, 0xFFFFFFFF, "3", "Segmented Property Type Modifier Code Sequence", "SegmentedPropertyTypeModifierCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (), ((244, "defined"),), (), None),
-    ), ((1, 1, None, None),), (), (), None),
-    ("a", 0x00620020, 0xFFFFFFFF, "1C", "Tracking ID", "TrackingID", "UT", "1", "", ("Required if Tracking UID (0062,0021) is present.", {"if": {"present": "item:0062,0021"}, "status": "executable"}), (), None, (), (), (), None),
-    ("a", 0x00620021, 0xFFFFFFFF, "1C", "Tracking UID", "TrackingUID", "UI", "1", "", ("Required if Tracking ID (0062,0020) is present.", {"if": {"present": "item:0062,0020"}, "status": "executable"}), (), None, (), (), (), None),
+        ), (), ((244, "defined"),), (), None, None),
+    ), ((1, 1, None, None),), (), (), None, None),
+    ("a", 0x00620020, 0xFFFFFFFF, "1C", "Tracking ID", "TrackingID", "UT", "1", "", ("Required if Tracking UID (0062,0021) is present.", {"if": {"present": "item:0062,0021"}, "status": "executable"}), (), None, (), (), (), None, None),
+    ("a", 0x00620021, 0xFFFFFFFF, "1C", "Tracking UID", "TrackingUID", "UI", "1", "", ("Required if Tracking ID (0062,0020) is present.", {"if": {"present": "item:0062,0020"}, "status": "executable"}), (), None, (), (), (), None, None),
     ("a", 0x00081156, 0xFFFFFFFF, "3", "Definition Source Sequence", "DefinitionSourceSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-11", None, ()),
-        ("a", 0x30060084, 0xFFFFFFFF, "1C", "Referenced ROI Number", "ReferencedROINumber", "IS", "1", "", ('Required if Referenced SOP Class UID (0008,1150) is RT Structure Set Storage ("1.2.840.10008.5.1.4.1.1.481.3").', {"if": {"equals": "item:0008,1150", "values": ["1.2.840.10008.5.1.4.1.1.481.3"]}, "status": "executable"}), (), None, (), (), (), None),
-    ), (), (), (), None),
+        ("a", 0x30060084, 0xFFFFFFFF, "1C", "Referenced ROI Number", "ReferencedROINumber", "IS", "1", "", ('Required if Referenced SOP Class UID (0008,1150) is RT Structure Set Storage ("1.2.840.10008.5.1.4.1.1.481.3").', {"if": {"equals": "item:0008,1150", "values": ["1.2.840.10008.5.1.4.1.1.481.3"]}, "status": "executable"}), (), None, (), (), (), None, None),
+    ), (), (), (), None, None),
     ("i", "table_10.9.3-1", None, ()),
 )

@@ -11,8 +11,8 @@ RULES = (
     ("a", 0x00189506, 0xFFFFFFFF, "1", "Contributing Sources Sequence", "ContributingSourcesSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-13", None, ()),
         ("i", "table_10-14", None, ()),
-        ("a", 0x00181400, 0xFFFFFFFF, "1C", "Acquisition Device Processing Description", "AcquisitionDeviceProcessingDescription", "LO", "1", "", ("Required if present and consistent in the contributing SOP Instances.", {"if": {"unknown": "dataset", "text": "present and consistent in the contributing SOP Instances"}, "status": "not-decidable"}), (), None, (), (), (), None),
-        ("a", 0x00181401, 0xFFFFFFFF, "1C", "Acquisition Device Processing Code", "AcquisitionDeviceProcessingCode", "LO", "1", "", ("Required if present and have an equal value in the contributing SOP Instances.", {"if": {"unknown": "dataset", "text": "present and have an equal value in the contributing SOP Instances"}, "status": "not-decidable"}), (), None, (), (), (), None),
-        ("a", 0x00181164, 0xFFFFFFFF, "1C", "Imager Pixel Spacing", "ImagerPixelSpacing", "DS", "2", "", ("Required if present and consistent in the contributing SOP Instances.", {"if": {"unknown": "dataset", "text": "present and consistent in the contributing SOP Instances"}, "status": "not-decidable"}), (), None, (), (), (), None),
-    ), ((1, None, None, None),), (), (), None),
+        ("a", 0x00181400, 0xFFFFFFFF, "1C", "Acquisition Device Processing Description", "AcquisitionDeviceProcessingDescription", "LO", "1", "", ("Required if present and consistent in the contributing SOP Instances.", {"if": {"unknown": "dataset", "text": "present and consistent in the contributing SOP Instances"}, "status": "not-decidable"}), (), None, (), (), (), None, None),
+        ("a", 0x00181401, 0xFFFFFFFF, "1C", "Acquisition Device Processing Code", "AcquisitionDeviceProcessingCode", "LO", "1", "", ("Required if present and have an equal value in the contributing SOP Instances.", {"if": {"unknown": "dataset", "text": "present and have an equal value in the contributing SOP Instances"}, "status": "not-decidable"}), (), None, (), (), (), None, None),
+        ("a", 0x00181164, 0xFFFFFFFF, "1C", "Imager Pixel Spacing", "ImagerPixelSpacing", "DS", "2", "", ("Required if present and consistent in the contributing SOP Instances.", {"if": {"unknown": "dataset", "text": "present and consistent in the contributing SOP Instances"}, "status": "not-decidable"}), (), None, (), (), (), None, None),
+    ), ((1, None, None, None),), (), (), None, None),
 )

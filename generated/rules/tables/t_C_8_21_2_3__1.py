@@ -11,10 +11,10 @@ RULES = (
     ("a", 0x00189506, 0xFFFFFFFF, "1", "Contributing Sources Sequence", "ContributingSourcesSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-13", None, ()),
         ("i", "table_10-14", None, ()),
-        ("a", 0x00187004, 0xFFFFFFFF, "1", "Detector Type", "DetectorType", "CS", "1", "", None, (("defined", ("DIRECT", "SCINTILLATOR", "STORAGE"), None, None, ""),), None, (), (), (), None),
-        ("a", 0x0018700A, 0xFFFFFFFF, "1", "Detector ID", "DetectorID", "SH", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x0018700C, 0xFFFFFFFF, "1", "Date of Last Detector Calibration", "DateOfLastDetectorCalibration", "DA", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x0018700E, 0xFFFFFFFF, "1", "Time of Last Detector Calibration", "TimeOfLastDetectorCalibration", "TM", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00187022, 0xFFFFFFFF, "1", "Detector Element Spacing", "DetectorElementSpacing", "DS", "2", "", None, (), None, (), (), (), None),
-    ), ((1, None, None, None),), (), (), None),
+        ("a", 0x00187004, 0xFFFFFFFF, "1", "Detector Type", "DetectorType", "CS", "1", "", None, (("defined", ("DIRECT", "SCINTILLATOR", "STORAGE"), None, None, ""),), None, (), (), (), None, None),
+        ("a", 0x0018700A, 0xFFFFFFFF, "1", "Detector ID", "DetectorID", "SH", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x0018700C, 0xFFFFFFFF, "1", "Date of Last Detector Calibration", "DateOfLastDetectorCalibration", "DA", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x0018700E, 0xFFFFFFFF, "1", "Time of Last Detector Calibration", "TimeOfLastDetectorCalibration", "TM", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00187022, 0xFFFFFFFF, "1", "Detector Element Spacing", "DetectorElementSpacing", "DS", "2", "", None, (), None, (), (), (), None, None),
+    ), ((1, None, None, None),), (), (), None, None),
 )

@@ -9,12 +9,12 @@ TABLE = ("table_C.8.21.3.3-1", "C.8.21.3.3-1", "X-Ray 3D Craniofacial Acquisitio
 
 RULES = (
     ("a", 0x00189507, 0xFFFFFFFF, "1", "X-Ray 3D Acquisition Sequence", "XRay3DAcquisitionSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00181147, 0xFFFFFFFF, "1C", "Field of View Shape", "FieldOfViewShape", "CS", "1", "", ("Required if present and consistent in the contributing SOP Instances.", {"if": {"unknown": "dataset", "text": "present and consistent in the contributing SOP Instances"}, "status": "not-decidable"}), (("enumerated", ("RECTANGLE", "ROUND", "HEXAGONAL"), None, None, ""),), None, (), (), (), None),
-        ("a", 0x00189420, 0xFFFFFFFF, "1C", "X-Ray Receptor Type", "XRayReceptorType", "CS", "1", "", ("Required if present and consistent in the contributing SOP Instances.", {"if": {"unknown": "dataset", "text": "present and consistent in the contributing SOP Instances"}, "status": "not-decidable"}), (("enumerated", ("DIGITAL_DETECTOR",), None, None, ""),), None, (), (), (), None),
+        ("a", 0x00181147, 0xFFFFFFFF, "1C", "Field of View Shape", "FieldOfViewShape", "CS", "1", "", ("Required if present and consistent in the contributing SOP Instances.", {"if": {"unknown": "dataset", "text": "present and consistent in the contributing SOP Instances"}, "status": "not-decidable"}), (("enumerated", ("RECTANGLE", "ROUND", "HEXAGONAL"), None, None, ""),), None, (), (), (), None, None),
+        ("a", 0x00189420, 0xFFFFFFFF, "1C", "X-Ray Receptor Type", "XRayReceptorType", "CS", "1", "", ("Required if present and consistent in the contributing SOP Instances.", {"if": {"unknown": "dataset", "text": "present and consistent in the contributing SOP Instances"}, "status": "not-decidable"}), (("enumerated", ("DIGITAL_DETECTOR",), None, None, ""),), None, (), (), (), None, None),
         ("i", "table_C.8.21.3.1.1-1", None, ()),
         ("i", "table_C.8-71b", None, ()),
         ("a", 0x00189538, 0xFFFFFFFF, "1C", "Per Projection Acquisition Sequence", "PerProjectionAcquisitionSequence", "SQ", "1", "", ("Required if present and consistent in the contributing SOP Instances.", {"if": {"unknown": "dataset", "text": "present and consistent in the contributing SOP Instances"}, "status": "not-decidable"}), (), (
             ("i", "table_C.8.21.3.1.2-1", None, ()),
-        ), ((1, None, None, None),), (), (), None),
-    ), ((1, None, None, None),), (), (), None),
+        ), ((1, None, None, None),), (), (), None, None),
+    ), ((1, None, None, None),), (), (), None, None),
 )

@@ -9,12 +9,12 @@ TABLE = ("table_C.8.21.4-1", "C.8.21.4-1", "X-Ray 3D Reconstruction Module", "mo
 
 RULES = (
     ("a", 0x00189530, 0xFFFFFFFF, "1", "X-Ray 3D Reconstruction Sequence", "XRay3DReconstructionSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00189531, 0xFFFFFFFF, "3", "Reconstruction Description", "ReconstructionDescription", "LO", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00189524, 0xFFFFFFFF, "1", "Application Name", "ApplicationName", "LO", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00189525, 0xFFFFFFFF, "1", "Application Version", "ApplicationVersion", "LO", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00189526, 0xFFFFFFFF, "1", "Application Manufacturer", "ApplicationManufacturer", "LO", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00189527, 0xFFFFFFFF, "1", "Algorithm Type", "AlgorithmType", "CS", "1", "", None, (("defined", ("FILTER_BACK_PROJ", "ITERATIVE"), None, None, ""),), None, (), (), (), None),
-        ("a", 0x00189528, 0xFFFFFFFF, "3", "Algorithm Description", "AlgorithmDescription", "LO", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00209518, 0xFFFFFFFF, "1", "Acquisition Index", "AcquisitionIndex", "US", "1-n", "", None, (), None, (), (), (), None),
-    ), ((1, None, None, None),), (), (), None),
+        ("a", 0x00189531, 0xFFFFFFFF, "3", "Reconstruction Description", "ReconstructionDescription", "LO", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00189524, 0xFFFFFFFF, "1", "Application Name", "ApplicationName", "LO", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00189525, 0xFFFFFFFF, "1", "Application Version", "ApplicationVersion", "LO", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00189526, 0xFFFFFFFF, "1", "Application Manufacturer", "ApplicationManufacturer", "LO", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00189527, 0xFFFFFFFF, "1", "Algorithm Type", "AlgorithmType", "CS", "1", "", None, (("defined", ("FILTER_BACK_PROJ", "ITERATIVE"), None, None, ""),), None, (), (), (), None, None),
+        ("a", 0x00189528, 0xFFFFFFFF, "3", "Algorithm Description", "AlgorithmDescription", "LO", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00209518, 0xFFFFFFFF, "1", "Acquisition Index", "AcquisitionIndex", "US", "1-n", "", None, (), None, (), (), (), None, None),
+    ), ((1, None, None, None),), (), (), None, None),
 )

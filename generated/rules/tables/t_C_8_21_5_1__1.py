@@ -9,8 +9,8 @@ TABLE = ("table_C.8.21.5.1-1", "C.8.21.5.1-1", "X-Ray 3D Frame Type Macro", "mac
 
 RULES = (
     ("a", 0x00189504, 0xFFFFFFFF, "1", "X-Ray 3D Frame Type Sequence", "XRay3DFrameTypeSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00089007, 0xFFFFFFFF, "1", "Frame Type", "FrameType", "CS", "4-5", "", None, (("enumerated", ("NONE",), 4, None, ""),), None, (), (), (), None),
+        ("a", 0x00089007, 0xFFFFFFFF, "1", "Frame Type", "FrameType", "CS", "4-5", "", None, (("enumerated", ("NONE",), 4, None, ""),), None, (), (), (), None, None),
         ("i", "table_C.8-131", None, ()),
-        ("a", 0x00209536, 0xFFFFFFFF, "1C", "Reconstruction Index", "ReconstructionIndex", "US", "1", "", ("Required if the X-Ray 3D Reconstruction Sequence (0018,9530) is present.", {"if": {"present": "0018,9530"}, "status": "executable"}), (), None, (), (), (), None),
-    ), ((1, 1, None, None),), (), (), None),
+        ("a", 0x00209536, 0xFFFFFFFF, "1C", "Reconstruction Index", "ReconstructionIndex", "US", "1", "", ("Required if the X-Ray 3D Reconstruction Sequence (0018,9530) is present.", {"if": {"present": "0018,9530"}, "status": "executable"}), (), None, (), (), (), None, None),
+    ), ((1, 1, None, None),), (), (), None, None),
 )

@@ -9,10 +9,10 @@ TABLE = ("table_C.8.21.5.2-1", "C.8.21.5.2-1", "Breast Biopsy Target Macro", "ma
 
 RULES = (
     ("a", 0x00182041, 0xFFFFFFFF, "1C", "Biopsy Target Sequence", "BiopsyTargetSequence", "SQ", "1", "", ("Required if one or more biopsy targets are present for this frame.", {"if": {"unknown": "dataset", "text": "one or more biopsy targets are present for this frame"}, "status": "not-decidable"}), (), (
-        ("a", 0x00182042, 0xFFFFFFFF, "1", "Target UID", "TargetUID", "UI", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00182043, 0xFFFFFFFF, "1", "Localizing Cursor Position", "LocalizingCursorPosition", "FL", "2", "", None, (), None, (), (), (), None),
-        ("a", 0x00182044, 0xFFFFFFFF, "1", "Calculated Target Position", "CalculatedTargetPosition", "FL", "3", "", None, (), None, (), (), (), None),
-        ("a", 0x00182046, 0xFFFFFFFF, "1", "Displayed Z Value", "DisplayedZValue", "FL", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00182045, 0xFFFFFFFF, "3", "Target Label", "TargetLabel", "SH", "1", "", None, (), None, (), (), (), None),
-    ), (), (), (), None),
+        ("a", 0x00182042, 0xFFFFFFFF, "1", "Target UID", "TargetUID", "UI", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00182043, 0xFFFFFFFF, "1", "Localizing Cursor Position", "LocalizingCursorPosition", "FL", "2", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00182044, 0xFFFFFFFF, "1", "Calculated Target Position", "CalculatedTargetPosition", "FL", "3", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00182046, 0xFFFFFFFF, "1", "Displayed Z Value", "DisplayedZValue", "FL", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00182045, 0xFFFFFFFF, "3", "Target Label", "TargetLabel", "SH", "1", "", None, (), None, (), (), (), None, None),
+    ), (), (), (), None, None),
 )

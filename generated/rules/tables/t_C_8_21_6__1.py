@@ -8,16 +8,16 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.8.21.6-1", "C.8.21.6-1", "Breast View Module", "module")
 
 RULES = (
-    ("a", 0x00080008, 0xFFFFFFFF, "1", "Image Type", "ImageType", "CS", "2-n", "", None, (("defined", ("PRE_CONTRAST", "POST_CONTRAST", "TOMO_PROJ", "TOMOSYNTHESIS", "TOMO_SCOUT", "PREFIRE", "POSTFIRE", "POSTBIOPSY", "POSTMARKER"), 3, None, ""), ("defined", ("GENERATED_2D", "MAXIMUM", "MEAN", "ADDITION", "SUBTRACTION"), 4, None, ""), ("defined", ("LOW_ENERGY", "HIGH_ENERGY"), 5, None, "")), None, (), (), (), None),
+    ("a", 0x00080008, 0xFFFFFFFF, "1", "Image Type", "ImageType", "CS", "2-n", "", None, (("defined", ("PRE_CONTRAST", "POST_CONTRAST", "TOMO_PROJ", "TOMOSYNTHESIS", "TOMO_SCOUT", "PREFIRE", "POSTFIRE", "POSTBIOPSY", "POSTMARKER"), 3, None, ""), ("defined", ("GENERATED_2D", "MAXIMUM", "MEAN", "ADDITION", "SUBTRACTION"), 4, None, ""), ("defined", ("LOW_ENERGY", "HIGH_ENERGY"), 5, None, "")), None, (), (), (), None, None),
     ("a", 0x00540220, 0xFFFFFFFF, "1", "View Code Sequence", "ViewCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
         ("a", 0x00540222, 0xFFFFFFFF, "2", "View Modifier Code Sequence", "ViewModifierCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), ((0, None, None, None),), ((4015, "defined"),), (), None),
-    ), ((1, 1, None, None),), ((4014, "defined"),), (), None),
-    ("a", 0x00281300, 0xFFFFFFFF, "1C", "Breast Implant Present", "BreastImplantPresent", "CS", "1", "", ("Required if Modality (0008,0060) is MG. May be present otherwise.", {"if": {"equals": "0008,0060", "values": ["MG"]}, "otherwise": "may", "status": "executable"}), (("enumerated", ("YES", "NO"), None, None, ""),), None, (), (), (), None),
-    ("a", 0x00281350, 0xFFFFFFFF, "3", "Partial View", "PartialView", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), (), (), None),
+        ), ((0, None, None, None),), ((4015, "defined"),), (), None, None),
+    ), ((1, 1, None, None),), ((4014, "defined"),), (), None, None),
+    ("a", 0x00281300, 0xFFFFFFFF, "1C", "Breast Implant Present", "BreastImplantPresent", "CS", "1", "", ("Required if Modality (0008,0060) is MG. May be present otherwise.", {"if": {"equals": "0008,0060", "values": ["MG"]}, "otherwise": "may", "status": "executable"}), (("enumerated", ("YES", "NO"), None, None, ""),), None, (), (), (), None, None),
+    ("a", 0x00281350, 0xFFFFFFFF, "3", "Partial View", "PartialView", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), (), (), None, None),
     ("a", 0x00281352, 0xFFFFFFFF, "1C", "Partial View Code Sequence", "PartialViewCodeSequence", "SQ", "1", "", ("Required if Partial View (0028,1350) is present with a value of YES.", {"if": {"equals": "0028,1350", "values": ["YES"]}, "status": "executable"}), (), (
         ("i", "table_8.8-1", None, ()),
-    ), (), ((4005, "defined"),), (), None),
+    ), (), ((4005, "defined"),), (), None, None),
 )

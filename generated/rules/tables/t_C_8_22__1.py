@@ -8,15 +8,15 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.8.22-1", "C.8.22-1", "Enhanced PET Series Module", "module")
 
 RULES = (
-    ("a", 0x00080060, 0xFFFFFFFF, "1", "Modality", "Modality", "CS", "1", "", None, (("enumerated", ("PT",), None, None, ""),), None, (), (), (), None),
+    ("a", 0x00080060, 0xFFFFFFFF, "1", "Modality", "Modality", "CS", "1", "", None, (("enumerated", ("PT",), None, None, ""),), None, (), (), (), None, None),
     ("a", 0x00081111, 0xFFFFFFFF, "1C", "Referenced Performed Procedure Step Sequence", "ReferencedPerformedProcedureStepSequence", "SQ", "1", "", ("Required if a Performed Procedure Step SOP Class was involved in the creation of this Series.", {"if": {"unknown": "dataset", "text": "a Performed Procedure Step SOP Class was involved in the creation of this Series"}, "status": "not-decidable"}), (), (
         ("i", "table_10-11", None, ()),
-    ), ((1, 1, None, None),), (), (), None),
+    ), ((1, 1, None, None),), (), (), None, None),
     ("a", 0x00081250, 0xFFFFFFFF, "1C", "Related Series Sequence", "RelatedSeriesSequence", "SQ", "1", "", ('Required if another Series was used to perform attenuation correction and the SOP Class UID is not "1.2.840.10008.5.1.4.1.1.128.1" (Legacy Converted). May be present otherwise.', {"if": {"and": [{"unknown": "dataset", "text": "another Series was used to perform attenuation correction"}, {"not": {"equals": "0008,0016", "values": ["1.2.840.10008.5.1.4.1.1.128.1"]}}]}, "otherwise": "may", "status": "not-decidable"}), (), (
-        ("a", 0x0020000D, 0xFFFFFFFF, "1", "Study Instance UID", "StudyInstanceUID", "UI", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x0020000E, 0xFFFFFFFF, "1", "Series Instance UID", "SeriesInstanceUID", "UI", "1", "", None, (), None, (), (), (), None),
+        ("a", 0x0020000D, 0xFFFFFFFF, "1", "Study Instance UID", "StudyInstanceUID", "UI", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x0020000E, 0xFFFFFFFF, "1", "Series Instance UID", "SeriesInstanceUID", "UI", "1", "", None, (), None, (), (), (), None, None),
         ("a", 0x0040A170, 0xFFFFFFFF, "2", "Purpose of Reference Code Sequence", "PurposeOfReferenceCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), ((0, None, None, None),), ((7210, "defined"),), (), None),
-    ), ((1, None, None, None),), (), (), None),
+        ), ((0, None, None, None),), ((7210, "defined"),), (), None, None),
+    ), ((1, None, None, None),), (), (), None, None),
 )

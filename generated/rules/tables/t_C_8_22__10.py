@@ -9,7 +9,7 @@ TABLE = ("table_C.8.22-10", "C.8.22-10", "PET Frame Type Macro", "macro")
 
 RULES = (
     ("a", 0x00189751, 0xFFFFFFFF, "1", "PET Frame Type Sequence", "PETFrameTypeSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00089007, 0xFFFFFFFF, "1", "Frame Type", "FrameType", "CS", "4-5", "", None, (("enumerated", ("ORIGINAL", "DERIVED", "MIXED"), 1, None, ""), ("enumerated", ("PRIMARY",), 2, None, ""), ("defined", ("ANGIO", "CARDIAC", "CARDIAC_GATED", "CARDRESP_GATED", "DYNAMIC", "FLUOROSCOPY", "LOCALIZER", "MOTION", "PERFUSION", "PRE_CONTRAST", "POST_CONTRAST", "RESP_GATED", "REST", "STATIC", "STRESS", "VOLUME", "NON_PARALLEL", "PARALLEL", "WHOLE_BODY"), 3, None, ""), ("defined", ("ADDITION", "DIVISION", "MASKED", "MAXIMUM", "MEAN", "MINIMUM", "MULTIPLICATION", "RESAMPLED", "STD_DEVIATION", "SUBTRACTION", "NONE", "QUANTITY", "MIXED"), 4, None, "")), None, (), (), (), None),
+        ("a", 0x00089007, 0xFFFFFFFF, "1", "Frame Type", "FrameType", "CS", "4-5", "", None, (("enumerated", ("ORIGINAL", "DERIVED", "MIXED"), 1, None, ""), ("enumerated", ("PRIMARY",), 2, None, ""), ("defined", ("ANGIO", "CARDIAC", "CARDIAC_GATED", "CARDRESP_GATED", "DYNAMIC", "FLUOROSCOPY", "LOCALIZER", "MOTION", "PERFUSION", "PRE_CONTRAST", "POST_CONTRAST", "RESP_GATED", "REST", "STATIC", "STRESS", "VOLUME", "NON_PARALLEL", "PARALLEL", "WHOLE_BODY"), 3, None, ""), ("defined", ("ADDITION", "DIVISION", "MASKED", "MAXIMUM", "MEAN", "MINIMUM", "MULTIPLICATION", "RESAMPLED", "STD_DEVIATION", "SUBTRACTION", "NONE", "QUANTITY", "MIXED"), 4, None, "")), None, (), (), (), None, None),
         ("i", "table_C.8-131", None, ()),
-    ), ((1, 1, None, None),), (), (), None),
+    ), ((1, 1, None, None),), (), (), None, None),
 )

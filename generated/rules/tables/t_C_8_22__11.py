@@ -9,9 +9,9 @@ TABLE = ("table_C.8.22-11", "C.8.22-11", "PET Frame Acquisition Macro", "macro")
 
 RULES = (
     ("a", 0x00189732, 0xFFFFFFFF, "1", "PET Frame Acquisition Sequence", "PETFrameAcquisitionSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00181130, 0xFFFFFFFF, "1", "Table Height", "TableHeight", "DS", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00181120, 0xFFFFFFFF, "1", "Gantry/Detector Tilt", "GantryDetectorTilt", "DS", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00181121, 0xFFFFFFFF, "1", "Gantry/Detector Slew", "GantryDetectorSlew", "DS", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00180090, 0xFFFFFFFF, "1", "Data Collection Diameter", "DataCollectionDiameter", "DS", "1", "", None, (), None, (), (), (), None),
-    ), ((1, 1, None, None),), (), (), None),
+        ("a", 0x00181130, 0xFFFFFFFF, "1", "Table Height", "TableHeight", "DS", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00181120, 0xFFFFFFFF, "1", "Gantry/Detector Tilt", "GantryDetectorTilt", "DS", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00181121, 0xFFFFFFFF, "1", "Gantry/Detector Slew", "GantryDetectorSlew", "DS", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00180090, 0xFFFFFFFF, "1", "Data Collection Diameter", "DataCollectionDiameter", "DS", "1", "", None, (), None, (), (), (), None, None),
+    ), ((1, 1, None, None),), (), (), None, None),
 )

@@ -9,7 +9,7 @@ TABLE = ("table_C.8.22-12", "C.8.22-12", "PET Detector Motion Details Macro", "m
 
 RULES = (
     ("a", 0x00189733, 0xFFFFFFFF, "1", "PET Detector Motion Details Sequence", "PETDetectorMotionDetailsSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00181140, 0xFFFFFFFF, "1", "Rotation Direction", "RotationDirection", "CS", "1", "", None, (("enumerated", ("CW", "CC"), None, None, ""),), None, (), (), (), None),
-        ("a", 0x00189305, 0xFFFFFFFF, "1", "Revolution Time", "RevolutionTime", "FD", "1", "", None, (), None, (), (), (), None),
-    ), ((1, 1, None, None),), (), (), None),
+        ("a", 0x00181140, 0xFFFFFFFF, "1", "Rotation Direction", "RotationDirection", "CS", "1", "", None, (("enumerated", ("CW", "CC"), None, None, ""),), None, (), (), (), None, None),
+        ("a", 0x00189305, 0xFFFFFFFF, "1", "Revolution Time", "RevolutionTime", "FD", "1", "", None, (), None, (), (), (), None, None),
+    ), ((1, 1, None, None),), (), (), None, None),
 )

@@ -9,8 +9,8 @@ TABLE = ("table_C.8.22-14", "C.8.22-14", "PET Position Macro", "macro")
 
 RULES = (
     ("a", 0x00189735, 0xFFFFFFFF, "1", "PET Position Sequence", "PETPositionSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00189327, 0xFFFFFFFF, "1C", "Table Position", "TablePosition", "FD", "1", "", ("Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present otherwise.", {"if": {"equals": "0008,9007", "values": ["ORIGINAL"], "index": 1}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None),
-        ("a", 0x00189313, 0xFFFFFFFF, "1C", "Data Collection Center (Patient)", "DataCollectionCenterPatient", "FD", "3", "", ("Required if Frame Type (0008,9007) Value 1 equals ORIGINAL. May be present otherwise.", {"if": {"equals": "0008,9007", "values": ["ORIGINAL"], "index": 1}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None),
-        ("a", 0x00189318, 0xFFFFFFFF, "1C", "Reconstruction Target Center (Patient)", "ReconstructionTargetCenterPatient", "FD", "3", "", ("Required if Frame Type (0008,9007) Value 1 equals ORIGINAL. May be present otherwise.", {"if": {"equals": "0008,9007", "values": ["ORIGINAL"], "index": 1}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None),
-    ), ((1, 1, None, None),), (), (), None),
+        ("a", 0x00189327, 0xFFFFFFFF, "1C", "Table Position", "TablePosition", "FD", "1", "", ("Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present otherwise.", {"if": {"equals": "0008,9007", "values": ["ORIGINAL"], "index": 1}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None, None),
+        ("a", 0x00189313, 0xFFFFFFFF, "1C", "Data Collection Center (Patient)", "DataCollectionCenterPatient", "FD", "3", "", ("Required if Frame Type (0008,9007) Value 1 equals ORIGINAL. May be present otherwise.", {"if": {"equals": "0008,9007", "values": ["ORIGINAL"], "index": 1}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None, None),
+        ("a", 0x00189318, 0xFFFFFFFF, "1C", "Reconstruction Target Center (Patient)", "ReconstructionTargetCenterPatient", "FD", "3", "", ("Required if Frame Type (0008,9007) Value 1 equals ORIGINAL. May be present otherwise.", {"if": {"equals": "0008,9007", "values": ["ORIGINAL"], "index": 1}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None, None),
+    ), ((1, 1, None, None),), (), (), None, None),
 )

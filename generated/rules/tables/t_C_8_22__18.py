@@ -9,6 +9,6 @@ TABLE = ("table_C.8.22-18", "C.8.22-18", "PET Table Dynamics Macro", "macro")
 
 RULES = (
     ("a", 0x00189734, 0xFFFFFFFF, "1", "PET Table Dynamics Sequence", "PETTableDynamicsSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00189309, 0xFFFFFFFF, "1", "Table Speed", "TableSpeed", "FD", "1", "", None, (), None, (), (), (), None),
-    ), ((1, 1, None, None),), (), (), None),
+        ("a", 0x00189309, 0xFFFFFFFF, "1", "Table Speed", "TableSpeed", "FD", "1", "", None, (), None, (), (), (), None, None),
+    ), ((1, 1, None, None),), (), (), None, None),
 )

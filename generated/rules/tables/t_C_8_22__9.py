@@ -9,23 +9,23 @@ TABLE = ("table_C.8.22-9", "C.8.22-9", "Enhanced PET Isotope Module", "module")
 
 RULES = (
     ("a", 0x00540016, 0xFFFFFFFF, "1", "Radiopharmaceutical Information Sequence", "RadiopharmaceuticalInformationSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00189729, 0xFFFFFFFF, "1", "Radiopharmaceutical Agent Number", "RadiopharmaceuticalAgentNumber", "US", "1", "", None, (), None, (), (), (), None),
+        ("a", 0x00189729, 0xFFFFFFFF, "1", "Radiopharmaceutical Agent Number", "RadiopharmaceuticalAgentNumber", "US", "1", "", None, (), None, (), (), (), None, None),
         ("a", 0x00540300, 0xFFFFFFFF, "1", "Radionuclide Code Sequence", "RadionuclideCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), ((1, 1, None, None),), (), (), None),
+        ), ((1, 1, None, None),), (), (), None, None),
         ("a", 0x00540302, 0xFFFFFFFF, "1", "Administration Route Code Sequence", "AdministrationRouteCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), ((1, 1, None, None),), (), (), None),
-        ("a", 0x00181071, 0xFFFFFFFF, "3", "Radiopharmaceutical Volume", "RadiopharmaceuticalVolume", "DS", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00181078, 0xFFFFFFFF, "1", "Radiopharmaceutical Start DateTime", "RadiopharmaceuticalStartDateTime", "DT", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00181079, 0xFFFFFFFF, "3", "Radiopharmaceutical Stop DateTime", "RadiopharmaceuticalStopDateTime", "DT", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00181074, 0xFFFFFFFF, "2", "Radionuclide Total Dose", "RadionuclideTotalDose", "DS", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00083012, 0xFFFFFFFF, "3", "Radiopharmaceutical Administration Event UID", "RadiopharmaceuticalAdministrationEventUID", "UI", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00181075, 0xFFFFFFFF, "1", "Radionuclide Half Life", "RadionuclideHalfLife", "DS", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00181076, 0xFFFFFFFF, "1", "Radionuclide Positron Fraction", "RadionuclidePositronFraction", "DS", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00181077, 0xFFFFFFFF, "3", "Radiopharmaceutical Specific Activity", "RadiopharmaceuticalSpecificActivity", "DS", "1", "", None, (), None, (), (), (), None),
+        ), ((1, 1, None, None),), (), (), None, None),
+        ("a", 0x00181071, 0xFFFFFFFF, "3", "Radiopharmaceutical Volume", "RadiopharmaceuticalVolume", "DS", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00181078, 0xFFFFFFFF, "1", "Radiopharmaceutical Start DateTime", "RadiopharmaceuticalStartDateTime", "DT", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00181079, 0xFFFFFFFF, "3", "Radiopharmaceutical Stop DateTime", "RadiopharmaceuticalStopDateTime", "DT", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00181074, 0xFFFFFFFF, "2", "Radionuclide Total Dose", "RadionuclideTotalDose", "DS", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00083012, 0xFFFFFFFF, "3", "Radiopharmaceutical Administration Event UID", "RadiopharmaceuticalAdministrationEventUID", "UI", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00181075, 0xFFFFFFFF, "1", "Radionuclide Half Life", "RadionuclideHalfLife", "DS", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00181076, 0xFFFFFFFF, "1", "Radionuclide Positron Fraction", "RadionuclidePositronFraction", "DS", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00181077, 0xFFFFFFFF, "3", "Radiopharmaceutical Specific Activity", "RadiopharmaceuticalSpecificActivity", "DS", "1", "", None, (), None, (), (), (), None, None),
         ("a", 0x00540304, 0xFFFFFFFF, "1", "Radiopharmaceutical Code Sequence", "RadiopharmaceuticalCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), ((1, 1, None, None),), (), (), None),
-    ), ((1, None, None, None),), (), (), None),
+        ), ((1, 1, None, None),), (), (), None, None),
+    ), ((1, None, None, None),), (), (), None, None),
 )

@@ -9,19 +9,19 @@ TABLE = ("table_C.8.23-1", "C.8.23-1", "Surface Segmentation Module", "module")
 
 RULES = (
     ("i", "table_10-12", None, ()),
-    ("a", 0x00080023, 0xFFFFFFFF, "1", "Content Date", "ContentDate", "DA", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00080033, 0xFFFFFFFF, "1", "Content Time", "ContentTime", "TM", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x00080023, 0xFFFFFFFF, "1", "Content Date", "ContentDate", "DA", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00080033, 0xFFFFFFFF, "1", "Content Time", "ContentTime", "TM", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x00620002, 0xFFFFFFFF, "1", "Segment Sequence", "SegmentSequence", "SQ", "1", "", None, (), (
         ("i", "table_C.8.20-4", None, ()),
-        ("a", 0x0066002A, 0xFFFFFFFF, "1", "Surface Count", "SurfaceCount", "UL", "1", "", None, (), None, (), (), (), None),
+        ("a", 0x0066002A, 0xFFFFFFFF, "1", "Surface Count", "SurfaceCount", "UL", "1", "", None, (), None, (), (), (), None, None),
         ("a", 0x0066002B, 0xFFFFFFFF, "1", "Referenced Surface Sequence", "ReferencedSurfaceSequence", "SQ", "1", "", None, (), (
-            ("a", 0x0066002C, 0xFFFFFFFF, "1", "Referenced Surface Number", "ReferencedSurfaceNumber", "UL", "1", "", None, (), None, (), (), (), None),
+            ("a", 0x0066002C, 0xFFFFFFFF, "1", "Referenced Surface Number", "ReferencedSurfaceNumber", "UL", "1", "", None, (), None, (), (), (), None, None),
             ("a", 0x0066002D, 0xFFFFFFFF, "1", "Segment Surface Generation Algorithm Identification Sequence", "SegmentSurfaceGenerationAlgorithmIdentificationSequence", "SQ", "1", "", None, (), (
                 ("i", "table_10-19", None, ()),
-            ), ((1, None, None, None),), (), (), None),
+            ), ((1, None, None, None),), (), (), None, None),
             ("a", 0x0066002E, 0xFFFFFFFF, "2", "Segment Surface Source Instance Sequence", "SegmentSurfaceSourceInstanceSequence", "SQ", "1", "", None, (), (
                 ("i", "table_10-3", None, ()),
-            ), ((0, None, None, None),), (), (), None),
-        ), ((1, None, None, None), (0, None, None, {"of": "value", "refs": ["0066,002A"], "names": ["Surface Count"]})), (), (), None),
-    ), ((1, None, None, None),), (), (), None),
+            ), ((0, None, None, None),), (), (), None, None),
+        ), ((1, None, None, None), (0, None, None, {"of": "value", "refs": ["0066,002A"], "names": ["Surface Count"]})), (), (), None, None),
+    ), ((1, None, None, None),), (), (), None, None),
 )

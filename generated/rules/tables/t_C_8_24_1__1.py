@@ -8,18 +8,18 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.8.24.1-1", "C.8.24.1-1", "Enhanced US Series Module", "module")
 
 RULES = (
-    ("a", 0x00080060, 0xFFFFFFFF, "1", "Modality", "Modality", "CS", "1", "", None, (("enumerated", ("US", "IVUS"), None, None, ""),), None, (), (), (), None),
+    ("a", 0x00080060, 0xFFFFFFFF, "1", "Modality", "Modality", "CS", "1", "", None, (("enumerated", ("US", "IVUS"), None, None, ""),), None, (), (), (), None, None),
     ("a", 0x00081111, 0xFFFFFFFF, "1C", "Referenced Performed Procedure Step Sequence", "ReferencedPerformedProcedureStepSequence", "SQ", "1", "", ("Required if a Performed Procedure Step SOP Class was involved in the creation of this Series.", {"if": {"unknown": "dataset", "text": "a Performed Procedure Step SOP Class was involved in the creation of this Series"}, "status": "not-decidable"}), (), (
         ("i", "table_10-11", None, ()),
-    ), ((1, 1, None, None),), (), (), None),
+    ), ((1, 1, None, None),), (), (), None, None),
     ("a", 0x00400260, 0xFFFFFFFF, "1C", "Performed Protocol Code Sequence", "PerformedProtocolCodeSequence", "SQ", "1", "", ("Required if a Protocol is controlling the creation of this Series. May be present otherwise.", {"if": {"unknown": "dataset", "text": "a Protocol is controlling the creation of this Series"}, "otherwise": "may", "status": "not-decidable"}), (), (
         ("i", "table_8.8-1", None, ()),
         ("a", 0x00400440, 0xFFFFFFFF, "3", "Protocol Context Sequence", "ProtocolContextSequence", "SQ", "1", "", None, (), (
             ("i", "table_10-2", None, ()),
             ("a", 0x00400441, 0xFFFFFFFF, "3", "Content Item Modifier Sequence", "ContentItemModifierSequence", "SQ", "1", "", None, (), (
                 ("i", "table_10-2", None, ()),
-            ), (), (), (), None),
-        ), (), (), (), None),
-    ), ((1, 1, None, None),), (), (), None),
-    ("a", 0x00400261, 0xFFFFFFFF, "1C", "Performed Protocol Type", "PerformedProtocolType", "CS", "1", "", ("Required if Performed Protocol Code Sequence (0040,0260) is present.", {"if": {"present": "0040,0260"}, "status": "executable"}), (("enumerated", ("STAGED", "NON_STAGED"), None, None, ""),), None, (), (), (), None),
+            ), (), (), (), None, None),
+        ), (), (), (), None, None),
+    ), ((1, 1, None, None),), (), (), None, None),
+    ("a", 0x00400261, 0xFFFFFFFF, "1C", "Performed Protocol Type", "PerformedProtocolType", "CS", "1", "", ("Required if Performed Protocol Code Sequence (0040,0260) is present.", {"if": {"present": "0040,0260"}, "status": "executable"}), (("enumerated", ("STAGED", "NON_STAGED"), None, None, ""),), None, (), (), (), None, None),
 )

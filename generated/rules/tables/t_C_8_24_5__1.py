@@ -9,7 +9,7 @@ TABLE = ("table_C.8.24.5-1", "C.8.24.5-1", "Excluded Intervals Module", "module"
 
 RULES = (
     ("a", 0x00189803, 0xFFFFFFFF, "1C", "Excluded Intervals Sequence", "ExcludedIntervalsSequence", "SQ", "1", "", ("Required if one or more intervals was excluded.", {"if": {"unknown": "dataset", "text": "one or more intervals was excluded"}, "status": "not-decidable"}), (), (
-        ("a", 0x00189804, 0xFFFFFFFF, "1", "Exclusion Start DateTime", "ExclusionStartDateTime", "DT", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00189805, 0xFFFFFFFF, "1", "Exclusion Duration", "ExclusionDuration", "FD", "1", "", None, (), None, (), (), (), None),
-    ), ((1, None, None, None),), (), (), None),
+        ("a", 0x00189804, 0xFFFFFFFF, "1", "Exclusion Start DateTime", "ExclusionStartDateTime", "DT", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00189805, 0xFFFFFFFF, "1", "Exclusion Duration", "ExclusionDuration", "FD", "1", "", None, (), None, (), (), (), None, None),
+    ), ((1, None, None, None),), (), (), None, None),
 )

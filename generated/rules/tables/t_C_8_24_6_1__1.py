@@ -9,8 +9,8 @@ TABLE = ("table_C.8.24.6.1-1", "C.8.24.6.1-1", "US Image Description Macro", "ma
 
 RULES = (
     ("a", 0x00189806, 0xFFFFFFFF, "1", "US Image Description Sequence", "USImageDescriptionSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00089007, 0xFFFFFFFF, "1", "Frame Type", "FrameType", "CS", "4-5", "", None, (), None, (), (), (), None),
-        ("a", 0x00089206, 0xFFFFFFFF, "1", "Volumetric Properties", "VolumetricProperties", "CS", "1", "", None, (("enumerated", ("VOLUME", "SAMPLED", "DISTORTED", "MIXED"), None, None, ""),), None, (), (), (), None),
-        ("a", 0x00089207, 0xFFFFFFFF, "1", "Volume Based Calculation Technique", "VolumeBasedCalculationTechnique", "CS", "1", "", None, (("defined", ("MAX_IP", "MIN_IP", "VOLUME_RENDER", "SURFACE_RENDER", "MPR", "CURVED_MPR", "NONE", "MIXED"), None, None, ""),), None, (), (), (), None),
-    ), ((1, 1, None, None),), (), (), None),
+        ("a", 0x00089007, 0xFFFFFFFF, "1", "Frame Type", "FrameType", "CS", "4-5", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00089206, 0xFFFFFFFF, "1", "Volumetric Properties", "VolumetricProperties", "CS", "1", "", None, (("enumerated", ("VOLUME", "SAMPLED", "DISTORTED", "MIXED"), None, None, ""),), None, (), (), (), None, None),
+        ("a", 0x00089207, 0xFFFFFFFF, "1", "Volume Based Calculation Technique", "VolumeBasedCalculationTechnique", "CS", "1", "", None, (("defined", ("MAX_IP", "MIN_IP", "VOLUME_RENDER", "SURFACE_RENDER", "MPR", "CURVED_MPR", "NONE", "MIXED"), None, None, ""),), None, (), (), (), None, None),
+    ), ((1, 1, None, None),), (), (), None, None),
 )

@@ -10,8 +10,8 @@ TABLE = ("table_C.8.25.10-1", "C.8.25.10-1", "Keratometry Measurements Module", 
 RULES = (
     ("a", 0x00460070, 0xFFFFFFFF, "1C", "Keratometry Right Eye Sequence", "KeratometryRightEyeSequence", "SQ", "1", "", ("Required if the right eye is measured.", {"if": {"unknown": "dataset", "text": "the right eye is measured"}, "status": "not-decidable"}), (), (
         ("i", "table_C.8.25.10-2", None, ()),
-    ), ((1, 1, None, None),), (), (), None),
+    ), ((1, 1, None, None),), (), (), None, None),
     ("a", 0x00460071, 0xFFFFFFFF, "1C", "Keratometry Left Eye Sequence", "KeratometryLeftEyeSequence", "SQ", "1", "", ("Required if the left eye is measured.", {"if": {"unknown": "dataset", "text": "the left eye is measured"}, "status": "not-decidable"}), (), (
         ("i", "table_C.8.25.10-2", None, ()),
-    ), ((1, 1, None, None),), (), (), None),
+    ), ((1, 1, None, None),), (), (), None, None),
 )

@@ -9,13 +9,13 @@ TABLE = ("table_C.8.25.10-2", "C.8.25.10-2", "Keratometric Measurements Macro", 
 
 RULES = (
     ("a", 0x00460074, 0xFFFFFFFF, "1", "Steep Keratometric Axis Sequence", "SteepKeratometricAxisSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00460075, 0xFFFFFFFF, "1", "Radius of Curvature", "RadiusOfCurvature", "FD", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00460076, 0xFFFFFFFF, "1", "Keratometric Power", "KeratometricPower", "FD", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00460077, 0xFFFFFFFF, "1", "Keratometric Axis", "KeratometricAxis", "FD", "1", "", None, (), None, (), (), (), None),
-    ), ((1, 1, None, None),), (), (), None),
+        ("a", 0x00460075, 0xFFFFFFFF, "1", "Radius of Curvature", "RadiusOfCurvature", "FD", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00460076, 0xFFFFFFFF, "1", "Keratometric Power", "KeratometricPower", "FD", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00460077, 0xFFFFFFFF, "1", "Keratometric Axis", "KeratometricAxis", "FD", "1", "", None, (), None, (), (), (), None, None),
+    ), ((1, 1, None, None),), (), (), None, None),
     ("a", 0x00460080, 0xFFFFFFFF, "1", "Flat Keratometric Axis Sequence", "FlatKeratometricAxisSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00460075, 0xFFFFFFFF, "1", "Radius of Curvature", "RadiusOfCurvature", "FD", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00460076, 0xFFFFFFFF, "1", "Keratometric Power", "KeratometricPower", "FD", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00460077, 0xFFFFFFFF, "1", "Keratometric Axis", "KeratometricAxis", "FD", "1", "", None, (), None, (), (), (), None),
-    ), ((1, 1, None, None),), (), (), None),
+        ("a", 0x00460075, 0xFFFFFFFF, "1", "Radius of Curvature", "RadiusOfCurvature", "FD", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00460076, 0xFFFFFFFF, "1", "Keratometric Power", "KeratometricPower", "FD", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00460077, 0xFFFFFFFF, "1", "Keratometric Axis", "KeratometricAxis", "FD", "1", "", None, (), None, (), (), (), None, None),
+    ), ((1, 1, None, None),), (), (), None, None),
 )

@@ -10,12 +10,12 @@ TABLE = ("table_C.8.25.11-1", "C.8.25.11-1", "Subjective Refraction Measurements
 RULES = (
     ("a", 0x00460097, 0xFFFFFFFF, "1C", "Subjective Refraction Right Eye Sequence", "SubjectiveRefractionRightEyeSequence", "SQ", "1", "", ("Required if the right eye is measured.", {"if": {"unknown": "dataset", "text": "the right eye is measured"}, "status": "not-decidable"}), (), (
         ("i", "table_C.8.25.11-2", None, ()),
-    ), ((1, 1, None, None),), (), (), None),
+    ), ((1, 1, None, None),), (), (), None, None),
     ("a", 0x00460098, 0xFFFFFFFF, "1C", "Subjective Refraction Left Eye Sequence", "SubjectiveRefractionLeftEyeSequence", "SQ", "1", "", ("Required if the left eye is measured.", {"if": {"unknown": "dataset", "text": "the left eye is measured"}, "status": "not-decidable"}), (), (
         ("i", "table_C.8.25.11-2", None, ()),
-    ), ((1, 1, None, None),), (), (), None),
-    ("a", 0x00460060, 0xFFFFFFFF, "3", "Distance Pupillary Distance", "DistancePupillaryDistance", "FD", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00460062, 0xFFFFFFFF, "3", "Near Pupillary Distance", "NearPupillaryDistance", "FD", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00460063, 0xFFFFFFFF, "3", "Intermediate Pupillary Distance", "IntermediatePupillaryDistance", "FD", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00460064, 0xFFFFFFFF, "3", "Other Pupillary Distance", "OtherPupillaryDistance", "FD", "1", "", None, (), None, (), (), (), None),
+    ), ((1, 1, None, None),), (), (), None, None),
+    ("a", 0x00460060, 0xFFFFFFFF, "3", "Distance Pupillary Distance", "DistancePupillaryDistance", "FD", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00460062, 0xFFFFFFFF, "3", "Near Pupillary Distance", "NearPupillaryDistance", "FD", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00460063, 0xFFFFFFFF, "3", "Intermediate Pupillary Distance", "IntermediatePupillaryDistance", "FD", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00460064, 0xFFFFFFFF, "3", "Other Pupillary Distance", "OtherPupillaryDistance", "FD", "1", "", None, (), None, (), (), (), None, None),
 )

@@ -8,20 +8,20 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.8.25.11-2", "C.8.25.11-2", "Subjective Refraction Measurements Macro", "macro")
 
 RULES = (
-    ("a", 0x00460146, 0xFFFFFFFF, "1", "Sphere Power", "SpherePower", "FD", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x00460146, 0xFFFFFFFF, "1", "Sphere Power", "SpherePower", "FD", "1", "", None, (), None, (), (), (), None, None),
     ("i", "table_C.8.25.6.1-1", None, ()),
     ("i", "table_C.8.25.6.2-1", None, ()),
-    ("a", 0x0022000F, 0xFFFFFFFF, "3", "Vertex Distance", "VertexDistance", "FD", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x0022000F, 0xFFFFFFFF, "3", "Vertex Distance", "VertexDistance", "FD", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x00460100, 0xFFFFFFFF, "1C", "Add Near Sequence", "AddNearSequence", "SQ", "1", "", ("Required if near point refraction is done.", {"if": {"unknown": "dataset", "text": "near point refraction is done"}, "status": "not-decidable"}), (), (
-        ("a", 0x00460104, 0xFFFFFFFF, "1", "Add Power", "AddPower", "FD", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00460106, 0xFFFFFFFF, "3", "Viewing Distance", "ViewingDistance", "FD", "1", "", None, (), None, (), (), (), None),
-    ), ((1, 1, None, None),), (), (), None),
+        ("a", 0x00460104, 0xFFFFFFFF, "1", "Add Power", "AddPower", "FD", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00460106, 0xFFFFFFFF, "3", "Viewing Distance", "ViewingDistance", "FD", "1", "", None, (), None, (), (), (), None, None),
+    ), ((1, 1, None, None),), (), (), None, None),
     ("a", 0x00460101, 0xFFFFFFFF, "1C", "Add Intermediate Sequence", "AddIntermediateSequence", "SQ", "1", "", ("Required if intermediate point refraction is done.", {"if": {"unknown": "dataset", "text": "intermediate point refraction is done"}, "status": "not-decidable"}), (), (
-        ("a", 0x00460104, 0xFFFFFFFF, "1", "Add Power", "AddPower", "FD", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00460106, 0xFFFFFFFF, "3", "Viewing Distance", "ViewingDistance", "FD", "1", "", None, (), None, (), (), (), None),
-    ), ((1, 1, None, None),), (), (), None),
+        ("a", 0x00460104, 0xFFFFFFFF, "1", "Add Power", "AddPower", "FD", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00460106, 0xFFFFFFFF, "3", "Viewing Distance", "ViewingDistance", "FD", "1", "", None, (), None, (), (), (), None, None),
+    ), ((1, 1, None, None),), (), (), None, None),
     ("a", 0x00460102, 0xFFFFFFFF, "1C", "Add Other Sequence", "AddOtherSequence", "SQ", "1", "", ('Required if refraction is done at less than distance (optical infinity), but at a distance other than "near" or "intermediate".', {"if": {"unknown": "dataset", "text": 'refraction is done at less than distance (optical infinity), but at a distance other than "near" or "intermediate"'}, "status": "not-decidable"}), (), (
-        ("a", 0x00460104, 0xFFFFFFFF, "1", "Add Power", "AddPower", "FD", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00460106, 0xFFFFFFFF, "3", "Viewing Distance", "ViewingDistance", "FD", "1", "", None, (), None, (), (), (), None),
-    ), ((1, 1, None, None),), (), (), None),
+        ("a", 0x00460104, 0xFFFFFFFF, "1", "Add Power", "AddPower", "FD", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00460106, 0xFFFFFFFF, "3", "Viewing Distance", "ViewingDistance", "FD", "1", "", None, (), None, (), (), (), None, None),
+    ), ((1, 1, None, None),), (), (), None, None),
 )

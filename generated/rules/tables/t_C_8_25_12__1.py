@@ -8,21 +8,21 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.8.25.12-1", "C.8.25.12-1", "Visual Acuity Measurements Module", "module")
 
 RULES = (
-    ("a", 0x00460125, 0xFFFFFFFF, "1", "Viewing Distance Type", "ViewingDistanceType", "CS", "1", "", None, (("enumerated", ("DISTANCE", "NEAR", "INTERMEDIATE", "OTHER"), None, None, ""),), None, (), (), (), None),
+    ("a", 0x00460125, 0xFFFFFFFF, "1", "Viewing Distance Type", "ViewingDistanceType", "CS", "1", "", None, (("enumerated", ("DISTANCE", "NEAR", "INTERMEDIATE", "OTHER"), None, None, ""),), None, (), (), (), None, None),
     ("a", 0x00460121, 0xFFFFFFFF, "1", "Visual Acuity Type Code Sequence", "VisualAcuityTypeCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), ((1, 1, None, None),), ((4216, "defined"),), (), None),
-    ("a", 0x00460092, 0xFFFFFFFF, "1", "Background Color", "BackgroundColor", "CS", "1", "", None, (("defined", ("RED", "GREEN", "WHITE", "REDGREENSPLIT"), None, None, ""),), None, (), (), (), None),
-    ("a", 0x00460094, 0xFFFFFFFF, "1", "Optotype", "Optotype", "CS", "1", "", None, (("defined", ("LETTERS", "NUMBERS", "PICTURES", "TUMBLING E", "LANDOLT C"), None, None, ""),), None, (), (), (), None),
-    ("a", 0x00460139, 0xFFFFFFFF, "1C", "Optotype Detailed Definition", "OptotypeDetailedDefinition", "LO", "1", "", ("Required if the Optotype (0046,0094) Attribute value is LETTERS or NUMBERS or PICTURES.", {"if": {"equals": "0046,0094", "values": ["LETTERS", "NUMBERS", "PICTURES"]}, "status": "executable"}), (), None, (), (), (), None),
-    ("a", 0x00460095, 0xFFFFFFFF, "1", "Optotype Presentation", "OptotypePresentation", "CS", "1", "", None, (("enumerated", ("SINGLE", "MULTIPLE"), None, None, ""),), None, (), (), (), None),
+    ), ((1, 1, None, None),), ((4216, "defined"),), (), None, None),
+    ("a", 0x00460092, 0xFFFFFFFF, "1", "Background Color", "BackgroundColor", "CS", "1", "", None, (("defined", ("RED", "GREEN", "WHITE", "REDGREENSPLIT"), None, None, ""),), None, (), (), (), None, None),
+    ("a", 0x00460094, 0xFFFFFFFF, "1", "Optotype", "Optotype", "CS", "1", "", None, (("defined", ("LETTERS", "NUMBERS", "PICTURES", "TUMBLING E", "LANDOLT C"), None, None, ""),), None, (), (), (), None, None),
+    ("a", 0x00460139, 0xFFFFFFFF, "1C", "Optotype Detailed Definition", "OptotypeDetailedDefinition", "LO", "1", "", ("Required if the Optotype (0046,0094) Attribute value is LETTERS or NUMBERS or PICTURES.", {"if": {"equals": "0046,0094", "values": ["LETTERS", "NUMBERS", "PICTURES"]}, "status": "executable"}), (), None, (), (), (), None, None),
+    ("a", 0x00460095, 0xFFFFFFFF, "1", "Optotype Presentation", "OptotypePresentation", "CS", "1", "", None, (("enumerated", ("SINGLE", "MULTIPLE"), None, None, ""),), None, (), (), (), None, None),
     ("a", 0x00460122, 0xFFFFFFFF, "1C", "Visual Acuity Right Eye Sequence", "VisualAcuityRightEyeSequence", "SQ", "1", "", ("Required if the right eye is measured.", {"if": {"unknown": "dataset", "text": "the right eye is measured"}, "status": "not-decidable"}), (), (
         ("i", "table_C.8.25.12-2", None, ()),
-    ), ((1, 1, None, None),), (), (), None),
+    ), ((1, 1, None, None),), (), (), None, None),
     ("a", 0x00460123, 0xFFFFFFFF, "1C", "Visual Acuity Left Eye Sequence", "VisualAcuityLeftEyeSequence", "SQ", "1", "", ("Required if the left eye is measured.", {"if": {"unknown": "dataset", "text": "the left eye is measured"}, "status": "not-decidable"}), (), (
         ("i", "table_C.8.25.12-2", None, ()),
-    ), ((1, 1, None, None),), (), (), None),
+    ), ((1, 1, None, None),), (), (), None, None),
     ("a", 0x00460124, 0xFFFFFFFF, "3", "Visual Acuity Both Eyes Open Sequence", "VisualAcuityBothEyesOpenSequence", "SQ", "1", "", None, (), (
         ("i", "table_C.8.25.12-2", None, ()),
-    ), (), (), (), None),
+    ), (), (), (), None, None),
 )

@@ -8,6 +8,6 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.8.25.12-2", "C.8.25.12-2", "Visual Acuity Measurements Macro", "macro")
 
 RULES = (
-    ("a", 0x00460137, 0xFFFFFFFF, "1", "Decimal Visual Acuity", "DecimalVisualAcuity", "FD", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00460135, 0xFFFFFFFF, "3", "Visual Acuity Modifiers", "VisualAcuityModifiers", "SS", "2", "", None, (), None, (), (), (), None),
+    ("a", 0x00460137, 0xFFFFFFFF, "1", "Decimal Visual Acuity", "DecimalVisualAcuity", "FD", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00460135, 0xFFFFFFFF, "3", "Visual Acuity Modifiers", "VisualAcuityModifiers", "SS", "2", "", None, (), None, (), (), (), None, None),
 )

@@ -8,19 +8,19 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.8.25.14-1", "C.8.25.14-1", "Ophthalmic Axial Measurements Module", "module")
 
 RULES = (
-    ("a", 0x00221009, 0xFFFFFFFF, "1", "Ophthalmic Axial Measurements Device Type", "OphthalmicAxialMeasurementsDeviceType", "CS", "1", "", None, (("defined", ("ULTRASOUND", "OPTICAL"), None, None, ""),), None, (), (), (), None),
+    ("a", 0x00221009, 0xFFFFFFFF, "1", "Ophthalmic Axial Measurements Device Type", "OphthalmicAxialMeasurementsDeviceType", "CS", "1", "", None, (("defined", ("ULTRASOUND", "OPTICAL"), None, None, ""),), None, (), (), (), None, None),
     ("a", 0x00221044, 0xFFFFFFFF, "1C", "Ophthalmic Ultrasound Method Code Sequence", "OphthalmicUltrasoundMethodCodeSequence", "SQ", "1", "", ("Required if Ophthalmic Axial Measurements Device Type (0022,1009) is ULTRASOUND.", {"if": {"equals": "0022,1009", "values": ["ULTRASOUND"]}, "status": "executable"}), (), (
         ("i", "table_8.8-1", None, ()),
-    ), ((1, 1, None, None),), ((4230, "defined"),), (), None),
+    ), ((1, 1, None, None),), ((4230, "defined"),), (), None, None),
     ("a", 0x00221125, 0xFFFFFFFF, "3", "Anterior Chamber Depth Definition Code Sequence", "AnteriorChamberDepthDefinitionCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), (), ((4239, "defined"),), (), None),
+    ), (), ((4239, "defined"),), (), None, None),
     ("a", 0x00221007, 0xFFFFFFFF, "1C", "Ophthalmic Axial Measurements Right Eye Sequence", "OphthalmicAxialMeasurementsRightEyeSequence", "SQ", "1", "", ("Required if the right eye is measured.", {"if": {"unknown": "dataset", "text": "the right eye is measured"}, "status": "not-decidable"}), (), (
         ("i", "table_C.8.25.14-2", None, ()),
         ("i", "table_C.8.25.14-5", None, ()),
-    ), ((1, 1, None, None),), (), (), None),
+    ), ((1, 1, None, None),), (), (), None, None),
     ("a", 0x00221008, 0xFFFFFFFF, "1C", "Ophthalmic Axial Measurements Left Eye Sequence", "OphthalmicAxialMeasurementsLeftEyeSequence", "SQ", "1", "", ("Required if the left eye is measured.", {"if": {"unknown": "dataset", "text": "the left eye is measured"}, "status": "not-decidable"}), (), (
         ("i", "table_C.8.25.14-2", None, ()),
         ("i", "table_C.8.25.14-5", None, ()),
-    ), ((1, 1, None, None),), (), (), None),
+    ), ((1, 1, None, None),), (), (), None, None),
 )

@@ -10,45 +10,45 @@ TABLE = ("table_C.8.25.14-2", "C.8.25.14-2", "Ophthalmic Axial Measurements Macr
 RULES = (
     ("a", 0x00221024, 0xFFFFFFFF, "1", "Lens Status Code Sequence", "LensStatusCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), ((1, 1, None, None),), ((4231, "defined"),), (), None),
-    ("a", 0x00221065, 0xFFFFFFFF, "3", "Lens Status Description", "LensStatusDescription", "LO", "1", "", None, (), None, (), (), (), None),
+    ), ((1, 1, None, None),), ((4231, "defined"),), (), None, None),
+    ("a", 0x00221065, 0xFFFFFFFF, "3", "Lens Status Description", "LensStatusDescription", "LO", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x00221025, 0xFFFFFFFF, "1", "Vitreous Status Code Sequence", "VitreousStatusCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), ((1, 1, None, None),), ((4232, "defined"),), (), None),
-    ("a", 0x00221066, 0xFFFFFFFF, "3", "Vitreous Status Description", "VitreousStatusDescription", "LO", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x0022000D, 0xFFFFFFFF, "2", "Pupil Dilated", "PupilDilated", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), (), (), None),
-    ("a", 0x0022000E, 0xFFFFFFFF, "2C", "Degree of Dilation", "DegreeOfDilation", "FL", "1", "", ("Required if the value of Pupil Dilated (0022,000D) is YES.", {"if": {"equals": "item:0022,000D", "values": ["YES"]}, "status": "executable"}), (), None, (), (), (), None),
+    ), ((1, 1, None, None),), ((4232, "defined"),), (), None, None),
+    ("a", 0x00221066, 0xFFFFFFFF, "3", "Vitreous Status Description", "VitreousStatusDescription", "LO", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x0022000D, 0xFFFFFFFF, "2", "Pupil Dilated", "PupilDilated", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), (), (), None, None),
+    ("a", 0x0022000E, 0xFFFFFFFF, "2C", "Degree of Dilation", "DegreeOfDilation", "FL", "1", "", ("Required if the value of Pupil Dilated (0022,000D) is YES.", {"if": {"equals": "item:0022,000D", "values": ["YES"]}, "status": "executable"}), (), None, (), (), (), None, None),
     ("a", 0x00220058, 0xFFFFFFFF, "2C", "Mydriatic Agent Sequence", "MydriaticAgentSequence", "SQ", "1", "", ("Required if the value of Pupil Dilated (0022,000D) is YES.", {"if": {"equals": "item:0022,000D", "values": ["YES"]}, "status": "executable"}), (), (
         ("a", 0x0022001C, 0xFFFFFFFF, "1", "Mydriatic Agent Code Sequence", "MydriaticAgentCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), ((1, 1, None, None),), (), (), None),
-        ("a", 0x0022004E, 0xFFFFFFFF, "3", "Mydriatic Agent Concentration", "MydriaticAgentConcentration", "DS", "1", "", None, (), None, (), (), (), None),
+        ), ((1, 1, None, None),), (), (), None, None),
+        ("a", 0x0022004E, 0xFFFFFFFF, "3", "Mydriatic Agent Concentration", "MydriaticAgentConcentration", "DS", "1", "", None, (), None, (), (), (), None, None),
         ("a", 0x00220042, 0xFFFFFFFF, "1C", "Mydriatic Agent Concentration Units Sequence", "MydriaticAgentConcentrationUnitsSequence", "SQ", "1", "", ("Required if Mydriatic Agent Concentration (0022,004E) is present.", {"if": {"present": "item:0022,004E"}, "status": "executable"}), (), (
             ("i", "table_8.8-1", None, ()),
-        ), ((1, 1, None, None),), ((4244, "defined"),), (), None),
-    ), ((0, None, None, None),), (), (), None),
+        ), ((1, 1, None, None),), ((4244, "defined"),), (), None, None),
+    ), ((0, None, None, None),), (), (), None, None),
     ("a", 0x00221050, 0xFFFFFFFF, "1", "Ophthalmic Axial Length Measurements Sequence", "OphthalmicAxialLengthMeasurementsSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00221010, 0xFFFFFFFF, "1", "Ophthalmic Axial Length Measurements Type", "OphthalmicAxialLengthMeasurementsType", "CS", "1", "", None, (("enumerated", ("TOTAL LENGTH", "LENGTH SUMMATION", "SEGMENTAL LENGTH"), None, None, ""),), None, (), (), (), None),
+        ("a", 0x00221010, 0xFFFFFFFF, "1", "Ophthalmic Axial Length Measurements Type", "OphthalmicAxialLengthMeasurementsType", "CS", "1", "", None, (("enumerated", ("TOTAL LENGTH", "LENGTH SUMMATION", "SEGMENTAL LENGTH"), None, None, ""),), None, (), (), (), None, None),
         ("a", 0x00221210, 0xFFFFFFFF, "1C", "Ophthalmic Axial Length Measurements Total Length Sequence", "OphthalmicAxialLengthMeasurementsTotalLengthSequence", "SQ", "1", "", ("Required if Ophthalmic Axial Length Measurements Type (0022,1010) is TOTAL LENGTH.", {"if": {"equals": "item:0022,1010", "values": ["TOTAL LENGTH"]}, "status": "executable"}), (), (
-            ("a", 0x00221019, 0xFFFFFFFF, "1", "Ophthalmic Axial Length", "OphthalmicAxialLength", "FL", "1", "", None, (), None, (), (), (), None),
-            ("a", 0x00221140, 0xFFFFFFFF, "1", "Ophthalmic Axial Length Measurement Modified", "OphthalmicAxialLengthMeasurementModified", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), (), (), None),
+            ("a", 0x00221019, 0xFFFFFFFF, "1", "Ophthalmic Axial Length", "OphthalmicAxialLength", "FL", "1", "", None, (), None, (), (), (), None, None),
+            ("a", 0x00221140, 0xFFFFFFFF, "1", "Ophthalmic Axial Length Measurement Modified", "OphthalmicAxialLengthMeasurementModified", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), (), (), None, None),
             ("a", 0x00221330, 0xFFFFFFFF, "1", "Referenced Ophthalmic Axial Length Measurement QC Image Sequence", "ReferencedOphthalmicAxialLengthMeasurementQCImageSequence", "SQ", "1", "", None, (), (
                 ("i", "table_C.8.25.16-6", None, ()),
-            ), ((1, 1, None, None),), (), (), None),
+            ), ((1, 1, None, None),), (), (), None, None),
             ("i", "table_C.8.25.14-4", None, ()),
-        ), ((1, None, None, None),), (), (), None),
+        ), ((1, None, None, None),), (), (), None, None),
         ("a", 0x00221212, 0xFFFFFFFF, "1C", "Ophthalmic Axial Length Measurements Length Summation Sequence", "OphthalmicAxialLengthMeasurementsLengthSummationSequence", "SQ", "1", "", ("Required if Ophthalmic Axial Length Measurements Type (0022,1010) is LENGTH SUMMATION.", {"if": {"equals": "item:0022,1010", "values": ["LENGTH SUMMATION"]}, "status": "executable"}), (), (
-            ("a", 0x00221019, 0xFFFFFFFF, "1", "Ophthalmic Axial Length", "OphthalmicAxialLength", "FL", "1", "", None, (), None, (), (), (), None),
-            ("a", 0x00221140, 0xFFFFFFFF, "1", "Ophthalmic Axial Length Measurement Modified", "OphthalmicAxialLengthMeasurementModified", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), (), (), None),
+            ("a", 0x00221019, 0xFFFFFFFF, "1", "Ophthalmic Axial Length", "OphthalmicAxialLength", "FL", "1", "", None, (), None, (), (), (), None, None),
+            ("a", 0x00221140, 0xFFFFFFFF, "1", "Ophthalmic Axial Length Measurement Modified", "OphthalmicAxialLengthMeasurementModified", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), (), (), None, None),
             ("a", 0x00221330, 0xFFFFFFFF, "1", "Referenced Ophthalmic Axial Length Measurement QC Image Sequence", "ReferencedOphthalmicAxialLengthMeasurementQCImageSequence", "SQ", "1", "", None, (), (
                 ("i", "table_C.8.25.16-6", None, ()),
-            ), ((1, 1, None, None),), (), (), None),
+            ), ((1, 1, None, None),), (), (), None, None),
             ("a", 0x00221211, 0xFFFFFFFF, "1", "Ophthalmic Axial Length Measurements Segmental Length Sequence", "OphthalmicAxialLengthMeasurementsSegmentalLengthSequence", "SQ", "1", "", None, (), (
                 ("i", "table_C.8.25.14-3", None, ()),
-            ), ((1, None, None, None),), (), (), None),
-        ), ((1, None, None, None),), (), (), None),
+            ), ((1, None, None, None),), (), (), None, None),
+        ), ((1, None, None, None),), (), (), None, None),
         ("a", 0x00221211, 0xFFFFFFFF, "1C", "Ophthalmic Axial Length Measurements Segmental Length Sequence", "OphthalmicAxialLengthMeasurementsSegmentalLengthSequence", "SQ", "1", "", ("Required if Ophthalmic Axial Length Measurements Type (0022,1010) is SEGMENTAL LENGTH.", {"if": {"equals": "item:0022,1010", "values": ["SEGMENTAL LENGTH"]}, "status": "executable"}), (), (
             ("i", "table_C.8.25.14-3", None, ()),
-        ), ((1, None, None, None),), (), (), None),
-    ), ((1, None, None, None),), (), (), None),
+        ), ((1, None, None, None),), (), (), None, None),
+    ), ((1, None, None, None),), (), (), None, None),
 )

@@ -9,18 +9,18 @@ TABLE = ("table_C.8.25.14-4", "C.8.25.14-4", "Ophthalmic Axial Measurements Rela
 
 RULES = (
     ("a", 0x00221220, 0xFFFFFFFF, "1C", "Ultrasound Ophthalmic Axial Length Measurements Sequence", "UltrasoundOphthalmicAxialLengthMeasurementsSequence", "SQ", "1", "", ("Required if Ophthalmic Axial Measurements Device Type (0022,1009) is ULTRASOUND.", {"if": {"equals": "0022,1009", "values": ["ULTRASOUND"]}, "status": "executable"}), (), (
-        ("a", 0x00221059, 0xFFFFFFFF, "1", "Ophthalmic Axial Length Velocity", "OphthalmicAxialLengthVelocity", "FL", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x0040A084, 0xFFFFFFFF, "1", "Observer Type", "ObserverType", "CS", "1", "", None, (("enumerated", ("PSN", "DEV"), None, None, ""),), None, (), (), (), None),
+        ("a", 0x00221059, 0xFFFFFFFF, "1", "Ophthalmic Axial Length Velocity", "OphthalmicAxialLengthVelocity", "FL", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x0040A084, 0xFFFFFFFF, "1", "Observer Type", "ObserverType", "CS", "1", "", None, (("enumerated", ("PSN", "DEV"), None, None, ""),), None, (), (), (), None, None),
         ("a", 0x00221150, 0xFFFFFFFF, "1", "Ophthalmic Axial Length Data Source Code Sequence", "OphthalmicAxialLengthDataSourceCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), ((1, 1, None, None),), ((4240, "defined"),), (), None),
-        ("a", 0x00221159, 0xFFFFFFFF, "3", "Ophthalmic Axial Length Data Source Description", "OphthalmicAxialLengthDataSourceDescription", "LO", "1", "", None, (), None, (), (), (), None),
-    ), ((1, 1, None, None),), (), (), None),
+        ), ((1, 1, None, None),), ((4240, "defined"),), (), None, None),
+        ("a", 0x00221159, 0xFFFFFFFF, "3", "Ophthalmic Axial Length Data Source Description", "OphthalmicAxialLengthDataSourceDescription", "LO", "1", "", None, (), None, (), (), (), None, None),
+    ), ((1, 1, None, None),), (), (), None, None),
     ("a", 0x00221225, 0xFFFFFFFF, "1C", "Optical Ophthalmic Axial Length Measurements Sequence", "OpticalOphthalmicAxialLengthMeasurementsSequence", "SQ", "1", "", ("Required if Ophthalmic Axial Measurements Device Type (0022,1009) is OPTICAL.", {"if": {"equals": "0022,1009", "values": ["OPTICAL"]}, "status": "executable"}), (), (
-        ("a", 0x00221155, 0xFFFFFFFF, "3", "Signal to Noise Ratio", "SignalToNoiseRatio", "FL", "1", "", None, (), None, (), (), (), None),
+        ("a", 0x00221155, 0xFFFFFFFF, "3", "Signal to Noise Ratio", "SignalToNoiseRatio", "FL", "1", "", None, (), None, (), (), (), None, None),
         ("a", 0x00221150, 0xFFFFFFFF, "1", "Ophthalmic Axial Length Data Source Code Sequence", "OphthalmicAxialLengthDataSourceCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), ((1, 1, None, None),), ((4240, "defined"),), (), None),
-        ("a", 0x00221159, 0xFFFFFFFF, "3", "Ophthalmic Axial Length Data Source Description", "OphthalmicAxialLengthDataSourceDescription", "LO", "1", "", None, (), None, (), (), (), None),
-    ), ((1, 1, None, None),), (), (), None),
+        ), ((1, 1, None, None),), ((4240, "defined"),), (), None, None),
+        ("a", 0x00221159, 0xFFFFFFFF, "3", "Ophthalmic Axial Length Data Source Description", "OphthalmicAxialLengthDataSourceDescription", "LO", "1", "", None, (), None, (), (), (), None, None),
+    ), ((1, 1, None, None),), (), (), None, None),
 )

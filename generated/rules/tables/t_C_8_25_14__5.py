@@ -9,46 +9,46 @@ TABLE = ("table_C.8.25.14-5", "C.8.25.14-5", "Ophthalmic Axial Measurements Sele
 
 RULES = (
     ("a", 0x00221230, 0xFFFFFFFF, "1C", "Ultrasound Selected Ophthalmic Axial Length Sequence", "UltrasoundSelectedOphthalmicAxialLengthSequence", "SQ", "1", "", ("Required if Ophthalmic Axial Measurements Device Type (0022,1009) is ULTRASOUND.", {"if": {"equals": "0022,1009", "values": ["ULTRASOUND"]}, "status": "executable"}), (), (
-        ("a", 0x00221010, 0xFFFFFFFF, "3", "Ophthalmic Axial Length Measurements Type", "OphthalmicAxialLengthMeasurementsType", "CS", "1", "", None, (("enumerated", ("TOTAL LENGTH", "LENGTH SUMMATION"), None, None, ""),), None, (), (), (), None),
-        ("a", 0x00221019, 0xFFFFFFFF, "1", "Ophthalmic Axial Length", "OphthalmicAxialLength", "FL", "1", "", None, (), None, (), (), (), None),
+        ("a", 0x00221010, 0xFFFFFFFF, "3", "Ophthalmic Axial Length Measurements Type", "OphthalmicAxialLengthMeasurementsType", "CS", "1", "", None, (("enumerated", ("TOTAL LENGTH", "LENGTH SUMMATION"), None, None, ""),), None, (), (), (), None, None),
+        ("a", 0x00221019, 0xFFFFFFFF, "1", "Ophthalmic Axial Length", "OphthalmicAxialLength", "FL", "1", "", None, (), None, (), (), (), None, None),
         ("a", 0x00221250, 0xFFFFFFFF, "1", "Ophthalmic Axial Length Selection Method Code Sequence", "OphthalmicAxialLengthSelectionMethodCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), ((1, 1, None, None),), ((4241, "defined"),), (), None),
+        ), ((1, 1, None, None),), ((4241, "defined"),), (), None, None),
         ("a", 0x00221330, 0xFFFFFFFF, "1", "Referenced Ophthalmic Axial Length Measurement QC Image Sequence", "ReferencedOphthalmicAxialLengthMeasurementQCImageSequence", "SQ", "1", "", None, (), (
             ("i", "table_C.8.25.16-6", None, ()),
-        ), ((1, 1, None, None),), (), (), None),
+        ), ((1, 1, None, None),), (), (), None, None),
         ("a", 0x00221262, 0xFFFFFFFF, "1", "Ophthalmic Axial Length Quality Metric Sequence", "OphthalmicAxialLengthQualityMetricSequence", "SQ", "1", "", None, (), (
             ("i", "table_C.8.25.14-6", None, ()),
-        ), ((1, 1, None, None),), (), (), None),
+        ), ((1, 1, None, None),), (), (), None, None),
         ("a", 0x00221257, 0xFFFFFFFF, "1C", "Selected Segmental Ophthalmic Axial Length Sequence", "SelectedSegmentalOphthalmicAxialLengthSequence", "SQ", "1", "", ("Required if the value of Ophthalmic Axial Length Measurements Type (0022,1010) is present and is LENGTH SUMMATION. May be present otherwise.", {"if": {"equals": "item:0022,1010", "values": ["LENGTH SUMMATION"]}, "otherwise": "may", "status": "executable"}), (), (
-            ("a", 0x00221019, 0xFFFFFFFF, "1", "Ophthalmic Axial Length", "OphthalmicAxialLength", "FL", "1", "", None, (), None, (), (), (), None),
+            ("a", 0x00221019, 0xFFFFFFFF, "1", "Ophthalmic Axial Length", "OphthalmicAxialLength", "FL", "1", "", None, (), None, (), (), (), None, None),
             ("a", 0x00221101, 0xFFFFFFFF, "1", "Ophthalmic Axial Length Measurements Segment Name Code Sequence", "OphthalmicAxialLengthMeasurementsSegmentNameCodeSequence", "SQ", "1", "", None, (), (
                 ("i", "table_8.8-1", None, ()),
-            ), ((1, 1, None, None),), ((4233, "defined"),), (), None),
-        ), ((1, None, None, None),), (), (), None),
-    ), ((1, 1, None, None),), (), (), None),
+            ), ((1, 1, None, None),), ((4233, "defined"),), (), None, None),
+        ), ((1, None, None, None),), (), (), None, None),
+    ), ((1, 1, None, None),), (), (), None, None),
     ("a", 0x00221255, 0xFFFFFFFF, "1C", "Optical Selected Ophthalmic Axial Length Sequence", "OpticalSelectedOphthalmicAxialLengthSequence", "SQ", "1", "", ("Required if Ophthalmic Axial Measurements Device Type (0022,1009) is OPTICAL.", {"if": {"equals": "0022,1009", "values": ["OPTICAL"]}, "status": "executable"}), (), (
-        ("a", 0x00221010, 0xFFFFFFFF, "3", "Ophthalmic Axial Length Measurements Type", "OphthalmicAxialLengthMeasurementsType", "CS", "1", "", None, (("enumerated", ("TOTAL LENGTH", "LENGTH SUMMATION", "SEGMENTAL LENGTH"), None, None, ""),), None, (), (), (), None),
+        ("a", 0x00221010, 0xFFFFFFFF, "3", "Ophthalmic Axial Length Measurements Type", "OphthalmicAxialLengthMeasurementsType", "CS", "1", "", None, (("enumerated", ("TOTAL LENGTH", "LENGTH SUMMATION", "SEGMENTAL LENGTH"), None, None, ""),), None, (), (), (), None, None),
         ("a", 0x00221260, 0xFFFFFFFF, "1C", "Selected Total Ophthalmic Axial Length Sequence", "SelectedTotalOphthalmicAxialLengthSequence", "SQ", "1", "", ("Required if the value of Ophthalmic Axial Length Measurements Type (0022,1010) is present and is either TOTAL LENGTH or LENGTH SUMMATION. May be present otherwise", {"if": {"equals": "item:0022,1010", "values": ["TOTAL LENGTH", "LENGTH SUMMATION"]}, "otherwise": "may", "status": "executable"}), (), (
-            ("a", 0x00221019, 0xFFFFFFFF, "1", "Ophthalmic Axial Length", "OphthalmicAxialLength", "FL", "1", "", None, (), None, (), (), (), None),
+            ("a", 0x00221019, 0xFFFFFFFF, "1", "Ophthalmic Axial Length", "OphthalmicAxialLength", "FL", "1", "", None, (), None, (), (), (), None, None),
             ("a", 0x00221330, 0xFFFFFFFF, "1", "Referenced Ophthalmic Axial Length Measurement QC Image Sequence", "ReferencedOphthalmicAxialLengthMeasurementQCImageSequence", "SQ", "1", "", None, (), (
                 ("i", "table_C.8.25.16-6", None, ()),
-            ), ((1, 1, None, None),), (), (), None),
+            ), ((1, 1, None, None),), (), (), None, None),
             ("a", 0x00221262, 0xFFFFFFFF, "1", "Ophthalmic Axial Length Quality Metric Sequence", "OphthalmicAxialLengthQualityMetricSequence", "SQ", "1", "", None, (), (
                 ("i", "table_C.8.25.14-6", None, ()),
-            ), ((1, 1, None, None),), (), (), None),
-        ), ((1, 1, None, None),), (), (), None),
+            ), ((1, 1, None, None),), (), (), None, None),
+        ), ((1, 1, None, None),), (), (), None, None),
         ("a", 0x00221257, 0xFFFFFFFF, "1C", "Selected Segmental Ophthalmic Axial Length Sequence", "SelectedSegmentalOphthalmicAxialLengthSequence", "SQ", "1", "", ("Required if the value of Ophthalmic Axial Length Measurements Type (0022,1010) is present and is either SEGMENTAL LENGTH or LENGTH SUMMATION. May be present otherwise.", {"if": {"equals": "item:0022,1010", "values": ["SEGMENTAL LENGTH", "LENGTH SUMMATION"]}, "otherwise": "may", "status": "executable"}), (), (
             ("a", 0x00221101, 0xFFFFFFFF, "1", "Ophthalmic Axial Length Measurements Segment Name Code Sequence", "OphthalmicAxialLengthMeasurementsSegmentNameCodeSequence", "SQ", "1", "", None, (), (
                 ("i", "table_8.8-1", None, ()),
-            ), ((1, 1, None, None),), ((4233, "defined"),), (), None),
-            ("a", 0x00221019, 0xFFFFFFFF, "1", "Ophthalmic Axial Length", "OphthalmicAxialLength", "FL", "1", "", None, (), None, (), (), (), None),
+            ), ((1, 1, None, None),), ((4233, "defined"),), (), None, None),
+            ("a", 0x00221019, 0xFFFFFFFF, "1", "Ophthalmic Axial Length", "OphthalmicAxialLength", "FL", "1", "", None, (), None, (), (), (), None, None),
             ("a", 0x00221330, 0xFFFFFFFF, "3", "Referenced Ophthalmic Axial Length Measurement QC Image Sequence", "ReferencedOphthalmicAxialLengthMeasurementQCImageSequence", "SQ", "1", "", None, (), (
                 ("i", "table_C.8.25.16-6", None, ()),
-            ), (), (), (), None),
+            ), (), (), (), None, None),
             ("a", 0x00221262, 0xFFFFFFFF, "3", "Ophthalmic Axial Length Quality Metric Sequence", "OphthalmicAxialLengthQualityMetricSequence", "SQ", "1", "", None, (), (
                 ("i", "table_C.8.25.14-6", None, ()),
-            ), (), (), (), None),
-        ), ((1, None, None, None),), (), (), None),
-    ), ((1, None, None, None),), (), (), None),
+            ), (), (), (), None, None),
+        ), ((1, None, None, None),), (), (), None, None),
+    ), ((1, None, None, None),), (), (), None, None),
 )

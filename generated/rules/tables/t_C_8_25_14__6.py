@@ -10,9 +10,9 @@ TABLE = ("table_C.8.25.14-6", "C.8.25.14-6", "Ophthalmic Axial Length Quality Me
 RULES = (
     ("a", 0x0040A043, 0xFFFFFFFF, "1", "Concept Name Code Sequence", "ConceptNameCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), ((1, 1, None, None),), ((4243, "defined"),), (), None),
-    ("a", 0x0040A30A, 0xFFFFFFFF, "1", "Numeric Value", "NumericValue", "DS", "1-n", "", None, (), None, (), (), (), None),
+    ), ((1, 1, None, None),), ((4243, "defined"),), (), None, None),
+    ("a", 0x0040A30A, 0xFFFFFFFF, "1", "Numeric Value", "NumericValue", "DS", "1-n", "", None, (), None, (), (), (), None, None),
     ("a", 0x004008EA, 0xFFFFFFFF, "1", "Measurement Units Code Sequence", "MeasurementUnitsCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), ((1, 1, None, None),), ((82, "defined"),), (), None),
+    ), ((1, 1, None, None),), ((82, "defined"),), (), None, None),
 )

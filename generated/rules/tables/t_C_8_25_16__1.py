@@ -10,8 +10,8 @@ TABLE = ("table_C.8.25.16-1", "C.8.25.16-1", "Intraocular Lens Calculations Modu
 RULES = (
     ("a", 0x00221300, 0xFFFFFFFF, "1C", "Intraocular Lens Calculations Right Eye Sequence", "IntraocularLensCalculationsRightEyeSequence", "SQ", "1", "", ("Required if the device calculated intraocular lens power for the right eye.", {"if": {"unknown": "dataset", "text": "the device calculated intraocular lens power for the right eye"}, "status": "not-decidable"}), (), (
         ("i", "table_C.8.25.16-2", None, ()),
-    ), ((1, None, None, None),), (), (), None),
+    ), ((1, None, None, None),), (), (), None, None),
     ("a", 0x00221310, 0xFFFFFFFF, "1C", "Intraocular Lens Calculations Left Eye Sequence", "IntraocularLensCalculationsLeftEyeSequence", "SQ", "1", "", ("Required if the device calculated intraocular lens power for the left eye.", {"if": {"unknown": "dataset", "text": "the device calculated intraocular lens power for the left eye"}, "status": "not-decidable"}), (), (
         ("i", "table_C.8.25.16-2", None, ()),
-    ), ((1, None, None, None),), (), (), None),
+    ), ((1, None, None, None),), (), (), None, None),
 )

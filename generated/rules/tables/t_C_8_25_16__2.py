@@ -8,73 +8,73 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.8.25.16-2", "C.8.25.16-2", "Intraocular Lens Calculations Macro", "macro")
 
 RULES = (
-    ("a", 0x00221037, 0xFFFFFFFF, "1", "Target Refraction", "TargetRefraction", "FL", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00221039, 0xFFFFFFFF, "2", "Refractive Procedure Occurred", "RefractiveProcedureOccurred", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), (), (), None),
+    ("a", 0x00221037, 0xFFFFFFFF, "1", "Target Refraction", "TargetRefraction", "FL", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00221039, 0xFFFFFFFF, "2", "Refractive Procedure Occurred", "RefractiveProcedureOccurred", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), (), (), None, None),
     ("a", 0x00221040, 0xFFFFFFFF, "2C", "Refractive Surgery Type Code Sequence", "RefractiveSurgeryTypeCodeSequence", "SQ", "1", "", ("Required if the value of Refractive Procedure Occurred (0022,1039) is YES.", {"if": {"equals": "item:0022,1039", "values": ["YES"]}, "status": "executable"}), (), (
         ("i", "table_8.8-1", None, ()),
-    ), ((0, None, None, None),), ((4234, "defined"),), (), None),
+    ), ((0, None, None, None),), ((4234, "defined"),), (), None, None),
     ("a", 0x00221103, 0xFFFFFFFF, "2C", "Refractive Error Before Refractive Surgery Code Sequence", "RefractiveErrorBeforeRefractiveSurgeryCodeSequence", "SQ", "1", "", ("Required if the value of Refractive Procedure Occurred (0022,1039) is YES.", {"if": {"equals": "item:0022,1039", "values": ["YES"]}, "status": "executable"}), (), (
         ("i", "table_8.8-1", None, ()),
-    ), ((0, 1, None, None),), ((4238, "defined"),), (), None),
+    ), ((0, 1, None, None),), ((4238, "defined"),), (), None, None),
     ("a", 0x00460047, 0xFFFFFFFF, "3", "Corneal Size Sequence", "CornealSizeSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00460046, 0xFFFFFFFF, "1", "Corneal Size", "CornealSize", "FD", "1", "", None, (), None, (), (), (), None),
+        ("a", 0x00460046, 0xFFFFFFFF, "1", "Corneal Size", "CornealSize", "FD", "1", "", None, (), None, (), (), (), None, None),
         ("a", 0x00221036, 0xFFFFFFFF, "1", "Source of Corneal Size Data Code Sequence", "SourceOfCornealSizeDataCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), ((1, 1, None, None),), ((4240, "defined"),), (), None),
+        ), ((1, 1, None, None),), ((4240, "defined"),), (), None, None),
         ("a", 0x00081199, 0xFFFFFFFF, "1C", "Referenced SOP Sequence", "ReferencedSOPSequence", "SQ", "1", "", ('Required if Source of Corneal Size Data Code Sequence (0022,1036) contains an Item with the value (111784, DCM, "Autorefraction Measurements SOP Instance").', {"if": {"code": "item:0022,1036", "values": [["111784", "DCM"]]}, "status": "executable"}), (), (
             ("i", "table_10-11", None, ()),
-        ), ((1, 1, None, None),), (), (), None),
-    ), (), (), (), None),
+        ), ((1, 1, None, None),), (), (), None, None),
+    ), (), (), (), None, None),
     ("a", 0x00221127, 0xFFFFFFFF, "3", "Lens Thickness Sequence", "LensThicknessSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00221130, 0xFFFFFFFF, "1", "Lens Thickness", "LensThickness", "FL", "1", "", None, (), None, (), (), (), None),
+        ("a", 0x00221130, 0xFFFFFFFF, "1", "Lens Thickness", "LensThickness", "FL", "1", "", None, (), None, (), (), (), None, None),
         ("a", 0x00221132, 0xFFFFFFFF, "1", "Source of Lens Thickness Data Code Sequence", "SourceOfLensThicknessDataCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), ((1, 1, None, None),), ((4240, "defined"),), (), None),
+        ), ((1, 1, None, None),), ((4240, "defined"),), (), None, None),
         ("a", 0x00081199, 0xFFFFFFFF, "1C", "Referenced SOP Sequence", "ReferencedSOPSequence", "SQ", "1", "", ('Required if Source of Lens Thickness Data Code Sequence (0022,1132) contains an Item with the value (111782, DCM, "Axial Measurements SOP Instance").', {"if": {"code": "item:0022,1132", "values": [["111782", "DCM"]]}, "status": "executable"}), (), (
             ("i", "table_10-11", None, ()),
-        ), ((1, 1, None, None),), (), (), None),
-    ), (), (), (), None),
+        ), ((1, 1, None, None),), (), (), None, None),
+    ), (), (), (), None, None),
     ("a", 0x00221128, 0xFFFFFFFF, "3", "Anterior Chamber Depth Sequence", "AnteriorChamberDepthSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00221131, 0xFFFFFFFF, "1", "Anterior Chamber Depth", "AnteriorChamberDepth", "FL", "1", "", None, (), None, (), (), (), None),
+        ("a", 0x00221131, 0xFFFFFFFF, "1", "Anterior Chamber Depth", "AnteriorChamberDepth", "FL", "1", "", None, (), None, (), (), (), None, None),
         ("a", 0x00221133, 0xFFFFFFFF, "1", "Source of Anterior Chamber Depth Data Code Sequence", "SourceOfAnteriorChamberDepthDataCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), ((1, 1, None, None),), ((4240, "defined"),), (), None),
+        ), ((1, 1, None, None),), ((4240, "defined"),), (), None, None),
         ("a", 0x00081199, 0xFFFFFFFF, "1C", "Referenced SOP Sequence", "ReferencedSOPSequence", "SQ", "1", "", ('Required if Source of Anterior Chamber Depth Data Code Sequence (0022,1133) contains an Item with the value (111782, DCM, "Axial Measurements SOP Instance").', {"if": {"code": "item:0022,1133", "values": [["111782", "DCM"]]}, "status": "executable"}), (), (
             ("i", "table_10-11", None, ()),
-        ), ((1, 1, None, None),), (), (), None),
-    ), (), (), (), None),
+        ), ((1, 1, None, None),), (), (), None, None),
+    ), (), (), (), None, None),
     ("a", 0x0022001B, 0xFFFFFFFF, "2", "Refractive State Sequence", "RefractiveStateSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00220007, 0xFFFFFFFF, "1", "Spherical Lens Power", "SphericalLensPower", "FL", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00220008, 0xFFFFFFFF, "1", "Cylinder Lens Power", "CylinderLensPower", "FL", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00220009, 0xFFFFFFFF, "1", "Cylinder Axis", "CylinderAxis", "FL", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x0022000F, 0xFFFFFFFF, "3", "Vertex Distance", "VertexDistance", "FD", "1", "", None, (), None, (), (), (), None),
+        ("a", 0x00220007, 0xFFFFFFFF, "1", "Spherical Lens Power", "SphericalLensPower", "FL", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00220008, 0xFFFFFFFF, "1", "Cylinder Lens Power", "CylinderLensPower", "FL", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00220009, 0xFFFFFFFF, "1", "Cylinder Axis", "CylinderAxis", "FL", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x0022000F, 0xFFFFFFFF, "3", "Vertex Distance", "VertexDistance", "FD", "1", "", None, (), None, (), (), (), None, None),
         ("a", 0x00221134, 0xFFFFFFFF, "1", "Source of Refractive Measurements Sequence", "SourceOfRefractiveMeasurementsSequence", "SQ", "1", "", None, (), (
             ("a", 0x00221135, 0xFFFFFFFF, "1", "Source of Refractive Measurements Code Sequence", "SourceOfRefractiveMeasurementsCodeSequence", "SQ", "1", "", None, (), (
                 ("i", "table_8.8-1", None, ()),
-            ), ((1, 1, None, None),), ((4240, "defined"),), (), None),
+            ), ((1, 1, None, None),), ((4240, "defined"),), (), None, None),
             ("a", 0x00081199, 0xFFFFFFFF, "1C", "Referenced SOP Sequence", "ReferencedSOPSequence", "SQ", "1", "", ('Required if Source of Refractive Measurements Code Sequence (0022,1135) contains an Item with the value (111783, DCM, "Refractive Measurements SOP Instance").', {"if": {"code": "item:0022,1135", "values": [["111783", "DCM"]]}, "status": "executable"}), (), (
                 ("i", "table_10-11", None, ()),
-            ), ((1, None, None, None),), (), (), None),
-        ), ((1, 1, None, None),), (), (), None),
-    ), ((0, 1, None, None),), (), (), None),
+            ), ((1, None, None, None),), (), (), None, None),
+        ), ((1, 1, None, None),), (), (), None, None),
+    ), ((0, 1, None, None),), (), (), None, None),
     ("i", "table_C.8.25.16-3", None, ()),
     ("a", 0x00460110, 0xFFFFFFFF, "3", "Cornea Measurements Sequence", "CorneaMeasurementsSequence", "SQ", "1", "", None, (), (
         ("i", "table_C.8.25.16-8", None, ()),
         ("a", 0x00460111, 0xFFFFFFFF, "1", "Source of Cornea Measurement Data Code Sequence", "SourceOfCorneaMeasurementDataCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), ((1, 1, None, None),), ((4240, "defined"),), (), None),
+        ), ((1, 1, None, None),), ((4240, "defined"),), (), None, None),
         ("a", 0x00081199, 0xFFFFFFFF, "1C", "Referenced SOP Sequence", "ReferencedSOPSequence", "SQ", "1", "", ('Required if Source of Cornea Measurement Data Code Sequence (0046,0111) contains an Item with the value (111757, DCM, "Keratometry Measurements SOP Instance").', {"if": {"code": "item:0046,0111", "values": [["111757", "DCM"]]}, "status": "executable"}), (), (
             ("i", "table_10-11", None, ()),
-        ), ((1, 1, None, None),), (), (), None),
-    ), (), (), (), None),
+        ), ((1, 1, None, None),), (), (), None, None),
+    ), (), (), (), None, None),
     ("a", 0x00221028, 0xFFFFFFFF, "1", "IOL Formula Code Sequence", "IOLFormulaCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), ((1, 1, None, None),), ((4236, "defined"),), (), None),
-    ("a", 0x00221029, 0xFFFFFFFF, "3", "IOL Formula Detail", "IOLFormulaDetail", "LO", "1", "", None, (), None, (), (), (), None),
+    ), ((1, 1, None, None),), ((4236, "defined"),), (), None, None),
+    ("a", 0x00221029, 0xFFFFFFFF, "3", "IOL Formula Detail", "IOLFormulaDetail", "LO", "1", "", None, (), None, (), (), (), None, None),
     ("i", "table_C.8.25.16-4", None, ()),
     ("a", 0x00221045, 0xFFFFFFFF, "3", "Surgically Induced Astigmatism Sequence", "SurgicallyInducedAstigmatismSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00460147, 0xFFFFFFFF, "1", "Cylinder Power", "CylinderPower", "FD", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00220009, 0xFFFFFFFF, "1", "Cylinder Axis", "CylinderAxis", "FL", "1", "", None, (), None, (), (), (), None),
-    ), (), (), (), None),
+        ("a", 0x00460147, 0xFFFFFFFF, "1", "Cylinder Power", "CylinderPower", "FD", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00220009, 0xFFFFFFFF, "1", "Cylinder Axis", "CylinderAxis", "FL", "1", "", None, (), None, (), (), (), None, None),
+    ), (), (), (), None, None),
     ("i", "table_C.8.25.16-5", None, ()),
 )

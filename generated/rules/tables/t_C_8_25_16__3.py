@@ -9,17 +9,17 @@ TABLE = ("table_C.8.25.16-3", "C.8.25.16-3", "Keratometry Macro", "macro")
 
 RULES = (
     ("a", 0x00460074, 0xFFFFFFFF, "1", "Steep Keratometric Axis Sequence", "SteepKeratometricAxisSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00460075, 0xFFFFFFFF, "1", "Radius of Curvature", "RadiusOfCurvature", "FD", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00460076, 0xFFFFFFFF, "2", "Keratometric Power", "KeratometricPower", "FD", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00460077, 0xFFFFFFFF, "2", "Keratometric Axis", "KeratometricAxis", "FD", "1", "", None, (), None, (), (), (), None),
-    ), ((1, 1, None, None),), (), (), None),
+        ("a", 0x00460075, 0xFFFFFFFF, "1", "Radius of Curvature", "RadiusOfCurvature", "FD", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00460076, 0xFFFFFFFF, "2", "Keratometric Power", "KeratometricPower", "FD", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00460077, 0xFFFFFFFF, "2", "Keratometric Axis", "KeratometricAxis", "FD", "1", "", None, (), None, (), (), (), None, None),
+    ), ((1, 1, None, None),), (), (), None, None),
     ("a", 0x00460080, 0xFFFFFFFF, "1", "Flat Keratometric Axis Sequence", "FlatKeratometricAxisSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00460075, 0xFFFFFFFF, "1", "Radius of Curvature", "RadiusOfCurvature", "FD", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00460076, 0xFFFFFFFF, "2", "Keratometric Power", "KeratometricPower", "FD", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00460077, 0xFFFFFFFF, "2", "Keratometric Axis", "KeratometricAxis", "FD", "1", "", None, (), None, (), (), (), None),
-    ), ((1, 1, None, None),), (), (), None),
+        ("a", 0x00460075, 0xFFFFFFFF, "1", "Radius of Curvature", "RadiusOfCurvature", "FD", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00460076, 0xFFFFFFFF, "2", "Keratometric Power", "KeratometricPower", "FD", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00460077, 0xFFFFFFFF, "2", "Keratometric Axis", "KeratometricAxis", "FD", "1", "", None, (), None, (), (), (), None, None),
+    ), ((1, 1, None, None),), (), (), None, None),
     ("a", 0x00221096, 0xFFFFFFFF, "2", "Keratometry Measurement Type Code Sequence", "KeratometryMeasurementTypeCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), ((0, 1, None, None),), ((4235, "defined"),), (), None),
-    ("a", 0x00221033, 0xFFFFFFFF, "2", "Keratometer Index", "KeratometerIndex", "FL", "1", "", None, (), None, (), (), (), None),
+    ), ((0, 1, None, None),), ((4235, "defined"),), (), None, None),
+    ("a", 0x00221033, 0xFFFFFFFF, "2", "Keratometer Index", "KeratometerIndex", "FL", "1", "", None, (), None, (), (), (), None, None),
 )

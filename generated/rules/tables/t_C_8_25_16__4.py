@@ -9,18 +9,18 @@ TABLE = ("table_C.8.25.16-4", "C.8.25.16-4", "IOL Ophthalmic Axial Length Macro"
 
 RULES = (
     ("a", 0x00221012, 0xFFFFFFFF, "1", "Ophthalmic Axial Length Sequence", "OphthalmicAxialLengthSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00221019, 0xFFFFFFFF, "1", "Ophthalmic Axial Length", "OphthalmicAxialLength", "FL", "1", "", None, (), None, (), (), (), None),
+        ("a", 0x00221019, 0xFFFFFFFF, "1", "Ophthalmic Axial Length", "OphthalmicAxialLength", "FL", "1", "", None, (), None, (), (), (), None, None),
         ("a", 0x00221250, 0xFFFFFFFF, "1", "Ophthalmic Axial Length Selection Method Code Sequence", "OphthalmicAxialLengthSelectionMethodCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), ((1, 1, None, None),), ((4241, "defined"),), (), None),
+        ), ((1, 1, None, None),), ((4241, "defined"),), (), None, None),
         ("a", 0x00221035, 0xFFFFFFFF, "1", "Source of Ophthalmic Axial Length Code Sequence", "SourceOfOphthalmicAxialLengthCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), ((1, 1, None, None),), ((4240, "defined"),), (), None),
+        ), ((1, 1, None, None),), ((4240, "defined"),), (), None, None),
         ("a", 0x00081199, 0xFFFFFFFF, "1C", "Referenced SOP Sequence", "ReferencedSOPSequence", "SQ", "1", "", ('Required if Source of Ophthalmic Axial Length Code Sequence (0022,1035) contains an Item with the value (111782, DCM, "Axial Measurements SOP Instance").', {"if": {"code": "item:0022,1035", "values": [["111782", "DCM"]]}, "status": "executable"}), (), (
             ("i", "table_10-11", None, ()),
-        ), ((1, None, None, None),), (), (), None),
+        ), ((1, None, None, None),), (), (), None, None),
         ("a", 0x00221044, 0xFFFFFFFF, "1C", "Ophthalmic Ultrasound Method Code Sequence", "OphthalmicUltrasoundMethodCodeSequence", "SQ", "1", "", ("Required if Ophthalmic Axial Measurements Device Type (0022,1009) is ULTRASOUND.", {"if": {"equals": "0022,1009", "values": ["ULTRASOUND"]}, "status": "executable"}), (), (
             ("i", "table_8.8-1", None, ()),
-        ), ((1, 1, None, None),), ((4230, "defined"),), (), None),
-    ), ((1, 1, None, None),), (), (), None),
+        ), ((1, 1, None, None),), ((4230, "defined"),), (), None, None),
+    ), ((1, 1, None, None),), (), (), None, None),
 )

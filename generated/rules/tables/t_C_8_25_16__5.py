@@ -8,37 +8,37 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.8.25.16-5", "C.8.25.16-5", "Calculated IOL Macro", "macro")
 
 RULES = (
-    ("a", 0x00221093, 0xFFFFFFFF, "1", "IOL Manufacturer", "IOLManufacturer", "LO", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00221095, 0xFFFFFFFF, "1", "Implant Name", "ImplantName", "LO", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00221046, 0xFFFFFFFF, "3", "Type of Optical Correction", "TypeOfOpticalCorrection", "CS", "1", "", None, (("enumerated", ("SPHERICAL", "TORIC"), None, None, ""),), None, (), (), (), None),
+    ("a", 0x00221093, 0xFFFFFFFF, "1", "IOL Manufacturer", "IOLManufacturer", "LO", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00221095, 0xFFFFFFFF, "1", "Implant Name", "ImplantName", "LO", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00221046, 0xFFFFFFFF, "3", "Type of Optical Correction", "TypeOfOpticalCorrection", "CS", "1", "", None, (("enumerated", ("SPHERICAL", "TORIC"), None, None, ""),), None, (), (), (), None, None),
     ("a", 0x00221092, 0xFFFFFFFF, "1", "Lens Constant Sequence", "LensConstantSequence", "SQ", "1", "", None, (), (
         ("a", 0x0040A043, 0xFFFFFFFF, "1", "Concept Name Code Sequence", "ConceptNameCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), ((1, 1, None, None),), ((4237, "defined"),), (), None),
-        ("a", 0x0040A30A, 0xFFFFFFFF, "1", "Numeric Value", "NumericValue", "DS", "1-n", "", None, (), None, (), (), (), None),
-    ), ((1, None, None, None),), (), (), None),
+        ), ((1, 1, None, None),), ((4237, "defined"),), (), None, None),
+        ("a", 0x0040A30A, 0xFFFFFFFF, "1", "Numeric Value", "NumericValue", "DS", "1-n", "", None, (), None, (), (), (), None, None),
+    ), ((1, None, None, None),), (), (), None, None),
     ("a", 0x00221090, 0xFFFFFFFF, "1", "IOL Power Sequence", "IOLPowerSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00221053, 0xFFFFFFFF, "1", "IOL Power", "IOLPower", "FL", "1", "", None, (), None, (), (), (), None),
+        ("a", 0x00221053, 0xFFFFFFFF, "1", "IOL Power", "IOLPower", "FL", "1", "", None, (), None, (), (), (), None, None),
         ("a", 0x00221047, 0xFFFFFFFF, "1C", "Toric IOL Power Sequence", "ToricIOLPowerSequence", "SQ", "1", "", ("Required if Type of Optical Correction (0022,1046) is TORIC.", {"if": {"equals": "0022,1046", "values": ["TORIC"]}, "status": "executable"}), (), (
             ("i", "table_C.8.25.16-7", None, ()),
-        ), ((1, 1, None, None),), (), (), None),
-        ("a", 0x00221054, 0xFFFFFFFF, "1", "Predicted Refractive Error", "PredictedRefractiveError", "FL", "1", "", None, (), None, (), (), (), None),
+        ), ((1, 1, None, None),), (), (), None, None),
+        ("a", 0x00221054, 0xFFFFFFFF, "1", "Predicted Refractive Error", "PredictedRefractiveError", "FL", "1", "", None, (), None, (), (), (), None, None),
         ("a", 0x00221048, 0xFFFFFFFF, "1C", "Predicted Toric Error Sequence", "PredictedToricErrorSequence", "SQ", "1", "", ("Required if Type of Optical Correction (0022,1046) is TORIC.", {"if": {"equals": "0022,1046", "values": ["TORIC"]}, "status": "executable"}), (), (
             ("i", "table_C.8.25.16-7", None, ()),
-        ), ((1, 1, None, None),), (), (), None),
-        ("a", 0x00221097, 0xFFFFFFFF, "2", "Implant Part Number", "ImplantPartNumber", "LO", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00221049, 0xFFFFFFFF, "3", "Pre-Selected for Implantation", "PreSelectedForImplantation", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), (), (), None),
-    ), ((1, None, None, None),), (), (), None),
-    ("a", 0x00221121, 0xFFFFFFFF, "2", "IOL Power for Exact Emmetropia", "IOLPowerForExactEmmetropia", "FL", "1", "", None, (), None, (), (), (), None),
+        ), ((1, 1, None, None),), (), (), None, None),
+        ("a", 0x00221097, 0xFFFFFFFF, "2", "Implant Part Number", "ImplantPartNumber", "LO", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00221049, 0xFFFFFFFF, "3", "Pre-Selected for Implantation", "PreSelectedForImplantation", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), (), (), None, None),
+    ), ((1, None, None, None),), (), (), None, None),
+    ("a", 0x00221121, 0xFFFFFFFF, "2", "IOL Power for Exact Emmetropia", "IOLPowerForExactEmmetropia", "FL", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x0022104A, 0xFFFFFFFF, "2C", "Toric IOL Power for Exact Emmetropia Sequence", "ToricIOLPowerForExactEmmetropiaSequence", "SQ", "1", "", ("Required if Type of Optical Correction (0022,1046) is TORIC.", {"if": {"equals": "item:0022,1046", "values": ["TORIC"]}, "status": "executable"}), (), (
         ("i", "table_C.8.25.16-7", None, ()),
-    ), ((0, 1, None, None),), (), (), None),
-    ("a", 0x00221122, 0xFFFFFFFF, "2", "IOL Power for Exact Target Refraction", "IOLPowerForExactTargetRefraction", "FL", "1", "", None, (), None, (), (), (), None),
+    ), ((0, 1, None, None),), (), (), None, None),
+    ("a", 0x00221122, 0xFFFFFFFF, "2", "IOL Power for Exact Target Refraction", "IOLPowerForExactTargetRefraction", "FL", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x0022104B, 0xFFFFFFFF, "2C", "Toric IOL Power for Exact Target Refraction Sequence", "ToricIOLPowerForExactTargetRefractionSequence", "SQ", "1", "", ("Required if Type of Optical Correction (0022,1046) is TORIC.", {"if": {"equals": "item:0022,1046", "values": ["TORIC"]}, "status": "executable"}), (), (
         ("i", "table_C.8.25.16-7", None, ()),
-    ), ((0, 1, None, None),), (), (), None),
+    ), ((0, 1, None, None),), (), (), None, None),
     ("a", 0x0022112A, 0xFFFFFFFF, "3", "Calculation Comment Sequence", "CalculationCommentSequence", "SQ", "1", "", None, (), (
-        ("a", 0x0022112B, 0xFFFFFFFF, "1", "Calculation Comment Type", "CalculationCommentType", "CS", "1", "", None, (("defined", ("INFORMATIVE", "WARNING"), None, None, ""),), None, (), (), (), None),
-        ("a", 0x0022112C, 0xFFFFFFFF, "1", "Calculation Comment", "CalculationComment", "LT", "1", "", None, (), None, (), (), (), None),
-    ), (), (), (), None),
+        ("a", 0x0022112B, 0xFFFFFFFF, "1", "Calculation Comment Type", "CalculationCommentType", "CS", "1", "", None, (("defined", ("INFORMATIVE", "WARNING"), None, None, ""),), None, (), (), (), None, None),
+        ("a", 0x0022112C, 0xFFFFFFFF, "1", "Calculation Comment", "CalculationComment", "LT", "1", "", None, (), None, (), (), (), None, None),
+    ), (), (), (), None, None),
 )

@@ -8,7 +8,7 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.8.25.16-6", "C.8.25.16-6", "Ophthalmic Axial Measurements Quality Image SOP Instance Reference Macro", "macro")
 
 RULES = (
-    ("a", 0x00081150, 0xFFFFFFFF, "1", "Referenced SOP Class UID", "ReferencedSOPClassUID", "UI", "1", "", None, (("enumerated", ("1.2.840.10008.5.1.4.1.1.7.2", "1.2.840.10008.5.1.4.1.1.7.4"), None, None, ""),), None, (), (), (), None),
-    ("a", 0x00081155, 0xFFFFFFFF, "1", "Referenced SOP Instance UID", "ReferencedSOPInstanceUID", "UI", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00081160, 0xFFFFFFFF, "1", "Referenced Frame Number", "ReferencedFrameNumber", "IS", "1-n", "", None, (), None, (), (), (), None),
+    ("a", 0x00081150, 0xFFFFFFFF, "1", "Referenced SOP Class UID", "ReferencedSOPClassUID", "UI", "1", "", None, (("enumerated", ("1.2.840.10008.5.1.4.1.1.7.2", "1.2.840.10008.5.1.4.1.1.7.4"), None, None, ""),), None, (), (), (), None, None),
+    ("a", 0x00081155, 0xFFFFFFFF, "1", "Referenced SOP Instance UID", "ReferencedSOPInstanceUID", "UI", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00081160, 0xFFFFFFFF, "1", "Referenced Frame Number", "ReferencedFrameNumber", "IS", "1-n", "", None, (), None, (), (), (), None, None),
 )

@@ -8,7 +8,7 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.8.25.16-7", "C.8.25.16-7", "Calculated Toric Power Macro", "macro")
 
 RULES = (
-    ("a", 0x00460146, 0xFFFFFFFF, "3", "Sphere Power", "SpherePower", "FD", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00460147, 0xFFFFFFFF, "1", "Cylinder Power", "CylinderPower", "FD", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00220009, 0xFFFFFFFF, "1", "Cylinder Axis", "CylinderAxis", "FL", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x00460146, 0xFFFFFFFF, "3", "Sphere Power", "SpherePower", "FD", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00460147, 0xFFFFFFFF, "1", "Cylinder Power", "CylinderPower", "FD", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00220009, 0xFFFFFFFF, "1", "Cylinder Axis", "CylinderAxis", "FL", "1", "", None, (), None, (), (), (), None, None),
 )

@@ -9,19 +9,19 @@ TABLE = ("table_C.8.25.16-8", "C.8.25.16-8", "Cornea Measurement Macro", "macro"
 
 RULES = (
     ("a", 0x00460112, 0xFFFFFFFF, "1", "Steep Corneal Axis Sequence", "SteepCornealAxisSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00460075, 0xFFFFFFFF, "1", "Radius of Curvature", "RadiusOfCurvature", "FD", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00460114, 0xFFFFFFFF, "2", "Corneal Power", "CornealPower", "FD", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00460115, 0xFFFFFFFF, "2", "Corneal Axis", "CornealAxis", "FD", "1", "", None, (), None, (), (), (), None),
-    ), ((1, 1, None, None),), (), (), None),
+        ("a", 0x00460075, 0xFFFFFFFF, "1", "Radius of Curvature", "RadiusOfCurvature", "FD", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00460114, 0xFFFFFFFF, "2", "Corneal Power", "CornealPower", "FD", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00460115, 0xFFFFFFFF, "2", "Corneal Axis", "CornealAxis", "FD", "1", "", None, (), None, (), (), (), None, None),
+    ), ((1, 1, None, None),), (), (), None, None),
     ("a", 0x00460113, 0xFFFFFFFF, "1", "Flat Corneal Axis Sequence", "FlatCornealAxisSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00460075, 0xFFFFFFFF, "1", "Radius of Curvature", "RadiusOfCurvature", "FD", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00460114, 0xFFFFFFFF, "2", "Corneal Power", "CornealPower", "FD", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00460115, 0xFFFFFFFF, "2", "Corneal Axis", "CornealAxis", "FD", "1", "", None, (), None, (), (), (), None),
-    ), ((1, 1, None, None),), (), (), None),
+        ("a", 0x00460075, 0xFFFFFFFF, "1", "Radius of Curvature", "RadiusOfCurvature", "FD", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00460114, 0xFFFFFFFF, "2", "Corneal Power", "CornealPower", "FD", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00460115, 0xFFFFFFFF, "2", "Corneal Axis", "CornealAxis", "FD", "1", "", None, (), None, (), (), (), None, None),
+    ), ((1, 1, None, None),), (), (), None, None),
     ("a", 0x00460116, 0xFFFFFFFF, "1", "Cornea Measurement Method Code Sequence", "CorneaMeasurementMethodCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), ((1, 1, None, None),), ((4242, "defined"),), (), None),
-    ("a", 0x00221033, 0xFFFFFFFF, "2", "Keratometer Index", "KeratometerIndex", "FL", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00460117, 0xFFFFFFFF, "1C", "Refractive Index of Cornea", "RefractiveIndexOfCornea", "FL", "1", "", ('Required if Cornea Measurement Type Code Sequence (0046,0116) contains an item with the value (111759, DCM, "Posterior Cornea Surface Measurement").', {"if": {"code": "item:0046,0116", "values": [["111759", "DCM"]]}, "status": "executable"}), (), None, (), (), (), None),
-    ("a", 0x00460118, 0xFFFFFFFF, "1C", "Refractive Index of Aqueous Humor", "RefractiveIndexOfAqueousHumor", "FL", "1", "", ('Required if Cornea Measurement Type Code Sequence (0046,0116) contains an item with the value (111759, DCM, "Posterior Cornea Surface Measurement").', {"if": {"code": "item:0046,0116", "values": [["111759", "DCM"]]}, "status": "executable"}), (), None, (), (), (), None),
+    ), ((1, 1, None, None),), ((4242, "defined"),), (), None, None),
+    ("a", 0x00221033, 0xFFFFFFFF, "2", "Keratometer Index", "KeratometerIndex", "FL", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00460117, 0xFFFFFFFF, "1C", "Refractive Index of Cornea", "RefractiveIndexOfCornea", "FL", "1", "", ('Required if Cornea Measurement Type Code Sequence (0046,0116) contains an item with the value (111759, DCM, "Posterior Cornea Surface Measurement").', {"if": {"code": "item:0046,0116", "values": [["111759", "DCM"]]}, "status": "executable"}), (), None, (), (), (), None, None),
+    ("a", 0x00460118, 0xFFFFFFFF, "1C", "Refractive Index of Aqueous Humor", "RefractiveIndexOfAqueousHumor", "FL", "1", "", ('Required if Cornea Measurement Type Code Sequence (0046,0116) contains an item with the value (111759, DCM, "Posterior Cornea Surface Measurement").', {"if": {"code": "item:0046,0116", "values": [["111759", "DCM"]]}, "status": "executable"}), (), None, (), (), (), None, None),
 )

@@ -9,7 +9,7 @@ TABLE = ("table_C.8.25.6.1-1", "C.8.25.6.1-1", "Cylinder Sequence Macro", "macro
 
 RULES = (
     ("a", 0x00460018, 0xFFFFFFFF, "1C", "Cylinder Sequence", "CylinderSequence", "SQ", "1", "", ("Required if astigmatic correction or astigmatism is measured.", {"if": {"unknown": "dataset", "text": "astigmatic correction or astigmatism is measured"}, "status": "not-decidable"}), (), (
-        ("a", 0x00460147, 0xFFFFFFFF, "1", "Cylinder Power", "CylinderPower", "FD", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00220009, 0xFFFFFFFF, "1", "Cylinder Axis", "CylinderAxis", "FL", "1", "", None, (), None, (), (), (), None),
-    ), ((1, 1, None, None),), (), (), None),
+        ("a", 0x00460147, 0xFFFFFFFF, "1", "Cylinder Power", "CylinderPower", "FD", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00220009, 0xFFFFFFFF, "1", "Cylinder Axis", "CylinderAxis", "FL", "1", "", None, (), None, (), (), (), None, None),
+    ), ((1, 1, None, None),), (), (), None, None),
 )

@@ -9,9 +9,9 @@ TABLE = ("table_C.8.25.6.2-1", "C.8.25.6.2-1", "Prism Sequence Macro", "macro")
 
 RULES = (
     ("a", 0x00460028, 0xFFFFFFFF, "1C", "Prism Sequence", "PrismSequence", "SQ", "1", "", ("A Sequence that specifies prism that is measured in a lens, or that is required to correct for a patient's ocular misalignment.", {"status": "unparsed"}), (), (
-        ("a", 0x00460030, 0xFFFFFFFF, "1", "Horizontal Prism Power", "HorizontalPrismPower", "FD", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00460032, 0xFFFFFFFF, "1", "Horizontal Prism Base", "HorizontalPrismBase", "CS", "1", "", None, (("enumerated", ("IN", "OUT"), None, None, ""),), None, (), (), (), None),
-        ("a", 0x00460034, 0xFFFFFFFF, "1", "Vertical Prism Power", "VerticalPrismPower", "FD", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00460036, 0xFFFFFFFF, "1", "Vertical Prism Base", "VerticalPrismBase", "CS", "1", "", None, (("enumerated", ("UP", "DOWN"), None, None, ""),), None, (), (), (), None),
-    ), ((1, 1, None, None),), (), (), None),
+        ("a", 0x00460030, 0xFFFFFFFF, "1", "Horizontal Prism Power", "HorizontalPrismPower", "FD", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00460032, 0xFFFFFFFF, "1", "Horizontal Prism Base", "HorizontalPrismBase", "CS", "1", "", None, (("enumerated", ("IN", "OUT"), None, None, ""),), None, (), (), (), None, None),
+        ("a", 0x00460034, 0xFFFFFFFF, "1", "Vertical Prism Power", "VerticalPrismPower", "FD", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00460036, 0xFFFFFFFF, "1", "Vertical Prism Base", "VerticalPrismBase", "CS", "1", "", None, (("enumerated", ("UP", "DOWN"), None, None, ""),), None, (), (), (), None, None),
+    ), ((1, 1, None, None),), (), (), None, None),
 )

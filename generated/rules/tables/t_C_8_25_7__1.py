@@ -8,12 +8,12 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.8.25.7-1", "C.8.25.7-1", "General Ophthalmic Refractive Measurements Module", "module")
 
 RULES = (
-    ("a", 0x00200013, 0xFFFFFFFF, "1", "Instance Number", "InstanceNumber", "IS", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00080023, 0xFFFFFFFF, "1", "Content Date", "ContentDate", "DA", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00080033, 0xFFFFFFFF, "1", "Content Time", "ContentTime", "TM", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00240113, 0xFFFFFFFF, "3", "Measurement Laterality", "MeasurementLaterality", "CS", "1", "", None, (("enumerated", ("R", "L", "B"), None, None, ""),), None, (), (), (), None),
-    ("a", 0x00204000, 0xFFFFFFFF, "3", "Image Comments", "ImageComments", "LT", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x00200013, 0xFFFFFFFF, "1", "Instance Number", "InstanceNumber", "IS", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00080023, 0xFFFFFFFF, "1", "Content Date", "ContentDate", "DA", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00080033, 0xFFFFFFFF, "1", "Content Time", "ContentTime", "TM", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00240113, 0xFFFFFFFF, "3", "Measurement Laterality", "MeasurementLaterality", "CS", "1", "", None, (("enumerated", ("R", "L", "B"), None, None, ""),), None, (), (), (), None, None),
+    ("a", 0x00204000, 0xFFFFFFFF, "3", "Image Comments", "ImageComments", "LT", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x00460145, 0xFFFFFFFF, "2C", "Referenced Refractive Measurements Sequence", "ReferencedRefractiveMeasurementsSequence", "SQ", "1", "", ("Required if Visual Acuity Type Code Sequence (0046,0121) is present. May be present otherwise.", {"if": {"present": "0046,0121"}, "otherwise": "may", "status": "executable"}), (), (
         ("i", "table_10-11", None, ()),
-    ), ((0, None, None, None),), (), (), None),
+    ), ((0, None, None, None),), (), (), None, None),
 )

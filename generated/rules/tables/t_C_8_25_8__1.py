@@ -8,14 +8,14 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.8.25.8-1", "C.8.25.8-1", "Lensometry Measurements Module", "module")
 
 RULES = (
-    ("a", 0x00460012, 0xFFFFFFFF, "2", "Lens Description", "LensDescription", "LO", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x00460012, 0xFFFFFFFF, "2", "Lens Description", "LensDescription", "LO", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x00460014, 0xFFFFFFFF, "1C", "Right Lens Sequence", "RightLensSequence", "SQ", "1", "", ("Required if the right lens is measured.", {"if": {"unknown": "dataset", "text": "the right lens is measured"}, "status": "not-decidable"}), (), (
         ("i", "table_C.8.25.8-2", None, ()),
-    ), ((1, 1, None, None),), (), (), None),
+    ), ((1, 1, None, None),), (), (), None, None),
     ("a", 0x00460015, 0xFFFFFFFF, "1C", "Left Lens Sequence", "LeftLensSequence", "SQ", "1", "", ("Required if the left lens is measured.", {"if": {"unknown": "dataset", "text": "the left lens is measured"}, "status": "not-decidable"}), (), (
         ("i", "table_C.8.25.8-2", None, ()),
-    ), ((1, 1, None, None),), (), (), None),
+    ), ((1, 1, None, None),), (), (), None, None),
     ("a", 0x00460016, 0xFFFFFFFF, "1C", "Unspecified Laterality Lens Sequence", "UnspecifiedLateralityLensSequence", "SQ", "1", "", ("Shall not be included if Attribute Right Lens Sequence (0046,0014) or Left Lens Sequence (0046,0015) is present. Required if a single lens of unknown laterality is measured.", {"if": {"unknown": "dataset", "text": "a single lens of unknown laterality is measured"}, "forbidden_if": {"or": [{"present": "0046,0014"}, {"present": "0046,0015"}]}, "status": "not-decidable"}), (), (
         ("i", "table_C.8.25.8-2", None, ()),
-    ), ((1, 1, None, None),), (), (), None),
+    ), ((1, 1, None, None),), (), (), None, None),
 )

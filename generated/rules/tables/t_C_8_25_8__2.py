@@ -8,18 +8,18 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.8.25.8-2", "C.8.25.8-2", "Lensometry Measurements Macro", "macro")
 
 RULES = (
-    ("a", 0x00460146, 0xFFFFFFFF, "1", "Sphere Power", "SpherePower", "FD", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x00460146, 0xFFFFFFFF, "1", "Sphere Power", "SpherePower", "FD", "1", "", None, (), None, (), (), (), None, None),
     ("i", "table_C.8.25.6.1-1", None, ()),
     ("a", 0x00460100, 0xFFFFFFFF, "1C", "Add Near Sequence", "AddNearSequence", "SQ", "1", "", ("Required if Add Near is measured in the lens.", {"if": {"unknown": "dataset", "text": "Add Near is measured in the lens"}, "status": "not-decidable"}), (), (
-        ("a", 0x00460104, 0xFFFFFFFF, "1", "Add Power", "AddPower", "FD", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00460106, 0xFFFFFFFF, "3", "Viewing Distance", "ViewingDistance", "FD", "1", "", None, (), None, (), (), (), None),
-    ), ((1, 1, None, None),), (), (), None),
+        ("a", 0x00460104, 0xFFFFFFFF, "1", "Add Power", "AddPower", "FD", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00460106, 0xFFFFFFFF, "3", "Viewing Distance", "ViewingDistance", "FD", "1", "", None, (), None, (), (), (), None, None),
+    ), ((1, 1, None, None),), (), (), None, None),
     ("a", 0x00460101, 0xFFFFFFFF, "1C", "Add Intermediate Sequence", "AddIntermediateSequence", "SQ", "1", "", ("Required if Add intermediate is measured in the lens.", {"if": {"unknown": "dataset", "text": "Add intermediate is measured in the lens"}, "status": "not-decidable"}), (), (
-        ("a", 0x00460104, 0xFFFFFFFF, "1", "Add Power", "AddPower", "FD", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00460106, 0xFFFFFFFF, "3", "Viewing Distance", "ViewingDistance", "FD", "1", "", None, (), None, (), (), (), None),
-    ), ((1, 1, None, None),), (), (), None),
+        ("a", 0x00460104, 0xFFFFFFFF, "1", "Add Power", "AddPower", "FD", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00460106, 0xFFFFFFFF, "3", "Viewing Distance", "ViewingDistance", "FD", "1", "", None, (), None, (), (), (), None, None),
+    ), ((1, 1, None, None),), (), (), None, None),
     ("i", "table_C.8.25.6.2-1", None, ()),
-    ("a", 0x00460038, 0xFFFFFFFF, "3", "Lens Segment Type", "LensSegmentType", "CS", "1", "", None, (("enumerated", ("PROGRESSIVE", "NONPROGRESSIVE"), None, None, ""),), None, (), (), (), None),
-    ("a", 0x00460040, 0xFFFFFFFF, "3", "Optical Transmittance", "OpticalTransmittance", "FD", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00460042, 0xFFFFFFFF, "3", "Channel Width", "ChannelWidth", "FD", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x00460038, 0xFFFFFFFF, "3", "Lens Segment Type", "LensSegmentType", "CS", "1", "", None, (("enumerated", ("PROGRESSIVE", "NONPROGRESSIVE"), None, None, ""),), None, (), (), (), None, None),
+    ("a", 0x00460040, 0xFFFFFFFF, "3", "Optical Transmittance", "OpticalTransmittance", "FD", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00460042, 0xFFFFFFFF, "3", "Channel Width", "ChannelWidth", "FD", "1", "", None, (), None, (), (), (), None, None),
 )

@@ -8,12 +8,12 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.8.26.1-1", "C.8.26.1-1", "Visual Field Static Perimetry Measurements Series Module", "module")
 
 RULES = (
-    ("a", 0x00080060, 0xFFFFFFFF, "1", "Modality", "Modality", "CS", "1", "", None, (("enumerated", ("OPV",), None, None, ""),), None, (), (), (), None),
+    ("a", 0x00080060, 0xFFFFFFFF, "1", "Modality", "Modality", "CS", "1", "", None, (("enumerated", ("OPV",), None, None, ""),), None, (), (), (), None, None),
     ("a", 0x00081111, 0xFFFFFFFF, "1C", "Referenced Performed Procedure Step Sequence", "ReferencedPerformedProcedureStepSequence", "SQ", "1", "", ("Required if a Performed Procedure Step SOP Class was involved in the creation of this Series.", {"if": {"unknown": "dataset", "text": "a Performed Procedure Step SOP Class was involved in the creation of this Series"}, "status": "not-decidable"}), (), (
         ("i", "table_10-11", None, ()),
-    ), ((1, 1, None, None),), (), (), None),
+    ), ((1, 1, None, None),), (), (), None, None),
     ("a", 0x00400275, 0xFFFFFFFF, "3", "Request Attributes Sequence", "RequestAttributesSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-9", None, ()),
-    ), (), ((4256, "defined"),), (), None),
+    ), (), ((4256, "defined"),), (), None, None),
     ("i", "table_10-16", None, ()),
 )

@@ -8,20 +8,20 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.8.26.2-1", "C.8.26.2-1", "Visual Field Static Perimetry Test Parameters Module", "module")
 
 RULES = (
-    ("a", 0x00240010, 0xFFFFFFFF, "1", "Visual Field Horizontal Extent", "VisualFieldHorizontalExtent", "FL", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00240011, 0xFFFFFFFF, "1", "Visual Field Vertical Extent", "VisualFieldVerticalExtent", "FL", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00240012, 0xFFFFFFFF, "1", "Visual Field Shape", "VisualFieldShape", "CS", "1", "", None, (("defined", ("RECTANGLE", "CIRCLE", "ELLIPSE"), None, None, ""),), None, (), (), (), None),
+    ("a", 0x00240010, 0xFFFFFFFF, "1", "Visual Field Horizontal Extent", "VisualFieldHorizontalExtent", "FL", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00240011, 0xFFFFFFFF, "1", "Visual Field Vertical Extent", "VisualFieldVerticalExtent", "FL", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00240012, 0xFFFFFFFF, "1", "Visual Field Shape", "VisualFieldShape", "CS", "1", "", None, (("defined", ("RECTANGLE", "CIRCLE", "ELLIPSE"), None, None, ""),), None, (), (), (), None, None),
     ("a", 0x00240016, 0xFFFFFFFF, "1C", "Screening Test Mode Code Sequence", "ScreeningTestModeCodeSequence", "SQ", "1", "", ('Required if Content Item Modifier Sequence (0040,0441) within Performed Protocol Code Sequence (0040,0260) contains an Item with the value (360156006, SCT, "Screening"). May be present otherwise.', {"if": {"code": "0040,0260/0040,0441", "values": [["360156006", "SCT"]]}, "otherwise": "may", "status": "executable"}), (), (
         ("i", "table_8.8-1", None, ()),
-    ), ((1, 1, None, None),), ((4252, "defined"),), (), None),
-    ("a", 0x00240018, 0xFFFFFFFF, "1", "Maximum Stimulus Luminance", "MaximumStimulusLuminance", "FL", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00240020, 0xFFFFFFFF, "1", "Background Luminance", "BackgroundLuminance", "FL", "1", "", None, (), None, (), (), (), None),
+    ), ((1, 1, None, None),), ((4252, "defined"),), (), None, None),
+    ("a", 0x00240018, 0xFFFFFFFF, "1", "Maximum Stimulus Luminance", "MaximumStimulusLuminance", "FL", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00240020, 0xFFFFFFFF, "1", "Background Luminance", "BackgroundLuminance", "FL", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x00240021, 0xFFFFFFFF, "1", "Stimulus Color Code Sequence", "StimulusColorCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), ((1, 1, None, None),), ((4255, "defined"),), (), None),
+    ), ((1, 1, None, None),), ((4255, "defined"),), (), None, None),
     ("a", 0x00240024, 0xFFFFFFFF, "1", "Background Illumination Color Code Sequence", "BackgroundIlluminationColorCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), ((1, 1, None, None),), ((4255, "defined"),), (), None),
-    ("a", 0x00240025, 0xFFFFFFFF, "1", "Stimulus Area", "StimulusArea", "FL", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00240028, 0xFFFFFFFF, "1", "Stimulus Presentation Time", "StimulusPresentationTime", "FL", "1", "", None, (), None, (), (), (), None),
+    ), ((1, 1, None, None),), ((4255, "defined"),), (), None, None),
+    ("a", 0x00240025, 0xFFFFFFFF, "1", "Stimulus Area", "StimulusArea", "FL", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00240028, 0xFFFFFFFF, "1", "Stimulus Presentation Time", "StimulusPresentationTime", "FL", "1", "", None, (), None, (), (), (), None, None),
 )

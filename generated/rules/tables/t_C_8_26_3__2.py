@@ -10,10 +10,10 @@ TABLE = ("table_C.8.26.3-2", "C.8.26.3-2", "Ophthalmic Visual Field Global Index
 RULES = (
     ("a", 0x00240325, 0xFFFFFFFF, "1", "Data Observation Sequence", "DataObservationSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-2", None, ()),
-    ), ((1, 1, None, None),), ((4254, "defined"), (4257, "defined")), (), None),
-    ("a", 0x00240338, 0xFFFFFFFF, "1", "Index Normals Flag", "IndexNormalsFlag", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), (), (), None),
+    ), ((1, 1, None, None),), ((4254, "defined"), (4257, "defined")), (), None, None),
+    ("a", 0x00240338, 0xFFFFFFFF, "1", "Index Normals Flag", "IndexNormalsFlag", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), (), (), None, None),
     ("a", 0x00240344, 0xFFFFFFFF, "1C", "Index Probability Sequence", "IndexProbabilitySequence", "SQ", "1", "", ("Required if Index Normals Flag (0024,0338) is YES.", {"if": {"equals": "item:0024,0338", "values": ["YES"]}, "status": "executable"}), (), (
-        ("a", 0x00240341, 0xFFFFFFFF, "1", "Index Probability", "IndexProbability", "FL", "1", "", None, (), None, (), (), (), None),
+        ("a", 0x00240341, 0xFFFFFFFF, "1", "Index Probability", "IndexProbability", "FL", "1", "", None, (), None, (), (), (), None, None),
         ("i", "table_10-19", None, ()),
-    ), ((1, 1, None, None),), (), (), None),
+    ), ((1, 1, None, None),), (), (), None, None),
 )

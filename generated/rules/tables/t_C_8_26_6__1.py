@@ -10,8 +10,8 @@ TABLE = ("table_C.8.26.6-1", "C.8.26.6-1", "Ophthalmic Patient Clinical Informat
 RULES = (
     ("a", 0x00240114, 0xFFFFFFFF, "1C", "Ophthalmic Patient Clinical Information Left Eye Sequence", "OphthalmicPatientClinicalInformationLeftEyeSequence", "SQ", "1", "", ("Required if Measurement Laterality (0024,0113) is L or B.", {"if": {"equals": "0024,0113", "values": ["L", "B"]}, "status": "executable"}), (), (
         ("i", "table_C.8.26.6-2", None, ()),
-    ), ((1, 1, None, None),), (), (), None),
+    ), ((1, 1, None, None),), (), (), None, None),
     ("a", 0x00240115, 0xFFFFFFFF, "1C", "Ophthalmic Patient Clinical Information Right Eye Sequence", "OphthalmicPatientClinicalInformationRightEyeSequence", "SQ", "1", "", ("Required if Measurement Laterality (0024,0113) is R or B.", {"if": {"equals": "0024,0113", "values": ["R", "B"]}, "status": "executable"}), (), (
         ("i", "table_C.8.26.6-2", None, ()),
-    ), ((1, 1, None, None),), (), (), None),
+    ), ((1, 1, None, None),), (), (), None, None),
 )

@@ -9,15 +9,15 @@ TABLE = ("table_C.8.26.6-2", "C.8.26.6-2", "Ophthalmic Patient Clinical Informat
 
 RULES = (
     ("a", 0x00240112, 0xFFFFFFFF, "2", "Refractive Parameters Used on Patient Sequence", "RefractiveParametersUsedOnPatientSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00220007, 0xFFFFFFFF, "1", "Spherical Lens Power", "SphericalLensPower", "FL", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00220008, 0xFFFFFFFF, "1", "Cylinder Lens Power", "CylinderLensPower", "FL", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00220009, 0xFFFFFFFF, "1", "Cylinder Axis", "CylinderAxis", "FL", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x0022000F, 0xFFFFFFFF, "3", "Vertex Distance", "VertexDistance", "FD", "1", "", None, (), None, (), (), (), None),
-    ), ((0, 1, None, None),), (), (), None),
-    ("a", 0x00460044, 0xFFFFFFFF, "2", "Pupil Size", "PupilSize", "FD", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x0022000D, 0xFFFFFFFF, "2", "Pupil Dilated", "PupilDilated", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), (), (), None),
-    ("a", 0x0022000B, 0xFFFFFFFF, "3", "Intra Ocular Pressure", "IntraOcularPressure", "FL", "1", "", None, (), None, (), (), (), None),
+        ("a", 0x00220007, 0xFFFFFFFF, "1", "Spherical Lens Power", "SphericalLensPower", "FL", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00220008, 0xFFFFFFFF, "1", "Cylinder Lens Power", "CylinderLensPower", "FL", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00220009, 0xFFFFFFFF, "1", "Cylinder Axis", "CylinderAxis", "FL", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x0022000F, 0xFFFFFFFF, "3", "Vertex Distance", "VertexDistance", "FD", "1", "", None, (), None, (), (), (), None, None),
+    ), ((0, 1, None, None),), (), (), None, None),
+    ("a", 0x00460044, 0xFFFFFFFF, "2", "Pupil Size", "PupilSize", "FD", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x0022000D, 0xFFFFFFFF, "2", "Pupil Dilated", "PupilDilated", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), (), (), None, None),
+    ("a", 0x0022000B, 0xFFFFFFFF, "3", "Intra Ocular Pressure", "IntraOcularPressure", "FL", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x00240110, 0xFFFFFFFF, "3", "Visual Acuity Measurement Sequence", "VisualAcuityMeasurementSequence", "SQ", "1", "", None, (), (
         ("i", "table_C.8.25.12-2", None, ()),
-    ), (), (), (), None),
+    ), (), (), (), None, None),
 )

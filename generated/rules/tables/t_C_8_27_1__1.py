@@ -8,11 +8,11 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.8.27.1-1", "C.8.27.1-1", "Intravascular OCT Series Module", "module")
 
 RULES = (
-    ("a", 0x00080060, 0xFFFFFFFF, "1", "Modality", "Modality", "CS", "1", "", None, (("enumerated", ("IVOCT",), None, None, ""),), None, (), (), (), None),
-    ("a", 0x00200011, 0xFFFFFFFF, "1", "Series Number", "SeriesNumber", "IS", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x00080060, 0xFFFFFFFF, "1", "Modality", "Modality", "CS", "1", "", None, (("enumerated", ("IVOCT",), None, None, ""),), None, (), (), (), None, None),
+    ("a", 0x00200011, 0xFFFFFFFF, "1", "Series Number", "SeriesNumber", "IS", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x00081111, 0xFFFFFFFF, "1C", "Referenced Performed Procedure Step Sequence", "ReferencedPerformedProcedureStepSequence", "SQ", "1", "", ("Required if a Performed Procedure Step SOP Class was involved in the creation of this Series.", {"if": {"unknown": "dataset", "text": "a Performed Procedure Step SOP Class was involved in the creation of this Series"}, "status": "not-decidable"}), (), (
-        ("a", 0x00081150, 0xFFFFFFFF, "1", "Referenced SOP Class UID", "ReferencedSOPClassUID", "UI", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00081155, 0xFFFFFFFF, "1", "Referenced SOP Instance UID", "ReferencedSOPInstanceUID", "UI", "1", "", None, (), None, (), (), (), None),
-    ), ((1, 1, None, None),), (), (), None),
-    ("a", 0x00080068, 0xFFFFFFFF, "1", "Presentation Intent Type", "PresentationIntentType", "CS", "1", "", None, (("enumerated", ("FOR PRESENTATION", "FOR PROCESSING"), None, None, ""),), None, (), (), (), None),
+        ("a", 0x00081150, 0xFFFFFFFF, "1", "Referenced SOP Class UID", "ReferencedSOPClassUID", "UI", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00081155, 0xFFFFFFFF, "1", "Referenced SOP Instance UID", "ReferencedSOPInstanceUID", "UI", "1", "", None, (), None, (), (), (), None, None),
+    ), ((1, 1, None, None),), (), (), None, None),
+    ("a", 0x00080068, 0xFFFFFFFF, "1", "Presentation Intent Type", "PresentationIntentType", "CS", "1", "", None, (("enumerated", ("FOR PRESENTATION", "FOR PROCESSING"), None, None, ""),), None, (), (), (), None, None),
 )

@@ -8,13 +8,13 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.8.27.3-1", "C.8.27.3-1", "Intravascular OCT Acquisition Parameters Module", "module")
 
 RULES = (
-    ("a", 0x00520002, 0xFFFFFFFF, "2", "OCT Focal Distance", "OCTFocalDistance", "FD", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00520003, 0xFFFFFFFF, "2", "Beam Spot Size", "BeamSpotSize", "FD", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00520004, 0xFFFFFFFF, "2C", "Effective Refractive Index", "EffectiveRefractiveIndex", "FD", "1", "", ("Required if Presentation Intent Type (0008,0068) is FOR PROCESSING. May be present otherwise.", {"if": {"equals": "0008,0068", "values": ["FOR PROCESSING"]}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None),
-    ("a", 0x00520006, 0xFFFFFFFF, "1", "OCT Acquisition Domain", "OCTAcquisitionDomain", "CS", "1", "", None, (("defined", ("TIME", "FREQUENCY", "SPECTRAL"), None, None, ""),), None, (), (), (), None),
-    ("a", 0x00520007, 0xFFFFFFFF, "2", "OCT Optical Center Wavelength", "OCTOpticalCenterWavelength", "FD", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00520008, 0xFFFFFFFF, "2", "Axial Resolution", "AxialResolution", "FD", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00520009, 0xFFFFFFFF, "1", "Ranging Depth", "RangingDepth", "FD", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00520011, 0xFFFFFFFF, "1", "A-line Rate", "ALineRate", "FD", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00520012, 0xFFFFFFFF, "1", "A-lines Per Frame", "ALinesPerFrame", "US", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x00520002, 0xFFFFFFFF, "2", "OCT Focal Distance", "OCTFocalDistance", "FD", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00520003, 0xFFFFFFFF, "2", "Beam Spot Size", "BeamSpotSize", "FD", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00520004, 0xFFFFFFFF, "2C", "Effective Refractive Index", "EffectiveRefractiveIndex", "FD", "1", "", ("Required if Presentation Intent Type (0008,0068) is FOR PROCESSING. May be present otherwise.", {"if": {"equals": "0008,0068", "values": ["FOR PROCESSING"]}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None, None),
+    ("a", 0x00520006, 0xFFFFFFFF, "1", "OCT Acquisition Domain", "OCTAcquisitionDomain", "CS", "1", "", None, (("defined", ("TIME", "FREQUENCY", "SPECTRAL"), None, None, ""),), None, (), (), (), None, None),
+    ("a", 0x00520007, 0xFFFFFFFF, "2", "OCT Optical Center Wavelength", "OCTOpticalCenterWavelength", "FD", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00520008, 0xFFFFFFFF, "2", "Axial Resolution", "AxialResolution", "FD", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00520009, 0xFFFFFFFF, "1", "Ranging Depth", "RangingDepth", "FD", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00520011, 0xFFFFFFFF, "1", "A-line Rate", "ALineRate", "FD", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00520012, 0xFFFFFFFF, "1", "A-lines Per Frame", "ALinesPerFrame", "US", "1", "", None, (), None, (), (), (), None, None),
 )

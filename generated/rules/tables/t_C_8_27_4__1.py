@@ -8,9 +8,9 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.8.27.4-1", "C.8.27.4-1", "Intravascular OCT Processing Parameters Module", "module")
 
 RULES = (
-    ("a", 0x00520026, 0xFFFFFFFF, "1", "OCT Z Offset Applied", "OCTZOffsetApplied", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), (), (), None),
-    ("a", 0x0052003A, 0xFFFFFFFF, "1", "Refractive Index Applied", "RefractiveIndexApplied", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), (), (), None),
-    ("a", 0x00520014, 0xFFFFFFFF, "1", "A-line Pixel Spacing", "ALinePixelSpacing", "FD", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00281040, 0xFFFFFFFF, "1", "Pixel Intensity Relationship", "PixelIntensityRelationship", "CS", "1", "", None, (("defined", ("LIN", "LOG"), None, None, ""),), None, (), (), (), None),
-    ("a", 0x00520034, 0xFFFFFFFF, "1", "First A-line Location", "FirstALineLocation", "FD", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x00520026, 0xFFFFFFFF, "1", "OCT Z Offset Applied", "OCTZOffsetApplied", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), (), (), None, None),
+    ("a", 0x0052003A, 0xFFFFFFFF, "1", "Refractive Index Applied", "RefractiveIndexApplied", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), (), (), None, None),
+    ("a", 0x00520014, 0xFFFFFFFF, "1", "A-line Pixel Spacing", "ALinePixelSpacing", "FD", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00281040, 0xFFFFFFFF, "1", "Pixel Intensity Relationship", "PixelIntensityRelationship", "CS", "1", "", None, (("defined", ("LIN", "LOG"), None, None, ""),), None, (), (), (), None, None),
+    ("a", 0x00520034, 0xFFFFFFFF, "1", "First A-line Location", "FirstALineLocation", "FD", "1", "", None, (), None, (), (), (), None, None),
 )

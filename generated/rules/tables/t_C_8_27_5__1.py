@@ -8,13 +8,13 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.8.27.5-1", "C.8.27.5-1", "Intravascular Image Acquisition Parameters Module", "module")
 
 RULES = (
-    ("a", 0x00183100, 0xFFFFFFFF, "1", "IVUS Acquisition", "IVUSAcquisition", "CS", "1", "", None, (("enumerated", ("MOTORIZED", "MANUAL", "SELECTIVE", "MEASURED"), None, None, ""),), None, (), (), (), None),
-    ("a", 0x00183101, 0xFFFFFFFF, "1C", "IVUS Pullback Rate", "IVUSPullbackRate", "DS", "1", "", ("Required if IVUS Acquisition (0018,3100) value is MOTORIZED.", {"if": {"equals": "0018,3100", "values": ["MOTORIZED"]}, "status": "executable"}), (), None, (), (), (), None),
-    ("a", 0x00183103, 0xFFFFFFFF, "1C", "IVUS Pullback Start Frame Number", "IVUSPullbackStartFrameNumber", "IS", "1", "", ("Required if IVUS Acquisition (0018,3100) value is MOTORIZED.", {"if": {"equals": "0018,3100", "values": ["MOTORIZED"]}, "status": "executable"}), (), None, (), (), (), None),
-    ("a", 0x00183104, 0xFFFFFFFF, "1C", "IVUS Pullback Stop Frame Number", "IVUSPullbackStopFrameNumber", "IS", "1", "", ("Required if IVUS Acquisition (0018,3100) value is MOTORIZED.", {"if": {"equals": "0018,3100", "values": ["MOTORIZED"]}, "status": "executable"}), (), None, (), (), (), None),
-    ("a", 0x00520031, 0xFFFFFFFF, "1C", "Catheter Direction of Rotation", "CatheterDirectionOfRotation", "CS", "1", "", ("Required if rotational catheter is used.", {"if": {"unknown": "dataset", "text": "rotational catheter is used"}, "status": "not-decidable"}), (("enumerated", ("CW", "CC"), None, None, ""),), None, (), (), (), None),
-    ("a", 0x00520013, 0xFFFFFFFF, "1C", "Catheter Rotational Rate", "CatheterRotationalRate", "FD", "1", "", ("Required if rotational catheter is used.", {"if": {"unknown": "dataset", "text": "rotational catheter is used"}, "status": "not-decidable"}), (), None, (), (), (), None),
+    ("a", 0x00183100, 0xFFFFFFFF, "1", "IVUS Acquisition", "IVUSAcquisition", "CS", "1", "", None, (("enumerated", ("MOTORIZED", "MANUAL", "SELECTIVE", "MEASURED"), None, None, ""),), None, (), (), (), None, None),
+    ("a", 0x00183101, 0xFFFFFFFF, "1C", "IVUS Pullback Rate", "IVUSPullbackRate", "DS", "1", "", ("Required if IVUS Acquisition (0018,3100) value is MOTORIZED.", {"if": {"equals": "0018,3100", "values": ["MOTORIZED"]}, "status": "executable"}), (), None, (), (), (), None, None),
+    ("a", 0x00183103, 0xFFFFFFFF, "1C", "IVUS Pullback Start Frame Number", "IVUSPullbackStartFrameNumber", "IS", "1", "", ("Required if IVUS Acquisition (0018,3100) value is MOTORIZED.", {"if": {"equals": "0018,3100", "values": ["MOTORIZED"]}, "status": "executable"}), (), None, (), (), (), None, None),
+    ("a", 0x00183104, 0xFFFFFFFF, "1C", "IVUS Pullback Stop Frame Number", "IVUSPullbackStopFrameNumber", "IS", "1", "", ("Required if IVUS Acquisition (0018,3100) value is MOTORIZED.", {"if": {"equals": "0018,3100", "values": ["MOTORIZED"]}, "status": "executable"}), (), None, (), (), (), None, None),
+    ("a", 0x00520031, 0xFFFFFFFF, "1C", "Catheter Direction of Rotation", "CatheterDirectionOfRotation", "CS", "1", "", ("Required if rotational catheter is used.", {"if": {"unknown": "dataset", "text": "rotational catheter is used"}, "status": "not-decidable"}), (("enumerated", ("CW", "CC"), None, None, ""),), None, (), (), (), None, None),
+    ("a", 0x00520013, 0xFFFFFFFF, "1C", "Catheter Rotational Rate", "CatheterRotationalRate", "FD", "1", "", ("Required if rotational catheter is used.", {"if": {"unknown": "dataset", "text": "rotational catheter is used"}, "status": "not-decidable"}), (), None, (), (), (), None, None),
     ("a", 0x00520016, 0xFFFFFFFF, "2", "Mode of Percutaneous Access Sequence", "ModeOfPercutaneousAccessSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), ((0, 1, None, None),), ((3746, "defined"),), (), None),
+    ), ((0, 1, None, None),), ((3746, "defined"),), (), None, None),
 )

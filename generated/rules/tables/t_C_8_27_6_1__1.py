@@ -9,6 +9,6 @@ TABLE = ("table_C.8.27.6.1-1", "C.8.27.6.1-1", "Intravascular OCT Frame Type Mac
 
 RULES = (
     ("a", 0x00520025, 0xFFFFFFFF, "1", "Intravascular OCT Frame Type Sequence", "IntravascularOCTFrameTypeSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00089007, 0xFFFFFFFF, "1", "Frame Type", "FrameType", "CS", "4-5", "", None, (("defined", ("AXIAL", "LONGITUDINAL"), 3, None, ""),), None, (), (), (), None),
-    ), ((1, 1, None, None),), (), (), None),
+        ("a", 0x00089007, 0xFFFFFFFF, "1", "Frame Type", "FrameType", "CS", "4-5", "", None, (("defined", ("AXIAL", "LONGITUDINAL"), 3, None, ""),), None, (), (), (), None, None),
+    ), ((1, 1, None, None),), (), (), None, None),
 )

@@ -9,7 +9,7 @@ TABLE = ("table_C.8.27.6.2-1", "C.8.27.6.2-1", "Intravascular Frame Content Macr
 
 RULES = (
     ("a", 0x00520027, 0xFFFFFFFF, "1", "Intravascular Frame Content Sequence", "IntravascularFrameContentSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00520028, 0xFFFFFFFF, "1C", "Intravascular Longitudinal Distance", "IntravascularLongitudinalDistance", "FD", "1", "", ("Required if Intravascular Acquisition (0018,3100) equals MEASURED.", {"if": {"equals": "0018,3100", "values": ["MEASURED"]}, "status": "executable"}), (), None, (), (), (), None),
-        ("a", 0x00520033, 0xFFFFFFFF, "2C", "Seam Line Location", "SeamLineLocation", "FD", "1", "", ("Required if Presentation Intent Type (0008,0068) equals FOR PRESENTATION.", {"if": {"equals": "0008,0068", "values": ["FOR PRESENTATION"]}, "status": "executable"}), (), None, (), (), (), None),
-    ), ((1, 1, None, None),), (), (), None),
+        ("a", 0x00520028, 0xFFFFFFFF, "1C", "Intravascular Longitudinal Distance", "IntravascularLongitudinalDistance", "FD", "1", "", ("Required if Intravascular Acquisition (0018,3100) equals MEASURED.", {"if": {"equals": "0018,3100", "values": ["MEASURED"]}, "status": "executable"}), (), None, (), (), (), None, None),
+        ("a", 0x00520033, 0xFFFFFFFF, "2C", "Seam Line Location", "SeamLineLocation", "FD", "1", "", ("Required if Presentation Intent Type (0008,0068) equals FOR PRESENTATION.", {"if": {"equals": "0008,0068", "values": ["FOR PRESENTATION"]}, "status": "executable"}), (), None, (), (), (), None, None),
+    ), ((1, 1, None, None),), (), (), None, None),
 )

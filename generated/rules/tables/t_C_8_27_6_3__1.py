@@ -9,8 +9,8 @@ TABLE = ("table_C.8.27.6.3-1", "C.8.27.6.3-1", "Intravascular OCT Frame Content 
 
 RULES = (
     ("a", 0x00520029, 0xFFFFFFFF, "1", "Intravascular OCT Frame Content Sequence", "IntravascularOCTFrameContentSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00520030, 0xFFFFFFFF, "1", "OCT Z Offset Correction", "OCTZOffsetCorrection", "SS", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00520036, 0xFFFFFFFF, "1", "Seam Line Index", "SeamLineIndex", "US", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00520038, 0xFFFFFFFF, "1C", "Number of Padded A-lines", "NumberOfPaddedALines", "US", "1", "", ("Required if the FOR PROCESSING image contains padded A-lines.", {"if": {"unknown": "dataset", "text": "the FOR PROCESSING image contains padded A-lines"}, "status": "not-decidable"}), (), None, (), (), (), None),
-    ), ((1, 1, None, None),), (), (), None),
+        ("a", 0x00520030, 0xFFFFFFFF, "1", "OCT Z Offset Correction", "OCTZOffsetCorrection", "SS", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00520036, 0xFFFFFFFF, "1", "Seam Line Index", "SeamLineIndex", "US", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00520038, 0xFFFFFFFF, "1C", "Number of Padded A-lines", "NumberOfPaddedALines", "US", "1", "", ("Required if the FOR PROCESSING image contains padded A-lines.", {"if": {"unknown": "dataset", "text": "the FOR PROCESSING image contains padded A-lines"}, "status": "not-decidable"}), (), None, (), (), (), None, None),
+    ), ((1, 1, None, None),), (), (), None, None),
 )

@@ -11,8 +11,8 @@ RULES = (
     ("a", 0x00221470, 0xFFFFFFFF, "1", "Ophthalmic Thickness Map Quality Rating Sequence", "OphthalmicThicknessMapQualityRatingSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-26", None, ()),
         ("a", 0x00221458, 0xFFFFFFFF, "1", "Ophthalmic Thickness Map Quality Threshold Sequence", "OphthalmicThicknessMapQualityThresholdSequence", "SQ", "1", "", None, (), (
-            ("a", 0x00221460, 0xFFFFFFFF, "1", "Ophthalmic Thickness Map Threshold Quality Rating", "OphthalmicThicknessMapThresholdQualityRating", "FL", "1", "", None, (), None, (), (), (), None),
+            ("a", 0x00221460, 0xFFFFFFFF, "1", "Ophthalmic Thickness Map Threshold Quality Rating", "OphthalmicThicknessMapThresholdQualityRating", "FL", "1", "", None, (), None, (), (), (), None, None),
             ("i", "table_10-19", None, ()),
-        ), ((1, 1, None, None),), (), (), None),
-    ), ((1, 1, None, None),), ((4243, "defined"),), (), None),
+        ), ((1, 1, None, None),), (), (), None, None),
+    ), ((1, 1, None, None),), ((4243, "defined"),), (), None, None),
 )

@@ -10,16 +10,16 @@ TABLE = ("table_C.8.29-2", "C.8.29-2", "Scan Procedure Module", "module")
 RULES = (
     ("a", 0x00800001, 0xFFFFFFFF, "1", "Surface Scan Acquisition Type Code Sequence", "SurfaceScanAcquisitionTypeCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), ((1, 1, None, None),), (), (), None),
+    ), ((1, 1, None, None),), (), (), None, None),
     ("a", 0x00800002, 0xFFFFFFFF, "2", "Surface Scan Mode Code Sequence", "SurfaceScanModeCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), ((0, None, None, None),), (), (), None),
+    ), ((0, None, None, None),), (), (), None, None),
     ("a", 0x00800003, 0xFFFFFFFF, "1C", "Registration Method Code Sequence", "RegistrationMethodCodeSequence", "SQ", "1", "", ("Required if the IOD stores data that has been derived from multiple shots.", {"if": {"unknown": "dataset", "text": "the IOD stores data that has been derived from multiple shots"}, "status": "not-decidable"}), (), (
         ("i", "table_8.8-1", None, ()),
-    ), ((1, 1, None, None),), (), (), None),
-    ("a", 0x00200013, 0xFFFFFFFF, "1", "Instance Number", "InstanceNumber", "IS", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00200012, 0xFFFFFFFF, "1", "Acquisition Number", "AcquisitionNumber", "IS", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x0008002A, 0xFFFFFFFF, "1", "Acquisition DateTime", "AcquisitionDateTime", "DT", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00800004, 0xFFFFFFFF, "1", "Shot Duration Time", "ShotDurationTime", "FD", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00800005, 0xFFFFFFFF, "3", "Shot Offset Time", "ShotOffsetTime", "FD", "1", "", None, (), None, (), (), (), None),
+    ), ((1, 1, None, None),), (), (), None, None),
+    ("a", 0x00200013, 0xFFFFFFFF, "1", "Instance Number", "InstanceNumber", "IS", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00200012, 0xFFFFFFFF, "1", "Acquisition Number", "AcquisitionNumber", "IS", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x0008002A, 0xFFFFFFFF, "1", "Acquisition DateTime", "AcquisitionDateTime", "DT", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00800004, 0xFFFFFFFF, "1", "Shot Duration Time", "ShotDurationTime", "FD", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00800005, 0xFFFFFFFF, "3", "Shot Offset Time", "ShotOffsetTime", "FD", "1", "", None, (), None, (), (), (), None, None),
 )

@@ -9,7 +9,7 @@ TABLE = ("table_C.8.2.2-1", "C.8.2.2-1", "Multi-energy CT Image Module", "module
 
 RULES = (
     ("a", 0x00189362, 0xFFFFFFFF, "1", "Multi-energy CT Acquisition Sequence", "MultienergyCTAcquisitionSequence", "SQ", "1", "", None, (), (
-        ("a", 0x0018937B, 0xFFFFFFFF, "3", "Multi-energy Acquisition Description", "MultienergyAcquisitionDescription", "UT", "1", "", None, (), None, (), (), (), None),
+        ("a", 0x0018937B, 0xFFFFFFFF, "3", "Multi-energy Acquisition Description", "MultienergyAcquisitionDescription", "UT", "1", "", None, (), None, (), (), (), None, None),
         ("i", "table_C.8.2.2-2", None, ()),
         ("i", "table_C.8.2.2-3", None, ()),
         ("i", "table_C.8.2.2-4", None, ()),
@@ -17,7 +17,7 @@ RULES = (
         ("i", "table_C.8-125", None, ()),
         ("i", "table_C.8-119", None, ()),
         ("i", "table_C.8-122", None, ()),
-    ), ((1, 1, None, None),), (), (), None),
+    ), ((1, 1, None, None),), (), (), None, None),
     ("i", "table_C.8.15.3.13-1", None, ()),
     ("i", "table_C.8.15.3.12-1", None, ()),
 )

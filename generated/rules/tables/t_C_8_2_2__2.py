@@ -9,14 +9,14 @@ TABLE = ("table_C.8.2.2-2", "C.8.2.2-2", "Multi-energy CT X-Ray Source Macro", "
 
 RULES = (
     ("a", 0x00189365, 0xFFFFFFFF, "1", "Multi-energy CT X-Ray Source Sequence", "MultienergyCTXRaySourceSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00189366, 0xFFFFFFFF, "1", "X-Ray Source Index", "XRaySourceIndex", "US", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00189367, 0xFFFFFFFF, "1", "X-Ray Source ID", "XRaySourceID", "UC", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00189368, 0xFFFFFFFF, "1", "Multi-energy Source Technique", "MultienergySourceTechnique", "CS", "1", "", None, (("defined", ("SWITCHING_SOURCE", "CONSTANT_SOURCE"), None, None, ""),), None, (), (), (), None),
-        ("a", 0x00189369, 0xFFFFFFFF, "1", "Source Start DateTime", "SourceStartDateTime", "DT", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x0018936A, 0xFFFFFFFF, "1", "Source End DateTime", "SourceEndDateTime", "DT", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x0018936B, 0xFFFFFFFF, "1C", "Switching Phase Number", "SwitchingPhaseNumber", "US", "1", "", ('Required if Multi-energy Source Technique (0018,9368) is "SWITCHING_SOURCE".', {"if": {"equals": "item:0018,9368", "values": ["SWITCHING_SOURCE"]}, "status": "executable"}), (), None, (), (), (), None),
-        ("a", 0x0018936C, 0xFFFFFFFF, "3", "Switching Phase Nominal Duration", "SwitchingPhaseNominalDuration", "DS", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x0018936D, 0xFFFFFFFF, "3", "Switching Phase Transition Duration", "SwitchingPhaseTransitionDuration", "DS", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00181170, 0xFFFFFFFF, "3", "Generator Power", "GeneratorPower", "IS", "1", "", None, (), None, (), (), (), None),
-    ), ((1, None, None, None),), (), (), None),
+        ("a", 0x00189366, 0xFFFFFFFF, "1", "X-Ray Source Index", "XRaySourceIndex", "US", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00189367, 0xFFFFFFFF, "1", "X-Ray Source ID", "XRaySourceID", "UC", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00189368, 0xFFFFFFFF, "1", "Multi-energy Source Technique", "MultienergySourceTechnique", "CS", "1", "", None, (("defined", ("SWITCHING_SOURCE", "CONSTANT_SOURCE"), None, None, ""),), None, (), (), (), None, None),
+        ("a", 0x00189369, 0xFFFFFFFF, "1", "Source Start DateTime", "SourceStartDateTime", "DT", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x0018936A, 0xFFFFFFFF, "1", "Source End DateTime", "SourceEndDateTime", "DT", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x0018936B, 0xFFFFFFFF, "1C", "Switching Phase Number", "SwitchingPhaseNumber", "US", "1", "", ('Required if Multi-energy Source Technique (0018,9368) is "SWITCHING_SOURCE".', {"if": {"equals": "item:0018,9368", "values": ["SWITCHING_SOURCE"]}, "status": "executable"}), (), None, (), (), (), None, None),
+        ("a", 0x0018936C, 0xFFFFFFFF, "3", "Switching Phase Nominal Duration", "SwitchingPhaseNominalDuration", "DS", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x0018936D, 0xFFFFFFFF, "3", "Switching Phase Transition Duration", "SwitchingPhaseTransitionDuration", "DS", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00181170, 0xFFFFFFFF, "3", "Generator Power", "GeneratorPower", "IS", "1", "", None, (), None, (), (), (), None, None),
+    ), ((1, None, None, None),), (), (), None, None),
 )

@@ -9,12 +9,12 @@ TABLE = ("table_C.8.2.2-3", "C.8.2.2-3", "Multi-energy CT X-Ray Detector Macro",
 
 RULES = (
     ("a", 0x0018936F, 0xFFFFFFFF, "1", "Multi-energy CT X-Ray Detector Sequence", "MultienergyCTXRayDetectorSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00189370, 0xFFFFFFFF, "1", "X-Ray Detector Index", "XRayDetectorIndex", "US", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00189371, 0xFFFFFFFF, "1", "X-Ray Detector ID", "XRayDetectorID", "UC", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00189372, 0xFFFFFFFF, "1", "Multi-energy Detector Type", "MultienergyDetectorType", "CS", "1", "", None, (("defined", ("INTEGRATING", "MULTILAYER", "PHOTON_COUNTING"), None, None, ""),), None, (), (), (), None),
-        ("a", 0x00189373, 0xFFFFFFFF, "3", "X-Ray Detector Label", "XRayDetectorLabel", "ST", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00189374, 0xFFFFFFFF, "1C", "Nominal Max Energy", "NominalMaxEnergy", "DS", "1", "", ("Required if Multi-energy Detector Type (0018,9372) is PHOTON_COUNTING. May be present otherwise.", {"if": {"equals": "item:0018,9372", "values": ["PHOTON_COUNTING"]}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None),
-        ("a", 0x00189375, 0xFFFFFFFF, "1C", "Nominal Min Energy", "NominalMinEnergy", "DS", "1", "", ("Required if Multi-energy Detector Type (0018,9372) is PHOTON_COUNTING. May be present otherwise.", {"if": {"equals": "item:0018,9372", "values": ["PHOTON_COUNTING"]}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None),
-        ("a", 0x0018936E, 0xFFFFFFFF, "3", "Effective Bin Energy", "EffectiveBinEnergy", "DS", "1", "", None, (), None, (), (), (), None),
-    ), ((1, None, None, None),), (), (), None),
+        ("a", 0x00189370, 0xFFFFFFFF, "1", "X-Ray Detector Index", "XRayDetectorIndex", "US", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00189371, 0xFFFFFFFF, "1", "X-Ray Detector ID", "XRayDetectorID", "UC", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00189372, 0xFFFFFFFF, "1", "Multi-energy Detector Type", "MultienergyDetectorType", "CS", "1", "", None, (("defined", ("INTEGRATING", "MULTILAYER", "PHOTON_COUNTING"), None, None, ""),), None, (), (), (), None, None),
+        ("a", 0x00189373, 0xFFFFFFFF, "3", "X-Ray Detector Label", "XRayDetectorLabel", "ST", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00189374, 0xFFFFFFFF, "1C", "Nominal Max Energy", "NominalMaxEnergy", "DS", "1", "", ("Required if Multi-energy Detector Type (0018,9372) is PHOTON_COUNTING. May be present otherwise.", {"if": {"equals": "item:0018,9372", "values": ["PHOTON_COUNTING"]}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None, None),
+        ("a", 0x00189375, 0xFFFFFFFF, "1C", "Nominal Min Energy", "NominalMinEnergy", "DS", "1", "", ("Required if Multi-energy Detector Type (0018,9372) is PHOTON_COUNTING. May be present otherwise.", {"if": {"equals": "item:0018,9372", "values": ["PHOTON_COUNTING"]}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None, None),
+        ("a", 0x0018936E, 0xFFFFFFFF, "3", "Effective Bin Energy", "EffectiveBinEnergy", "DS", "1", "", None, (), None, (), (), (), None, None),
+    ), ((1, None, None, None),), (), (), None, None),
 )

@@ -9,8 +9,8 @@ TABLE = ("table_C.8.2.2-4", "C.8.2.2-4", "Multi-energy CT Path Macro", "macro")
 
 RULES = (
     ("a", 0x00189379, 0xFFFFFFFF, "1", "Multi-energy CT Path Sequence", "MultienergyCTPathSequence", "SQ", "1", "", None, (), (
-        ("a", 0x0018937A, 0xFFFFFFFF, "1", "Multi-energy CT Path Index", "MultienergyCTPathIndex", "US", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00189377, 0xFFFFFFFF, "1", "Referenced X-Ray Source Index", "ReferencedXRaySourceIndex", "US", "1-n", "", None, (), None, (), (), (), None),
-        ("a", 0x00189376, 0xFFFFFFFF, "1", "Referenced X-Ray Detector Index", "ReferencedXRayDetectorIndex", "US", "1-n", "", None, (), None, (), (), (), None),
-    ), ((2, None, None, None),), (), (), None),
+        ("a", 0x0018937A, 0xFFFFFFFF, "1", "Multi-energy CT Path Index", "MultienergyCTPathIndex", "US", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00189377, 0xFFFFFFFF, "1", "Referenced X-Ray Source Index", "ReferencedXRaySourceIndex", "US", "1-n", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00189376, 0xFFFFFFFF, "1", "Referenced X-Ray Detector Index", "ReferencedXRayDetectorIndex", "US", "1-n", "", None, (), None, (), (), (), None, None),
+    ), ((2, None, None, None),), (), (), None, None),
 )

@@ -8,9 +8,9 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.8.30.1-1", "C.8.30.1-1", "Corneal Topography Map Series Module", "module")
 
 RULES = (
-    ("a", 0x00080060, 0xFFFFFFFF, "1", "Modality", "Modality", "CS", "1", "", None, (("enumerated", ("OPM",), None, None, ""),), None, (), (), (), None),
+    ("a", 0x00080060, 0xFFFFFFFF, "1", "Modality", "Modality", "CS", "1", "", None, (("enumerated", ("OPM",), None, None, ""),), None, (), (), (), None, None),
     ("a", 0x00081111, 0xFFFFFFFF, "1C", "Referenced Performed Procedure Step Sequence", "ReferencedPerformedProcedureStepSequence", "SQ", "1", "", ("Required if the Modality Performed Procedure Step SOP Class, or General Purpose Performed Procedure Step SOP Class is supported.", {"if": {"unknown": "dataset", "text": "the Modality Performed Procedure Step SOP Class, or General Purpose Performed Procedure Step SOP Class is supported"}, "status": "not-decidable"}), (), (
         ("i", "table_10-11", None, ()),
-    ), ((1, 1, None, None),), (), (), None),
-    ("a", 0x00180015, 0xFFFFFFFF, "1", "Body Part Examined", "BodyPartExamined", "CS", "1", "", None, (("enumerated", ("EYE",), None, None, ""),), None, (), (), (), None),
+    ), ((1, 1, None, None),), (), (), None, None),
+    ("a", 0x00180015, 0xFFFFFFFF, "1", "Body Part Examined", "BodyPartExamined", "CS", "1", "", None, (("enumerated", ("EYE",), None, None, ""),), None, (), (), (), None, None),
 )

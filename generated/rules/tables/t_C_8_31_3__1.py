@@ -9,7 +9,7 @@ TABLE = ("table_C.8.31.3-1", "C.8.31.3-1", "Breast X-Ray Detector Macro", "macro
 
 RULES = (
     ("a", 0x00189541, 0xFFFFFFFF, "1", "Detector Position Sequence", "DetectorPositionSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00181530, 0xFFFFFFFF, "1C", "Detector Primary Angle", "DetectorPrimaryAngle", "DS", "1", "", ("Required if the detector can be moved in the row direction. May be present otherwise.", {"if": {"unknown": "dataset", "text": "the detector can be moved in the row direction"}, "otherwise": "may", "status": "not-decidable"}), (), None, (), (), (), None),
-        ("a", 0x00181531, 0xFFFFFFFF, "1C", "Detector Secondary Angle", "DetectorSecondaryAngle", "DS", "1", "", ("Required if the detector can be moved in the column direction. May be present otherwise.", {"if": {"unknown": "dataset", "text": "the detector can be moved in the column direction"}, "otherwise": "may", "status": "not-decidable"}), (), None, (), (), (), None),
-    ), ((1, 1, None, None),), (), (), None),
+        ("a", 0x00181530, 0xFFFFFFFF, "1C", "Detector Primary Angle", "DetectorPrimaryAngle", "DS", "1", "", ("Required if the detector can be moved in the row direction. May be present otherwise.", {"if": {"unknown": "dataset", "text": "the detector can be moved in the row direction"}, "otherwise": "may", "status": "not-decidable"}), (), None, (), (), (), None, None),
+        ("a", 0x00181531, 0xFFFFFFFF, "1C", "Detector Secondary Angle", "DetectorSecondaryAngle", "DS", "1", "", ("Required if the detector can be moved in the column direction. May be present otherwise.", {"if": {"unknown": "dataset", "text": "the detector can be moved in the column direction"}, "otherwise": "may", "status": "not-decidable"}), (), None, (), (), (), None, None),
+    ), ((1, 1, None, None),), (), (), None, None),
 )

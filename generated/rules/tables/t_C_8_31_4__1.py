@@ -9,10 +9,10 @@ TABLE = ("table_C.8.31.4-1", "C.8.31.4-1", "Breast X-Ray Geometry Macro", "macro
 
 RULES = (
     ("a", 0x00189476, 0xFFFFFFFF, "1", "X-Ray Geometry Sequence", "XRayGeometrySequence", "SQ", "1", "", None, (), (
-        ("a", 0x00181110, 0xFFFFFFFF, "1C", "Distance Source to Detector", "DistanceSourceToDetector", "DS", "1", "", ("Required if Presentation Intent Type (0008,0068) = FOR PROCESSING. May be present otherwise.", {"if": {"equals": "0008,0068", "values": ["FOR PROCESSING"]}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None),
-        ("a", 0x00181111, 0xFFFFFFFF, "1C", "Distance Source to Patient", "DistanceSourceToPatient", "DS", "1", "", ("Required if Presentation Intent Type (0008,0068) = FOR PROCESSING. May be present otherwise.", {"if": {"equals": "0008,0068", "values": ["FOR PROCESSING"]}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None),
-        ("a", 0x00189402, 0xFFFFFFFF, "1C", "Distance Source to Isocenter", "DistanceSourceToIsocenter", "FL", "1", "", ("Required if Presentation Intent Type (0008,0068) = FOR PROCESSING. May be present otherwise.", {"if": {"equals": "0008,0068", "values": ["FOR PROCESSING"]}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None),
-        ("a", 0x00400306, 0xFFFFFFFF, "3", "Distance Source to Entrance", "DistanceSourceToEntrance", "DS", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00181114, 0xFFFFFFFF, "1", "Estimated Radiographic Magnification Factor", "EstimatedRadiographicMagnificationFactor", "DS", "1", "", None, (), None, (), (), (), None),
-    ), ((1, 1, None, None),), (), (), None),
+        ("a", 0x00181110, 0xFFFFFFFF, "1C", "Distance Source to Detector", "DistanceSourceToDetector", "DS", "1", "", ("Required if Presentation Intent Type (0008,0068) = FOR PROCESSING. May be present otherwise.", {"if": {"equals": "0008,0068", "values": ["FOR PROCESSING"]}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None, None),
+        ("a", 0x00181111, 0xFFFFFFFF, "1C", "Distance Source to Patient", "DistanceSourceToPatient", "DS", "1", "", ("Required if Presentation Intent Type (0008,0068) = FOR PROCESSING. May be present otherwise.", {"if": {"equals": "0008,0068", "values": ["FOR PROCESSING"]}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None, None),
+        ("a", 0x00189402, 0xFFFFFFFF, "1C", "Distance Source to Isocenter", "DistanceSourceToIsocenter", "FL", "1", "", ("Required if Presentation Intent Type (0008,0068) = FOR PROCESSING. May be present otherwise.", {"if": {"equals": "0008,0068", "values": ["FOR PROCESSING"]}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None, None),
+        ("a", 0x00400306, 0xFFFFFFFF, "3", "Distance Source to Entrance", "DistanceSourceToEntrance", "DS", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00181114, 0xFFFFFFFF, "1", "Estimated Radiographic Magnification Factor", "EstimatedRadiographicMagnificationFactor", "DS", "1", "", None, (), None, (), (), (), None, None),
+    ), ((1, 1, None, None),), (), (), None, None),
 )

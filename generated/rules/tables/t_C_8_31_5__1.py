@@ -9,12 +9,12 @@ TABLE = ("table_C.8.31.5-1", "C.8.31.5-1", "Breast X-Ray Acquisition Dose Macro"
 
 RULES = (
     ("a", 0x00189542, 0xFFFFFFFF, "1", "X-Ray Acquisition Dose Sequence", "XRayAcquisitionDoseSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00189328, 0xFFFFFFFF, "1", "Exposure Time in ms", "ExposureTimeInms", "FD", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00189332, 0xFFFFFFFF, "1", "Exposure in mAs", "ExposureInmAs", "FD", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00181405, 0xFFFFFFFF, "3", "Relative X-Ray Exposure", "RelativeXRayExposure", "IS", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00400314, 0xFFFFFFFF, "3", "Half Value Layer", "HalfValueLayer", "DS", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00400316, 0xFFFFFFFF, "1", "Organ Dose", "OrganDose", "DS", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00408302, 0xFFFFFFFF, "1", "Entrance Dose in mGy", "EntranceDoseInmGy", "DS", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00408303, 0xFFFFFFFF, "3", "Entrance Dose Derivation", "EntranceDoseDerivation", "CS", "1", "", None, (("enumerated", ("IAK", "ESAK", "ESDBS", "ESDNOBS"), None, None, ""),), None, (), (), (), None),
-    ), ((1, 1, None, None),), (), (), None),
+        ("a", 0x00189328, 0xFFFFFFFF, "1", "Exposure Time in ms", "ExposureTimeInms", "FD", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00189332, 0xFFFFFFFF, "1", "Exposure in mAs", "ExposureInmAs", "FD", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00181405, 0xFFFFFFFF, "3", "Relative X-Ray Exposure", "RelativeXRayExposure", "IS", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00400314, 0xFFFFFFFF, "3", "Half Value Layer", "HalfValueLayer", "DS", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00400316, 0xFFFFFFFF, "1", "Organ Dose", "OrganDose", "DS", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00408302, 0xFFFFFFFF, "1", "Entrance Dose in mGy", "EntranceDoseInmGy", "DS", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00408303, 0xFFFFFFFF, "3", "Entrance Dose Derivation", "EntranceDoseDerivation", "CS", "1", "", None, (("enumerated", ("IAK", "ESAK", "ESDBS", "ESDNOBS"), None, None, ""),), None, (), (), (), None, None),
+    ), ((1, 1, None, None),), (), (), None, None),
 )

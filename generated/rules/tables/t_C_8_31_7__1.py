@@ -9,7 +9,7 @@ TABLE = ("table_C.8.31.7-1", "C.8.31.7-1", "X-Ray Grid Macro", "macro")
 
 RULES = (
     ("a", 0x00189555, 0xFFFFFFFF, "1", "X-Ray Grid Sequence", "XRayGridSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00181166, 0xFFFFFFFF, "1", "Grid", "Grid", "CS", "1-n", "", None, (("defined", ("FIXED", "FOCUSED", "RECIPROCATING", "PARALLEL", "CROSSED", "NONE"), None, None, ""),), None, (), (), (), None),
-    ), ((1, 1, None, None),), (), (), None),
+        ("a", 0x00181166, 0xFFFFFFFF, "1", "Grid", "Grid", "CS", "1-n", "", None, (("defined", ("FIXED", "FOCUSED", "RECIPROCATING", "PARALLEL", "CROSSED", "NONE"), None, None, ""),), None, (), (), (), None, None),
+    ), ((1, 1, None, None),), (), (), None, None),
     ("i", "table_C.8-36b", None, ()),
 )

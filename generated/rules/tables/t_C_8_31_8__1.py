@@ -10,5 +10,5 @@ TABLE = ("table_C.8.31.8-1", "C.8.31.8-1", "X-Ray Filter Macro", "macro")
 RULES = (
     ("a", 0x00189556, 0xFFFFFFFF, "1", "X-Ray Filter Sequence", "XRayFilterSequence", "SQ", "1", "", None, (), (
         ("i", "table_C.8-35a", None, ()),
-    ), ((1, 1, None, None),), (), (), None),
+    ), ((1, 1, None, None),), (), (), None, None),
 )

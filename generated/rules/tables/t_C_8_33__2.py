@@ -9,63 +9,63 @@ TABLE = ("table_C.8.33-2", "C.8.33-2", "Tractography Results Module", "module")
 
 RULES = (
     ("i", "table_10-12", None, ()),
-    ("a", 0x00080023, 0xFFFFFFFF, "1", "Content Date", "ContentDate", "DA", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00080033, 0xFFFFFFFF, "1", "Content Time", "ContentTime", "TM", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x00080023, 0xFFFFFFFF, "1", "Content Date", "ContentDate", "DA", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00080033, 0xFFFFFFFF, "1", "Content Time", "ContentTime", "TM", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x00660101, 0xFFFFFFFF, "1", "Track Set Sequence", "TrackSetSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00660105, 0xFFFFFFFF, "1", "Track Set Number", "TrackSetNumber", "UL", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00660106, 0xFFFFFFFF, "1", "Track Set Label", "TrackSetLabel", "LO", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00660107, 0xFFFFFFFF, "3", "Track Set Description", "TrackSetDescription", "UT", "1", "", None, (), None, (), (), (), None),
+        ("a", 0x00660105, 0xFFFFFFFF, "1", "Track Set Number", "TrackSetNumber", "UL", "1", "", None, (), None, (), (), (), None, {"unique": "instance", "numbered": True}),
+        ("a", 0x00660106, 0xFFFFFFFF, "1", "Track Set Label", "TrackSetLabel", "LO", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00660107, 0xFFFFFFFF, "3", "Track Set Description", "TrackSetDescription", "UT", "1", "", None, (), None, (), (), (), None, None),
         ("a", 0x00660108, 0xFFFFFFFF, "1", "Track Set Anatomical Type Code Sequence", "TrackSetAnatomicalTypeCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
             ("a", 0x0040A195, 0xFFFFFFFF, "3", "Modifier Code Sequence", "ModifierCodeSequence", "SQ", "1", "", None, (), (
                 ("i", "table_8.8-1", None, ()),
-            ), ((1, None, None, None),), ((244, "defined"),), (), None),
-        ), ((1, 1, None, None),), (), (), None),
+            ), ((1, None, None, None),), ((244, "defined"),), (), None, None),
+        ), ((1, 1, None, None),), (), (), None, None),
         ("a", 0x00660102, 0xFFFFFFFF, "1", "Track Sequence", "TrackSequence", "SQ", "1", "", None, (), (
-            ("a", 0x00660016, 0xFFFFFFFF, "1", "Point Coordinates Data", "PointCoordinatesData", "OF", "1", "", None, (), None, (), (), (), None),
-            ("a", 0x00660103, 0xFFFFFFFF, "1C", "Recommended Display CIELab Value List", "RecommendedDisplayCIELabValueList", "OW", "1", "", ("Required if Recommended Display CIELab Value (0062, 000D) is not present in this Sequence Item nor in the containing Track Set Sequence (0066,0101) Item.", {"if": {"and": [{"absent": "item:0062,000D"}, {"absent": "parent:0062,000D"}]}, "status": "executable"}), (), None, (), (), (), None),
-            ("a", 0x0062000D, 0xFFFFFFFF, "1C", "Recommended Display CIELab Value", "RecommendedDisplayCIELabValue", "US", "3", "", ("Required if Recommended Display CIELab Value List (0066,0103) is not present in this Sequence Item and Recommended Display CIELab Value (0062, 000D) is not present in the containing Track Set Sequence (0066,0101) Item.", {"if": {"and": [{"absent": "item:0066,0103"}, {"absent": "parent:0062,000D"}]}, "status": "executable"}), (), None, (), (), (), None),
-        ), ((1, None, None, None),), (), (), None),
-        ("a", 0x0062000D, 0xFFFFFFFF, "1C", "Recommended Display CIELab Value", "RecommendedDisplayCIELabValue", "US", "3", "", ("Required if neither Recommended Display CIELab Value (0062, 000D) nor Recommended Display CIELab Value List (0066,0103) are present in every Item of the Track Sequence (0066,0102).", {"if": {"and": [{"not": {"present": "item:0066,0102/0062,000D"}}, {"not": {"present": "item:0066,0102/0066,0103"}}]}, "status": "executable"}), (), None, (), (), (), None),
-        ("a", 0x00660038, 0xFFFFFFFF, "3", "Recommended Line Thickness", "RecommendedLineThickness", "FL", "1", "", None, (), None, (), (), (), None),
+            ("a", 0x00660016, 0xFFFFFFFF, "1", "Point Coordinates Data", "PointCoordinatesData", "OF", "1", "", None, (), None, (), (), (), None, None),
+            ("a", 0x00660103, 0xFFFFFFFF, "1C", "Recommended Display CIELab Value List", "RecommendedDisplayCIELabValueList", "OW", "1", "", ("Required if Recommended Display CIELab Value (0062, 000D) is not present in this Sequence Item nor in the containing Track Set Sequence (0066,0101) Item.", {"if": {"and": [{"absent": "item:0062,000D"}, {"absent": "parent:0062,000D"}]}, "status": "executable"}), (), None, (), (), (), None, None),
+            ("a", 0x0062000D, 0xFFFFFFFF, "1C", "Recommended Display CIELab Value", "RecommendedDisplayCIELabValue", "US", "3", "", ("Required if Recommended Display CIELab Value List (0066,0103) is not present in this Sequence Item and Recommended Display CIELab Value (0062, 000D) is not present in the containing Track Set Sequence (0066,0101) Item.", {"if": {"and": [{"absent": "item:0066,0103"}, {"absent": "parent:0062,000D"}]}, "status": "executable"}), (), None, (), (), (), None, None),
+        ), ((1, None, None, None),), (), (), None, None),
+        ("a", 0x0062000D, 0xFFFFFFFF, "1C", "Recommended Display CIELab Value", "RecommendedDisplayCIELabValue", "US", "3", "", ("Required if neither Recommended Display CIELab Value (0062, 000D) nor Recommended Display CIELab Value List (0066,0103) are present in every Item of the Track Sequence (0066,0102).", {"if": {"and": [{"not": {"present": "item:0066,0102/0062,000D"}}, {"not": {"present": "item:0066,0102/0066,0103"}}]}, "status": "executable"}), (), None, (), (), (), None, None),
+        ("a", 0x00660038, 0xFFFFFFFF, "3", "Recommended Line Thickness", "RecommendedLineThickness", "FL", "1", "", None, (), None, (), (), (), None, None),
         ("a", 0x00660121, 0xFFFFFFFF, "3", "Measurements Sequence", "MeasurementsSequence", "SQ", "1", "", None, (), (
             ("a", 0x0040A043, 0xFFFFFFFF, "1", "Concept Name Code Sequence", "ConceptNameCodeSequence", "SQ", "1", "", None, (), (
                 ("i", "table_8.8-1", None, ()),
-            ), ((1, 1, None, None),), ((7263, "defined"),), (), None),
+            ), ((1, 1, None, None),), ((7263, "defined"),), (), None, None),
             ("a", 0x004008EA, 0xFFFFFFFF, "1", "Measurement Units Code Sequence", "MeasurementUnitsCodeSequence", "SQ", "1", "", None, (), (
                 ("i", "table_8.8-1", None, ()),
-            ), ((1, 1, None, None),), ((82, "defined"),), (), None),
+            ), ((1, 1, None, None),), ((82, "defined"),), (), None, None),
             ("a", 0x00660132, 0xFFFFFFFF, "1", "Measurement Values Sequence", "MeasurementValuesSequence", "SQ", "1", "", None, (), (
-                ("a", 0x00660125, 0xFFFFFFFF, "1", "Floating Point Values", "FloatingPointValues", "OF", "1", "", None, (), None, (), (), (), None),
-                ("a", 0x00660129, 0xFFFFFFFF, "1C", "Track Point Index List", "TrackPointIndexList", "OL", "1", "", ("Required if Measurement Values stored in Floating Point Values (0066,0125) shall be associated to only a subset of points in Point Coordinates Data (0066,0016).", {"if": {"unknown": "dataset", "text": "Measurement Values stored in Floating Point Values (0066,0125) shall be associated to only a subset of points in Point Coordinates Data (0066,0016)"}, "status": "not-decidable"}), (), None, (), (), (), None),
-            ), (), (), (), None),
-        ), ((1, None, None, None),), (), (), None),
+                ("a", 0x00660125, 0xFFFFFFFF, "1", "Floating Point Values", "FloatingPointValues", "OF", "1", "", None, (), None, (), (), (), None, None),
+                ("a", 0x00660129, 0xFFFFFFFF, "1C", "Track Point Index List", "TrackPointIndexList", "OL", "1", "", ("Required if Measurement Values stored in Floating Point Values (0066,0125) shall be associated to only a subset of points in Point Coordinates Data (0066,0016).", {"if": {"unknown": "dataset", "text": "Measurement Values stored in Floating Point Values (0066,0125) shall be associated to only a subset of points in Point Coordinates Data (0066,0016)"}, "status": "not-decidable"}), (), None, (), (), (), None, None),
+            ), (), (), (), None, None),
+        ), ((1, None, None, None),), (), (), None, None),
         ("a", 0x00660130, 0xFFFFFFFF, "3", "Track Statistics Sequence", "TrackStatisticsSequence", "SQ", "1", "", None, (), (
             ("a", 0x0040A043, 0xFFFFFFFF, "1", "Concept Name Code Sequence", "ConceptNameCodeSequence", "SQ", "1", "", None, (), (
                 ("i", "table_8.8-1", None, ()),
-            ), ((1, 1, None, None),), ((7263, "defined"),), (), None),
+            ), ((1, 1, None, None),), ((7263, "defined"),), (), None, None),
             ("a", 0x0040A195, 0xFFFFFFFF, "1", "Modifier Code Sequence", "ModifierCodeSequence", "SQ", "1", "", None, (), (
                 ("i", "table_8.8-1", None, ()),
-            ), ((1, 1, None, None),), ((7464, "defined"),), (), None),
+            ), ((1, 1, None, None),), ((7464, "defined"),), (), None, None),
             ("a", 0x004008EA, 0xFFFFFFFF, "1", "Measurement Units Code Sequence", "MeasurementUnitsCodeSequence", "SQ", "1", "", None, (), (
                 ("i", "table_8.8-1", None, ()),
-            ), ((1, 1, None, None),), ((82, "defined"),), (), None),
-            ("a", 0x00660125, 0xFFFFFFFF, "1", "Floating Point Values", "FloatingPointValues", "OF", "1", "", None, (), None, (), (), (), None),
-        ), ((1, None, None, None),), (), (), None),
+            ), ((1, 1, None, None),), ((82, "defined"),), (), None, None),
+            ("a", 0x00660125, 0xFFFFFFFF, "1", "Floating Point Values", "FloatingPointValues", "OF", "1", "", None, (), None, (), (), (), None, None),
+        ), ((1, None, None, None),), (), (), None, None),
         ("a", 0x00660124, 0xFFFFFFFF, "3", "Track Set Statistics Sequence", "TrackSetStatisticsSequence", "SQ", "1", "", None, (), (
             ("i", "table_C.8.33-3", None, ()),
-        ), ((1, None, None, None),), ((7263, "defined"),), (), None),
+        ), ((1, None, None, None),), ((7263, "defined"),), (), None, None),
         ("a", 0x00660133, 0xFFFFFFFF, "3", "Diffusion Acquisition Code Sequence", "DiffusionAcquisitionCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), ((1, 1, None, None),), ((7260, "defined"),), (), None),
+        ), ((1, 1, None, None),), ((7260, "defined"),), (), None, None),
         ("a", 0x00660134, 0xFFFFFFFF, "1", "Diffusion Model Code Sequence", "DiffusionModelCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), ((1, 1, None, None),), ((7261, "defined"),), (), None),
+        ), ((1, 1, None, None),), ((7261, "defined"),), (), None, None),
         ("a", 0x00660104, 0xFFFFFFFF, "1", "Tracking Algorithm Identification Sequence", "TrackingAlgorithmIdentificationSequence", "SQ", "1", "", None, (), (
             ("i", "table_10-19", None, ()),
-        ), ((1, None, None, None),), ((7262, "defined"),), (), None),
-    ), ((1, None, None, None),), (), (), None),
+        ), ((1, None, None, None),), ((7262, "defined"),), (), None, None),
+    ), ((1, None, None, None),), (), (), None, None),
     ("a", 0x0008114A, 0xFFFFFFFF, "1C", "Referenced Instance Sequence", "ReferencedInstanceSequence", "SQ", "1", "", ("Required if this Instance was created from DICOM images.", {"if": {"unknown": "dataset", "text": "this Instance was created from DICOM images"}, "status": "not-decidable"}), (), (
         ("i", "table_10-3", None, ()),
-    ), ((1, None, None, None),), (), (), None),
+    ), ((1, None, None, None),), (), (), None, None),
 )

@@ -10,12 +10,12 @@ TABLE = ("table_C.8.33-3", "C.8.33-3", "Table Summary Statistics Macro", "macro"
 RULES = (
     ("a", 0x0040A043, 0xFFFFFFFF, "1", "Concept Name Code Sequence", "ConceptNameCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), ((1, 1, None, None),), (), (), None),
+    ), ((1, 1, None, None),), (), (), None, None),
     ("a", 0x0040A195, 0xFFFFFFFF, "1", "Modifier Code Sequence", "ModifierCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), ((1, 1, None, None),), ((7464, "defined"),), (), None),
+    ), ((1, 1, None, None),), ((7464, "defined"),), (), None, None),
     ("a", 0x004008EA, 0xFFFFFFFF, "1", "Measurement Units Code Sequence", "MeasurementUnitsCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), ((1, 1, None, None),), ((82, "defined"),), (), None),
-    ("a", 0x0040A161, 0xFFFFFFFF, "1", "Floating Point Value", "FloatingPointValue", "FD", "1-n", "1", None, (), None, (), (), (), None),
+    ), ((1, 1, None, None),), ((82, "defined"),), (), None, None),
+    ("a", 0x0040A161, 0xFFFFFFFF, "1", "Floating Point Value", "FloatingPointValue", "FD", "1-n", "1", None, (), None, (), (), (), None, None),
 )

@@ -9,15 +9,15 @@ TABLE = ("table_C.8.34.2-1", "C.8.34.2-1", "Photoacoustic Acquisition Parameters
 
 RULES = (
     ("a", 0x00189825, 0xFFFFFFFF, "1", "Excitation Wavelength Sequence", "ExcitationWavelengthSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00189826, 0xFFFFFFFF, "1", "Excitation Wavelength", "ExcitationWavelength", "FD", "1", "", None, (), None, (), (), (), None),
-    ), ((1, None, None, None),), (), (), None),
-    ("a", 0x00189828, 0xFFFFFFFF, "3", "Illumination Translation Flag", "IlluminationTranslationFlag", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), (), (), None),
+        ("a", 0x00189826, 0xFFFFFFFF, "1", "Excitation Wavelength", "ExcitationWavelength", "FD", "1", "", None, (), None, (), (), (), None, None),
+    ), ((1, None, None, None),), (), (), None, None),
+    ("a", 0x00189828, 0xFFFFFFFF, "3", "Illumination Translation Flag", "IlluminationTranslationFlag", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), (), (), None, None),
     ("a", 0x00220016, 0xFFFFFFFF, "3", "Illumination Type Code Sequence", "IlluminationTypeCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), (), ((11001, "defined"),), (), None),
-    ("a", 0x00189829, 0xFFFFFFFF, "1", "Acoustic Coupling Medium Flag", "AcousticCouplingMediumFlag", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), (), (), None),
+    ), (), ((11001, "defined"),), (), None, None),
+    ("a", 0x00189829, 0xFFFFFFFF, "1", "Acoustic Coupling Medium Flag", "AcousticCouplingMediumFlag", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), (), (), None, None),
     ("a", 0x0018982A, 0xFFFFFFFF, "2C", "Acoustic Coupling Medium Code Sequence", "AcousticCouplingMediumCodeSequence", "SQ", "1", "", ("Required if Acoustic Coupling Medium Flag (0018,9829) is YES.", {"if": {"equals": "0018,9829", "values": ["YES"]}, "status": "executable"}), (), (
         ("i", "table_8.8-1", None, ()),
-    ), ((0, 1, None, None),), ((11002, "defined"),), (), None),
-    ("a", 0x0018982B, 0xFFFFFFFF, "3", "Acoustic Coupling Medium Temperature", "AcousticCouplingMediumTemperature", "FD", "1", "", None, (), None, (), (), (), None),
+    ), ((0, 1, None, None),), ((11002, "defined"),), (), None, None),
+    ("a", 0x0018982B, 0xFFFFFFFF, "3", "Acoustic Coupling Medium Temperature", "AcousticCouplingMediumTemperature", "FD", "1", "", None, (), None, (), (), (), None, None),
 )

@@ -10,14 +10,14 @@ TABLE = ("table_C.8.34.3-1", "C.8.34.3-1", "Photoacoustic Transducer Module", "m
 RULES = (
     ("a", 0x0018980D, 0xFFFFFFFF, "1", "Transducer Geometry Code Sequence", "TransducerGeometryCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), ((1, 1, None, None),), ((12033, "defined"),), (), None),
+    ), ((1, 1, None, None),), ((12033, "defined"),), (), None, None),
     ("a", 0x0018982C, 0xFFFFFFFF, "2", "Transducer Response Sequence", "TransducerResponseSequence", "SQ", "1", "", None, (), (
-        ("a", 0x0018982D, 0xFFFFFFFF, "3", "Center Frequency", "CenterFrequency", "FD", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x0018982E, 0xFFFFFFFF, "3", "Fractional Bandwidth", "FractionalBandwidth", "FD", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x0018982F, 0xFFFFFFFF, "3", "Lower Cutoff Frequency", "LowerCutoffFrequency", "FD", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00189830, 0xFFFFFFFF, "3", "Upper Cutoff Frequency", "UpperCutoffFrequency", "FD", "1", "", None, (), None, (), (), (), None),
-    ), ((0, 1, None, None),), (), (), None),
+        ("a", 0x0018982D, 0xFFFFFFFF, "3", "Center Frequency", "CenterFrequency", "FD", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x0018982E, 0xFFFFFFFF, "3", "Fractional Bandwidth", "FractionalBandwidth", "FD", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x0018982F, 0xFFFFFFFF, "3", "Lower Cutoff Frequency", "LowerCutoffFrequency", "FD", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00189830, 0xFFFFFFFF, "3", "Upper Cutoff Frequency", "UpperCutoffFrequency", "FD", "1", "", None, (), None, (), (), (), None, None),
+    ), ((0, 1, None, None),), (), (), None, None),
     ("a", 0x00189831, 0xFFFFFFFF, "3", "Transducer Technology Sequence", "TransducerTechnologySequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), (), ((11003, "defined"),), (), None),
+    ), (), ((11003, "defined"),), (), None, None),
 )

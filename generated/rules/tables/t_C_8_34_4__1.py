@@ -10,10 +10,10 @@ TABLE = ("table_C.8.34.4-1", "C.8.34.4-1", "Photoacoustic Reconstruction Module"
 RULES = (
     ("a", 0x00189832, 0xFFFFFFFF, "1", "Sound Speed Correction Mechanism Code Sequence", "SoundSpeedCorrectionMechanismCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-        ("a", 0x00189833, 0xFFFFFFFF, "1C", "Object Sound Speed", "ObjectSoundSpeed", "FD", "1", "", ('Required if Sound Speed Correction Mechanism (0018,9832) is (130818, DCM, "Uniform Speed of Sound Correction") or (130819, DCM, "Dual Speed of Sound Correction").', {"if": {"code": "0018,9832", "values": [["130818", "DCM"], ["130819", "DCM"]]}, "status": "executable"}), (), None, (), (), (), None),
-        ("a", 0x00189834, 0xFFFFFFFF, "1C", "Acoustic Coupling Medium Sound Speed", "AcousticCouplingMediumSoundSpeed", "FD", "1", "", ('Required if Sound Speed Correction Mechanism (0018,9832) is (130819, DCM, "Dual Speed of Sound Correction").', {"if": {"code": "0018,9832", "values": [["130819", "DCM"]]}, "status": "executable"}), (), None, (), (), (), None),
+        ("a", 0x00189833, 0xFFFFFFFF, "1C", "Object Sound Speed", "ObjectSoundSpeed", "FD", "1", "", ('Required if Sound Speed Correction Mechanism (0018,9832) is (130818, DCM, "Uniform Speed of Sound Correction") or (130819, DCM, "Dual Speed of Sound Correction").', {"if": {"code": "0018,9832", "values": [["130818", "DCM"], ["130819", "DCM"]]}, "status": "executable"}), (), None, (), (), (), None, None),
+        ("a", 0x00189834, 0xFFFFFFFF, "1C", "Acoustic Coupling Medium Sound Speed", "AcousticCouplingMediumSoundSpeed", "FD", "1", "", ('Required if Sound Speed Correction Mechanism (0018,9832) is (130819, DCM, "Dual Speed of Sound Correction").', {"if": {"code": "0018,9832", "values": [["130819", "DCM"]]}, "status": "executable"}), (), None, (), (), (), None, None),
         ("a", 0x00081140, 0xFFFFFFFF, "1C", "Referenced Image Sequence", "ReferencedImageSequence", "SQ", "1", "", ('Required if Sound Speed Correction Mechanism (0018,9832) is (130820, DCM, "Speed of Sound Map Correction"). May be present otherwise.', {"if": {"code": "0018,9832", "values": [["130820", "DCM"]]}, "otherwise": "may", "status": "executable"}), (), (
             ("i", "table_10-3", None, ()),
-        ), ((1, 1, None, None),), (), (), None),
-    ), ((1, 1, None, None),), ((11004, "defined"),), (), None),
+        ), ((1, 1, None, None),), (), (), None, None),
+    ), ((1, 1, None, None),), ((11004, "defined"),), (), None, None),
 )

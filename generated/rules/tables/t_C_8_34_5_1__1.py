@@ -9,9 +9,9 @@ TABLE = ("table_C.8.34.5.1-1", "C.8.34.5.1-1", "Photoacoustic Excitation Charact
 
 RULES = (
     ("a", 0x00189821, 0xFFFFFFFF, "1", "Photoacoustic Excitation Characteristics Sequence", "PhotoacousticExcitationCharacteristicsSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00189826, 0xFFFFFFFF, "1", "Excitation Wavelength", "ExcitationWavelength", "FD", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00189822, 0xFFFFFFFF, "3", "Excitation Spectral Width", "ExcitationSpectralWidth", "FD", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00189823, 0xFFFFFFFF, "3", "Excitation Energy", "ExcitationEnergy", "FD", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00189824, 0xFFFFFFFF, "3", "Excitation Pulse Duration", "ExcitationPulseDuration", "FD", "1", "", None, (), None, (), (), (), None),
-    ), ((1, None, None, None), (0, None, None, {"of": "items", "refs": ["0018,9825"], "names": ["Excitation Wavelength Sequence"]})), (), (), None),
+        ("a", 0x00189826, 0xFFFFFFFF, "1", "Excitation Wavelength", "ExcitationWavelength", "FD", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00189822, 0xFFFFFFFF, "3", "Excitation Spectral Width", "ExcitationSpectralWidth", "FD", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00189823, 0xFFFFFFFF, "3", "Excitation Energy", "ExcitationEnergy", "FD", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00189824, 0xFFFFFFFF, "3", "Excitation Pulse Duration", "ExcitationPulseDuration", "FD", "1", "", None, (), None, (), (), (), None, None),
+    ), ((1, None, None, None), (0, None, None, {"of": "items", "refs": ["0018,9825"], "names": ["Excitation Wavelength Sequence"]})), (), (), None, None),
 )

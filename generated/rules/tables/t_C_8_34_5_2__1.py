@@ -9,7 +9,7 @@ TABLE = ("table_C.8.34.5.2-1", "C.8.34.5.2-1", "Photoacoustic Image Frame Type M
 
 RULES = (
     ("a", 0x00189835, 0xFFFFFFFF, "1", "Photoacoustic Image Frame Type Sequence", "PhotoacousticImageFrameTypeSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00089007, 0xFFFFFFFF, "1", "Frame Type", "FrameType", "CS", "4-5", "", None, (("defined", ("VOLUME", "NON_PARALLEL", "PARALLEL"), 3, None, ""),), None, (), (), (), None),
+        ("a", 0x00089007, 0xFFFFFFFF, "1", "Frame Type", "FrameType", "CS", "4-5", "", None, (("defined", ("VOLUME", "NON_PARALLEL", "PARALLEL"), 3, None, ""),), None, (), (), (), None, None),
         ("i", "table_C.8-131", None, ()),
-    ), ((1, 1, None, None),), (), (), None),
+    ), ((1, 1, None, None),), (), (), None, None),
 )

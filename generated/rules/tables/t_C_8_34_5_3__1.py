@@ -11,6 +11,6 @@ RULES = (
     ("a", 0x00189807, 0xFFFFFFFF, "1", "Image Data Type Sequence", "ImageDataTypeSequence", "SQ", "1", "", None, (), (
         ("a", 0x00189836, 0xFFFFFFFF, "1", "Image Data Type Code Sequence", "ImageDataTypeCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (), ((11006, "defined"),), (), None),
-    ), ((1, None, None, None),), (), (), None),
+        ), (), ((11006, "defined"),), (), None, None),
+    ), ((1, None, None, None),), (), (), None, None),
 )

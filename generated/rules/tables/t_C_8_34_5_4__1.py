@@ -10,5 +10,5 @@ TABLE = ("table_C.8.34.5.4-1", "C.8.34.5.4-1", "Photoacoustic Reconstruction Alg
 RULES = (
     ("a", 0x0018993D, 0xFFFFFFFF, "3", "Reconstruction Algorithm Sequence", "ReconstructionAlgorithmSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-19", None, ()),
-    ), (), (), (), None),
+    ), (), (), (), None, None),
 )

@@ -8,8 +8,8 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.8.35.2-1", "C.8.35.2-1", "Confocal Microscopy Tiled Pyramidal Image Module", "module")
 
 RULES = (
-    ("a", 0x00480001, 0xFFFFFFFF, "1", "Imaged Volume Width", "ImagedVolumeWidth", "FL", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00480002, 0xFFFFFFFF, "1", "Imaged Volume Height", "ImagedVolumeHeight", "FL", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00480003, 0xFFFFFFFF, "1", "Imaged Volume Depth", "ImagedVolumeDepth", "FL", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00089206, 0xFFFFFFFF, "1", "Volumetric Properties", "VolumetricProperties", "CS", "1", "", None, (("enumerated", ("VOLUME",), None, None, ""),), None, (), (), (), None),
+    ("a", 0x00480001, 0xFFFFFFFF, "1", "Imaged Volume Width", "ImagedVolumeWidth", "FL", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00480002, 0xFFFFFFFF, "1", "Imaged Volume Height", "ImagedVolumeHeight", "FL", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00480003, 0xFFFFFFFF, "1", "Imaged Volume Depth", "ImagedVolumeDepth", "FL", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00089206, 0xFFFFFFFF, "1", "Volumetric Properties", "VolumetricProperties", "CS", "1", "", None, (("enumerated", ("VOLUME",), None, None, ""),), None, (), (), (), None, None),
 )

@@ -8,10 +8,10 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.8.35.3-1", "C.8.35.3-1", "Cutaneous Confocal Microscopy Image Acquisition Parameters Module", "module")
 
 RULES = (
-    ("a", 0x00161005, 0xFFFFFFFF, "2", "Optical Magnification Factor", "OpticalMagnificationFactor", "DS", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00480117, 0xFFFFFFFF, "2", "Image Acquisition Depth", "ImageAcquisitionDepth", "FD", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00181147, 0xFFFFFFFF, "2", "Field of View Shape", "FieldOfViewShape", "CS", "1", "", None, (("defined", ("RECTANGLE",), None, None, ""),), None, (), (), (), None),
-    ("a", 0x00181149, 0xFFFFFFFF, "2", "Field of View Dimension(s)", "FieldOfViewDimensions", "IS", "1-2", "", None, (), None, (), (), (), None),
-    ("a", 0x00620020, 0xFFFFFFFF, "1C", "Tracking ID", "TrackingID", "UT", "1", "", ("Required if Tracking UID (0062,0021) is present.", {"if": {"present": "0062,0021"}, "status": "executable"}), (), None, (), (), (), None),
-    ("a", 0x00620021, 0xFFFFFFFF, "1C", "Tracking UID", "TrackingUID", "UI", "1", "", ("Required if Tracking ID (0062,0020) is present.", {"if": {"present": "0062,0020"}, "status": "executable"}), (), None, (), (), (), None),
+    ("a", 0x00161005, 0xFFFFFFFF, "2", "Optical Magnification Factor", "OpticalMagnificationFactor", "DS", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00480117, 0xFFFFFFFF, "2", "Image Acquisition Depth", "ImageAcquisitionDepth", "FD", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00181147, 0xFFFFFFFF, "2", "Field of View Shape", "FieldOfViewShape", "CS", "1", "", None, (("defined", ("RECTANGLE",), None, None, ""),), None, (), (), (), None, None),
+    ("a", 0x00181149, 0xFFFFFFFF, "2", "Field of View Dimension(s)", "FieldOfViewDimensions", "IS", "1-2", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00620020, 0xFFFFFFFF, "1C", "Tracking ID", "TrackingID", "UT", "1", "", ("Required if Tracking UID (0062,0021) is present.", {"if": {"present": "0062,0021"}, "status": "executable"}), (), None, (), (), (), None, None),
+    ("a", 0x00620021, 0xFFFFFFFF, "1C", "Tracking UID", "TrackingUID", "UI", "1", "", ("Required if Tracking ID (0062,0020) is present.", {"if": {"present": "0062,0020"}, "status": "executable"}), (), None, (), (), (), None, None),
 )

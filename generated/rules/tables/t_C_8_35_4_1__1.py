@@ -9,6 +9,6 @@ TABLE = ("table_C.8.35.4.1-1", "C.8.35.4.1-1", "Confocal Microscopy Image Frame 
 
 RULES = (
     ("a", 0x00480116, 0xFFFFFFFF, "1", "Confocal Microscopy Image Frame Type Sequence", "ConfocalMicroscopyImageFrameTypeSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00089007, 0xFFFFFFFF, "1", "Frame Type", "FrameType", "CS", "4-5", "", None, (), None, (), (), (), None),
-    ), ((1, 1, None, None),), (), (), None),
+        ("a", 0x00089007, 0xFFFFFFFF, "1", "Frame Type", "FrameType", "CS", "4-5", "", None, (), None, (), (), (), None, None),
+    ), ((1, 1, None, None),), (), (), None, None),
 )

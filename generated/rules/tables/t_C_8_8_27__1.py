@@ -9,7 +9,7 @@ TABLE = ("table_C.8.8.27-1", "C.8.8.27-1", "Beam Limiting Device Position Macro"
 
 RULES = (
     ("a", 0x300A011A, 0xFFFFFFFF, "1C", "Beam Limiting Device Position Sequence", "BeamLimitingDevicePositionSequence", "SQ", "1", "", ("Required if Ion Beam Limiting Device Sequence (300A,03A4) or Beam Limiting Device Leaf Pairs Sequence (3008,00A0) is included in this SOP Instance and for first Item of the including control point Sequence (either Ion Control Point Sequence (300A,03A8) or Ion Control Point Delivery Sequence (3008,0041)), or if any value of Leaf/Jaw Positions (300A,011C) changes during the Beam.", {"if": {"and": [{"or": [{"present": "300A,03A4"}, {"present": "3008,00A0"}]}, {"unknown": "dataset", "text": "for first Item of the including control point Sequence (either Ion Control Point Sequence (300A,03A8) or Ion Control Point Delivery Sequence (3008,0041)), or if any value of Leaf/Jaw Positions (300A,011C) changes during the Beam"}]}, "status": "not-decidable"}), (), (
-        ("a", 0x300A00B8, 0xFFFFFFFF, "1", "RT Beam Limiting Device Type", "RTBeamLimitingDeviceType", "CS", "1", "", None, (("enumerated", ("X", "Y", "ASYMX", "ASYMY", "MLCX", "MLCY"), None, None, ""),), None, (), (), (), None),
-        ("a", 0x300A011C, 0xFFFFFFFF, "1", "Leaf/Jaw Positions", "LeafJawPositions", "DS", "2-2n", "", None, (), None, (), (), (), None),
-    ), ((1, None, None, None),), (), (), None),
+        ("a", 0x300A00B8, 0xFFFFFFFF, "1", "RT Beam Limiting Device Type", "RTBeamLimitingDeviceType", "CS", "1", "", None, (("enumerated", ("X", "Y", "ASYMX", "ASYMY", "MLCX", "MLCY"), None, None, ""),), None, (), (), (), None, None),
+        ("a", 0x300A011C, 0xFFFFFFFF, "1", "Leaf/Jaw Positions", "LeafJawPositions", "DS", "2-2n", "", None, (), None, (), (), (), None, None),
+    ), ((1, None, None, None),), (), (), None, None),
 )

@@ -8,7 +8,7 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.8.8.28-1", "C.8.8.28-1", "Patient Support Identification Macro", "macro")
 
 RULES = (
-    ("a", 0x300A0350, 0xFFFFFFFF, "1", "Patient Support Type", "PatientSupportType", "CS", "1", "", None, (("defined", ("TABLE", "CHAIR"), None, None, ""),), None, (), (), (), None),
-    ("a", 0x300A0352, 0xFFFFFFFF, "3", "Patient Support ID", "PatientSupportID", "SH", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x300A0354, 0xFFFFFFFF, "3", "Patient Support Accessory Code", "PatientSupportAccessoryCode", "LO", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x300A0350, 0xFFFFFFFF, "1", "Patient Support Type", "PatientSupportType", "CS", "1", "", None, (("defined", ("TABLE", "CHAIR"), None, None, ""),), None, (), (), (), None, None),
+    ("a", 0x300A0352, 0xFFFFFFFF, "3", "Patient Support ID", "PatientSupportID", "SH", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x300A0354, 0xFFFFFFFF, "3", "Patient Support Accessory Code", "PatientSupportAccessoryCode", "LO", "1", "", None, (), None, (), (), (), None, None),
 )

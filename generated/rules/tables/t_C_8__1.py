@@ -8,11 +8,11 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.8-1", "C.8-1", "CR Series Module", "module")
 
 RULES = (
-    ("a", 0x00180015, 0xFFFFFFFF, "2", "Body Part Examined", "BodyPartExamined", "CS", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00185101, 0xFFFFFFFF, "2", "View Position", "ViewPosition", "CS", "1", "", None, (("defined", ("AP", "PA", "LL", "RL", "RLD", "LLD", "RLO", "LLO"), None, None, ""),), None, (), (), (), None),
-    ("a", 0x00181160, 0xFFFFFFFF, "3", "Filter Type", "FilterType", "SH", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00181180, 0xFFFFFFFF, "3", "Collimator/grid Name", "CollimatorGridName", "SH", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00181190, 0xFFFFFFFF, "3", "Focal Spot(s)", "FocalSpots", "DS", "1-n", "", None, (), None, (), (), (), None),
-    ("a", 0x00181260, 0xFFFFFFFF, "3", "Plate Type", "PlateType", "SH", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00181261, 0xFFFFFFFF, "3", "Phosphor Type", "PhosphorType", "LO", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x00180015, 0xFFFFFFFF, "2", "Body Part Examined", "BodyPartExamined", "CS", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00185101, 0xFFFFFFFF, "2", "View Position", "ViewPosition", "CS", "1", "", None, (("defined", ("AP", "PA", "LL", "RL", "RLD", "LLD", "RLO", "LLO"), None, None, ""),), None, (), (), (), None, None),
+    ("a", 0x00181160, 0xFFFFFFFF, "3", "Filter Type", "FilterType", "SH", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00181180, 0xFFFFFFFF, "3", "Collimator/grid Name", "CollimatorGridName", "SH", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00181190, 0xFFFFFFFF, "3", "Focal Spot(s)", "FocalSpots", "DS", "1-n", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00181260, 0xFFFFFFFF, "3", "Plate Type", "PlateType", "SH", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00181261, 0xFFFFFFFF, "3", "Phosphor Type", "PhosphorType", "LO", "1", "", None, (), None, (), (), (), None, None),
 )

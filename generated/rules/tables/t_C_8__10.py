@@ -9,45 +9,45 @@ TABLE = ("table_C.8-10", "C.8-10", "NM Isotope Module", "module")
 
 RULES = (
     ("a", 0x00540012, 0xFFFFFFFF, "2", "Energy Window Information Sequence", "EnergyWindowInformationSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00540018, 0xFFFFFFFF, "3", "Energy Window Name", "EnergyWindowName", "SH", "1", "", None, (), None, (), (), (), None),
+        ("a", 0x00540018, 0xFFFFFFFF, "3", "Energy Window Name", "EnergyWindowName", "SH", "1", "", None, (), None, (), (), (), None, None),
         ("a", 0x00540013, 0xFFFFFFFF, "3", "Energy Window Range Sequence", "EnergyWindowRangeSequence", "SQ", "1", "", None, (), (
-            ("a", 0x00540014, 0xFFFFFFFF, "3", "Energy Window Lower Limit", "EnergyWindowLowerLimit", "DS", "1", "", None, (), None, (), (), (), None),
-            ("a", 0x00540015, 0xFFFFFFFF, "3", "Energy Window Upper Limit", "EnergyWindowUpperLimit", "DS", "1", "", None, (), None, (), (), (), None),
-        ), (), (), (), None),
-    ), ((0, None, None, None), (0, None, None, {"of": "value", "refs": ["0054,0011"], "names": ["Number of Energy Windows"]})), (), (), None),
+            ("a", 0x00540014, 0xFFFFFFFF, "3", "Energy Window Lower Limit", "EnergyWindowLowerLimit", "DS", "1", "", None, (), None, (), (), (), None, None),
+            ("a", 0x00540015, 0xFFFFFFFF, "3", "Energy Window Upper Limit", "EnergyWindowUpperLimit", "DS", "1", "", None, (), None, (), (), (), None, None),
+        ), (), (), (), None, None),
+    ), ((0, None, None, None), (0, None, None, {"of": "value", "refs": ["0054,0011"], "names": ["Number of Energy Windows"]})), (), (), None, None),
     ("a", 0x00540016, 0xFFFFFFFF, "2", "Radiopharmaceutical Information Sequence", "RadiopharmaceuticalInformationSequence", "SQ", "1", "", None, (), (
         ("a", 0x00540300, 0xFFFFFFFF, "2", "Radionuclide Code Sequence", "RadionuclideCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), ((0, 1, None, None),), (), (), None),
-        ("a", 0x00181070, 0xFFFFFFFF, "3", "Radiopharmaceutical Route", "RadiopharmaceuticalRoute", "LO", "1", "", None, (), None, (), (), (), None),
+        ), ((0, 1, None, None),), (), (), None, None),
+        ("a", 0x00181070, 0xFFFFFFFF, "3", "Radiopharmaceutical Route", "RadiopharmaceuticalRoute", "LO", "1", "", None, (), None, (), (), (), None, None),
         ("a", 0x00540302, 0xFFFFFFFF, "3", "Administration Route Code Sequence", "AdministrationRouteCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (), (), (), None),
-        ("a", 0x00181071, 0xFFFFFFFF, "3", "Radiopharmaceutical Volume", "RadiopharmaceuticalVolume", "DS", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00181072, 0xFFFFFFFF, "3", "Radiopharmaceutical Start Time", "RadiopharmaceuticalStartTime", "TM", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00181073, 0xFFFFFFFF, "3", "Radiopharmaceutical Stop Time", "RadiopharmaceuticalStopTime", "TM", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00181074, 0xFFFFFFFF, "3", "Radionuclide Total Dose", "RadionuclideTotalDose", "DS", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00083012, 0xFFFFFFFF, "3", "Radiopharmaceutical Administration Event UID", "RadiopharmaceuticalAdministrationEventUID", "UI", "1", "", None, (), None, (), (), (), None),
+        ), (), (), (), None, None),
+        ("a", 0x00181071, 0xFFFFFFFF, "3", "Radiopharmaceutical Volume", "RadiopharmaceuticalVolume", "DS", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00181072, 0xFFFFFFFF, "3", "Radiopharmaceutical Start Time", "RadiopharmaceuticalStartTime", "TM", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00181073, 0xFFFFFFFF, "3", "Radiopharmaceutical Stop Time", "RadiopharmaceuticalStopTime", "TM", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00181074, 0xFFFFFFFF, "3", "Radionuclide Total Dose", "RadionuclideTotalDose", "DS", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00083012, 0xFFFFFFFF, "3", "Radiopharmaceutical Administration Event UID", "RadiopharmaceuticalAdministrationEventUID", "UI", "1", "", None, (), None, (), (), (), None, None),
         ("a", 0x00540306, 0xFFFFFFFF, "3", "Calibration Data Sequence", "CalibrationDataSequence", "SQ", "1", "", None, (), (
-            ("a", 0x00540308, 0xFFFFFFFF, "1", "Energy Window Number", "EnergyWindowNumber", "US", "1", "", None, (), None, (), (), (), None),
-            ("a", 0x00181045, 0xFFFFFFFF, "3", "Syringe Counts", "SyringeCounts", "IS", "1", "", None, (), None, (), (), (), None),
-            ("a", 0x00540017, 0xFFFFFFFF, "3", "Residual Syringe Counts", "ResidualSyringeCounts", "IS", "1", "", None, (), None, (), (), (), None),
-        ), (), (), (), None),
-        ("a", 0x00180031, 0xFFFFFFFF, "3", "Radiopharmaceutical", "Radiopharmaceutical", "LO", "1", "", None, (), None, (), (), (), None),
+            ("a", 0x00540308, 0xFFFFFFFF, "1", "Energy Window Number", "EnergyWindowNumber", "US", "1", "", None, (), None, (), (), (), None, None),
+            ("a", 0x00181045, 0xFFFFFFFF, "3", "Syringe Counts", "SyringeCounts", "IS", "1", "", None, (), None, (), (), (), None, None),
+            ("a", 0x00540017, 0xFFFFFFFF, "3", "Residual Syringe Counts", "ResidualSyringeCounts", "IS", "1", "", None, (), None, (), (), (), None, None),
+        ), (), (), (), None, None),
+        ("a", 0x00180031, 0xFFFFFFFF, "3", "Radiopharmaceutical", "Radiopharmaceutical", "LO", "1", "", None, (), None, (), (), (), None, None),
         ("a", 0x00540304, 0xFFFFFFFF, "3", "Radiopharmaceutical Code Sequence", "RadiopharmaceuticalCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (), (), (), None),
-    ), ((0, None, None, None),), (), (), None),
+        ), (), (), (), None, None),
+    ), ((0, None, None, None),), (), (), None, None),
     ("a", 0x00180026, 0xFFFFFFFF, "3", "Intervention Drug Information Sequence", "InterventionDrugInformationSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00180034, 0xFFFFFFFF, "3", "Intervention Drug Name", "InterventionDrugName", "LO", "1", "", None, (), None, (), (), (), None),
+        ("a", 0x00180034, 0xFFFFFFFF, "3", "Intervention Drug Name", "InterventionDrugName", "LO", "1", "", None, (), None, (), (), (), None, None),
         ("a", 0x00180029, 0xFFFFFFFF, "3", "Intervention Drug Code Sequence", "InterventionDrugCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (), (), (), None),
+        ), (), (), (), None, None),
         ("a", 0x00540302, 0xFFFFFFFF, "3", "Administration Route Code Sequence", "AdministrationRouteCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (), (), (), None),
-        ("a", 0x00180035, 0xFFFFFFFF, "3", "Intervention Drug Start Time", "InterventionDrugStartTime", "TM", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00180027, 0xFFFFFFFF, "3", "Intervention Drug Stop Time", "InterventionDrugStopTime", "TM", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00180028, 0xFFFFFFFF, "3", "Intervention Drug Dose", "InterventionDrugDose", "DS", "1", "", None, (), None, (), (), (), None),
-    ), (), (), (), None),
+        ), (), (), (), None, None),
+        ("a", 0x00180035, 0xFFFFFFFF, "3", "Intervention Drug Start Time", "InterventionDrugStartTime", "TM", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00180027, 0xFFFFFFFF, "3", "Intervention Drug Stop Time", "InterventionDrugStopTime", "TM", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00180028, 0xFFFFFFFF, "3", "Intervention Drug Dose", "InterventionDrugDose", "DS", "1", "", None, (), None, (), (), (), None, None),
+    ), (), (), (), None, None),
 )

@@ -9,8 +9,8 @@ TABLE = ("table_C.8-100", "C.8-100", "MR Velocity Encoding Macro", "macro")
 
 RULES = (
     ("a", 0x00189197, 0xFFFFFFFF, "1", "MR Velocity Encoding Sequence", "MRVelocityEncodingSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00189090, 0xFFFFFFFF, "1C", "Velocity Encoding Direction", "VelocityEncodingDirection", "FD", "3", "", ("Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present otherwise.", {"if": {"equals": "0008,9007", "values": ["ORIGINAL"], "index": 1}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None),
-        ("a", 0x00189091, 0xFFFFFFFF, "1C", "Velocity Encoding Minimum Value", "VelocityEncodingMinimumValue", "FD", "1", "", ("Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present otherwise.", {"if": {"equals": "0008,9007", "values": ["ORIGINAL"], "index": 1}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None),
-        ("a", 0x00189217, 0xFFFFFFFF, "1C", "Velocity Encoding Maximum Value", "VelocityEncodingMaximumValue", "FD", "1", "", ("Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present otherwise.", {"if": {"equals": "0008,9007", "values": ["ORIGINAL"], "index": 1}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None),
-    ), ((1, None, None, None),), (), (), None),
+        ("a", 0x00189090, 0xFFFFFFFF, "1C", "Velocity Encoding Direction", "VelocityEncodingDirection", "FD", "3", "", ("Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present otherwise.", {"if": {"equals": "0008,9007", "values": ["ORIGINAL"], "index": 1}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None, None),
+        ("a", 0x00189091, 0xFFFFFFFF, "1C", "Velocity Encoding Minimum Value", "VelocityEncodingMinimumValue", "FD", "1", "", ("Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present otherwise.", {"if": {"equals": "0008,9007", "values": ["ORIGINAL"], "index": 1}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None, None),
+        ("a", 0x00189217, 0xFFFFFFFF, "1C", "Velocity Encoding Maximum Value", "VelocityEncodingMaximumValue", "FD", "1", "", ("Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present otherwise.", {"if": {"equals": "0008,9007", "values": ["ORIGINAL"], "index": 1}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None, None),
+    ), ((1, None, None, None),), (), (), None, None),
 )

@@ -9,7 +9,7 @@ TABLE = ("table_C.8-100c", "C.8-100c", "Functional MR Macro", "macro")
 
 RULES = (
     ("a", 0x00189621, 0xFFFFFFFF, "1", "Functional MR Sequence", "FunctionalMRSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00189624, 0xFFFFFFFF, "1C", "Settling Phase Frame", "SettlingPhaseFrame", "CS", "1", "", ("Required if Functional Settling Phase Frames Present (0018,9622) is YES.", {"if": {"equals": "0018,9622", "values": ["YES"]}, "status": "executable"}), (("enumerated", ("YES", "NO"), None, None, ""),), None, (), (), (), None),
-        ("a", 0x00189623, 0xFFFFFFFF, "1", "Functional Sync Pulse", "FunctionalSyncPulse", "DT", "1", "", None, (), None, (), (), (), None),
-    ), ((1, 1, None, None),), (), (), None),
+        ("a", 0x00189624, 0xFFFFFFFF, "1C", "Settling Phase Frame", "SettlingPhaseFrame", "CS", "1", "", ("Required if Functional Settling Phase Frames Present (0018,9622) is YES.", {"if": {"equals": "0018,9622", "values": ["YES"]}, "status": "executable"}), (("enumerated", ("YES", "NO"), None, None, ""),), None, (), (), (), None, None),
+        ("a", 0x00189623, 0xFFFFFFFF, "1", "Functional Sync Pulse", "FunctionalSyncPulse", "DT", "1", "", None, (), None, (), (), (), None, None),
+    ), ((1, 1, None, None),), (), (), None, None),
 )

@@ -9,7 +9,7 @@ TABLE = ("table_C.8-104", "C.8-104", "MR Spectroscopy Frame Type Macro", "macro"
 
 RULES = (
     ("a", 0x00189227, 0xFFFFFFFF, "1", "MR Spectroscopy Frame Type Sequence", "MRSpectroscopyFrameTypeSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00089007, 0xFFFFFFFF, "1", "Frame Type", "FrameType", "CS", "4-5", "", None, (("defined", ("SPECTROSCOPY",), 3, None, ""), ("defined", ("ADDITION", "DIVISION", "MAXIMUM", "MEAN", "MINIMUM", "MULTIPLICATION", "STD_DEVIATION", "SUBTRACTION", "NONE", "MIXED"), 4, None, "")), None, (), (), (), None),
+        ("a", 0x00089007, 0xFFFFFFFF, "1", "Frame Type", "FrameType", "CS", "4-5", "", None, (("defined", ("SPECTROSCOPY",), 3, None, ""), ("defined", ("ADDITION", "DIVISION", "MAXIMUM", "MEAN", "MINIMUM", "MULTIPLICATION", "STD_DEVIATION", "SUBTRACTION", "NONE", "MIXED"), 4, None, "")), None, (), (), (), None, None),
         ("i", "table_C.8-107", None, ()),
-    ), ((1, 1, None, None),), (), (), None),
+    ), ((1, 1, None, None),), (), (), None, None),
 )

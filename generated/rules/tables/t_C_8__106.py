@@ -8,13 +8,13 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.8-106", "C.8-106", "MR Spectroscopy Data Module", "module")
 
 RULES = (
-    ("a", 0x00280010, 0xFFFFFFFF, "1", "Rows", "Rows", "US", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00280011, 0xFFFFFFFF, "1", "Columns", "Columns", "US", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00289001, 0xFFFFFFFF, "1", "Data Point Rows", "DataPointRows", "UL", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00289002, 0xFFFFFFFF, "1", "Data Point Columns", "DataPointColumns", "UL", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00289108, 0xFFFFFFFF, "1", "Data Representation", "DataRepresentation", "CS", "1", "", None, (("enumerated", ("COMPLEX", "REAL", "IMAGINARY", "MAGNITUDE"), None, None, ""),), None, (), (), (), None),
-    ("a", 0x00289003, 0xFFFFFFFF, "1", "Signal Domain Columns", "SignalDomainColumns", "CS", "1", "", None, (("enumerated", ("FREQUENCY", "TIME"), None, None, ""),), None, (), (), (), None),
-    ("a", 0x00289235, 0xFFFFFFFF, "1C", "Signal Domain Rows", "SignalDomainRows", "CS", "1", "", ("Required if Data Point Rows (0028,9001) has a value of more than 1.", {"if": {"compare": "0028,9001", "op": ">", "value": 1}, "status": "executable"}), (("enumerated", ("FREQUENCY", "TIME"), None, None, ""),), None, (), (), (), None),
-    ("a", 0x56000010, 0xFFFFFFFF, "1C", "First Order Phase Correction Angle", "FirstOrderPhaseCorrectionAngle", "OF", "1", "", ("Required if First Order Phase Correction (0018,9198) equals YES.", {"if": {"equals": "0018,9198", "values": ["YES"]}, "status": "executable"}), (), None, (), (), (), None),
-    ("a", 0x56000020, 0xFFFFFFFF, "1", "Spectroscopy Data", "SpectroscopyData", "OF", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x00280010, 0xFFFFFFFF, "1", "Rows", "Rows", "US", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00280011, 0xFFFFFFFF, "1", "Columns", "Columns", "US", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00289001, 0xFFFFFFFF, "1", "Data Point Rows", "DataPointRows", "UL", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00289002, 0xFFFFFFFF, "1", "Data Point Columns", "DataPointColumns", "UL", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00289108, 0xFFFFFFFF, "1", "Data Representation", "DataRepresentation", "CS", "1", "", None, (("enumerated", ("COMPLEX", "REAL", "IMAGINARY", "MAGNITUDE"), None, None, ""),), None, (), (), (), None, None),
+    ("a", 0x00289003, 0xFFFFFFFF, "1", "Signal Domain Columns", "SignalDomainColumns", "CS", "1", "", None, (("enumerated", ("FREQUENCY", "TIME"), None, None, ""),), None, (), (), (), None, None),
+    ("a", 0x00289235, 0xFFFFFFFF, "1C", "Signal Domain Rows", "SignalDomainRows", "CS", "1", "", ("Required if Data Point Rows (0028,9001) has a value of more than 1.", {"if": {"compare": "0028,9001", "op": ">", "value": 1}, "status": "executable"}), (("enumerated", ("FREQUENCY", "TIME"), None, None, ""),), None, (), (), (), None, None),
+    ("a", 0x56000010, 0xFFFFFFFF, "1C", "First Order Phase Correction Angle", "FirstOrderPhaseCorrectionAngle", "OF", "1", "", ("Required if First Order Phase Correction (0018,9198) equals YES.", {"if": {"equals": "0018,9198", "values": ["YES"]}, "status": "executable"}), (), None, (), (), (), None, None),
+    ("a", 0x56000020, 0xFFFFFFFF, "1", "Spectroscopy Data", "SpectroscopyData", "OF", "1", "", None, (), None, (), (), (), None, None),
 )

@@ -8,8 +8,8 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.8-107", "C.8-107", "MR Spectroscopy Description Macro", "macro")
 
 RULES = (
-    ("a", 0x00089206, 0xFFFFFFFF, "1", "Volumetric Properties", "VolumetricProperties", "CS", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00089207, 0xFFFFFFFF, "1", "Volume Based Calculation Technique", "VolumeBasedCalculationTechnique", "CS", "1", "", None, (("defined", ("MAX_IP", "MIN_IP", "NONE", "MIXED"), None, None, ""),), None, (), (), (), None),
-    ("a", 0x00089208, 0xFFFFFFFF, "1", "Complex Image Component", "ComplexImageComponent", "CS", "1", "", None, (("defined", ("MAGNITUDE", "PHASE", "REAL", "IMAGINARY", "COMPLEX", "MIXED"), None, None, ""),), None, (), (), (), None),
-    ("a", 0x00089209, 0xFFFFFFFF, "1", "Acquisition Contrast", "AcquisitionContrast", "CS", "1", "", None, (("defined", ("PROTON_DENSITY", "T1", "T2", "UNKNOWN", "MIXED"), None, None, ""),), None, (), (), (), None),
+    ("a", 0x00089206, 0xFFFFFFFF, "1", "Volumetric Properties", "VolumetricProperties", "CS", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00089207, 0xFFFFFFFF, "1", "Volume Based Calculation Technique", "VolumeBasedCalculationTechnique", "CS", "1", "", None, (("defined", ("MAX_IP", "MIN_IP", "NONE", "MIXED"), None, None, ""),), None, (), (), (), None, None),
+    ("a", 0x00089208, 0xFFFFFFFF, "1", "Complex Image Component", "ComplexImageComponent", "CS", "1", "", None, (("defined", ("MAGNITUDE", "PHASE", "REAL", "IMAGINARY", "COMPLEX", "MIXED"), None, None, ""),), None, (), (), (), None, None),
+    ("a", 0x00089209, 0xFFFFFFFF, "1", "Acquisition Contrast", "AcquisitionContrast", "CS", "1", "", None, (("defined", ("PROTON_DENSITY", "T1", "T2", "UNKNOWN", "MIXED"), None, None, ""),), None, (), (), (), None, None),
 )

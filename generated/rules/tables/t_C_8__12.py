@@ -9,16 +9,16 @@ TABLE = ("table_C.8-12", "C.8-12", "NM Tomo Acquisition Module", "module")
 
 RULES = (
     ("a", 0x00540052, 0xFFFFFFFF, "2", "Rotation Information Sequence", "RotationInformationSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00540200, 0xFFFFFFFF, "1", "Start Angle", "StartAngle", "DS", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00181144, 0xFFFFFFFF, "1", "Angular Step", "AngularStep", "DS", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00181140, 0xFFFFFFFF, "1", "Rotation Direction", "RotationDirection", "CS", "1", "", None, (("enumerated", ("CW", "CC"), None, None, ""),), None, (), (), (), None),
-        ("a", 0x00181143, 0xFFFFFFFF, "1", "Scan Arc", "ScanArc", "DS", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00181242, 0xFFFFFFFF, "1", "Actual Frame Duration", "ActualFrameDuration", "IS", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00181142, 0xFFFFFFFF, "3", "Radial Position", "RadialPosition", "DS", "1-n", "", None, (), None, (), (), (), None),
-        ("a", 0x00181110, 0xFFFFFFFF, "2C", "Distance Source to Detector", "DistanceSourceToDetector", "DS", "1", "", ("Required if Image Type (0008,0008) Value 4 is TRANSMISSION.", {"if": {"equals": "0008,0008", "values": ["TRANSMISSION"], "index": 4}, "status": "executable"}), (), None, (), (), (), None),
-        ("a", 0x00540053, 0xFFFFFFFF, "1", "Number of Frames in Rotation", "NumberOfFramesInRotation", "US", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00181131, 0xFFFFFFFF, "3", "Table Traverse", "TableTraverse", "DS", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00181130, 0xFFFFFFFF, "3", "Table Height", "TableHeight", "DS", "1", "", None, (), None, (), (), (), None),
-    ), ((0, None, None, None), (0, None, None, {"of": "value", "refs": ["0054,0051"], "names": ["Number of Rotations"]})), (), (), None),
-    ("a", 0x00540202, 0xFFFFFFFF, "3", "Type of Detector Motion", "TypeOfDetectorMotion", "CS", "1", "", None, (("enumerated", ("STEP AND SHOOT", "CONTINUOUS", "ACQ DURING STEP"), None, None, ""),), None, (), (), (), None),
+        ("a", 0x00540200, 0xFFFFFFFF, "1", "Start Angle", "StartAngle", "DS", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00181144, 0xFFFFFFFF, "1", "Angular Step", "AngularStep", "DS", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00181140, 0xFFFFFFFF, "1", "Rotation Direction", "RotationDirection", "CS", "1", "", None, (("enumerated", ("CW", "CC"), None, None, ""),), None, (), (), (), None, None),
+        ("a", 0x00181143, 0xFFFFFFFF, "1", "Scan Arc", "ScanArc", "DS", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00181242, 0xFFFFFFFF, "1", "Actual Frame Duration", "ActualFrameDuration", "IS", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00181142, 0xFFFFFFFF, "3", "Radial Position", "RadialPosition", "DS", "1-n", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00181110, 0xFFFFFFFF, "2C", "Distance Source to Detector", "DistanceSourceToDetector", "DS", "1", "", ("Required if Image Type (0008,0008) Value 4 is TRANSMISSION.", {"if": {"equals": "0008,0008", "values": ["TRANSMISSION"], "index": 4}, "status": "executable"}), (), None, (), (), (), None, None),
+        ("a", 0x00540053, 0xFFFFFFFF, "1", "Number of Frames in Rotation", "NumberOfFramesInRotation", "US", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00181131, 0xFFFFFFFF, "3", "Table Traverse", "TableTraverse", "DS", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00181130, 0xFFFFFFFF, "3", "Table Height", "TableHeight", "DS", "1", "", None, (), None, (), (), (), None, None),
+    ), ((0, None, None, None), (0, None, None, {"of": "value", "refs": ["0054,0051"], "names": ["Number of Rotations"]})), (), (), None, None),
+    ("a", 0x00540202, 0xFFFFFFFF, "3", "Type of Detector Motion", "TypeOfDetectorMotion", "CS", "1", "", None, (("enumerated", ("STEP AND SHOOT", "CONTINUOUS", "ACQ DURING STEP"), None, None, ""),), None, (), (), (), None, None),
 )

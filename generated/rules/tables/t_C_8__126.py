@@ -9,8 +9,8 @@ TABLE = ("table_C.8-126", "C.8-126", "CT Pixel Value Transformation Macro", "mac
 
 RULES = (
     ("a", 0x00289145, 0xFFFFFFFF, "1", "Pixel Value Transformation Sequence", "PixelValueTransformationSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00281052, 0xFFFFFFFF, "1", "Rescale Intercept", "RescaleIntercept", "DS", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00281053, 0xFFFFFFFF, "1", "Rescale Slope", "RescaleSlope", "DS", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00281054, 0xFFFFFFFF, "1", "Rescale Type", "RescaleType", "LO", "1", "", None, (("enumerated", ("HU",), None, {"and": [{"equals": "0008,9007", "values": ["ORIGINAL"], "index": 1}, {"not": {"equals": "0008,9007", "values": ["LOCALIZER"], "index": 3}}]}, "Frame Type (0008,9007) Value 1 of this frame is ORIGINAL and Frame Type (0008,9007) Value 3 is not LOCALIZER"),), None, (), (), (), None),
-    ), ((1, 1, None, None),), (), (), None),
+        ("a", 0x00281052, 0xFFFFFFFF, "1", "Rescale Intercept", "RescaleIntercept", "DS", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00281053, 0xFFFFFFFF, "1", "Rescale Slope", "RescaleSlope", "DS", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00281054, 0xFFFFFFFF, "1", "Rescale Type", "RescaleType", "LO", "1", "", None, (("enumerated", ("HU",), None, {"and": [{"equals": "0008,9007", "values": ["ORIGINAL"], "index": 1}, {"not": {"equals": "0008,9007", "values": ["LOCALIZER"], "index": 3}}]}, "Frame Type (0008,9007) Value 1 of this frame is ORIGINAL and Frame Type (0008,9007) Value 3 is not LOCALIZER"),), None, (), (), (), None, None),
+    ), ((1, 1, None, None),), (), (), None, None),
 )

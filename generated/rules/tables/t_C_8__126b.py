@@ -9,13 +9,13 @@ TABLE = ("table_C.8-126b", "C.8-126b", "CT Additional X-Ray Source Macro", "macr
 
 RULES = (
     ("a", 0x00189360, 0xFFFFFFFF, "1", "CT Additional X-Ray Source Sequence", "CTAdditionalXRaySourceSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00180060, 0xFFFFFFFF, "1", "KVP", "KVP", "DS", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00189330, 0xFFFFFFFF, "1", "X-Ray Tube Current in mA", "XRayTubeCurrentInmA", "FD", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00180090, 0xFFFFFFFF, "1", "Data Collection Diameter", "DataCollectionDiameter", "DS", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00181190, 0xFFFFFFFF, "1", "Focal Spot(s)", "FocalSpots", "DS", "1-n", "", None, (), None, (), (), (), None),
-        ("a", 0x00181160, 0xFFFFFFFF, "1", "Filter Type", "FilterType", "SH", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00187050, 0xFFFFFFFF, "1", "Filter Material", "FilterMaterial", "CS", "1-n", "", None, (), None, (), (), (), None),
-        ("a", 0x00189332, 0xFFFFFFFF, "1", "Exposure in mAs", "ExposureInmAs", "FD", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00189353, 0xFFFFFFFF, "1C", "Energy Weighting Factor", "EnergyWeightingFactor", "FL", "1", "", ("Required if Required if Frame Type (0008,9007) Value 4 of this frame is ENERGY_PROP_WT. May be present otherwise.", {"if": {"equals": "0008,9007", "values": ["ENERGY_PROP_WT"], "index": 4}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None),
-    ), ((1, None, None, None),), (), (), None),
+        ("a", 0x00180060, 0xFFFFFFFF, "1", "KVP", "KVP", "DS", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00189330, 0xFFFFFFFF, "1", "X-Ray Tube Current in mA", "XRayTubeCurrentInmA", "FD", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00180090, 0xFFFFFFFF, "1", "Data Collection Diameter", "DataCollectionDiameter", "DS", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00181190, 0xFFFFFFFF, "1", "Focal Spot(s)", "FocalSpots", "DS", "1-n", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00181160, 0xFFFFFFFF, "1", "Filter Type", "FilterType", "SH", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00187050, 0xFFFFFFFF, "1", "Filter Material", "FilterMaterial", "CS", "1-n", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00189332, 0xFFFFFFFF, "1", "Exposure in mAs", "ExposureInmAs", "FD", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00189353, 0xFFFFFFFF, "1C", "Energy Weighting Factor", "EnergyWeightingFactor", "FL", "1", "", ("Required if Required if Frame Type (0008,9007) Value 4 of this frame is ENERGY_PROP_WT. May be present otherwise.", {"if": {"equals": "0008,9007", "values": ["ENERGY_PROP_WT"], "index": 4}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None, None),
+    ), ((1, None, None, None),), (), (), None, None),
 )

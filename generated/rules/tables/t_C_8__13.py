@@ -8,23 +8,23 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.8-13", "C.8-13", "NM Multi-Gated Acquisition Module", "module")
 
 RULES = (
-    ("a", 0x00181080, 0xFFFFFFFF, "3", "Beat Rejection Flag", "BeatRejectionFlag", "CS", "1", "", None, (("enumerated", ("Y", "N"), None, None, ""),), None, (), (), (), None),
-    ("a", 0x00181085, 0xFFFFFFFF, "3", "PVC Rejection", "PVCRejection", "LO", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00181086, 0xFFFFFFFF, "3", "Skip Beats", "SkipBeats", "IS", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00181088, 0xFFFFFFFF, "3", "Heart Rate", "HeartRate", "IS", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x00181080, 0xFFFFFFFF, "3", "Beat Rejection Flag", "BeatRejectionFlag", "CS", "1", "", None, (("enumerated", ("Y", "N"), None, None, ""),), None, (), (), (), None, None),
+    ("a", 0x00181085, 0xFFFFFFFF, "3", "PVC Rejection", "PVCRejection", "LO", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00181086, 0xFFFFFFFF, "3", "Skip Beats", "SkipBeats", "IS", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00181088, 0xFFFFFFFF, "3", "Heart Rate", "HeartRate", "IS", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x00540062, 0xFFFFFFFF, "2C", "Gated Information Sequence", "GatedInformationSequence", "SQ", "1", "", ("Required if the Frame Increment Pointer (0028,0009) contains the Tag for R-R Interval Vector (0054,0060).", {"if": {"points_to": "0028,0009", "values": ["0054,0060"]}, "status": "executable"}), (), (
-        ("a", 0x00181060, 0xFFFFFFFF, "3", "Trigger Time", "TriggerTime", "DS", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00181064, 0xFFFFFFFF, "3", "Cardiac Framing Type", "CardiacFramingType", "LO", "1", "", None, (("defined", ("FORW", "BACK", "PCNT"), None, None, ""),), None, (), (), (), None),
+        ("a", 0x00181060, 0xFFFFFFFF, "3", "Trigger Time", "TriggerTime", "DS", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00181064, 0xFFFFFFFF, "3", "Cardiac Framing Type", "CardiacFramingType", "LO", "1", "", None, (("defined", ("FORW", "BACK", "PCNT"), None, None, ""),), None, (), (), (), None, None),
         ("a", 0x00540063, 0xFFFFFFFF, "2", "Data Information Sequence", "DataInformationSequence", "SQ", "1", "", None, (), (
-            ("a", 0x00181063, 0xFFFFFFFF, "1", "Frame Time", "FrameTime", "DS", "1", "", None, (), None, (), (), (), None),
-            ("a", 0x00181062, 0xFFFFFFFF, "3", "Nominal Interval", "NominalInterval", "IS", "1", "", None, (), None, (), (), (), None),
-            ("a", 0x00181081, 0xFFFFFFFF, "3", "Low R-R Value", "LowRRValue", "IS", "1", "", None, (), None, (), (), (), None),
-            ("a", 0x00181082, 0xFFFFFFFF, "3", "High R-R Value", "HighRRValue", "IS", "1", "", None, (), None, (), (), (), None),
-            ("a", 0x00181083, 0xFFFFFFFF, "3", "Intervals Acquired", "IntervalsAcquired", "IS", "1", "", None, (), None, (), (), (), None),
-            ("a", 0x00181084, 0xFFFFFFFF, "3", "Intervals Rejected", "IntervalsRejected", "IS", "1", "", None, (), None, (), (), (), None),
+            ("a", 0x00181063, 0xFFFFFFFF, "1", "Frame Time", "FrameTime", "DS", "1", "", None, (), None, (), (), (), None, None),
+            ("a", 0x00181062, 0xFFFFFFFF, "3", "Nominal Interval", "NominalInterval", "IS", "1", "", None, (), None, (), (), (), None, None),
+            ("a", 0x00181081, 0xFFFFFFFF, "3", "Low R-R Value", "LowRRValue", "IS", "1", "", None, (), None, (), (), (), None, None),
+            ("a", 0x00181082, 0xFFFFFFFF, "3", "High R-R Value", "HighRRValue", "IS", "1", "", None, (), None, (), (), (), None, None),
+            ("a", 0x00181083, 0xFFFFFFFF, "3", "Intervals Acquired", "IntervalsAcquired", "IS", "1", "", None, (), None, (), (), (), None, None),
+            ("a", 0x00181084, 0xFFFFFFFF, "3", "Intervals Rejected", "IntervalsRejected", "IS", "1", "", None, (), None, (), (), (), None, None),
             ("a", 0x00540072, 0xFFFFFFFF, "2C", "Time Slot Information Sequence", "TimeSlotInformationSequence", "SQ", "1", "", ("Required if the Frame Increment Pointer (0028,0009) contains the Tag for Time Slot Vector (0054,0070).", {"if": {"points_to": "0028,0009", "values": ["0054,0070"]}, "status": "executable"}), (), (
-                ("a", 0x00540073, 0xFFFFFFFF, "3", "Time Slot Time", "TimeSlotTime", "DS", "1", "", None, (), None, (), (), (), None),
-            ), ((0, None, None, None), (0, None, None, {"of": "value", "refs": ["0054,0071"], "names": ["Number of Time Slots"]})), (), (), None),
-        ), ((0, None, None, None),), (), (), None),
-    ), ((0, None, None, None), (0, None, None, {"of": "value", "refs": ["0054,0061"], "names": ["Number of R-R Intervals"]})), (), (), None),
+                ("a", 0x00540073, 0xFFFFFFFF, "3", "Time Slot Time", "TimeSlotTime", "DS", "1", "", None, (), None, (), (), (), None, None),
+            ), ((0, None, None, None), (0, None, None, {"of": "value", "refs": ["0054,0071"], "names": ["Number of Time Slots"]})), (), (), None, None),
+        ), ((0, None, None, None),), (), (), None, None),
+    ), ((0, None, None, None), (0, None, None, {"of": "value", "refs": ["0054,0061"], "names": ["Number of R-R Intervals"]})), (), (), None, None),
 )

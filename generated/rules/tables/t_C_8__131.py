@@ -8,7 +8,7 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.8-131", "C.8-131", "Common CT/MR and Photoacoustic Image Description Macro", "macro")
 
 RULES = (
-    ("a", 0x00089205, 0xFFFFFFFF, "1", "Pixel Presentation", "PixelPresentation", "CS", "1", "", None, (("enumerated", ("COLOR", "MONOCHROME", "MIXED", "TRUE_COLOR"), None, None, ""),), None, (), (), (), None),
-    ("a", 0x00089206, 0xFFFFFFFF, "1", "Volumetric Properties", "VolumetricProperties", "CS", "1", "", None, (("enumerated", ("VOLUME", "SAMPLED", "DISTORTED", "MIXED"), None, None, ""),), None, (), (), (), None),
-    ("a", 0x00089207, 0xFFFFFFFF, "1", "Volume Based Calculation Technique", "VolumeBasedCalculationTechnique", "CS", "1", "", None, (("defined", ("MAX_IP", "MIN_IP", "VOLUME_RENDER", "SURFACE_RENDER", "MPR", "CURVED_MPR", "NONE", "MIXED"), None, None, ""),), None, (), (), (), None),
+    ("a", 0x00089205, 0xFFFFFFFF, "1", "Pixel Presentation", "PixelPresentation", "CS", "1", "", None, (("enumerated", ("COLOR", "MONOCHROME", "MIXED", "TRUE_COLOR"), None, None, ""),), None, (), (), (), None, None),
+    ("a", 0x00089206, 0xFFFFFFFF, "1", "Volumetric Properties", "VolumetricProperties", "CS", "1", "", None, (("enumerated", ("VOLUME", "SAMPLED", "DISTORTED", "MIXED"), None, None, ""),), None, (), (), (), None, None),
+    ("a", 0x00089207, 0xFFFFFFFF, "1", "Volume Based Calculation Technique", "VolumeBasedCalculationTechnique", "CS", "1", "", None, (("defined", ("MAX_IP", "MIN_IP", "VOLUME_RENDER", "SURFACE_RENDER", "MPR", "CURVED_MPR", "NONE", "MIXED"), None, None, ""),), None, (), (), (), None, None),
 )

@@ -9,12 +9,12 @@ TABLE = ("table_C.8-14", "C.8-14", "NM Phase Module", "module")
 
 RULES = (
     ("a", 0x00540032, 0xFFFFFFFF, "2C", "Phase Information Sequence", "PhaseInformationSequence", "SQ", "1", "", ("Required if the Frame Increment Pointer (0028,0009) contains the Tag for Phase Vector (0054,0030).", {"if": {"points_to": "0028,0009", "values": ["0054,0030"]}, "status": "executable"}), (), (
-        ("a", 0x00540036, 0xFFFFFFFF, "1", "Phase Delay", "PhaseDelay", "IS", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00181242, 0xFFFFFFFF, "1", "Actual Frame Duration", "ActualFrameDuration", "IS", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00540038, 0xFFFFFFFF, "1", "Pause Between Frames", "PauseBetweenFrames", "IS", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00540033, 0xFFFFFFFF, "1", "Number of Frames in Phase", "NumberOfFramesInPhase", "US", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00540210, 0xFFFFFFFF, "3", "Trigger Vector", "TriggerVector", "IS", "1-n", "", None, (), None, (), (), (), None),
-        ("a", 0x00540211, 0xFFFFFFFF, "1C", "Number of Triggers in Phase", "NumberOfTriggersInPhase", "US", "1", "", ("Required if Trigger Vector (0054,0210) is present.", {"if": {"present": "item:0054,0210"}, "status": "executable"}), (), None, (), (), (), None),
-        ("a", 0x00540039, 0xFFFFFFFF, "3", "Phase Description", "PhaseDescription", "CS", "1", "", None, (("enumerated", ("FLOW", "WASHOUT", "UPTAKE", "EMPTYING", "EXCRETION"), None, None, ""),), None, (), (), (), None),
-    ), ((0, None, None, None), (0, None, None, {"of": "value", "refs": ["0054,0031"], "names": ["Number of Phases"]})), (), (), None),
+        ("a", 0x00540036, 0xFFFFFFFF, "1", "Phase Delay", "PhaseDelay", "IS", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00181242, 0xFFFFFFFF, "1", "Actual Frame Duration", "ActualFrameDuration", "IS", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00540038, 0xFFFFFFFF, "1", "Pause Between Frames", "PauseBetweenFrames", "IS", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00540033, 0xFFFFFFFF, "1", "Number of Frames in Phase", "NumberOfFramesInPhase", "US", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00540210, 0xFFFFFFFF, "3", "Trigger Vector", "TriggerVector", "IS", "1-n", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00540211, 0xFFFFFFFF, "1C", "Number of Triggers in Phase", "NumberOfTriggersInPhase", "US", "1", "", ("Required if Trigger Vector (0054,0210) is present.", {"if": {"present": "item:0054,0210"}, "status": "executable"}), (), None, (), (), (), None, None),
+        ("a", 0x00540039, 0xFFFFFFFF, "3", "Phase Description", "PhaseDescription", "CS", "1", "", None, (("enumerated", ("FLOW", "WASHOUT", "UPTAKE", "EMPTYING", "EXCRETION"), None, None, ""),), None, (), (), (), None, None),
+    ), ((0, None, None, None), (0, None, None, {"of": "value", "refs": ["0054,0031"], "names": ["Number of Phases"]})), (), (), None, None),
 )

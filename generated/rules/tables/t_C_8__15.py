@@ -8,10 +8,10 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.8-15", "C.8-15", "NM Reconstruction Module", "module")
 
 RULES = (
-    ("a", 0x00180088, 0xFFFFFFFF, "2", "Spacing Between Slices", "SpacingBetweenSlices", "DS", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00181100, 0xFFFFFFFF, "3", "Reconstruction Diameter", "ReconstructionDiameter", "DS", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00181210, 0xFFFFFFFF, "3", "Convolution Kernel", "ConvolutionKernel", "SH", "1-n", "", None, (), None, (), (), (), None),
-    ("a", 0x00180050, 0xFFFFFFFF, "2", "Slice Thickness", "SliceThickness", "DS", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00201041, 0xFFFFFFFF, "3", "Slice Location", "SliceLocation", "DS", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00540500, 0xFFFFFFFF, "3", "Slice Progression Direction", "SliceProgressionDirection", "CS", "1", "", None, (("enumerated", ("APEX_TO_BASE", "BASE_TO_APEX"), None, None, ""),), None, (), (), (), None),
+    ("a", 0x00180088, 0xFFFFFFFF, "2", "Spacing Between Slices", "SpacingBetweenSlices", "DS", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00181100, 0xFFFFFFFF, "3", "Reconstruction Diameter", "ReconstructionDiameter", "DS", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00181210, 0xFFFFFFFF, "3", "Convolution Kernel", "ConvolutionKernel", "SH", "1-n", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00180050, 0xFFFFFFFF, "2", "Slice Thickness", "SliceThickness", "DS", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00201041, 0xFFFFFFFF, "3", "Slice Location", "SliceLocation", "DS", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00540500, 0xFFFFFFFF, "3", "Slice Progression Direction", "SliceProgressionDirection", "CS", "1", "", None, (("enumerated", ("APEX_TO_BASE", "BASE_TO_APEX"), None, None, ""),), None, (), (), (), None, None),
 )

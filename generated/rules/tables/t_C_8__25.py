@@ -8,12 +8,12 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.8-25", "C.8-25", "SC Image Module", "module")
 
 RULES = (
-    ("a", 0x00181012, 0xFFFFFFFF, "3", "Date of Secondary Capture", "DateOfSecondaryCapture", "DA", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00181014, 0xFFFFFFFF, "3", "Time of Secondary Capture", "TimeOfSecondaryCapture", "TM", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00182010, 0xFFFFFFFF, "3", "Nominal Scanned Pixel Spacing", "NominalScannedPixelSpacing", "DS", "2", "", None, (), None, (), (), (), None),
+    ("a", 0x00181012, 0xFFFFFFFF, "3", "Date of Secondary Capture", "DateOfSecondaryCapture", "DA", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00181014, 0xFFFFFFFF, "3", "Time of Secondary Capture", "TimeOfSecondaryCapture", "TM", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00182010, 0xFFFFFFFF, "3", "Nominal Scanned Pixel Spacing", "NominalScannedPixelSpacing", "DS", "2", "", None, (), None, (), (), (), None, None),
     ("a", 0x0040E008, 0xFFFFFFFF, "3", "Document Class Code Sequence", "DocumentClassCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), (), (), (), None),
+    ), (), (), (), None, None),
     ("i", "table_10-10", None, ()),
     ("i", "table_10-25", None, ()),
 )

@@ -8,6 +8,6 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.8-28", "C.8-28", "X-Ray Collimator Module", "module")
 
 RULES = (
-    ("a", 0x00181700, 0xFFFFFFFF, "1", "Collimator Shape", "CollimatorShape", "CS", "1-3", "", None, (("enumerated", ("RECTANGULAR", "CIRCULAR", "POLYGONAL"), None, None, ""),), None, (), (), (), None),
+    ("a", 0x00181700, 0xFFFFFFFF, "1", "Collimator Shape", "CollimatorShape", "CS", "1-3", "", None, (("enumerated", ("RECTANGULAR", "CIRCULAR", "POLYGONAL"), None, None, ""),), None, (), (), (), None, None),
     ("i", "table_C.8-28b", None, ()),
 )

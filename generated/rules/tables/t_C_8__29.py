@@ -8,9 +8,9 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.8-29", "C.8-29", "X-Ray Table Module", "module")
 
 RULES = (
-    ("a", 0x00181134, 0xFFFFFFFF, "2", "Table Motion", "TableMotion", "CS", "1", "", None, (("defined", ("STATIC", "DYNAMIC"), None, None, ""),), None, (), (), (), None),
-    ("a", 0x00181135, 0xFFFFFFFF, "2C", "Table Vertical Increment", "TableVerticalIncrement", "DS", "1-n", "", ("Required if Table Motion is DYNAMIC.", {"if": {"equals": "0018,1134", "values": ["DYNAMIC"]}, "status": "executable"}), (), None, (), (), (), None),
-    ("a", 0x00181137, 0xFFFFFFFF, "2C", "Table Longitudinal Increment", "TableLongitudinalIncrement", "DS", "1-n", "", ("Required if Table Motion is DYNAMIC.", {"if": {"equals": "0018,1134", "values": ["DYNAMIC"]}, "status": "executable"}), (), None, (), (), (), None),
-    ("a", 0x00181136, 0xFFFFFFFF, "2C", "Table Lateral Increment", "TableLateralIncrement", "DS", "1-n", "", ("Required if Table Motion is DYNAMIC.", {"if": {"equals": "0018,1134", "values": ["DYNAMIC"]}, "status": "executable"}), (), None, (), (), (), None),
-    ("a", 0x00181138, 0xFFFFFFFF, "3", "Table Angle", "TableAngle", "DS", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x00181134, 0xFFFFFFFF, "2", "Table Motion", "TableMotion", "CS", "1", "", None, (("defined", ("STATIC", "DYNAMIC"), None, None, ""),), None, (), (), (), None, None),
+    ("a", 0x00181135, 0xFFFFFFFF, "2C", "Table Vertical Increment", "TableVerticalIncrement", "DS", "1-n", "", ("Required if Table Motion is DYNAMIC.", {"if": {"equals": "0018,1134", "values": ["DYNAMIC"]}, "status": "executable"}), (), None, (), (), (), None, None),
+    ("a", 0x00181137, 0xFFFFFFFF, "2C", "Table Longitudinal Increment", "TableLongitudinalIncrement", "DS", "1-n", "", ("Required if Table Motion is DYNAMIC.", {"if": {"equals": "0018,1134", "values": ["DYNAMIC"]}, "status": "executable"}), (), None, (), (), (), None, None),
+    ("a", 0x00181136, 0xFFFFFFFF, "2C", "Table Lateral Increment", "TableLateralIncrement", "DS", "1-n", "", ("Required if Table Motion is DYNAMIC.", {"if": {"equals": "0018,1134", "values": ["DYNAMIC"]}, "status": "executable"}), (), None, (), (), (), None, None),
+    ("a", 0x00181138, 0xFFFFFFFF, "3", "Table Angle", "TableAngle", "DS", "1", "", None, (), None, (), (), (), None, None),
 )

@@ -8,14 +8,14 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.8-30", "C.8-30", "XA Positioner Module", "module")
 
 RULES = (
-    ("a", 0x00181111, 0xFFFFFFFF, "3", "Distance Source to Patient", "DistanceSourceToPatient", "DS", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00181110, 0xFFFFFFFF, "3", "Distance Source to Detector", "DistanceSourceToDetector", "DS", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00181114, 0xFFFFFFFF, "3", "Estimated Radiographic Magnification Factor", "EstimatedRadiographicMagnificationFactor", "DS", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00181500, 0xFFFFFFFF, "2C", "Positioner Motion", "PositionerMotion", "CS", "1", "", ("Required if Pixel Data (7FE0,0010) contains more than one frame. May be present otherwise.", {"if": {"compare": "0028,0008", "op": ">", "value": 1}, "otherwise": "may", "status": "executable"}), (("defined", ("DYNAMIC", "STATIC"), None, None, ""), ("enumerated", ("STATIC",), None, {"and": [{"unknown": "unparsed", "text": "Pixel Data (7FE0,0010) contains a single frame"}, {"present": "0018,1500"}]}, "Pixel Data (7FE0,0010) contains a single frame and a value of Positioner Motion (0018,1500) is provided")), None, (), (), (), None),
-    ("a", 0x00181510, 0xFFFFFFFF, "2", "Positioner Primary Angle", "PositionerPrimaryAngle", "DS", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00181511, 0xFFFFFFFF, "2", "Positioner Secondary Angle", "PositionerSecondaryAngle", "DS", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00181520, 0xFFFFFFFF, "2C", "Positioner Primary Angle Increment", "PositionerPrimaryAngleIncrement", "DS", "1-n", "", ("Required if Positioner Motion (0018,1500) equals DYNAMIC.", {"if": {"equals": "0018,1500", "values": ["DYNAMIC"]}, "status": "executable"}), (), None, (), (), (), None),
-    ("a", 0x00181521, 0xFFFFFFFF, "2C", "Positioner Secondary Angle Increment", "PositionerSecondaryAngleIncrement", "DS", "1-n", "", ("Required if Positioner Motion (0018,1500) equals DYNAMIC.", {"if": {"equals": "0018,1500", "values": ["DYNAMIC"]}, "status": "executable"}), (), None, (), (), (), None),
-    ("a", 0x00181530, 0xFFFFFFFF, "3", "Detector Primary Angle", "DetectorPrimaryAngle", "DS", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00181531, 0xFFFFFFFF, "3", "Detector Secondary Angle", "DetectorSecondaryAngle", "DS", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x00181111, 0xFFFFFFFF, "3", "Distance Source to Patient", "DistanceSourceToPatient", "DS", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00181110, 0xFFFFFFFF, "3", "Distance Source to Detector", "DistanceSourceToDetector", "DS", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00181114, 0xFFFFFFFF, "3", "Estimated Radiographic Magnification Factor", "EstimatedRadiographicMagnificationFactor", "DS", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00181500, 0xFFFFFFFF, "2C", "Positioner Motion", "PositionerMotion", "CS", "1", "", ("Required if Pixel Data (7FE0,0010) contains more than one frame. May be present otherwise.", {"if": {"compare": "0028,0008", "op": ">", "value": 1}, "otherwise": "may", "status": "executable"}), (("defined", ("DYNAMIC", "STATIC"), None, None, ""), ("enumerated", ("STATIC",), None, {"and": [{"unknown": "unparsed", "text": "Pixel Data (7FE0,0010) contains a single frame"}, {"present": "0018,1500"}]}, "Pixel Data (7FE0,0010) contains a single frame and a value of Positioner Motion (0018,1500) is provided")), None, (), (), (), None, None),
+    ("a", 0x00181510, 0xFFFFFFFF, "2", "Positioner Primary Angle", "PositionerPrimaryAngle", "DS", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00181511, 0xFFFFFFFF, "2", "Positioner Secondary Angle", "PositionerSecondaryAngle", "DS", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00181520, 0xFFFFFFFF, "2C", "Positioner Primary Angle Increment", "PositionerPrimaryAngleIncrement", "DS", "1-n", "", ("Required if Positioner Motion (0018,1500) equals DYNAMIC.", {"if": {"equals": "0018,1500", "values": ["DYNAMIC"]}, "status": "executable"}), (), None, (), (), (), None, None),
+    ("a", 0x00181521, 0xFFFFFFFF, "2C", "Positioner Secondary Angle Increment", "PositionerSecondaryAngleIncrement", "DS", "1-n", "", ("Required if Positioner Motion (0018,1500) equals DYNAMIC.", {"if": {"equals": "0018,1500", "values": ["DYNAMIC"]}, "status": "executable"}), (), None, (), (), (), None, None),
+    ("a", 0x00181530, 0xFFFFFFFF, "3", "Detector Primary Angle", "DetectorPrimaryAngle", "DS", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00181531, 0xFFFFFFFF, "3", "Detector Secondary Angle", "DetectorSecondaryAngle", "DS", "1", "", None, (), None, (), (), (), None, None),
 )

@@ -8,8 +8,8 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.8-31", "C.8-31", "XRF Positioner Module", "module")
 
 RULES = (
-    ("a", 0x00181110, 0xFFFFFFFF, "3", "Distance Source to Detector", "DistanceSourceToDetector", "DS", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00181111, 0xFFFFFFFF, "3", "Distance Source to Patient", "DistanceSourceToPatient", "DS", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00181114, 0xFFFFFFFF, "3", "Estimated Radiographic Magnification Factor", "EstimatedRadiographicMagnificationFactor", "DS", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00181450, 0xFFFFFFFF, "3", "Column Angulation", "ColumnAngulation", "DS", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x00181110, 0xFFFFFFFF, "3", "Distance Source to Detector", "DistanceSourceToDetector", "DS", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00181111, 0xFFFFFFFF, "3", "Distance Source to Patient", "DistanceSourceToPatient", "DS", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00181114, 0xFFFFFFFF, "3", "Estimated Radiographic Magnification Factor", "EstimatedRadiographicMagnificationFactor", "DS", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00181450, 0xFFFFFFFF, "3", "Column Angulation", "ColumnAngulation", "DS", "1", "", None, (), None, (), (), (), None, None),
 )

@@ -8,10 +8,10 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.8-32", "C.8-32", "X-Ray Tomography Acquisition Module", "module")
 
 RULES = (
-    ("a", 0x00181460, 0xFFFFFFFF, "1", "Tomo Layer Height", "TomoLayerHeight", "DS", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00181470, 0xFFFFFFFF, "3", "Tomo Angle", "TomoAngle", "DS", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00181480, 0xFFFFFFFF, "3", "Tomo Time", "TomoTime", "DS", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00181490, 0xFFFFFFFF, "3", "Tomo Type", "TomoType", "CS", "1", "", None, (("defined", ("LINEAR", "SPIRAL", "POLYCYCLOIDAL", "CIRCULAR"), None, None, ""),), None, (), (), (), None),
-    ("a", 0x00181491, 0xFFFFFFFF, "3", "Tomo Class", "TomoClass", "CS", "1", "", None, (("defined", ("MOTION", "TOMOSYNTHESIS"), None, None, ""),), None, (), (), (), None),
-    ("a", 0x00181495, 0xFFFFFFFF, "3", "Number of Tomosynthesis Source Images", "NumberOfTomosynthesisSourceImages", "IS", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x00181460, 0xFFFFFFFF, "1", "Tomo Layer Height", "TomoLayerHeight", "DS", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00181470, 0xFFFFFFFF, "3", "Tomo Angle", "TomoAngle", "DS", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00181480, 0xFFFFFFFF, "3", "Tomo Time", "TomoTime", "DS", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00181490, 0xFFFFFFFF, "3", "Tomo Type", "TomoType", "CS", "1", "", None, (("defined", ("LINEAR", "SPIRAL", "POLYCYCLOIDAL", "CIRCULAR"), None, None, ""),), None, (), (), (), None, None),
+    ("a", 0x00181491, 0xFFFFFFFF, "3", "Tomo Class", "TomoClass", "CS", "1", "", None, (("defined", ("MOTION", "TOMOSYNTHESIS"), None, None, ""),), None, (), (), (), None, None),
+    ("a", 0x00181495, 0xFFFFFFFF, "3", "Number of Tomosynthesis Source Images", "NumberOfTomosynthesisSourceImages", "IS", "1", "", None, (), None, (), (), (), None, None),
 )

@@ -8,10 +8,10 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.8-35a", "C.8-35a", "X-Ray Filtration Macro", "macro")
 
 RULES = (
-    ("a", 0x00181160, 0xFFFFFFFF, "3", "Filter Type", "FilterType", "SH", "1", "", None, (("defined", ("STRIP", "WEDGE", "BUTTERFLY", "MULTIPLE", "FLAT", "NONE"), None, None, ""),), None, (), (), (), None),
-    ("a", 0x00187050, 0xFFFFFFFF, "3", "Filter Material", "FilterMaterial", "CS", "1-n", "", None, (), None, (), (), (), None),
-    ("a", 0x00187052, 0xFFFFFFFF, "3", "Filter Thickness Minimum", "FilterThicknessMinimum", "DS", "1-n", "", None, (), None, (), (), (), None),
-    ("a", 0x00187054, 0xFFFFFFFF, "3", "Filter Thickness Maximum", "FilterThicknessMaximum", "DS", "1-n", "", None, (), None, (), (), (), None),
-    ("a", 0x00187056, 0xFFFFFFFF, "3", "Filter Beam Path Length Minimum", "FilterBeamPathLengthMinimum", "FL", "1-n", "", None, (), None, (), (), (), None),
-    ("a", 0x00187058, 0xFFFFFFFF, "3", "Filter Beam Path Length Maximum", "FilterBeamPathLengthMaximum", "FL", "1-n", "", None, (), None, (), (), (), None),
+    ("a", 0x00181160, 0xFFFFFFFF, "3", "Filter Type", "FilterType", "SH", "1", "", None, (("defined", ("STRIP", "WEDGE", "BUTTERFLY", "MULTIPLE", "FLAT", "NONE"), None, None, ""),), None, (), (), (), None, None),
+    ("a", 0x00187050, 0xFFFFFFFF, "3", "Filter Material", "FilterMaterial", "CS", "1-n", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00187052, 0xFFFFFFFF, "3", "Filter Thickness Minimum", "FilterThicknessMinimum", "DS", "1-n", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00187054, 0xFFFFFFFF, "3", "Filter Thickness Maximum", "FilterThicknessMaximum", "DS", "1-n", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00187056, 0xFFFFFFFF, "3", "Filter Beam Path Length Minimum", "FilterBeamPathLengthMinimum", "FL", "1-n", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00187058, 0xFFFFFFFF, "3", "Filter Beam Path Length Maximum", "FilterBeamPathLengthMaximum", "FL", "1-n", "", None, (), None, (), (), (), None, None),
 )

@@ -8,6 +8,6 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.8-36", "C.8-36", "X-Ray Grid Module", "module")
 
 RULES = (
-    ("a", 0x00181166, 0xFFFFFFFF, "3", "Grid", "Grid", "CS", "1-n", "", None, (("defined", ("FIXED", "FOCUSED", "RECIPROCATING", "PARALLEL", "CROSSED", "NONE"), None, None, ""),), None, (), (), (), None),
+    ("a", 0x00181166, 0xFFFFFFFF, "3", "Grid", "Grid", "CS", "1-n", "", None, (("defined", ("FIXED", "FOCUSED", "RECIPROCATING", "PARALLEL", "CROSSED", "NONE"), None, None, ""),), None, (), (), (), None, None),
     ("i", "table_C.8-36b", None, ()),
 )

@@ -8,12 +8,12 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.8-36b", "C.8-36b", "X-Ray Grid Description Macro", "macro")
 
 RULES = (
-    ("a", 0x00187040, 0xFFFFFFFF, "3", "Grid Absorbing Material", "GridAbsorbingMaterial", "LT", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00187041, 0xFFFFFFFF, "3", "Grid Spacing Material", "GridSpacingMaterial", "LT", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00187042, 0xFFFFFFFF, "3", "Grid Thickness", "GridThickness", "DS", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00187044, 0xFFFFFFFF, "3", "Grid Pitch", "GridPitch", "DS", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00187046, 0xFFFFFFFF, "3", "Grid Aspect Ratio", "GridAspectRatio", "IS", "2", "", None, (), None, (), (), (), None),
-    ("a", 0x00187048, 0xFFFFFFFF, "3", "Grid Period", "GridPeriod", "DS", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x0018704C, 0xFFFFFFFF, "3", "Grid Focal Distance", "GridFocalDistance", "DS", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00181006, 0xFFFFFFFF, "3", "Grid ID", "GridID", "LO", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x00187040, 0xFFFFFFFF, "3", "Grid Absorbing Material", "GridAbsorbingMaterial", "LT", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00187041, 0xFFFFFFFF, "3", "Grid Spacing Material", "GridSpacingMaterial", "LT", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00187042, 0xFFFFFFFF, "3", "Grid Thickness", "GridThickness", "DS", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00187044, 0xFFFFFFFF, "3", "Grid Pitch", "GridPitch", "DS", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00187046, 0xFFFFFFFF, "3", "Grid Aspect Ratio", "GridAspectRatio", "IS", "2", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00187048, 0xFFFFFFFF, "3", "Grid Period", "GridPeriod", "DS", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x0018704C, 0xFFFFFFFF, "3", "Grid Focal Distance", "GridFocalDistance", "DS", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00181006, 0xFFFFFFFF, "3", "Grid ID", "GridID", "LO", "1", "", None, (), None, (), (), (), None, None),
 )

@@ -8,25 +8,25 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.8-37", "C.8-37", "RT Series Module", "module")
 
 RULES = (
-    ("a", 0x00080060, 0xFFFFFFFF, "1", "Modality", "Modality", "CS", "1", "", None, (("enumerated", ("RTIMAGE", "RTDOSE", "RTSTRUCT", "RTPLAN", "RTRECORD"), None, None, ""), ("enumerated", ("RTIMAGE",), None, {"unknown": "unparsed", "text": "RT Image IOD"}, "RT Image IOD"), ("enumerated", ("RTDOSE",), None, {"unknown": "unparsed", "text": "RT Dose IOD"}, "RT Dose IOD"), ("enumerated", ("RTSTRUCT",), None, {"unknown": "unparsed", "text": "RT Structure Set IOD"}, "RT Structure Set IOD"), ("enumerated", ("RTPLAN",), None, {"unknown": "unparsed", "text": "RT Plan IOD or RT Ion Plan IOD"}, "RT Plan IOD or RT Ion Plan IOD"), ("enumerated", ("RTRECORD",), None, {"unknown": "unparsed", "text": "RT Beams Treatment Record IOD, RT Ion Beams Treatment Record IOD, RT Brachy Treatment Record IOD, or RT Treatment Summary Record IOD"}, "RT Beams Treatment Record IOD, RT Ion Beams Treatment Record IOD, RT Brachy Treatment Record IOD, or RT Treatment Summary Record IOD")), None, (), (), (), None),
-    ("a", 0x0020000E, 0xFFFFFFFF, "1", "Series Instance UID", "SeriesInstanceUID", "UI", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00200011, 0xFFFFFFFF, "2", "Series Number", "SeriesNumber", "IS", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00080021, 0xFFFFFFFF, "3", "Series Date", "SeriesDate", "DA", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00080031, 0xFFFFFFFF, "3", "Series Time", "SeriesTime", "TM", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x0008103E, 0xFFFFFFFF, "3", "Series Description", "SeriesDescription", "LO", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x00080060, 0xFFFFFFFF, "1", "Modality", "Modality", "CS", "1", "", None, (("enumerated", ("RTIMAGE", "RTDOSE", "RTSTRUCT", "RTPLAN", "RTRECORD"), None, None, ""), ("enumerated", ("RTIMAGE",), None, {"unknown": "unparsed", "text": "RT Image IOD"}, "RT Image IOD"), ("enumerated", ("RTDOSE",), None, {"unknown": "unparsed", "text": "RT Dose IOD"}, "RT Dose IOD"), ("enumerated", ("RTSTRUCT",), None, {"unknown": "unparsed", "text": "RT Structure Set IOD"}, "RT Structure Set IOD"), ("enumerated", ("RTPLAN",), None, {"unknown": "unparsed", "text": "RT Plan IOD or RT Ion Plan IOD"}, "RT Plan IOD or RT Ion Plan IOD"), ("enumerated", ("RTRECORD",), None, {"unknown": "unparsed", "text": "RT Beams Treatment Record IOD, RT Ion Beams Treatment Record IOD, RT Brachy Treatment Record IOD, or RT Treatment Summary Record IOD"}, "RT Beams Treatment Record IOD, RT Ion Beams Treatment Record IOD, RT Brachy Treatment Record IOD, or RT Treatment Summary Record IOD")), None, (), (), (), None, None),
+    ("a", 0x0020000E, 0xFFFFFFFF, "1", "Series Instance UID", "SeriesInstanceUID", "UI", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00200011, 0xFFFFFFFF, "2", "Series Number", "SeriesNumber", "IS", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00080021, 0xFFFFFFFF, "3", "Series Date", "SeriesDate", "DA", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00080031, 0xFFFFFFFF, "3", "Series Time", "SeriesTime", "TM", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x0008103E, 0xFFFFFFFF, "3", "Series Description", "SeriesDescription", "LO", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x0008103F, 0xFFFFFFFF, "3", "Series Description Code Sequence", "SeriesDescriptionCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), (), (), (), None),
-    ("a", 0x00081070, 0xFFFFFFFF, "2", "Operators' Name", "OperatorsName", "PN", "1-n", "", None, (), None, (), (), (), None),
+    ), (), (), (), None, None),
+    ("a", 0x00081070, 0xFFFFFFFF, "2", "Operators' Name", "OperatorsName", "PN", "1-n", "", None, (), None, (), (), (), None, None),
     ("a", 0x00081072, 0xFFFFFFFF, "3", "Operator Identification Sequence", "OperatorIdentificationSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-1", None, ()),
-    ), (), (), (), None),
+    ), (), (), (), None, None),
     ("a", 0x00081111, 0xFFFFFFFF, "3", "Referenced Performed Procedure Step Sequence", "ReferencedPerformedProcedureStepSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-11", None, ()),
-    ), (), (), (), None),
+    ), (), (), (), None, None),
     ("a", 0x00400275, 0xFFFFFFFF, "3", "Request Attributes Sequence", "RequestAttributesSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-9", None, ()),
-    ), (), (), (), None),
+    ), (), (), (), None, None),
     ("i", "table_10-16", None, ()),
-    ("a", 0x300A0700, 0xFFFFFFFF, "3", "Treatment Session UID", "TreatmentSessionUID", "UI", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x300A0700, 0xFFFFFFFF, "3", "Treatment Session UID", "TreatmentSessionUID", "UI", "1", "", None, (), None, (), (), (), None, None),
 )

@@ -9,48 +9,48 @@ TABLE = ("table_C.8-44", "C.8-44", "RT ROI Observations Module", "module")
 
 RULES = (
     ("a", 0x30060080, 0xFFFFFFFF, "1", "RT ROI Observations Sequence", "RTROIObservationsSequence", "SQ", "1", "", None, (), (
-        ("a", 0x30060082, 0xFFFFFFFF, "1", "Observation Number", "ObservationNumber", "IS", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x30060084, 0xFFFFFFFF, "1", "Referenced ROI Number", "ReferencedROINumber", "IS", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x3006002E, 0xFFFFFFFF, "3", "ROI Observation DateTime", "ROIObservationDateTime", "DT", "1", "", None, (), None, (), (), (), None),
+        ("a", 0x30060082, 0xFFFFFFFF, "1", "Observation Number", "ObservationNumber", "IS", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x30060084, 0xFFFFFFFF, "1", "Referenced ROI Number", "ReferencedROINumber", "IS", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x3006002E, 0xFFFFFFFF, "3", "ROI Observation DateTime", "ROIObservationDateTime", "DT", "1", "", None, (), None, (), (), (), None, None),
         ("a", 0x3006004F, 0xFFFFFFFF, "3", "ROI Observation Context Code Sequence", "ROIObservationContextCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (), (), (), None),
+        ), (), (), (), None, None),
         ("a", 0x30060030, 0xFFFFFFFF, "3", "RT Related ROI Sequence", "RTRelatedROISequence", "SQ", "1", "", None, (), (
-            ("a", 0x30060084, 0xFFFFFFFF, "1", "Referenced ROI Number", "ReferencedROINumber", "IS", "1", "", None, (), None, (), (), (), None),
-            ("a", 0x30060033, 0xFFFFFFFF, "3", "RT ROI Relationship", "RTROIRelationship", "CS", "1", "", None, (("defined", ("SAME", "ENCLOSED", "ENCLOSING"), None, None, ""),), None, (), (), (), None),
-        ), (), (), (), None),
+            ("a", 0x30060084, 0xFFFFFFFF, "1", "Referenced ROI Number", "ReferencedROINumber", "IS", "1", "", None, (), None, (), (), (), None, None),
+            ("a", 0x30060033, 0xFFFFFFFF, "3", "RT ROI Relationship", "RTROIRelationship", "CS", "1", "", None, (("defined", ("SAME", "ENCLOSED", "ENCLOSING"), None, None, ""),), None, (), (), (), None, None),
+        ), (), (), (), None, None),
         ("i", "table_10-7b", None, ()),
         ("a", 0x00620003, 0xFFFFFFFF, "3", "Segmented Property Category Code Sequence", "SegmentedPropertyCategoryCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (), (), (), None),
+        ), (), (), (), None, None),
         ("a", 0x30060086, 0xFFFFFFFF, "3", "RT ROI Identification Code Sequence", "RTROIIdentificationCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
             ("a", 0x00620011, 0xFFFFFFFF, "3", "Segmented Property Type Modifier Code Sequence", "SegmentedPropertyTypeModifierCodeSequence", "SQ", "1", "", None, (), (
                 ("i", "table_8.8-1", None, ()),
-            ), (), ((244, "defined"),), (), None),
-        ), (), (), (), None),
+            ), (), ((244, "defined"),), (), None, None),
+        ), (), (), (), None, None),
         ("a", 0x30100064, 0xFFFFFFFF, "3", "Therapeutic Role Category Code Sequence", "TherapeuticRoleCategoryCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (), (), (), None),
+        ), (), (), (), None, None),
         ("a", 0x30100065, 0xFFFFFFFF, "3", "Therapeutic Role Type Code Sequence", "TherapeuticRoleTypeCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (), (), (), None),
+        ), (), (), (), None, None),
         ("a", 0x300600A0, 0xFFFFFFFF, "3", "Related RT ROI Observations Sequence", "RelatedRTROIObservationsSequence", "SQ", "1", "", None, (), (
-            ("a", 0x30060082, 0xFFFFFFFF, "1", "Observation Number", "ObservationNumber", "IS", "1", "", None, (), None, (), (), (), None),
-        ), (), (), (), None),
-        ("a", 0x300600A4, 0xFFFFFFFF, "2", "RT ROI Interpreted Type", "RTROIInterpretedType", "CS", "1", "", None, (("defined", ("EXTERNAL", "PTV", "CTV", "GTV", "TREATED_VOLUME", "IRRAD_VOLUME", "OAR", "BOLUS", "AVOIDANCE", "ORGAN", "MARKER", "REGISTRATION", "ISOCENTER", "CONTRAST_AGENT", "CAVITY", "BRACHY_CHANNEL", "BRACHY_ACCESSORY", "BRACHY_SRC_APP", "BRACHY_CHNL_SHLD", "SUPPORT", "FIXATION", "DOSE_REGION", "CONTROL", "DOSE_MEASUREMENT"), None, None, ""),), None, (), (), (), None),
-        ("a", 0x300600A6, 0xFFFFFFFF, "2", "ROI Interpreter", "ROIInterpreter", "PN", "1", "", None, (), None, (), (), (), None),
+            ("a", 0x30060082, 0xFFFFFFFF, "1", "Observation Number", "ObservationNumber", "IS", "1", "", None, (), None, (), (), (), None, None),
+        ), (), (), (), None, None),
+        ("a", 0x300600A4, 0xFFFFFFFF, "2", "RT ROI Interpreted Type", "RTROIInterpretedType", "CS", "1", "", None, (("defined", ("EXTERNAL", "PTV", "CTV", "GTV", "TREATED_VOLUME", "IRRAD_VOLUME", "OAR", "BOLUS", "AVOIDANCE", "ORGAN", "MARKER", "REGISTRATION", "ISOCENTER", "CONTRAST_AGENT", "CAVITY", "BRACHY_CHANNEL", "BRACHY_ACCESSORY", "BRACHY_SRC_APP", "BRACHY_CHNL_SHLD", "SUPPORT", "FIXATION", "DOSE_REGION", "CONTROL", "DOSE_MEASUREMENT"), None, None, ""),), None, (), (), (), None, None),
+        ("a", 0x300600A6, 0xFFFFFFFF, "2", "ROI Interpreter", "ROIInterpreter", "PN", "1", "", None, (), None, (), (), (), None, None),
         ("a", 0x3006004E, 0xFFFFFFFF, "1C", "ROI Interpreter Sequence", "ROIInterpreterSequence", "SQ", "1", "", ("Required if ROI Creator Sequence (3006,004D) is present in the Structure Set Module, and the person or device performing the interpretation differs from ROI Creator Sequence (3006,004D). May be present otherwise.", {"if": {"and": [{"present": "root:3006,004D"}, {"unknown": "dataset", "text": "the person or device performing the interpretation differs from ROI Creator Sequence (3006,004D)"}]}, "otherwise": "may", "status": "not-decidable"}), (), (
             ("i", "table_C.17-3b", None, ()),
-        ), ((1, 1, None, None),), ((9555, "defined"),), (), None),
-        ("a", 0x300A00E1, 0xFFFFFFFF, "3", "Material ID", "MaterialID", "SH", "1", "", None, (), None, (), (), (), None),
+        ), ((1, 1, None, None),), ((9555, "defined"),), (), None, None),
+        ("a", 0x300A00E1, 0xFFFFFFFF, "3", "Material ID", "MaterialID", "SH", "1", "", None, (), None, (), (), (), None, None),
         ("a", 0x300600B0, 0xFFFFFFFF, "3", "ROI Physical Properties Sequence", "ROIPhysicalPropertiesSequence", "SQ", "1", "", None, (), (
-            ("a", 0x300600B2, 0xFFFFFFFF, "1", "ROI Physical Property", "ROIPhysicalProperty", "CS", "1", "", None, (("defined", ("REL_MASS_DENSITY", "REL_ELEC_DENSITY", "EFFECTIVE_Z", "EFF_Z_PER_A", "REL_STOP_RATIO", "ELEM_FRACTION", "MEAN_EXCI_ENERGY"), None, None, ""),), None, (), (), (), None),
+            ("a", 0x300600B2, 0xFFFFFFFF, "1", "ROI Physical Property", "ROIPhysicalProperty", "CS", "1", "", None, (("defined", ("REL_MASS_DENSITY", "REL_ELEC_DENSITY", "EFFECTIVE_Z", "EFF_Z_PER_A", "REL_STOP_RATIO", "ELEM_FRACTION", "MEAN_EXCI_ENERGY"), None, None, ""),), None, (), (), (), None, None),
             ("a", 0x300600B6, 0xFFFFFFFF, "1C", "ROI Elemental Composition Sequence", "ROIElementalCompositionSequence", "SQ", "1", "", ("Required if ROI Physical Property (3006,00B2) equals ELEM_FRACTION.", {"if": {"equals": "item:3006,00B2", "values": ["ELEM_FRACTION"]}, "status": "executable"}), (), (
-                ("a", 0x300600B7, 0xFFFFFFFF, "1", "ROI Elemental Composition Atomic Number", "ROIElementalCompositionAtomicNumber", "US", "1", "", None, (), None, (), (), (), None),
-                ("a", 0x300600B8, 0xFFFFFFFF, "1", "ROI Elemental Composition Atomic Mass Fraction", "ROIElementalCompositionAtomicMassFraction", "FL", "1", "", None, (), None, (), (), (), None),
-            ), ((1, None, None, None),), (), (), None),
-            ("a", 0x300600B4, 0xFFFFFFFF, "1", "ROI Physical Property Value", "ROIPhysicalPropertyValue", "DS", "1", "", None, (), None, (), (), (), None),
-        ), (), (), (), None),
-    ), ((1, None, None, None),), (), (), None),
+                ("a", 0x300600B7, 0xFFFFFFFF, "1", "ROI Elemental Composition Atomic Number", "ROIElementalCompositionAtomicNumber", "US", "1", "", None, (), None, (), (), (), None, None),
+                ("a", 0x300600B8, 0xFFFFFFFF, "1", "ROI Elemental Composition Atomic Mass Fraction", "ROIElementalCompositionAtomicMassFraction", "FL", "1", "", None, (), None, (), (), (), None, None),
+            ), ((1, None, None, None),), (), (), None, None),
+            ("a", 0x300600B4, 0xFFFFFFFF, "1", "ROI Physical Property Value", "ROIPhysicalPropertyValue", "DS", "1", "", None, (), None, (), (), (), None, None),
+        ), (), (), (), None, None),
+    ), ((1, None, None, None),), (), (), None, None),
 )

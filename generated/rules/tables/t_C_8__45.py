@@ -8,31 +8,31 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.8-45", "C.8-45", "RT General Plan Module", "module")
 
 RULES = (
-    ("a", 0x300A0002, 0xFFFFFFFF, "1", "RT Plan Label", "RTPlanLabel", "SH", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x300A0003, 0xFFFFFFFF, "3", "RT Plan Name", "RTPlanName", "LO", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x300A0004, 0xFFFFFFFF, "3", "RT Plan Description", "RTPlanDescription", "ST", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00200013, 0xFFFFFFFF, "3", "Instance Number", "InstanceNumber", "IS", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x300A0006, 0xFFFFFFFF, "2", "RT Plan Date", "RTPlanDate", "DA", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x300A0007, 0xFFFFFFFF, "2", "RT Plan Time", "RTPlanTime", "TM", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x300A0009, 0xFFFFFFFF, "3", "Treatment Protocols", "TreatmentProtocols", "LO", "1-n", "", None, (), None, (), (), (), None),
-    ("a", 0x300A000A, 0xFFFFFFFF, "3", "Plan Intent", "PlanIntent", "CS", "1", "", None, (("defined", ("CURATIVE", "PALLIATIVE", "PROPHYLACTIC", "VERIFICATION", "MACHINE_QA", "RESEARCH", "SERVICE"), None, None, ""),), None, (), (), (), None),
-    ("a", 0x30100077, 0xFFFFFFFF, "3", "Treatment Site", "TreatmentSite", "LO", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x300A0002, 0xFFFFFFFF, "1", "RT Plan Label", "RTPlanLabel", "SH", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x300A0003, 0xFFFFFFFF, "3", "RT Plan Name", "RTPlanName", "LO", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x300A0004, 0xFFFFFFFF, "3", "RT Plan Description", "RTPlanDescription", "ST", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00200013, 0xFFFFFFFF, "3", "Instance Number", "InstanceNumber", "IS", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x300A0006, 0xFFFFFFFF, "2", "RT Plan Date", "RTPlanDate", "DA", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x300A0007, 0xFFFFFFFF, "2", "RT Plan Time", "RTPlanTime", "TM", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x300A0009, 0xFFFFFFFF, "3", "Treatment Protocols", "TreatmentProtocols", "LO", "1-n", "", None, (), None, (), (), (), None, None),
+    ("a", 0x300A000A, 0xFFFFFFFF, "3", "Plan Intent", "PlanIntent", "CS", "1", "", None, (("defined", ("CURATIVE", "PALLIATIVE", "PROPHYLACTIC", "VERIFICATION", "MACHINE_QA", "RESEARCH", "SERVICE"), None, None, ""),), None, (), (), (), None, None),
+    ("a", 0x30100077, 0xFFFFFFFF, "3", "Treatment Site", "TreatmentSite", "LO", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x30100078, 0xFFFFFFFF, "3", "Treatment Site Code Sequence", "TreatmentSiteCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
         ("a", 0x30100089, 0xFFFFFFFF, "3", "Treatment Site Modifier Code Sequence", "TreatmentSiteModifierCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (), (), (), None),
-    ), (), (), (), None),
-    ("a", 0x300A000C, 0xFFFFFFFF, "1", "RT Plan Geometry", "RTPlanGeometry", "CS", "1", "", None, (("defined", ("PATIENT", "TREATMENT_DEVICE"), None, None, ""),), None, (), (), (), None),
+        ), (), (), (), None, None),
+    ), (), (), (), None, None),
+    ("a", 0x300A000C, 0xFFFFFFFF, "1", "RT Plan Geometry", "RTPlanGeometry", "CS", "1", "", None, (("defined", ("PATIENT", "TREATMENT_DEVICE"), None, None, ""),), None, (), (), (), None, None),
     ("a", 0x300C0060, 0xFFFFFFFF, "1C", "Referenced Structure Set Sequence", "ReferencedStructureSetSequence", "SQ", "1", "", ("Required if RT Plan Geometry (300A,000C) is PATIENT.", {"if": {"equals": "300A,000C", "values": ["PATIENT"]}, "status": "executable"}), (), (
         ("i", "table_10-11", None, ()),
-    ), ((1, 1, None, None),), (), (), None),
+    ), ((1, 1, None, None),), (), (), None, None),
     ("a", 0x300C0080, 0xFFFFFFFF, "3", "Referenced Dose Sequence", "ReferencedDoseSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-11", None, ()),
-    ), (), (), (), None),
+    ), (), (), (), None, None),
     ("a", 0x300C0002, 0xFFFFFFFF, "3", "Referenced RT Plan Sequence", "ReferencedRTPlanSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-11", None, ()),
-        ("a", 0x300A0055, 0xFFFFFFFF, "1", "RT Plan Relationship", "RTPlanRelationship", "CS", "1", "", None, (("defined", ("PRIOR", "ALTERNATIVE", "PREDECESSOR", "VERIFIED_PLAN", "CONCURRENT"), None, None, ""),), None, (), (), (), None),
-    ), (), (), (), None),
-    ("a", 0x0070030B, 0xFFFFFFFF, "3", "Frame of Reference to Displayed Coordinate System Transformation Matrix", "FrameOfReferenceToDisplayedCoordinateSystemTransformationMatrix", "FD", "16", "", None, (), None, (), (), (), None),
+        ("a", 0x300A0055, 0xFFFFFFFF, "1", "RT Plan Relationship", "RTPlanRelationship", "CS", "1", "", None, (("defined", ("PRIOR", "ALTERNATIVE", "PREDECESSOR", "VERIFIED_PLAN", "CONCURRENT"), None, None, ""),), None, (), (), (), None, None),
+    ), (), (), (), None, None),
+    ("a", 0x0070030B, 0xFFFFFFFF, "3", "Frame of Reference to Displayed Coordinate System Transformation Matrix", "FrameOfReferenceToDisplayedCoordinateSystemTransformationMatrix", "FD", "16", "", None, (), None, (), (), (), None, None),
 )

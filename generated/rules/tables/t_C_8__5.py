@@ -12,9 +12,9 @@ RULES = (
         ("i", "table_8.8-1", None, ()),
         ("a", 0x00540412, 0xFFFFFFFF, "2C", "Patient Orientation Modifier Code Sequence", "PatientOrientationModifierCodeSequence", "SQ", "1", "", ("Required if needed to fully specify the orientation of the patient with respect to gravity.", {"if": {"unknown": "dataset", "text": "needed to fully specify the orientation of the patient with respect to gravity"}, "status": "not-decidable"}), (), (
             ("i", "table_8.8-1", None, ()),
-        ), ((0, 1, None, None),), (), (), None),
-    ), ((0, 1, None, None),), (), (), None),
+        ), ((0, 1, None, None),), (), (), None, None),
+    ), ((0, 1, None, None),), (), (), None, None),
     ("a", 0x00540414, 0xFFFFFFFF, "2", "Patient Gantry Relationship Code Sequence", "PatientGantryRelationshipCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), ((0, 1, None, None),), (), (), None),
+    ), ((0, 1, None, None),), (), (), None, None),
 )

@@ -8,8 +8,8 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.8-52", "C.8-52", "Approval Module", "module")
 
 RULES = (
-    ("a", 0x300E0002, 0xFFFFFFFF, "1", "Approval Status", "ApprovalStatus", "CS", "1", "", None, (("enumerated", ("APPROVED", "UNAPPROVED", "REJECTED"), None, None, ""),), None, (), (), (), None),
-    ("a", 0x300E0004, 0xFFFFFFFF, "2C", "Review Date", "ReviewDate", "DA", "1", "", ("Required if Approval Status (300E,0002) is APPROVED or REJECTED.", {"if": {"equals": "300E,0002", "values": ["APPROVED", "REJECTED"]}, "status": "executable"}), (), None, (), (), (), None),
-    ("a", 0x300E0005, 0xFFFFFFFF, "2C", "Review Time", "ReviewTime", "TM", "1", "", ("Required if Approval Status (300E,0002) is APPROVED or REJECTED.", {"if": {"equals": "300E,0002", "values": ["APPROVED", "REJECTED"]}, "status": "executable"}), (), None, (), (), (), None),
-    ("a", 0x300E0008, 0xFFFFFFFF, "2C", "Reviewer Name", "ReviewerName", "PN", "1", "", ("Required if Approval Status (300E,0002) is APPROVED or REJECTED.", {"if": {"equals": "300E,0002", "values": ["APPROVED", "REJECTED"]}, "status": "executable"}), (), None, (), (), (), None),
+    ("a", 0x300E0002, 0xFFFFFFFF, "1", "Approval Status", "ApprovalStatus", "CS", "1", "", None, (("enumerated", ("APPROVED", "UNAPPROVED", "REJECTED"), None, None, ""),), None, (), (), (), None, None),
+    ("a", 0x300E0004, 0xFFFFFFFF, "2C", "Review Date", "ReviewDate", "DA", "1", "", ("Required if Approval Status (300E,0002) is APPROVED or REJECTED.", {"if": {"equals": "300E,0002", "values": ["APPROVED", "REJECTED"]}, "status": "executable"}), (), None, (), (), (), None, None),
+    ("a", 0x300E0005, 0xFFFFFFFF, "2C", "Review Time", "ReviewTime", "TM", "1", "", ("Required if Approval Status (300E,0002) is APPROVED or REJECTED.", {"if": {"equals": "300E,0002", "values": ["APPROVED", "REJECTED"]}, "status": "executable"}), (), None, (), (), (), None, None),
+    ("a", 0x300E0008, 0xFFFFFFFF, "2C", "Reviewer Name", "ReviewerName", "PN", "1", "", ("Required if Approval Status (300E,0002) is APPROVED or REJECTED.", {"if": {"equals": "300E,0002", "values": ["APPROVED", "REJECTED"]}, "status": "executable"}), (), None, (), (), (), None, None),
 )

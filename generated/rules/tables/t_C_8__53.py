@@ -8,13 +8,13 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.8-53", "C.8-53", "RT General Treatment Record Module", "module")
 
 RULES = (
-    ("a", 0x00200013, 0xFFFFFFFF, "1", "Instance Number", "InstanceNumber", "IS", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x30080250, 0xFFFFFFFF, "2", "Treatment Date", "TreatmentDate", "DA", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x30080251, 0xFFFFFFFF, "2", "Treatment Time", "TreatmentTime", "TM", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x00200013, 0xFFFFFFFF, "1", "Instance Number", "InstanceNumber", "IS", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x30080250, 0xFFFFFFFF, "2", "Treatment Date", "TreatmentDate", "DA", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x30080251, 0xFFFFFFFF, "2", "Treatment Time", "TreatmentTime", "TM", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x300C0002, 0xFFFFFFFF, "2", "Referenced RT Plan Sequence", "ReferencedRTPlanSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-11", None, ()),
-    ), ((0, 1, None, None),), (), (), None),
+    ), ((0, 1, None, None),), (), (), None, None),
     ("a", 0x30080030, 0xFFFFFFFF, "3", "Referenced Treatment Record Sequence", "ReferencedTreatmentRecordSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-11", None, ()),
-    ), (), (), (), None),
+    ), (), (), (), None, None),
 )

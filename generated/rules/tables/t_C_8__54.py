@@ -9,18 +9,18 @@ TABLE = ("table_C.8-54", "C.8-54", "RT Treatment Machine Record Module", "module
 
 RULES = (
     ("a", 0x300A0206, 0xFFFFFFFF, "1", "Treatment Machine Sequence", "TreatmentMachineSequence", "SQ", "1", "", None, (), (
-        ("a", 0x300A00B2, 0xFFFFFFFF, "2", "Treatment Machine Name", "TreatmentMachineName", "SH", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00080070, 0xFFFFFFFF, "2", "Manufacturer", "Manufacturer", "LO", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00080080, 0xFFFFFFFF, "2", "Institution Name", "InstitutionName", "LO", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00080081, 0xFFFFFFFF, "3", "Institution Address", "InstitutionAddress", "ST", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00081040, 0xFFFFFFFF, "3", "Institutional Department Name", "InstitutionalDepartmentName", "LO", "1", "", None, (), None, (), (), (), None),
+        ("a", 0x300A00B2, 0xFFFFFFFF, "2", "Treatment Machine Name", "TreatmentMachineName", "SH", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00080070, 0xFFFFFFFF, "2", "Manufacturer", "Manufacturer", "LO", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00080080, 0xFFFFFFFF, "2", "Institution Name", "InstitutionName", "LO", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00080081, 0xFFFFFFFF, "3", "Institution Address", "InstitutionAddress", "ST", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00081040, 0xFFFFFFFF, "3", "Institutional Department Name", "InstitutionalDepartmentName", "LO", "1", "", None, (), None, (), (), (), None, None),
         ("a", 0x00081041, 0xFFFFFFFF, "3", "Institutional Department Type Code Sequence", "InstitutionalDepartmentTypeCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (), (), (), None),
-        ("a", 0x00081090, 0xFFFFFFFF, "2", "Manufacturer's Model Name", "ManufacturerModelName", "LO", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00181000, 0xFFFFFFFF, "2", "Device Serial Number", "DeviceSerialNumber", "LO", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00181204, 0xFFFFFFFF, "3", "Date of Manufacture", "DateOfManufacture", "DA", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00181205, 0xFFFFFFFF, "3", "Date of Installation", "DateOfInstallation", "DA", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x300A0054, 0xFFFFFFFF, "3", "Table Top Position Alignment UID", "TableTopPositionAlignmentUID", "UI", "1", "", None, (), None, (), (), (), None),
-    ), ((1, 1, None, None),), (), (), None),
+        ), (), (), (), None, None),
+        ("a", 0x00081090, 0xFFFFFFFF, "2", "Manufacturer's Model Name", "ManufacturerModelName", "LO", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00181000, 0xFFFFFFFF, "2", "Device Serial Number", "DeviceSerialNumber", "LO", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00181204, 0xFFFFFFFF, "3", "Date of Manufacture", "DateOfManufacture", "DA", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00181205, 0xFFFFFFFF, "3", "Date of Installation", "DateOfInstallation", "DA", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x300A0054, 0xFFFFFFFF, "3", "Table Top Position Alignment UID", "TableTopPositionAlignmentUID", "UI", "1", "", None, (), None, (), (), (), None, None),
+    ), ((1, 1, None, None),), (), (), None, None),
 )

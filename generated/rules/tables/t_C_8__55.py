@@ -9,11 +9,11 @@ TABLE = ("table_C.8-55", "C.8-55", "Measured Dose Reference Record Module", "mod
 
 RULES = (
     ("a", 0x30080010, 0xFFFFFFFF, "1", "Measured Dose Reference Sequence", "MeasuredDoseReferenceSequence", "SQ", "1", "", None, (), (
-        ("a", 0x300C0051, 0xFFFFFFFF, "1C", "Referenced Dose Reference Number", "ReferencedDoseReferenceNumber", "IS", "1", "", ("Required only if Measured Dose Reference Number (3008,0064) is not present. It shall not be present otherwise.", {"if": {"absent": "item:3008,0064"}, "otherwise": "shall-not", "status": "executable"}), (), None, (), (), (), None),
-        ("a", 0x30080064, 0xFFFFFFFF, "1C", "Measured Dose Reference Number", "MeasuredDoseReferenceNumber", "IS", "1", "", ("Required only if Referenced Dose Reference Number (300C,0051) is not present. It shall not be present otherwise.", {"if": {"absent": "item:300C,0051"}, "otherwise": "shall-not", "status": "executable"}), (), None, (), (), (), None),
-        ("a", 0x30040002, 0xFFFFFFFF, "1", "Dose Units", "DoseUnits", "CS", "1", "", None, (("enumerated", ("GY", "RELATIVE"), None, None, ""),), None, (), (), (), None),
-        ("a", 0x30080016, 0xFFFFFFFF, "2", "Measured Dose Value", "MeasuredDoseValue", "DS", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x30080014, 0xFFFFFFFF, "2", "Measured Dose Type", "MeasuredDoseType", "CS", "1", "", None, (("defined", ("DIODE", "TLD", "ION_CHAMBER", "GEL", "EPID", "FILM"), None, None, ""),), None, (), (), (), None),
-        ("a", 0x30080012, 0xFFFFFFFF, "3", "Measured Dose Description", "MeasuredDoseDescription", "ST", "1", "", None, (), None, (), (), (), None),
-    ), ((1, None, None, None),), (), (), None),
+        ("a", 0x300C0051, 0xFFFFFFFF, "1C", "Referenced Dose Reference Number", "ReferencedDoseReferenceNumber", "IS", "1", "", ("Required only if Measured Dose Reference Number (3008,0064) is not present. It shall not be present otherwise.", {"if": {"absent": "item:3008,0064"}, "otherwise": "shall-not", "status": "executable"}), (), None, (), (), (), None, None),
+        ("a", 0x30080064, 0xFFFFFFFF, "1C", "Measured Dose Reference Number", "MeasuredDoseReferenceNumber", "IS", "1", "", ("Required only if Referenced Dose Reference Number (300C,0051) is not present. It shall not be present otherwise.", {"if": {"absent": "item:300C,0051"}, "otherwise": "shall-not", "status": "executable"}), (), None, (), (), (), None, None),
+        ("a", 0x30040002, 0xFFFFFFFF, "1", "Dose Units", "DoseUnits", "CS", "1", "", None, (("enumerated", ("GY", "RELATIVE"), None, None, ""),), None, (), (), (), None, None),
+        ("a", 0x30080016, 0xFFFFFFFF, "2", "Measured Dose Value", "MeasuredDoseValue", "DS", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x30080014, 0xFFFFFFFF, "2", "Measured Dose Type", "MeasuredDoseType", "CS", "1", "", None, (("defined", ("DIODE", "TLD", "ION_CHAMBER", "GEL", "EPID", "FILM"), None, None, ""),), None, (), (), (), None, None),
+        ("a", 0x30080012, 0xFFFFFFFF, "3", "Measured Dose Description", "MeasuredDoseDescription", "ST", "1", "", None, (), None, (), (), (), None, None),
+    ), ((1, None, None, None),), (), (), None, None),
 )

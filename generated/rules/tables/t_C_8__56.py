@@ -9,9 +9,9 @@ TABLE = ("table_C.8-56", "C.8-56", "Calculated Dose Reference Record Module", "m
 
 RULES = (
     ("a", 0x30080070, 0xFFFFFFFF, "1", "Calculated Dose Reference Sequence", "CalculatedDoseReferenceSequence", "SQ", "1", "", None, (), (
-        ("a", 0x300C0051, 0xFFFFFFFF, "1C", "Referenced Dose Reference Number", "ReferencedDoseReferenceNumber", "IS", "1", "", ("Required only if Calculated Dose Reference Number (3008,0072) is not present. It shall not be present otherwise.", {"if": {"absent": "item:3008,0072"}, "otherwise": "shall-not", "status": "executable"}), (), None, (), (), (), None),
-        ("a", 0x30080072, 0xFFFFFFFF, "1C", "Calculated Dose Reference Number", "CalculatedDoseReferenceNumber", "IS", "1", "", ("Required only if Referenced Dose Reference Number (300C,0051) is not present. It shall not be present otherwise.", {"if": {"absent": "item:300C,0051"}, "otherwise": "shall-not", "status": "executable"}), (), None, (), (), (), None),
-        ("a", 0x30080076, 0xFFFFFFFF, "2", "Calculated Dose Reference Dose Value", "CalculatedDoseReferenceDoseValue", "DS", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x30080074, 0xFFFFFFFF, "3", "Calculated Dose Reference Description", "CalculatedDoseReferenceDescription", "ST", "1", "", None, (), None, (), (), (), None),
-    ), ((1, None, None, None),), (), (), None),
+        ("a", 0x300C0051, 0xFFFFFFFF, "1C", "Referenced Dose Reference Number", "ReferencedDoseReferenceNumber", "IS", "1", "", ("Required only if Calculated Dose Reference Number (3008,0072) is not present. It shall not be present otherwise.", {"if": {"absent": "item:3008,0072"}, "otherwise": "shall-not", "status": "executable"}), (), None, (), (), (), None, None),
+        ("a", 0x30080072, 0xFFFFFFFF, "1C", "Calculated Dose Reference Number", "CalculatedDoseReferenceNumber", "IS", "1", "", ("Required only if Referenced Dose Reference Number (300C,0051) is not present. It shall not be present otherwise.", {"if": {"absent": "item:300C,0051"}, "otherwise": "shall-not", "status": "executable"}), (), None, (), (), (), None, None),
+        ("a", 0x30080076, 0xFFFFFFFF, "2", "Calculated Dose Reference Dose Value", "CalculatedDoseReferenceDoseValue", "DS", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x30080074, 0xFFFFFFFF, "3", "Calculated Dose Reference Description", "CalculatedDoseReferenceDescription", "ST", "1", "", None, (), None, (), (), (), None, None),
+    ), ((1, None, None, None),), (), (), None, None),
 )

@@ -8,10 +8,10 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.8-62", "C.8-62", "PET Multi-Gated Acquisition Module", "module")
 
 RULES = (
-    ("a", 0x00181080, 0xFFFFFFFF, "2", "Beat Rejection Flag", "BeatRejectionFlag", "CS", "1", "", None, (("enumerated", ("Y", "N"), None, None, ""),), None, (), (), (), None),
-    ("a", 0x00181061, 0xFFFFFFFF, "3", "Trigger Source or Type", "TriggerSourceOrType", "LO", "1", "", None, (("defined", ("EKG",), None, None, ""),), None, (), (), (), None),
-    ("a", 0x00181085, 0xFFFFFFFF, "3", "PVC Rejection", "PVCRejection", "LO", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00181086, 0xFFFFFFFF, "3", "Skip Beats", "SkipBeats", "IS", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00181088, 0xFFFFFFFF, "3", "Heart Rate", "HeartRate", "IS", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00181064, 0xFFFFFFFF, "3", "Cardiac Framing Type", "CardiacFramingType", "LO", "1", "", None, (("defined", ("FORW", "BACK", "PCNT"), None, None, ""),), None, (), (), (), None),
+    ("a", 0x00181080, 0xFFFFFFFF, "2", "Beat Rejection Flag", "BeatRejectionFlag", "CS", "1", "", None, (("enumerated", ("Y", "N"), None, None, ""),), None, (), (), (), None, None),
+    ("a", 0x00181061, 0xFFFFFFFF, "3", "Trigger Source or Type", "TriggerSourceOrType", "LO", "1", "", None, (("defined", ("EKG",), None, None, ""),), None, (), (), (), None, None),
+    ("a", 0x00181085, 0xFFFFFFFF, "3", "PVC Rejection", "PVCRejection", "LO", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00181086, 0xFFFFFFFF, "3", "Skip Beats", "SkipBeats", "IS", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00181088, 0xFFFFFFFF, "3", "Heart Rate", "HeartRate", "IS", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00181064, 0xFFFFFFFF, "3", "Cardiac Framing Type", "CardiacFramingType", "LO", "1", "", None, (("defined", ("FORW", "BACK", "PCNT"), None, None, ""),), None, (), (), (), None, None),
 )

@@ -8,15 +8,15 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.8-76", "C.8-76", "Intra-Oral Image Module", "module")
 
 RULES = (
-    ("a", 0x00181508, 0xFFFFFFFF, "1", "Positioner Type", "PositionerType", "CS", "1", "", None, (("enumerated", ("NONE", "CEPHALOSTAT", "RIGID"), None, None, ""),), None, (), (), (), None),
-    ("a", 0x00200062, 0xFFFFFFFF, "1", "Image Laterality", "ImageLaterality", "CS", "1", "", None, (("enumerated", ("R", "L", "B"), None, None, ""),), None, (), (), (), None),
+    ("a", 0x00181508, 0xFFFFFFFF, "1", "Positioner Type", "PositionerType", "CS", "1", "", None, (("enumerated", ("NONE", "CEPHALOSTAT", "RIGID"), None, None, ""),), None, (), (), (), None, None),
+    ("a", 0x00200062, 0xFFFFFFFF, "1", "Image Laterality", "ImageLaterality", "CS", "1", "", None, (("enumerated", ("R", "L", "B"), None, None, ""),), None, (), (), (), None, None),
     ("a", 0x00082218, 0xFFFFFFFF, "1", "Anatomic Region Sequence", "AnatomicRegionSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
         ("a", 0x00082220, 0xFFFFFFFF, "1C", "Anatomic Region Modifier Sequence", "AnatomicRegionModifierSequence", "SQ", "1", "", ("Required if Primary Anatomic Structure Sequence (0008,2228) is not present.", {"if": {"absent": "0008,2228"}, "status": "executable"}), (), (
             ("i", "table_8.8-1", None, ()),
-        ), ((1, 1, None, None),), ((4017, "defined"),), (), None),
-    ), ((1, 1, None, None),), ((4016, "defined"),), (), None),
+        ), ((1, 1, None, None),), ((4017, "defined"),), (), None, None),
+    ), ((1, 1, None, None),), ((4016, "defined"),), (), None, None),
     ("a", 0x00082228, 0xFFFFFFFF, "1C", "Primary Anatomic Structure Sequence", "PrimaryAnatomicStructureSequence", "SQ", "1", "", ("Required if Anatomic Region Modifier Sequence (0008,2220) is not present.", {"if": {"absent": "0008,2218/0008,2220"}, "status": "executable"}), (), (
         ("i", "table_8.8-1", None, ()),
-    ), ((1, None, None, None),), ((4026, "defined"),), (), None),
+    ), ((1, None, None, None),), ((4026, "defined"),), (), None, None),
 )

@@ -9,8 +9,8 @@ TABLE = ("table_C.8-78", "C.8-78", "Slide Coordinates Module", "module")
 
 RULES = (
     ("a", 0x0040071A, 0xFFFFFFFF, "2", "Image Center Point Coordinates Sequence", "ImageCenterPointCoordinatesSequence", "SQ", "1", "", None, (), (
-        ("a", 0x0040072A, 0xFFFFFFFF, "1", "X Offset in Slide Coordinate System", "XOffsetInSlideCoordinateSystem", "DS", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x0040073A, 0xFFFFFFFF, "1", "Y Offset in Slide Coordinate System", "YOffsetInSlideCoordinateSystem", "DS", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x0040074A, 0xFFFFFFFF, "2", "Z Offset in Slide Coordinate System", "ZOffsetInSlideCoordinateSystem", "DS", "1", "", None, (), None, (), (), (), None),
-    ), ((0, 1, None, None),), (), (), None),
+        ("a", 0x0040072A, 0xFFFFFFFF, "1", "X Offset in Slide Coordinate System", "XOffsetInSlideCoordinateSystem", "DS", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x0040073A, 0xFFFFFFFF, "1", "Y Offset in Slide Coordinate System", "YOffsetInSlideCoordinateSystem", "DS", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x0040074A, 0xFFFFFFFF, "2", "Z Offset in Slide Coordinate System", "ZOffsetInSlideCoordinateSystem", "DS", "1", "", None, (), None, (), (), (), None, None),
+    ), ((0, 1, None, None),), (), (), None, None),
 )

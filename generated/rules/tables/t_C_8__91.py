@@ -9,6 +9,6 @@ TABLE = ("table_C.8-91", "C.8-91", "MR Echo Macro", "macro")
 
 RULES = (
     ("a", 0x00189114, 0xFFFFFFFF, "1", "MR Echo Sequence", "MREchoSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00189082, 0xFFFFFFFF, "1C", "Effective Echo Time", "EffectiveEchoTime", "FD", "1", "", ("Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present otherwise.", {"if": {"equals": "0008,9007", "values": ["ORIGINAL"], "index": 1}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None),
-    ), ((1, 1, None, None),), (), (), None),
+        ("a", 0x00189082, 0xFFFFFFFF, "1C", "Effective Echo Time", "EffectiveEchoTime", "FD", "1", "", ("Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present otherwise.", {"if": {"equals": "0008,9007", "values": ["ORIGINAL"], "index": 1}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None, None),
+    ), ((1, 1, None, None),), (), (), None, None),
 )

@@ -9,8 +9,8 @@ TABLE = ("table_C.8-95", "C.8-95", "MR Transmit Coil Macro", "macro")
 
 RULES = (
     ("a", 0x00189049, 0xFFFFFFFF, "1", "MR Transmit Coil Sequence", "MRTransmitCoilSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00181251, 0xFFFFFFFF, "1C", "Transmit Coil Name", "TransmitCoilName", "SH", "1", "", ("Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present otherwise.", {"if": {"equals": "0008,9007", "values": ["ORIGINAL"], "index": 1}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None),
-        ("a", 0x00189050, 0xFFFFFFFF, "2C", "Transmit Coil Manufacturer Name", "TransmitCoilManufacturerName", "LO", "1", "", ("Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present otherwise.", {"if": {"equals": "0008,9007", "values": ["ORIGINAL"], "index": 1}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None),
-        ("a", 0x00189051, 0xFFFFFFFF, "1C", "Transmit Coil Type", "TransmitCoilType", "CS", "1", "", ("Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present otherwise.", {"if": {"equals": "0008,9007", "values": ["ORIGINAL"], "index": 1}, "otherwise": "may", "status": "executable"}), (("defined", ("BODY", "VOLUME", "SURFACE"), None, None, ""),), None, (), (), (), None),
-    ), ((1, 1, None, None),), (), (), None),
+        ("a", 0x00181251, 0xFFFFFFFF, "1C", "Transmit Coil Name", "TransmitCoilName", "SH", "1", "", ("Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present otherwise.", {"if": {"equals": "0008,9007", "values": ["ORIGINAL"], "index": 1}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None, None),
+        ("a", 0x00189050, 0xFFFFFFFF, "2C", "Transmit Coil Manufacturer Name", "TransmitCoilManufacturerName", "LO", "1", "", ("Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present otherwise.", {"if": {"equals": "0008,9007", "values": ["ORIGINAL"], "index": 1}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None, None),
+        ("a", 0x00189051, 0xFFFFFFFF, "1C", "Transmit Coil Type", "TransmitCoilType", "CS", "1", "", ("Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present otherwise.", {"if": {"equals": "0008,9007", "values": ["ORIGINAL"], "index": 1}, "otherwise": "may", "status": "executable"}), (("defined", ("BODY", "VOLUME", "SURFACE"), None, None, ""),), None, (), (), (), None, None),
+    ), ((1, 1, None, None),), (), (), None, None),
 )

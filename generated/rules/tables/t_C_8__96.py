@@ -9,19 +9,19 @@ TABLE = ("table_C.8-96", "C.8-96", "MR Diffusion Macro", "macro")
 
 RULES = (
     ("a", 0x00189117, 0xFFFFFFFF, "1", "MR Diffusion Sequence", "MRDiffusionSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00189087, 0xFFFFFFFF, "1C", "Diffusion b-value", "DiffusionBValue", "FD", "1", "", ("Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present otherwise.", {"if": {"equals": "0008,9007", "values": ["ORIGINAL"], "index": 1}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None),
-        ("a", 0x00189075, 0xFFFFFFFF, "1C", "Diffusion Directionality", "DiffusionDirectionality", "CS", "1", "", ("Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present otherwise.", {"if": {"equals": "0008,9007", "values": ["ORIGINAL"], "index": 1}, "otherwise": "may", "status": "executable"}), (("defined", ("DIRECTIONAL", "BMATRIX", "ISOTROPIC", "NONE"), None, None, ""),), None, (), (), (), None),
+        ("a", 0x00189087, 0xFFFFFFFF, "1C", "Diffusion b-value", "DiffusionBValue", "FD", "1", "", ("Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present otherwise.", {"if": {"equals": "0008,9007", "values": ["ORIGINAL"], "index": 1}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None, None),
+        ("a", 0x00189075, 0xFFFFFFFF, "1C", "Diffusion Directionality", "DiffusionDirectionality", "CS", "1", "", ("Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present otherwise.", {"if": {"equals": "0008,9007", "values": ["ORIGINAL"], "index": 1}, "otherwise": "may", "status": "executable"}), (("defined", ("DIRECTIONAL", "BMATRIX", "ISOTROPIC", "NONE"), None, None, ""),), None, (), (), (), None, None),
         ("a", 0x00189076, 0xFFFFFFFF, "1C", "Diffusion Gradient Direction Sequence", "DiffusionGradientDirectionSequence", "SQ", "1", "", ("Required if Diffusion Directionality (0018,9075) equals DIRECTIONAL May be present if Diffusion Directionality (0018,9075) equals BMATRIX.", {"if": {"equals": "item:0018,9075", "values": ["DIRECTIONAL"]}, "permitted_if": {"equals": "item:0018,9075", "values": ["BMATRIX"]}, "status": "executable"}), (), (
-            ("a", 0x00189089, 0xFFFFFFFF, "1C", "Diffusion Gradient Orientation", "DiffusionGradientOrientation", "FD", "3", "", ("Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present otherwise.", {"if": {"equals": "0008,9007", "values": ["ORIGINAL"], "index": 1}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None),
-        ), ((1, 1, None, None),), (), (), None),
+            ("a", 0x00189089, 0xFFFFFFFF, "1C", "Diffusion Gradient Orientation", "DiffusionGradientOrientation", "FD", "3", "", ("Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present otherwise.", {"if": {"equals": "0008,9007", "values": ["ORIGINAL"], "index": 1}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None, None),
+        ), ((1, 1, None, None),), (), (), None, None),
         ("a", 0x00189601, 0xFFFFFFFF, "1C", "Diffusion b-matrix Sequence", "DiffusionBMatrixSequence", "SQ", "1", "", ("Required if Diffusion Directionality (0018,9075) equals BMATRIX.", {"if": {"equals": "item:0018,9075", "values": ["BMATRIX"]}, "status": "executable"}), (), (
-            ("a", 0x00189602, 0xFFFFFFFF, "1", "Diffusion b-value XX", "DiffusionBValueXX", "FD", "1", "", None, (), None, (), (), (), None),
-            ("a", 0x00189603, 0xFFFFFFFF, "1", "Diffusion b-value XY", "DiffusionBValueXY", "FD", "1", "", None, (), None, (), (), (), None),
-            ("a", 0x00189604, 0xFFFFFFFF, "1", "Diffusion b-value XZ", "DiffusionBValueXZ", "FD", "1", "", None, (), None, (), (), (), None),
-            ("a", 0x00189605, 0xFFFFFFFF, "1", "Diffusion b-value YY", "DiffusionBValueYY", "FD", "1", "", None, (), None, (), (), (), None),
-            ("a", 0x00189606, 0xFFFFFFFF, "1", "Diffusion b-value YZ", "DiffusionBValueYZ", "FD", "1", "", None, (), None, (), (), (), None),
-            ("a", 0x00189607, 0xFFFFFFFF, "1", "Diffusion b-value ZZ", "DiffusionBValueZZ", "FD", "1", "", None, (), None, (), (), (), None),
-        ), ((1, 1, None, None),), (), (), None),
-        ("a", 0x00189147, 0xFFFFFFFF, "1C", "Diffusion Anisotropy Type", "DiffusionAnisotropyType", "CS", "1", "", ("Required if Frame Type (0008,9007) value 4 equals DIFFUSION_ANISO.", {"if": {"equals": "0008,9007", "values": ["DIFFUSION_ANISO"], "index": 4}, "status": "executable"}), (("defined", ("FRACTIONAL", "RELATIVE", "VOLUME_RATIO"), None, None, ""),), None, (), (), (), None),
-    ), ((1, 1, None, None),), (), (), None),
+            ("a", 0x00189602, 0xFFFFFFFF, "1", "Diffusion b-value XX", "DiffusionBValueXX", "FD", "1", "", None, (), None, (), (), (), None, None),
+            ("a", 0x00189603, 0xFFFFFFFF, "1", "Diffusion b-value XY", "DiffusionBValueXY", "FD", "1", "", None, (), None, (), (), (), None, None),
+            ("a", 0x00189604, 0xFFFFFFFF, "1", "Diffusion b-value XZ", "DiffusionBValueXZ", "FD", "1", "", None, (), None, (), (), (), None, None),
+            ("a", 0x00189605, 0xFFFFFFFF, "1", "Diffusion b-value YY", "DiffusionBValueYY", "FD", "1", "", None, (), None, (), (), (), None, None),
+            ("a", 0x00189606, 0xFFFFFFFF, "1", "Diffusion b-value YZ", "DiffusionBValueYZ", "FD", "1", "", None, (), None, (), (), (), None, None),
+            ("a", 0x00189607, 0xFFFFFFFF, "1", "Diffusion b-value ZZ", "DiffusionBValueZZ", "FD", "1", "", None, (), None, (), (), (), None, None),
+        ), ((1, 1, None, None),), (), (), None, None),
+        ("a", 0x00189147, 0xFFFFFFFF, "1C", "Diffusion Anisotropy Type", "DiffusionAnisotropyType", "CS", "1", "", ("Required if Frame Type (0008,9007) value 4 equals DIFFUSION_ANISO.", {"if": {"equals": "0008,9007", "values": ["DIFFUSION_ANISO"], "index": 4}, "status": "executable"}), (("defined", ("FRACTIONAL", "RELATIVE", "VOLUME_RATIO"), None, None, ""),), None, (), (), (), None, None),
+    ), ((1, 1, None, None),), (), (), None, None),
 )

@@ -9,6 +9,6 @@ TABLE = ("table_C.8-97", "C.8-97", "MR Averages Macro", "macro")
 
 RULES = (
     ("a", 0x00189119, 0xFFFFFFFF, "1", "MR Averages Sequence", "MRAveragesSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00180083, 0xFFFFFFFF, "1C", "Number of Averages", "NumberOfAverages", "DS", "1", "", ("Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present otherwise.", {"if": {"equals": "0008,9007", "values": ["ORIGINAL"], "index": 1}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None),
-    ), ((1, 1, None, None),), (), (), None),
+        ("a", 0x00180083, 0xFFFFFFFF, "1C", "Number of Averages", "NumberOfAverages", "DS", "1", "", ("Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present otherwise.", {"if": {"equals": "0008,9007", "values": ["ORIGINAL"], "index": 1}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None, None),
+    ), ((1, 1, None, None),), (), (), None, None),
 )

@@ -9,8 +9,8 @@ TABLE = ("table_C.8-98", "C.8-98", "MR Spatial Saturation Macro", "macro")
 
 RULES = (
     ("a", 0x00189107, 0xFFFFFFFF, "2", "MR Spatial Saturation Sequence", "MRSpatialSaturationSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00189104, 0xFFFFFFFF, "1", "Slab Thickness", "SlabThickness", "FD", "1", "", None, (), None, (), (), (), None),
-        ("a", 0x00189105, 0xFFFFFFFF, "1", "Slab Orientation", "SlabOrientation", "FD", "3", "", None, (), None, (), (), (), None),
-        ("a", 0x00189106, 0xFFFFFFFF, "1", "Mid Slab Position", "MidSlabPosition", "FD", "3", "", None, (), None, (), (), (), None),
-    ), ((0, None, None, None),), (), (), None),
+        ("a", 0x00189104, 0xFFFFFFFF, "1", "Slab Thickness", "SlabThickness", "FD", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00189105, 0xFFFFFFFF, "1", "Slab Orientation", "SlabOrientation", "FD", "3", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00189106, 0xFFFFFFFF, "1", "Mid Slab Position", "MidSlabPosition", "FD", "3", "", None, (), None, (), (), (), None, None),
+    ), ((0, None, None, None),), (), (), None, None),
 )

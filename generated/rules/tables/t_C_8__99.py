@@ -9,13 +9,13 @@ TABLE = ("table_C.8-99", "C.8-99", "MR Metabolite Map Macro", "macro")
 
 RULES = (
     ("a", 0x00189152, 0xFFFFFFFF, "1", "MR Metabolite Map Sequence", "MRMetaboliteMapSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00189080, 0xFFFFFFFF, "1C", "Metabolite Map Description", "MetaboliteMapDescription", "ST", "1", "", ("Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present otherwise.", {"if": {"equals": "0008,9007", "values": ["ORIGINAL"], "index": 1}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None),
+        ("a", 0x00189080, 0xFFFFFFFF, "1C", "Metabolite Map Description", "MetaboliteMapDescription", "ST", "1", "", ("Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present otherwise.", {"if": {"equals": "0008,9007", "values": ["ORIGINAL"], "index": 1}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None, None),
         ("a", 0x00189083, 0xFFFFFFFF, "3", "Metabolite Map Code Sequence", "MetaboliteMapCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), ((1, 1, None, None),), ((4032, "defined"),), (), None),
+        ), ((1, 1, None, None),), ((4032, "defined"),), (), None, None),
         ("a", 0x00189084, 0xFFFFFFFF, "3", "Chemical Shift Sequence", "ChemicalShiftSequence", "SQ", "1", "", None, (), (
-            ("a", 0x00189295, 0xFFFFFFFF, "1", "Chemical Shift Minimum Integration Limit in ppm", "ChemicalShiftMinimumIntegrationLimitInppm", "FD", "1", "", None, (), None, (), (), (), None),
-            ("a", 0x00189296, 0xFFFFFFFF, "1", "Chemical Shift Maximum Integration Limit in ppm", "ChemicalShiftMaximumIntegrationLimitInppm", "FD", "1", "", None, (), None, (), (), (), None),
-        ), (), (), (), None),
-    ), ((1, 1, None, None),), (), (), None),
+            ("a", 0x00189295, 0xFFFFFFFF, "1", "Chemical Shift Minimum Integration Limit in ppm", "ChemicalShiftMinimumIntegrationLimitInppm", "FD", "1", "", None, (), None, (), (), (), None, None),
+            ("a", 0x00189296, 0xFFFFFFFF, "1", "Chemical Shift Maximum Integration Limit in ppm", "ChemicalShiftMaximumIntegrationLimitInppm", "FD", "1", "", None, (), None, (), (), (), None, None),
+        ), (), (), (), None, None),
+    ), ((1, 1, None, None),), (), (), None, None),
 )

@@ -8,6 +8,6 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.9-3", "C.9-3", "Multi-frame Overlay Module", "module")
 
 RULES = (
-    ("a", 0x60000015, 0xFF00FFFF, "1", "Number of Frames in Overlay", "NumberOfFramesInOverlay", "IS", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x60000051, 0xFF00FFFF, "1C", "Image Frame Origin", "ImageFrameOrigin", "US", "1", "", ("Required if the starting Image frame number to which this Multi-frame Overlay corresponds is not 1. May be present otherwise.", {"if": {"unknown": "dataset", "text": "the starting Image frame number to which this Multi-frame Overlay corresponds is not 1"}, "otherwise": "may", "status": "not-decidable"}), (), None, (), (), (), None),
+    ("a", 0x60000015, 0xFF00FFFF, "1", "Number of Frames in Overlay", "NumberOfFramesInOverlay", "IS", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x60000051, 0xFF00FFFF, "1C", "Image Frame Origin", "ImageFrameOrigin", "US", "1", "", ("Required if the starting Image frame number to which this Multi-frame Overlay corresponds is not 1. May be present otherwise.", {"if": {"unknown": "dataset", "text": "the starting Image frame number to which this Multi-frame Overlay corresponds is not 1"}, "otherwise": "may", "status": "not-decidable"}), (), None, (), (), (), None, None),
 )

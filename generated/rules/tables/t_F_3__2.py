@@ -8,7 +8,7 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_F.3-2", "F.3-2", "File-Set Identification Module", "module")
 
 RULES = (
-    ("a", 0x00041130, 0xFFFFFFFF, "2", "File-set ID", "FileSetID", "CS", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00041141, 0xFFFFFFFF, "3", "File-set Descriptor File ID", "FileSetDescriptorFileID", "CS", "1-8", "", None, (), None, (), (), (), None),
-    ("a", 0x00041142, 0xFFFFFFFF, "1C", "Specific Character Set of File-set Descriptor File", "SpecificCharacterSetOfFileSetDescriptorFile", "CS", "1", "", ("Character set used in the File-set Descriptor File with a File ID as specified in File-set Descriptor File ID (0004,1141). Required to specify the expanded or replacement character set. If absent, only the Basic Graphic set is used. See Section C.12.1.1.2 for Defined Terms.", {"status": "unparsed"}), (), None, (), (), (), None),
+    ("a", 0x00041130, 0xFFFFFFFF, "2", "File-set ID", "FileSetID", "CS", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00041141, 0xFFFFFFFF, "3", "File-set Descriptor File ID", "FileSetDescriptorFileID", "CS", "1-8", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00041142, 0xFFFFFFFF, "1C", "Specific Character Set of File-set Descriptor File", "SpecificCharacterSetOfFileSetDescriptorFile", "CS", "1", "", ("Character set used in the File-set Descriptor File with a File ID as specified in File-set Descriptor File ID (0004,1141). Required to specify the expanded or replacement character set. If absent, only the Basic Graphic set is used. See Section C.12.1.1.2 for Defined Terms.", {"status": "unparsed"}), (), None, (), (), (), None, None),
 )

@@ -8,28 +8,28 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_F.5-31", "F.5-31", "Hanging Protocol Keys", "other")
 
 RULES = (
-    ("a", 0x00080005, 0xFFFFFFFF, "1C", "Specific Character Set", "SpecificCharacterSet", "CS", "1-n", "", ("Required if an extended or replacement character set is used in one of the Keys.", {"if": "extended_characters", "status": "executable"}), (), None, (), (), (), None),
-    ("a", 0x00720002, 0xFFFFFFFF, "1", "Hanging Protocol Name", "HangingProtocolName", "SH", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00720004, 0xFFFFFFFF, "1", "Hanging Protocol Description", "HangingProtocolDescription", "LO", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00720006, 0xFFFFFFFF, "1", "Hanging Protocol Level", "HangingProtocolLevel", "CS", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00720008, 0xFFFFFFFF, "1", "Hanging Protocol Creator", "HangingProtocolCreator", "LO", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x0072000A, 0xFFFFFFFF, "1", "Hanging Protocol Creation DateTime", "HangingProtocolCreationDateTime", "DT", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x00080005, 0xFFFFFFFF, "1C", "Specific Character Set", "SpecificCharacterSet", "CS", "1-n", "", ("Required if an extended or replacement character set is used in one of the Keys.", {"if": "extended_characters", "status": "executable"}), (), None, (), (), (), None, None),
+    ("a", 0x00720002, 0xFFFFFFFF, "1", "Hanging Protocol Name", "HangingProtocolName", "SH", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00720004, 0xFFFFFFFF, "1", "Hanging Protocol Description", "HangingProtocolDescription", "LO", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00720006, 0xFFFFFFFF, "1", "Hanging Protocol Level", "HangingProtocolLevel", "CS", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00720008, 0xFFFFFFFF, "1", "Hanging Protocol Creator", "HangingProtocolCreator", "LO", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x0072000A, 0xFFFFFFFF, "1", "Hanging Protocol Creation DateTime", "HangingProtocolCreationDateTime", "DT", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x0072000C, 0xFFFFFFFF, "1", "Hanging Protocol Definition Sequence", "HangingProtocolDefinitionSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00080060, 0xFFFFFFFF, "1C", "Modality", "Modality", "CS", "1", "", ("Required if Anatomic Region Sequence (0008,2218) is not present. May be present otherwise.", {"if": {"absent": "item:0008,2218"}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None),
+        ("a", 0x00080060, 0xFFFFFFFF, "1C", "Modality", "Modality", "CS", "1", "", ("Required if Anatomic Region Sequence (0008,2218) is not present. May be present otherwise.", {"if": {"absent": "item:0008,2218"}, "otherwise": "may", "status": "executable"}), (), None, (), (), (), None, None),
         ("a", 0x00082218, 0xFFFFFFFF, "1C", "Anatomic Region Sequence", "AnatomicRegionSequence", "SQ", "1", "", ("Required if Modality (0008,0060) is not present. May be present otherwise.", {"if": {"absent": "item:0008,0060"}, "otherwise": "may", "status": "executable"}), (), (
             ("i", "table_8.8-1", None, ()),
-        ), ((1, None, None, None),), (), (), None),
-        ("a", 0x00200060, 0xFFFFFFFF, "2C", "Laterality", "Laterality", "CS", "1", "", ("Required if Anatomic Region Sequence (0008,2218) is present.", {"if": {"present": "item:0008,2218"}, "status": "executable"}), (), None, (), (), (), None),
+        ), ((1, None, None, None),), (), (), None, None),
+        ("a", 0x00200060, 0xFFFFFFFF, "2C", "Laterality", "Laterality", "CS", "1", "", ("Required if Anatomic Region Sequence (0008,2218) is present.", {"if": {"present": "item:0008,2218"}, "status": "executable"}), (), None, (), (), (), None, None),
         ("a", 0x00081032, 0xFFFFFFFF, "2", "Procedure Code Sequence", "ProcedureCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), ((0, None, None, None),), (), (), None),
+        ), ((0, None, None, None),), (), (), None, None),
         ("a", 0x0040100A, 0xFFFFFFFF, "2", "Reason for Requested Procedure Code Sequence", "ReasonForRequestedProcedureCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), ((0, None, None, None),), (), (), None),
-    ), ((1, None, None, None),), (), (), None),
-    ("a", 0x00720014, 0xFFFFFFFF, "1", "Number of Priors Referenced", "NumberOfPriorsReferenced", "US", "1", "", None, (), None, (), (), (), None),
+        ), ((0, None, None, None),), (), (), None, None),
+    ), ((1, None, None, None),), (), (), None, None),
+    ("a", 0x00720014, 0xFFFFFFFF, "1", "Number of Priors Referenced", "NumberOfPriorsReferenced", "US", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x0072000E, 0xFFFFFFFF, "2", "Hanging Protocol User Identification Code Sequence", "HangingProtocolUserIdentificationCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), ((0, 1, None, None),), (), (), None),
+    ), ((0, 1, None, None),), (), (), None, None),
     ("open", "Any other Attribute of the Hanging Protocol IE Modules Any other Attribute of the Hanging Protocol IE Modules"),
 )

@@ -8,8 +8,8 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_F.5-36", "F.5-36", "Palette Keys", "other")
 
 RULES = (
-    ("a", 0x00080005, 0xFFFFFFFF, "1C", "Specific Character Set", "SpecificCharacterSet", "CS", "1-n", "", ("Required if an extended or replacement character set is used in one of the Keys.", {"if": "extended_characters", "status": "executable"}), (), None, (), (), (), None),
-    ("a", 0x00700080, 0xFFFFFFFF, "1", "Content Label", "ContentLabel", "CS", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00700081, 0xFFFFFFFF, "2", "Content Description", "ContentDescription", "LO", "1", "", None, (), None, (), (), (), None),
+    ("a", 0x00080005, 0xFFFFFFFF, "1C", "Specific Character Set", "SpecificCharacterSet", "CS", "1-n", "", ("Required if an extended or replacement character set is used in one of the Keys.", {"if": "extended_characters", "status": "executable"}), (), None, (), (), (), None, None),
+    ("a", 0x00700080, 0xFFFFFFFF, "1", "Content Label", "ContentLabel", "CS", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00700081, 0xFFFFFFFF, "2", "Content Description", "ContentDescription", "LO", "1", "", None, (), None, (), (), (), None, None),
     ("open", "Any other Attribute of the Color Palette IE Modules Any other Attribute of the Color Palette IE Modules"),
 )

@@ -8,13 +8,13 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_PS3.3_C.7.6.25-1", "C.7.6.25-1", "Double Floating Point Image Pixel Module", "module")
 
 RULES = (
-    ("a", 0x00280002, 0xFFFFFFFF, "1", "Samples per Pixel", "SamplesPerPixel", "US", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00280004, 0xFFFFFFFF, "1", "Photometric Interpretation", "PhotometricInterpretation", "CS", "1", "", None, (("enumerated", ("MONOCHROME2",), None, None, ""),), None, (), (), (), None),
-    ("a", 0x00280010, 0xFFFFFFFF, "1", "Rows", "Rows", "US", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00280011, 0xFFFFFFFF, "1", "Columns", "Columns", "US", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00280100, 0xFFFFFFFF, "1", "Bits Allocated", "BitsAllocated", "US", "1", "", None, (("enumerated", ("64",), None, None, ""),), None, (), (), (), None),
-    ("a", 0x7FE00009, 0xFFFFFFFF, "1", "Double Float Pixel Data", "DoubleFloatPixelData", "OD", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00280034, 0xFFFFFFFF, "1C", "Pixel Aspect Ratio", "PixelAspectRatio", "IS", "2", "", ("Required if the aspect ratio values do not have a ratio of 1:1 and the physical pixel spacing is not specified by Pixel Spacing (0028,0030), or Imager Pixel Spacing (0018,1164) or Nominal Scanned Pixel Spacing (0018,2010), either for the entire Image or per-frame in a Functional Group Macro.", {"if": {"and": [{"unknown": "dataset", "text": "the aspect ratio values do not have a ratio of 1:1"}, {"absent": "0028,0030"}, {"absent": "0018,1164"}, {"absent": "0018,2010"}]}, "status": "not-decidable"}), (), None, (), (), (), None),
-    ("a", 0x00280123, 0xFFFFFFFF, "3", "Double Float Pixel Padding Value", "DoubleFloatPixelPaddingValue", "FD", "1", "", None, (), None, (), (), (), None),
-    ("a", 0x00280125, 0xFFFFFFFF, "1C", "Double Float Pixel Padding Range Limit", "DoubleFloatPixelPaddingRangeLimit", "FD", "1", "", ("Required if Double Float Pixel Padding Value (0028,0123) is present.", {"if": {"present": "0028,0123"}, "status": "executable"}), (), None, (), (), (), None),
+    ("a", 0x00280002, 0xFFFFFFFF, "1", "Samples per Pixel", "SamplesPerPixel", "US", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00280004, 0xFFFFFFFF, "1", "Photometric Interpretation", "PhotometricInterpretation", "CS", "1", "", None, (("enumerated", ("MONOCHROME2",), None, None, ""),), None, (), (), (), None, None),
+    ("a", 0x00280010, 0xFFFFFFFF, "1", "Rows", "Rows", "US", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00280011, 0xFFFFFFFF, "1", "Columns", "Columns", "US", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00280100, 0xFFFFFFFF, "1", "Bits Allocated", "BitsAllocated", "US", "1", "", None, (("enumerated", ("64",), None, None, ""),), None, (), (), (), None, None),
+    ("a", 0x7FE00009, 0xFFFFFFFF, "1", "Double Float Pixel Data", "DoubleFloatPixelData", "OD", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00280034, 0xFFFFFFFF, "1C", "Pixel Aspect Ratio", "PixelAspectRatio", "IS", "2", "", ("Required if the aspect ratio values do not have a ratio of 1:1 and the physical pixel spacing is not specified by Pixel Spacing (0028,0030), or Imager Pixel Spacing (0018,1164) or Nominal Scanned Pixel Spacing (0018,2010), either for the entire Image or per-frame in a Functional Group Macro.", {"if": {"and": [{"unknown": "dataset", "text": "the aspect ratio values do not have a ratio of 1:1"}, {"absent": "0028,0030"}, {"absent": "0018,1164"}, {"absent": "0018,2010"}]}, "status": "not-decidable"}), (), None, (), (), (), None, None),
+    ("a", 0x00280123, 0xFFFFFFFF, "3", "Double Float Pixel Padding Value", "DoubleFloatPixelPaddingValue", "FD", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00280125, 0xFFFFFFFF, "1C", "Double Float Pixel Padding Range Limit", "DoubleFloatPixelPaddingRangeLimit", "FD", "1", "", ("Required if Double Float Pixel Padding Value (0028,0123) is present.", {"if": {"present": "0028,0123"}, "status": "executable"}), (), None, (), (), (), None, None),
 )

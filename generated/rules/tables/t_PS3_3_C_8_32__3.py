@@ -9,6 +9,6 @@ TABLE = ("table_PS3.3_C.8.32-3", "C.8.32-3", "Parametric Map Frame Type Macro", 
 
 RULES = (
     ("a", 0x00409092, 0xFFFFFFFF, "1", "Parametric Map Frame Type Sequence", "ParametricMapFrameTypeSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00089007, 0xFFFFFFFF, "1", "Frame Type", "FrameType", "CS", "4-5", "", None, (), None, (), (), (), None),
-    ), ((1, 1, None, None),), (), (), None),
+        ("a", 0x00089007, 0xFFFFFFFF, "1", "Frame Type", "FrameType", "CS", "4-5", "", None, (), None, (), (), (), None, None),
+    ), ((1, 1, None, None),), (), (), None, None),
 )
