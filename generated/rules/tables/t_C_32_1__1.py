@@ -26,7 +26,7 @@ RULES = (
     ), ((0, None, None, None),), (), (), None, None),
     ("a", 0x00287001, 0xFFFFFFFF, "", "Number of Display Subsystems", "NumberOfDisplaySubsystems", "US", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x00287023, 0xFFFFFFFF, "", "Display Subsystem Sequence", "DisplaySubsystemSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00287003, 0xFFFFFFFF, "", "Display Subsystem ID", "DisplaySubsystemID", "US", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00287003, 0xFFFFFFFF, "", "Display Subsystem ID", "DisplaySubsystemID", "US", "1", "", None, (), None, (), (), (), None, {"unique": "(0028,7023)"}),
         ("a", 0x00287004, 0xFFFFFFFF, "", "Display Subsystem Name", "DisplaySubsystemName", "SH", "1", "", None, (), None, (), (), (), None, None),
         ("a", 0x00287005, 0xFFFFFFFF, "", "Display Subsystem Description", "DisplaySubsystemDescription", "LO", "1", "", None, (), None, (), (), (), None, None),
         ("a", 0x00287022, 0xFFFFFFFF, "", "Display Device Type Code Sequence", "DisplayDeviceTypeCodeSequence", "SQ", "1", "", None, (), (
@@ -40,7 +40,7 @@ RULES = (
         ("a", 0x00287006, 0xFFFFFFFF, "", "System Status", "SystemStatus", "CS", "1", "", None, (("defined", ("NORMAL", "WARNING", "ADJUST", "FAILURE", "UNKNOWN"), None, None, ""),), None, (), (), (), None, None),
         ("a", 0x00287007, 0xFFFFFFFF, "", "System Status Comment", "SystemStatusComment", "LO", "1", "", None, (), None, (), (), (), None, None),
         ("a", 0x0028700A, 0xFFFFFFFF, "", "Display Subsystem Configuration Sequence", "DisplaySubsystemConfigurationSequence", "SQ", "1", "", None, (), (
-            ("a", 0x0028700B, 0xFFFFFFFF, "", "Configuration ID", "ConfigurationID", "US", "1", "", None, (), None, (), (), (), None, None),
+            ("a", 0x0028700B, 0xFFFFFFFF, "", "Configuration ID", "ConfigurationID", "US", "1", "", None, (), None, (), (), (), None, {"unique": "(0028,700A)"}),
             ("a", 0x0028700C, 0xFFFFFFFF, "", "Configuration Name", "ConfigurationName", "SH", "1", "", None, (), None, (), (), (), None, None),
             ("a", 0x0028700D, 0xFFFFFFFF, "", "Configuration Description", "ConfigurationDescription", "LO", "1", "", None, (), None, (), (), (), None, None),
             ("a", 0x0028700E, 0xFFFFFFFF, "", "Referenced Target Luminance Characteristics ID", "ReferencedTargetLuminanceCharacteristicsID", "US", "1", "", None, (), None, (), (), (), None, None),

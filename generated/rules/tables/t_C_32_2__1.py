@@ -9,7 +9,7 @@ TABLE = ("table_C.32.2-1", "C.32.2-1", "Target Luminance Characteristics Module"
 
 RULES = (
     ("a", 0x00287008, 0xFFFFFFFF, "", "Target Luminance Characteristics Sequence", "TargetLuminanceCharacteristicsSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00287009, 0xFFFFFFFF, "", "Luminance Characteristics ID", "LuminanceCharacteristicsID", "US", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x00287009, 0xFFFFFFFF, "", "Luminance Characteristics ID", "LuminanceCharacteristicsID", "US", "1", "", None, (), None, (), (), (), None, {"unique": "(0028,7008)"}),
         ("a", 0x00287019, 0xFFFFFFFF, "", "Display Function Type", "DisplayFunctionType", "CS", "1", "", None, (("enumerated", ("GSDF", "CIELAB", "GAMMA", "LINEAR", "LOG10", "SRGB", "USER_DEFINED"), None, None, ""),), None, (), (), (), None, None),
         ("a", 0x0028701D, 0xFFFFFFFF, "", "Target Minimum Luminance", "TargetMinimumLuminance", "FL", "1", "", None, (), None, (), (), (), None, None),
         ("a", 0x0028701E, 0xFFFFFFFF, "", "Target Maximum Luminance", "TargetMaximumLuminance", "FL", "1", "", None, (), None, (), (), (), None, None),

@@ -9,7 +9,7 @@ TABLE = ("table_C.8-44", "C.8-44", "RT ROI Observations Module", "module")
 
 RULES = (
     ("a", 0x30060080, 0xFFFFFFFF, "1", "RT ROI Observations Sequence", "RTROIObservationsSequence", "SQ", "1", "", None, (), (
-        ("a", 0x30060082, 0xFFFFFFFF, "1", "Observation Number", "ObservationNumber", "IS", "1", "", None, (), None, (), (), (), None, None),
+        ("a", 0x30060082, 0xFFFFFFFF, "1", "Observation Number", "ObservationNumber", "IS", "1", "", None, (), None, (), (), (), None, {"unique": "(3006,0080)"}),
         ("a", 0x30060084, 0xFFFFFFFF, "1", "Referenced ROI Number", "ReferencedROINumber", "IS", "1", "", None, (), None, (), (), (), None, None),
         ("a", 0x3006002E, 0xFFFFFFFF, "3", "ROI Observation DateTime", "ROIObservationDateTime", "DT", "1", "", None, (), None, (), (), (), None, None),
         ("a", 0x3006004F, 0xFFFFFFFF, "3", "ROI Observation Context Code Sequence", "ROIObservationContextCodeSequence", "SQ", "1", "", None, (), (
