@@ -125,7 +125,9 @@ def _relations(v: ValueRelations | None) -> dict[str, Any] | None:
     refers = None
     if v.refers_to and v.refers_within:
         refers = Ref((parse_tag(v.refers_within), parse_tag(v.refers_to)))
-    data = Relations(v.unique, v.numbered, refers, tuple(v.refers_names)).to_data()
+    data = Relations(
+        v.unique, v.numbered, refers, tuple(v.refers_names), tuple(v.starts)
+    ).to_data()
     return data or None
 
 

@@ -85,6 +85,9 @@ class ValueRelations:
 
     unique: str = ""
     numbered: bool = False
+    # the first values a numbering may start at: [1] as the words say; a supplement overlay may
+    # widen it (Supplement 243: a label map's background segment 0)
+    starts: list[int] = field(default_factory=lambda: [1])
     refers_to: str = ""
     refers_within: str = ""
     refers_names: list[str] = field(default_factory=list)

@@ -116,6 +116,8 @@ class SegmentDescriptionMacro(MultipleSiteGeneralAnatomyOptionalMacro, ContentCr
 
         Identification number of the segment. The value of Segment Number (0062,0004) shall be
         unique within the Segmentation Instance in which it is created. See Section C.8.20.2.4.
+        [Supplement 243: in a LABELMAP Segmentation, segment 0 is the background and may be
+        described]
         """,
     )
 

@@ -6,7 +6,8 @@
   Instance …" ("instance"), "Shall be unique within the Sequence" ("sequence"), "… unique
   within the Wedge Sequence" (that sequence's tag);
 * ``numbered``: "The value shall start at 1 and increase monotonically by 1": 1, 2, 3 … over
-  the items of its sequence, in item order;
+  the items of its sequence, in item order (``starts``: the first values allowed, 1 unless a
+  supplement overlay says otherwise);
 * ``refers``: "Uniquely identifies the segment described in Segment Sequence (0062,0002) by
   reference to Segment Number (0062,0004)": the value is one the referenced attribute has in
   the items of that sequence (:meth:`Relations.referenced`).
@@ -34,11 +35,12 @@ class Relations(FrozenValue):
     (the path sequence → attribute of the values it names, or None) and ``names`` (theirs, as
     the standard writes them)."""
 
-    __slots__ = ("unique", "numbered", "refers", "names")
+    __slots__ = ("unique", "numbered", "refers", "names", "starts")
     unique: str
     numbered: bool
     refers: Ref | None
     names: tuple[str, ...]
+    starts: tuple[int, ...]
 
     def __init__(
         self,
@@ -46,11 +48,13 @@ class Relations(FrozenValue):
         numbered: bool = False,
         refers: Ref | None = None,
         names: tuple[str, ...] = (),
+        starts: tuple[int, ...] = (1,),
     ) -> None:
         set_field(self, "unique", unique)
         set_field(self, "numbered", numbered)
         set_field(self, "refers", refers)
         set_field(self, "names", names)
+        set_field(self, "starts", starts)  # where a numbering may start (1; 0 or 1 …)
 
     @property
     def across_items(self) -> bool:
@@ -85,6 +89,8 @@ class Relations(FrozenValue):
             d["unique"] = self.unique
         if self.numbered:
             d["numbered"] = True
+            if self.starts != (1,):
+                d["starts"] = list(self.starts)
         if self.refers is not None:
             d["refers"] = self.refers.to_data()
             d["names"] = list(self.names)
@@ -98,4 +104,5 @@ class Relations(FrozenValue):
             bool(data.get("numbered", False)),
             Ref.from_data(refers) if refers else None,
             tuple(data.get("names", ())),
+            tuple(data.get("starts", (1,))),
         )

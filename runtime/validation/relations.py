@@ -128,8 +128,8 @@ def across_items(
                     seen[k] = i
         if rel.numbered:
             keys = [value_key(v) for _, v in values]
-            want = list(range(1, len(items) + 1))
-            if len(values) == len(items) and keys != want:
+            wants = [list(range(s, s + len(items))) for s in rel.starts]
+            if len(values) == len(items) and keys not in wants:
                 got = ", ".join(shown(v) for _, v in values[:8]) + (
                     ", …" if len(values) > 8 else ""
                 )
@@ -137,8 +137,8 @@ def across_items(
                     "error",
                     "numbering",
                     where,
-                    f"{a.name} values {got} in item order; the standard says they start at 1 and "
-                    "increase by 1",
+                    f"{a.name} values {got} in item order; the standard says they start at "
+                    f"{' or '.join(str(s) for s in rel.starts)} and increase by 1",
                     module=module,
                     rule=a.rule_text(),
                     ref=out.ref(a.table),

@@ -8,7 +8,7 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.8.20-4", "C.8.20-4", "Segment Description Macro", "macro")
 
 RULES = (
-    ("a", 0x00620004, 0xFFFFFFFF, "1", "Segment Number", "SegmentNumber", "US", "1", "", None, (), None, (), (), (), None, {"unique": "instance", "numbered": True}),
+    ("a", 0x00620004, 0xFFFFFFFF, "1", "Segment Number", "SegmentNumber", "US", "1", "", None, (), None, (), (), (), None, {"unique": "instance", "numbered": True, "starts": [0, 1]}),
     ("a", 0x00620005, 0xFFFFFFFF, "1", "Segment Label", "SegmentLabel", "LO", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x00620006, 0xFFFFFFFF, "3", "Segment Description", "SegmentDescription", "ST", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x00620008, 0xFFFFFFFF, "1", "Segment Algorithm Type", "SegmentAlgorithmType", "CS", "1", "", None, (("enumerated", ("AUTOMATIC", "SEMIAUTOMATIC", "MANUAL"), None, None, ""),), None, (), (), (), None, None),
