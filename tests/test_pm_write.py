@@ -63,11 +63,6 @@ def check_file(path: Path, *, palette: bool = False) -> None:
     warnings = [w for w in warnings if DCIODVFY_EMPTY_LATERALITY not in w]
     assert warnings == [], "\n".join(warnings)
     findings = [f for f in validate(path) if f.severity == "error"]
-    if palette:
-        # iodkit validate (today) never "sees" the Palette Color Lookup Table Module, whose
-        # attributes other modules list too, so it asks for the map's Type 1C Palette Color
-        # Lookup Table UID; dciodvfy sees the module and refuses the UID. Reported to VAL.
-        findings = [f for f in findings if f.path != "PaletteColorLookupTableUID"]
     assert findings == [], "\n".join(map(str, findings))
 
 

@@ -491,3 +491,34 @@ def test_the_checks_apply_to_the_attributes_citing_their_section() -> None:
     assert set(CHECKS) <= set(CITED)
     assert 0x00280030 in CITED["10.7.1.3"] and 0x00181164 in CITED["10.7.1.3"]
     assert 0x00200037 in CITED["C.7.6.2.1.1"]
+
+
+# ---------------------------------------------------------------------------------------------
+# A module all of whose attributes other modules list too (the PM palette request)
+
+
+def test_parametric_map_palette_module_or_uid(tmp_path: Path) -> None:
+    # Parametric Map IOD: Palette Color Lookup Table Module "Required if Pixel Presentation
+    # (0008,9205) … equals COLOR_RANGE and Palette Color Lookup Table UID (0028,1199) is not
+    # present"; PM Image's UID: Type 1C "… and the Palette Color Lookup Table Module is not
+    # present". Either one: the module (whose attributes Image Pixel lists too) or the UID.
+    from iodkit.codes import Code
+    from iodkit.pm import ParametricMap, RealWorldValueMapping
+
+    ct = ct_series(2, 8, 8)
+    values = np.linspace(0, 1, 128, dtype=np.float32).reshape(2, 8, 8)
+    palette = np.stack([np.arange(256)] * 3, axis=1).astype(np.uint8)
+    path = tmp_path / "palette.dcm"
+    mapping = RealWorldValueMapping.identity("p", "p", Code("1", "UCUM", "no units"))
+    ParametricMap(values, ct, mapping, palette=palette).save(path)
+    ds = dcmread(path)
+    assert errors(validate(ds)) == []
+    no_palette = copy.deepcopy(ds)
+    for colour in ("Red", "Green", "Blue"):
+        delattr(no_palette, f"{colour}PaletteColorLookupTableDescriptor")
+        delattr(no_palette, f"{colour}PaletteColorLookupTableData")
+    missing = {f.path for f in errors(validate(no_palette), "missing")}
+    assert "RedPaletteColorLookupTableDescriptor" in missing
+    assert "PaletteColorLookupTableUID" not in missing
+    no_palette.PaletteColorLookupTableUID = "1.2.840.10008.1.5.1"  # a standard palette instead
+    assert errors(validate(no_palette)) == []

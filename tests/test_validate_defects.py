@@ -331,6 +331,7 @@ def test_evidence_is_required_when_the_content_tree_references_instances(
     assert _refs(ds) > 0 and "CurrentRequestedProcedureEvidenceSequence" not in ds
     fs = validate(ds)
     assert errors(fs, "missing", "CurrentRequestedProcedureEvidenceSequence")
+
     # without references the creator's awareness is what is left: cannot decide
     def strip(d: Dataset) -> None:
         for item in d.get("ContentSequence", []):
