@@ -592,3 +592,29 @@ def test_coverage_lists_the_conditions_it_cannot_execute() -> None:
         for line in listed
     )
     assert sum(line.startswith("[unparsed] ") for line in listed) == unparsed
+
+
+def test_coverage_groups_what_no_dataset_decides_by_the_fact_needed() -> None:
+    from iodkit.validation.needs import need_of
+
+    assert need_of("Required if contrast media was used in this Image")[0] == (
+        "the acquisition or processing"
+    )
+    assert need_of(
+        "Required if the SOP Instance was created in response to a Frame-Level retrieve request"
+    )[0] == "the transfer or service"
+    assert need_of("Required if the Referenced SOP Instance is a multi-frame image")[0] == (
+        "another instance"
+    )
+    code, text = _cli(["--coverage", "-v"])
+    assert code == 0
+    lines = text.splitlines()
+    head = lines.index("not decidable from a dataset, by the fact their words name:")
+    counts = []
+    for line in lines[head + 1 :]:
+        if not line.startswith("  "):
+            break
+        counts.append(int(line.split("(needs")[0].split()[-1]))
+    summary = next(line for line in lines if line.strip().startswith("all "))
+    assert sum(counts) == int(summary.split("not decidable from a dataset ")[1].split(",")[0])
+    assert "the acquisition or processing:" in lines

@@ -374,9 +374,36 @@ def _print_coverage(out: TextIO, verbose: bool) -> int:
         file=out,
     )
     if verbose:  # every condition that is not executable, with the standard's words
-        for status, kind, where, name, words in sorted(listing):
-            print(f"[{status}] {kind} {where} {name}: {' '.join(words.split())}", file=out)
+        _print_not_executable(out, listing)
     return 0
+
+
+def _print_not_executable(out: TextIO, listing: list[tuple[str, str, str, str, str]]) -> None:
+    """The conditions that are not executable: those no dataset can decide grouped by the fact
+    their words name (:mod:`iodkit.validation.needs`), then those the parser does not read."""
+    from .needs import NEEDS, OTHER, need_of
+
+    groups: dict[str, list[str]] = {}
+    unparsed: list[str] = []
+    for status, kind, where, name, words in sorted(listing):
+        line = f"[{status}] {kind} {where} {name}: {' '.join(words.split())}"
+        if status == "not-decidable":
+            groups.setdefault(need_of(words)[0], []).append(line)
+        else:
+            unparsed.append(line)
+    order = [(n, needs) for n, needs, _ in NEEDS] + [OTHER]
+    print("not decidable from a dataset, by the fact their words name:", file=out)
+    for name, needs in order:
+        if name in groups:
+            print(f"  {name:38} {len(groups[name]):4}  (needs {needs})", file=out)
+    for name, _ in order:
+        if name in groups:
+            print(f"{name}:", file=out)
+            for line in groups[name]:
+                print(line, file=out)
+    print(f"unparsed (words the condition parser does not read): {len(unparsed)}", file=out)
+    for line in unparsed:
+        print(line, file=out)
 
 
 def _broken_pipe() -> int:
