@@ -412,7 +412,7 @@ def test_segment_numbers_are_unique_and_numbered_from_one(seg: Dataset, tmp_path
     ds.SegmentSequence[1].SegmentNumber = 5
     fs = errors(validate(ds), "numbering")
     assert [f.path for f in fs] == ["SegmentSequence[*].SegmentNumber"]
-    assert "start at 1 and increase by 1" in fs[0].message
+    assert "and increase by 1" in fs[0].message
     assert len(dciodvfy_errors(ds, tmp_path / "numbers.dcm")) >= 1
     ds.SegmentSequence[1].SegmentNumber = 1
     fs = errors(validate(ds), "numbering")
