@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from iodkit.codegen.spec.counts import item_counts, resolve_counts, value_count
 from iodkit.codegen.spec.model import AttributeRule, AttributeTable, DictionaryEntry
-from iodkit.codes import cid7150, cid7166
+from iodkit.codes import cid7150, cid7166, cid7203
 from iodkit.seg import AlgorithmIdentification, Segmentation, SegmentDescription
 from iodkit.seg.synthetic import ct_series
 from iodkit.validation import validate
@@ -510,7 +510,7 @@ def test_parametric_map_palette_module_or_uid(tmp_path: Path) -> None:
     palette = np.stack([np.arange(256)] * 3, axis=1).astype(np.uint8)
     path = tmp_path / "palette.dcm"
     mapping = RealWorldValueMapping.identity("p", "p", Code("1", "UCUM", "no units"))
-    ParametricMap(values, ct, mapping, palette=palette).save(path)
+    ParametricMap(values, ct, mapping, palette=palette, derivation=cid7203.SEGMENTATION).save(path)
     ds = dcmread(path)
     assert errors(validate(ds)) == []
     no_palette = copy.deepcopy(ds)
