@@ -8,8 +8,8 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_F.5-1", "F.5-1", "Patient Keys", "other")
 
 RULES = (
-    ("a", 0x00080005, 0xFFFFFFFF, "1C", "Specific Character Set", "SpecificCharacterSet", "CS", "1-n", "", ("Required if an extended or replacement character set is used in one of the Keys.", {"if": "extended_characters", "status": "executable"}), (), None, (), (), ()),
-    ("a", 0x00100010, 0xFFFFFFFF, "2", "Patient's Name", "PatientName", "PN", "1", "", None, (), None, (), (), ()),
-    ("a", 0x00100020, 0xFFFFFFFF, "1", "Patient ID", "PatientID", "LO", "1", "", None, (), None, (), (), ()),
+    ("a", 0x00080005, 0xFFFFFFFF, "1C", "Specific Character Set", "SpecificCharacterSet", "CS", "1-n", "", ("Required if an extended or replacement character set is used in one of the Keys.", {"if": "extended_characters", "status": "executable"}), (), None, (), (), (), None, None),
+    ("a", 0x00100010, 0xFFFFFFFF, "2", "Patient's Name", "PatientName", "PN", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00100020, 0xFFFFFFFF, "1", "Patient ID", "PatientID", "LO", "1", "", None, (), None, (), (), (), None, None),
     ("open", "Any other Attribute of the Patient IE Modules Any other Attribute of the Patient IE Modules"),
 )

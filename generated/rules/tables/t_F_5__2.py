@@ -8,12 +8,12 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_F.5-2", "F.5-2", "Study Keys", "other")
 
 RULES = (
-    ("a", 0x00080005, 0xFFFFFFFF, "1C", "Specific Character Set", "SpecificCharacterSet", "CS", "1-n", "", ("Required if an extended or replacement character set is used in one of the Keys.", {"if": "extended_characters", "status": "executable"}), (), None, (), (), ()),
-    ("a", 0x00080020, 0xFFFFFFFF, "1", "Study Date", "StudyDate", "DA", "1", "", None, (), None, (), (), ()),
-    ("a", 0x00080030, 0xFFFFFFFF, "1", "Study Time", "StudyTime", "TM", "1", "", None, (), None, (), (), ()),
-    ("a", 0x00081030, 0xFFFFFFFF, "2", "Study Description", "StudyDescription", "LO", "1", "", None, (), None, (), (), ()),
-    ("a", 0x0020000D, 0xFFFFFFFF, "1", "Study Instance UID", "StudyInstanceUID", "UI", "1", "", None, (), None, (), (), ()),
-    ("a", 0x00200010, 0xFFFFFFFF, "1", "Study ID", "StudyID", "SH", "1", "", None, (), None, (), (), ()),
-    ("a", 0x00080050, 0xFFFFFFFF, "2", "Accession Number", "AccessionNumber", "SH", "1", "", None, (), None, (), (), ()),
+    ("a", 0x00080005, 0xFFFFFFFF, "1C", "Specific Character Set", "SpecificCharacterSet", "CS", "1-n", "", ("Required if an extended or replacement character set is used in one of the Keys.", {"if": "extended_characters", "status": "executable"}), (), None, (), (), (), None, None),
+    ("a", 0x00080020, 0xFFFFFFFF, "1", "Study Date", "StudyDate", "DA", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00080030, 0xFFFFFFFF, "1", "Study Time", "StudyTime", "TM", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00081030, 0xFFFFFFFF, "2", "Study Description", "StudyDescription", "LO", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x0020000D, 0xFFFFFFFF, "1", "Study Instance UID", "StudyInstanceUID", "UI", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00200010, 0xFFFFFFFF, "1", "Study ID", "StudyID", "SH", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00080050, 0xFFFFFFFF, "2", "Accession Number", "AccessionNumber", "SH", "1", "", None, (), None, (), (), (), None, None),
     ("open", "Any other Attribute of the Study IE Modules Any other Attribute of the Study IE Modules"),
 )

@@ -8,10 +8,10 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_F.5-20", "F.5-20", "RT Structure Set Keys", "other")
 
 RULES = (
-    ("a", 0x00080005, 0xFFFFFFFF, "1C", "Specific Character Set", "SpecificCharacterSet", "CS", "1-n", "", ("Required if an extended or replacement character set is used in one of the Keys.", {"if": "extended_characters", "status": "executable"}), (), None, (), (), ()),
-    ("a", 0x00200013, 0xFFFFFFFF, "1", "Instance Number", "InstanceNumber", "IS", "1", "", None, (), None, (), (), ()),
-    ("a", 0x30060002, 0xFFFFFFFF, "1", "Structure Set Label", "StructureSetLabel", "SH", "1", "", None, (), None, (), (), ()),
-    ("a", 0x30060008, 0xFFFFFFFF, "2", "Structure Set Date", "StructureSetDate", "DA", "1", "", None, (), None, (), (), ()),
-    ("a", 0x30060009, 0xFFFFFFFF, "2", "Structure Set Time", "StructureSetTime", "TM", "1", "", None, (), None, (), (), ()),
+    ("a", 0x00080005, 0xFFFFFFFF, "1C", "Specific Character Set", "SpecificCharacterSet", "CS", "1-n", "", ("Required if an extended or replacement character set is used in one of the Keys.", {"if": "extended_characters", "status": "executable"}), (), None, (), (), (), None, None),
+    ("a", 0x00200013, 0xFFFFFFFF, "1", "Instance Number", "InstanceNumber", "IS", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x30060002, 0xFFFFFFFF, "1", "Structure Set Label", "StructureSetLabel", "SH", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x30060008, 0xFFFFFFFF, "2", "Structure Set Date", "StructureSetDate", "DA", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x30060009, 0xFFFFFFFF, "2", "Structure Set Time", "StructureSetTime", "TM", "1", "", None, (), None, (), (), (), None, None),
     ("open", "Any other Attribute of the Structure Set IE Modules Any other Attribute of the Structure Set IE Modules"),
 )

@@ -8,10 +8,10 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_F.5-21", "F.5-21", "RT Plan Keys", "other")
 
 RULES = (
-    ("a", 0x00080005, 0xFFFFFFFF, "1C", "Specific Character Set", "SpecificCharacterSet", "CS", "1-n", "", ("Required if an extended or replacement character set is used in one of the Keys.", {"if": "extended_characters", "status": "executable"}), (), None, (), (), ()),
-    ("a", 0x00200013, 0xFFFFFFFF, "1", "Instance Number", "InstanceNumber", "IS", "1", "", None, (), None, (), (), ()),
-    ("a", 0x300A0002, 0xFFFFFFFF, "1", "RT Plan Label", "RTPlanLabel", "SH", "1", "", None, (), None, (), (), ()),
-    ("a", 0x300A0006, 0xFFFFFFFF, "2", "RT Plan Date", "RTPlanDate", "DA", "1", "", None, (), None, (), (), ()),
-    ("a", 0x300A0007, 0xFFFFFFFF, "2", "RT Plan Time", "RTPlanTime", "TM", "1", "", None, (), None, (), (), ()),
+    ("a", 0x00080005, 0xFFFFFFFF, "1C", "Specific Character Set", "SpecificCharacterSet", "CS", "1-n", "", ("Required if an extended or replacement character set is used in one of the Keys.", {"if": "extended_characters", "status": "executable"}), (), None, (), (), (), None, None),
+    ("a", 0x00200013, 0xFFFFFFFF, "1", "Instance Number", "InstanceNumber", "IS", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x300A0002, 0xFFFFFFFF, "1", "RT Plan Label", "RTPlanLabel", "SH", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x300A0006, 0xFFFFFFFF, "2", "RT Plan Date", "RTPlanDate", "DA", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x300A0007, 0xFFFFFFFF, "2", "RT Plan Time", "RTPlanTime", "TM", "1", "", None, (), None, (), (), (), None, None),
     ("open", "Any other Attribute of the Plan IE Modules Any other Attribute of the Plan IE Modules"),
 )

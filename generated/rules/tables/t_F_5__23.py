@@ -8,24 +8,24 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_F.5-23", "F.5-23", "Presentation Keys", "other")
 
 RULES = (
-    ("a", 0x00080005, 0xFFFFFFFF, "1C", "Specific Character Set", "SpecificCharacterSet", "CS", "1-n", "", ("Required if an extended or replacement character set is used in one of the Keys.", {"if": "extended_characters", "status": "executable"}), (), None, (), (), ()),
-    ("a", 0x00700082, 0xFFFFFFFF, "1", "Presentation Creation Date", "PresentationCreationDate", "DA", "1", "", None, (), None, (), (), ()),
-    ("a", 0x00700083, 0xFFFFFFFF, "1", "Presentation Creation Time", "PresentationCreationTime", "TM", "1", "", None, (), None, (), (), ()),
+    ("a", 0x00080005, 0xFFFFFFFF, "1C", "Specific Character Set", "SpecificCharacterSet", "CS", "1-n", "", ("Required if an extended or replacement character set is used in one of the Keys.", {"if": "extended_characters", "status": "executable"}), (), None, (), (), (), None, None),
+    ("a", 0x00700082, 0xFFFFFFFF, "1", "Presentation Creation Date", "PresentationCreationDate", "DA", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00700083, 0xFFFFFFFF, "1", "Presentation Creation Time", "PresentationCreationTime", "TM", "1", "", None, (), None, (), (), (), None, None),
     ("i", "table_10-12", None, ()),
     ("a", 0x00081115, 0xFFFFFFFF, "1C", "Referenced Series Sequence", "ReferencedSeriesSequence", "SQ", "1", "", ("Required if the IOD of the Presentation State SOP Instance referenced by this Directory Record includes the Presentation State Relationship Module.", {"if": {"unknown": "dataset", "text": "the IOD of the Presentation State SOP Instance referenced by this Directory Record includes the Presentation State Relationship Module"}, "status": "not-decidable"}), (), (
-        ("a", 0x0020000E, 0xFFFFFFFF, "1", "Series Instance UID", "SeriesInstanceUID", "UI", "1", "", None, (), None, (), (), ()),
+        ("a", 0x0020000E, 0xFFFFFFFF, "1", "Series Instance UID", "SeriesInstanceUID", "UI", "1", "", None, (), None, (), (), (), None, None),
         ("a", 0x00081140, 0xFFFFFFFF, "1", "Referenced Image Sequence", "ReferencedImageSequence", "SQ", "1", "", None, (), (
             ("i", "table_10-11", None, ()),
-        ), ((1, None, None),), (), ()),
-    ), ((1, None, None),), (), ()),
+        ), ((1, None, None, None),), (), (), None, None),
+    ), ((1, None, None, None),), (), (), None, None),
     ("a", 0x00700402, 0xFFFFFFFF, "1C", "Blending Sequence", "BlendingSequence", "SQ", "1", "", ("Required if the SOP Instance referenced by this Directory Record includes Blending Sequence (0070,0402).", {"if": {"unknown": "dataset", "text": "the SOP Instance referenced by this Directory Record includes Blending Sequence (0070,0402)"}, "status": "not-decidable"}), (), (
-        ("a", 0x0020000D, 0xFFFFFFFF, "1", "Study Instance UID", "StudyInstanceUID", "UI", "1", "", None, (), None, (), (), ()),
+        ("a", 0x0020000D, 0xFFFFFFFF, "1", "Study Instance UID", "StudyInstanceUID", "UI", "1", "", None, (), None, (), (), (), None, None),
         ("a", 0x00081115, 0xFFFFFFFF, "1", "Referenced Series Sequence", "ReferencedSeriesSequence", "SQ", "1", "", None, (), (
-            ("a", 0x0020000E, 0xFFFFFFFF, "1", "Series Instance UID", "SeriesInstanceUID", "UI", "1", "", None, (), None, (), (), ()),
+            ("a", 0x0020000E, 0xFFFFFFFF, "1", "Series Instance UID", "SeriesInstanceUID", "UI", "1", "", None, (), None, (), (), (), None, None),
             ("a", 0x00081140, 0xFFFFFFFF, "1", "Referenced Image Sequence", "ReferencedImageSequence", "SQ", "1", "", None, (), (
                 ("i", "table_10-11", None, ()),
-            ), ((1, None, None),), (), ()),
-        ), ((1, 1, None),), (), ()),
-    ), (), (), ()),
+            ), ((1, None, None, None),), (), (), None, None),
+        ), ((1, 1, None, None),), (), (), None, None),
+    ), (), (), (), None, None),
     ("open", "Any other Attribute of the Presentation State IE Modules Any other Attribute of the Presentation State IE Modules"),
 )

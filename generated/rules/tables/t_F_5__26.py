@@ -8,16 +8,16 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_F.5-26", "F.5-26", "Key Object Document Keys", "other")
 
 RULES = (
-    ("a", 0x00080005, 0xFFFFFFFF, "1C", "Specific Character Set", "SpecificCharacterSet", "CS", "1-n", "", ("Required if an extended or replacement character set is used in one of the Keys.", {"if": "extended_characters", "status": "executable"}), (), None, (), (), ()),
-    ("a", 0x00200013, 0xFFFFFFFF, "1", "Instance Number", "InstanceNumber", "IS", "1", "", None, (), None, (), (), ()),
-    ("a", 0x00080023, 0xFFFFFFFF, "1", "Content Date", "ContentDate", "DA", "1", "", None, (), None, (), (), ()),
-    ("a", 0x00080033, 0xFFFFFFFF, "1", "Content Time", "ContentTime", "TM", "1", "", None, (), None, (), (), ()),
+    ("a", 0x00080005, 0xFFFFFFFF, "1C", "Specific Character Set", "SpecificCharacterSet", "CS", "1-n", "", ("Required if an extended or replacement character set is used in one of the Keys.", {"if": "extended_characters", "status": "executable"}), (), None, (), (), (), None, None),
+    ("a", 0x00200013, 0xFFFFFFFF, "1", "Instance Number", "InstanceNumber", "IS", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00080023, 0xFFFFFFFF, "1", "Content Date", "ContentDate", "DA", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00080033, 0xFFFFFFFF, "1", "Content Time", "ContentTime", "TM", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x0040A043, 0xFFFFFFFF, "1", "Concept Name Code Sequence", "ConceptNameCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), ((1, 1, None),), (), ()),
+    ), ((1, 1, None, None),), (), (), None, None),
     ("a", 0x0040A730, 0xFFFFFFFF, "1C", "Content Sequence", "ContentSequence", "SQ", "1", "", ("Required if the root Content Item is the Source Content Item of HAS CONCEPT MOD relationships.", {"if": {"unknown": "dataset", "text": "the root Content Item is the Source Content Item of HAS CONCEPT MOD relationships"}, "status": "not-decidable"}), (), (
-        ("a", 0x0040A010, 0xFFFFFFFF, "1", "Relationship Type", "RelationshipType", "CS", "1", "", None, (("enumerated", ("HAS CONCEPT MOD",), None, None, ""),), None, (), (), ()),
+        ("a", 0x0040A010, 0xFFFFFFFF, "1", "Relationship Type", "RelationshipType", "CS", "1", "", None, (("enumerated", ("HAS CONCEPT MOD",), None, None, ""),), None, (), (), (), None, None),
         ("i", "table_C.17-5", None, ()),
-    ), ((1, None, None),), (), ()),
+    ), ((1, None, None, None),), (), (), None, None),
     ("open", "Any Attribute of the SR Document IE Modules Any Attribute of the SR Document IE Modules"),
 )

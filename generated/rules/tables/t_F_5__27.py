@@ -8,21 +8,21 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_F.5-27", "F.5-27", "Spectroscopy Keys", "other")
 
 RULES = (
-    ("a", 0x00080005, 0xFFFFFFFF, "1C", "Specific Character Set", "SpecificCharacterSet", "CS", "1-n", "", ("Required if an extended or replacement character set is used in one of the Keys.", {"if": "extended_characters", "status": "executable"}), (), None, (), (), ()),
-    ("a", 0x00080008, 0xFFFFFFFF, "1", "Image Type", "ImageType", "CS", "2-n", "", None, (), None, (), (), ()),
-    ("a", 0x00080023, 0xFFFFFFFF, "1", "Content Date", "ContentDate", "DA", "1", "", None, (), None, (), (), ()),
-    ("a", 0x00080033, 0xFFFFFFFF, "1", "Content Time", "ContentTime", "TM", "1", "", None, (), None, (), (), ()),
-    ("a", 0x00200013, 0xFFFFFFFF, "1", "Instance Number", "InstanceNumber", "IS", "1", "", None, (), None, (), (), ()),
+    ("a", 0x00080005, 0xFFFFFFFF, "1C", "Specific Character Set", "SpecificCharacterSet", "CS", "1-n", "", ("Required if an extended or replacement character set is used in one of the Keys.", {"if": "extended_characters", "status": "executable"}), (), None, (), (), (), None, None),
+    ("a", 0x00080008, 0xFFFFFFFF, "1", "Image Type", "ImageType", "CS", "2-n", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00080023, 0xFFFFFFFF, "1", "Content Date", "ContentDate", "DA", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00080033, 0xFFFFFFFF, "1", "Content Time", "ContentTime", "TM", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00200013, 0xFFFFFFFF, "1", "Instance Number", "InstanceNumber", "IS", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x00089092, 0xFFFFFFFF, "1C", "Referenced Image Evidence Sequence", "ReferencedImageEvidenceSequence", "SQ", "1", "", ("Required if present in the Spectroscopy Instance.", {"if": {"unknown": "dataset", "text": "present in the Spectroscopy Instance"}, "status": "not-decidable"}), (), (
         ("i", "table_C.17-3", None, ()),
-    ), ((1, None, None),), (), ()),
-    ("a", 0x00280008, 0xFFFFFFFF, "1", "Number of Frames", "NumberOfFrames", "IS", "1", "", None, (), None, (), (), ()),
-    ("a", 0x00280010, 0xFFFFFFFF, "1", "Rows", "Rows", "US", "1", "", None, (), None, (), (), ()),
-    ("a", 0x00280011, 0xFFFFFFFF, "1", "Columns", "Columns", "US", "1", "", None, (), None, (), (), ()),
-    ("a", 0x00289001, 0xFFFFFFFF, "1", "Data Point Rows", "DataPointRows", "UL", "1", "", None, (), None, (), (), ()),
-    ("a", 0x00289002, 0xFFFFFFFF, "1", "Data Point Columns", "DataPointColumns", "UL", "1", "", None, (), None, (), (), ()),
+    ), ((1, None, None, None),), (), (), None, None),
+    ("a", 0x00280008, 0xFFFFFFFF, "1", "Number of Frames", "NumberOfFrames", "IS", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00280010, 0xFFFFFFFF, "1", "Rows", "Rows", "US", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00280011, 0xFFFFFFFF, "1", "Columns", "Columns", "US", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00289001, 0xFFFFFFFF, "1", "Data Point Rows", "DataPointRows", "UL", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00289002, 0xFFFFFFFF, "1", "Data Point Columns", "DataPointColumns", "UL", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x00880200, 0xFFFFFFFF, "3", "Icon Image Sequence", "IconImageSequence", "SQ", "1", "", None, (), (
         ("i", "table_C.7-11b", None, ()),
-    ), (), (), ()),
+    ), (), (), (), None, None),
     ("open", "Any other Attribute of the MR Spectroscopy IE Modules Any other Attribute of the MR Spectroscopy IE Modules"),
 )

@@ -8,12 +8,12 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_F.5-28", "F.5-28", "Raw Data Keys", "other")
 
 RULES = (
-    ("a", 0x00080005, 0xFFFFFFFF, "1C", "Specific Character Set", "SpecificCharacterSet", "CS", "1-n", "", ("Required if an extended or replacement character set is used in one of the Keys.", {"if": "extended_characters", "status": "executable"}), (), None, (), (), ()),
-    ("a", 0x00080023, 0xFFFFFFFF, "1", "Content Date", "ContentDate", "DA", "1", "", None, (), None, (), (), ()),
-    ("a", 0x00080033, 0xFFFFFFFF, "1", "Content Time", "ContentTime", "TM", "1", "", None, (), None, (), (), ()),
-    ("a", 0x00200013, 0xFFFFFFFF, "2", "Instance Number", "InstanceNumber", "IS", "1", "", None, (), None, (), (), ()),
+    ("a", 0x00080005, 0xFFFFFFFF, "1C", "Specific Character Set", "SpecificCharacterSet", "CS", "1-n", "", ("Required if an extended or replacement character set is used in one of the Keys.", {"if": "extended_characters", "status": "executable"}), (), None, (), (), (), None, None),
+    ("a", 0x00080023, 0xFFFFFFFF, "1", "Content Date", "ContentDate", "DA", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00080033, 0xFFFFFFFF, "1", "Content Time", "ContentTime", "TM", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00200013, 0xFFFFFFFF, "2", "Instance Number", "InstanceNumber", "IS", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x00880200, 0xFFFFFFFF, "3", "Icon Image Sequence", "IconImageSequence", "SQ", "1", "", None, (), (
         ("i", "table_C.7-11b", None, ()),
-    ), (), (), ()),
+    ), (), (), (), None, None),
     ("open", "Any other Attribute of the Raw Data IE Modules Any other Attribute of the Raw Data IE Modules"),
 )

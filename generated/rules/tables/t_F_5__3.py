@@ -8,12 +8,12 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_F.5-3", "F.5-3", "Series Keys", "other")
 
 RULES = (
-    ("a", 0x00080005, 0xFFFFFFFF, "1C", "Specific Character Set", "SpecificCharacterSet", "CS", "1-n", "", ("Required if an extended or replacement character set is used in one of the Keys.", {"if": "extended_characters", "status": "executable"}), (), None, (), (), ()),
-    ("a", 0x00080060, 0xFFFFFFFF, "1", "Modality", "Modality", "CS", "1", "", None, (), None, (), (), ()),
-    ("a", 0x0020000E, 0xFFFFFFFF, "1", "Series Instance UID", "SeriesInstanceUID", "UI", "1", "", None, (), None, (), (), ()),
-    ("a", 0x00200011, 0xFFFFFFFF, "1", "Series Number", "SeriesNumber", "IS", "1", "", None, (), None, (), (), ()),
+    ("a", 0x00080005, 0xFFFFFFFF, "1C", "Specific Character Set", "SpecificCharacterSet", "CS", "1-n", "", ("Required if an extended or replacement character set is used in one of the Keys.", {"if": "extended_characters", "status": "executable"}), (), None, (), (), (), None, None),
+    ("a", 0x00080060, 0xFFFFFFFF, "1", "Modality", "Modality", "CS", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x0020000E, 0xFFFFFFFF, "1", "Series Instance UID", "SeriesInstanceUID", "UI", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00200011, 0xFFFFFFFF, "1", "Series Number", "SeriesNumber", "IS", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x00880200, 0xFFFFFFFF, "3", "Icon Image Sequence", "IconImageSequence", "SQ", "1", "", None, (), (
         ("i", "table_C.7-11b", None, ()),
-    ), (), (), ()),
+    ), (), (), (), None, None),
     ("open", "Any other Attribute of the Series IE Modules Any other Attribute of the Series IE Modules"),
 )

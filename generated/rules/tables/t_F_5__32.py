@@ -8,15 +8,15 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_F.5-32", "F.5-32", "Encapsulated Document Keys", "other")
 
 RULES = (
-    ("a", 0x00080005, 0xFFFFFFFF, "1C", "Specific Character Set", "SpecificCharacterSet", "CS", "1-n", "", ("Required if an extended or replacement character set is used in one of the Keys.", {"if": "extended_characters", "status": "executable"}), (), None, (), (), ()),
-    ("a", 0x00080023, 0xFFFFFFFF, "2", "Content Date", "ContentDate", "DA", "1", "", None, (), None, (), (), ()),
-    ("a", 0x00080033, 0xFFFFFFFF, "2", "Content Time", "ContentTime", "TM", "1", "", None, (), None, (), (), ()),
-    ("a", 0x00200013, 0xFFFFFFFF, "1", "Instance Number", "InstanceNumber", "IS", "1", "", None, (), None, (), (), ()),
-    ("a", 0x00420010, 0xFFFFFFFF, "2", "Document Title", "DocumentTitle", "ST", "1", "", None, (), None, (), (), ()),
-    ("a", 0x0040E001, 0xFFFFFFFF, "1C", "HL7 Instance Identifier", "HL7InstanceIdentifier", "ST", "1", "", ("Required if encapsulated document is an HL7 Structured Document.", {"if": {"unknown": "dataset", "text": "encapsulated document is an HL7 Structured Document"}, "status": "not-decidable"}), (), None, (), (), ()),
+    ("a", 0x00080005, 0xFFFFFFFF, "1C", "Specific Character Set", "SpecificCharacterSet", "CS", "1-n", "", ("Required if an extended or replacement character set is used in one of the Keys.", {"if": "extended_characters", "status": "executable"}), (), None, (), (), (), None, None),
+    ("a", 0x00080023, 0xFFFFFFFF, "2", "Content Date", "ContentDate", "DA", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00080033, 0xFFFFFFFF, "2", "Content Time", "ContentTime", "TM", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00200013, 0xFFFFFFFF, "1", "Instance Number", "InstanceNumber", "IS", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00420010, 0xFFFFFFFF, "2", "Document Title", "DocumentTitle", "ST", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x0040E001, 0xFFFFFFFF, "1C", "HL7 Instance Identifier", "HL7InstanceIdentifier", "ST", "1", "", ("Required if encapsulated document is an HL7 Structured Document.", {"if": {"unknown": "dataset", "text": "encapsulated document is an HL7 Structured Document"}, "status": "not-decidable"}), (), None, (), (), (), None, None),
     ("a", 0x0040A043, 0xFFFFFFFF, "2", "Concept Name Code Sequence", "ConceptNameCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), ((0, 1, None),), (), ()),
-    ("a", 0x00420012, 0xFFFFFFFF, "1", "MIME Type of Encapsulated Document", "MIMETypeOfEncapsulatedDocument", "LO", "1", "", None, (), None, (), (), ()),
-    ("a", 0x00420011, 0xFFFFFFFF, "3", "Any other Attribute of the Encapsulated Document Module except Encapsulated Document (0042,0011)", "EncapsulatedDocument", "OB", "1", "", None, (), None, (), (), ()),
+    ), ((0, 1, None, None),), (), (), None, None),
+    ("a", 0x00420012, 0xFFFFFFFF, "1", "MIME Type of Encapsulated Document", "MIMETypeOfEncapsulatedDocument", "LO", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00420011, 0xFFFFFFFF, "3", "Any other Attribute of the Encapsulated Document Module except Encapsulated Document (0042,0011)", "EncapsulatedDocument", "OB", "1", "", None, (), None, (), (), (), None, None),
 )

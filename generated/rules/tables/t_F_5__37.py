@@ -8,8 +8,8 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_F.5-37", "F.5-37", "Implant Keys", "other")
 
 RULES = (
-    ("a", 0x00080070, 0xFFFFFFFF, "1", "Manufacturer", "Manufacturer", "LO", "1", "", None, (), None, (), (), ()),
-    ("a", 0x00221095, 0xFFFFFFFF, "1", "Implant Name", "ImplantName", "LO", "1", "", None, (), None, (), (), ()),
-    ("a", 0x00686210, 0xFFFFFFFF, "1C", "Implant Size", "ImplantSize", "LO", "1", "", ("Required if present in the referenced Instance.", {"if": {"unknown": "dataset", "text": "present in the referenced Instance"}, "status": "not-decidable"}), (), None, (), (), ()),
-    ("a", 0x00221097, 0xFFFFFFFF, "1", "Implant Part Number", "ImplantPartNumber", "LO", "1", "", None, (), None, (), (), ()),
+    ("a", 0x00080070, 0xFFFFFFFF, "1", "Manufacturer", "Manufacturer", "LO", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00221095, 0xFFFFFFFF, "1", "Implant Name", "ImplantName", "LO", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00686210, 0xFFFFFFFF, "1C", "Implant Size", "ImplantSize", "LO", "1", "", ("Required if present in the referenced Instance.", {"if": {"unknown": "dataset", "text": "present in the referenced Instance"}, "status": "not-decidable"}), (), None, (), (), (), None, None),
+    ("a", 0x00221097, 0xFFFFFFFF, "1", "Implant Part Number", "ImplantPartNumber", "LO", "1", "", None, (), None, (), (), (), None, None),
 )

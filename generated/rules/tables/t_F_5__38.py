@@ -8,9 +8,9 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_F.5-38", "F.5-38", "Implant Assembly Keys", "other")
 
 RULES = (
-    ("a", 0x00760001, 0xFFFFFFFF, "1", "Implant Assembly Template Name", "ImplantAssemblyTemplateName", "LO", "1", "", None, (), None, (), (), ()),
-    ("a", 0x00080070, 0xFFFFFFFF, "1", "Manufacturer", "Manufacturer", "LO", "1", "", None, (), None, (), (), ()),
+    ("a", 0x00760001, 0xFFFFFFFF, "1", "Implant Assembly Template Name", "ImplantAssemblyTemplateName", "LO", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00080070, 0xFFFFFFFF, "1", "Manufacturer", "Manufacturer", "LO", "1", "", None, (), None, (), (), (), None, None),
     ("a", 0x00760020, 0xFFFFFFFF, "1", "Procedure Type Code Sequence", "ProcedureTypeCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), ((1, None, None),), (), ()),
+    ), ((1, None, None, None),), (), (), None, None),
 )

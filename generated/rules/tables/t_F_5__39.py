@@ -8,7 +8,7 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_F.5-39", "F.5-39", "Implant Group Keys", "other")
 
 RULES = (
-    ("a", 0x00780001, 0xFFFFFFFF, "1", "Implant Template Group Name", "ImplantTemplateGroupName", "LO", "1", "", None, (), None, (), (), ()),
-    ("a", 0x00780010, 0xFFFFFFFF, "3", "Implant Template Group Description", "ImplantTemplateGroupDescription", "ST", "1", "", None, (), None, (), (), ()),
-    ("a", 0x00780020, 0xFFFFFFFF, "1", "Implant Template Group Issuer", "ImplantTemplateGroupIssuer", "LO", "1", "", None, (), None, (), (), ()),
+    ("a", 0x00780001, 0xFFFFFFFF, "1", "Implant Template Group Name", "ImplantTemplateGroupName", "LO", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00780010, 0xFFFFFFFF, "3", "Implant Template Group Description", "ImplantTemplateGroupDescription", "ST", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00780020, 0xFFFFFFFF, "1", "Implant Template Group Issuer", "ImplantTemplateGroupIssuer", "LO", "1", "", None, (), None, (), (), (), None, None),
 )

@@ -8,9 +8,9 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_F.5-41", "F.5-41", "Measurement Keys", "other")
 
 RULES = (
-    ("a", 0x00080005, 0xFFFFFFFF, "1C", "Specific Character Set", "SpecificCharacterSet", "CS", "1-n", "", ("Required if an extended or replacement character set is used in one of the Keys.", {"if": "extended_characters", "status": "executable"}), (), None, (), (), ()),
-    ("a", 0x00080023, 0xFFFFFFFF, "1", "Content Date", "ContentDate", "DA", "1", "", None, (), None, (), (), ()),
-    ("a", 0x00080033, 0xFFFFFFFF, "1", "Content Time", "ContentTime", "TM", "1", "", None, (), None, (), (), ()),
+    ("a", 0x00080005, 0xFFFFFFFF, "1C", "Specific Character Set", "SpecificCharacterSet", "CS", "1-n", "", ("Required if an extended or replacement character set is used in one of the Keys.", {"if": "extended_characters", "status": "executable"}), (), None, (), (), (), None, None),
+    ("a", 0x00080023, 0xFFFFFFFF, "1", "Content Date", "ContentDate", "DA", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00080033, 0xFFFFFFFF, "1", "Content Time", "ContentTime", "TM", "1", "", None, (), None, (), (), (), None, None),
     ("i", "table_10-12", None, ()),
     ("open", "Any other Attribute of the Measurements IE Modules Any other Attribute of the Measurements IE Modules"),
 )

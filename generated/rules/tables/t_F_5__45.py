@@ -8,9 +8,9 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_F.5-45", "F.5-45", "Content Assessment Results Directory Record Results Keys", "other")
 
 RULES = (
-    ("a", 0x00080005, 0xFFFFFFFF, "1C", "Specific Character Set", "SpecificCharacterSet", "CS", "1-n", "", ("Required if an extended or replacement character set is used in one of the Keys.", {"if": "extended_characters", "status": "executable"}), (), None, (), (), ()),
-    ("a", 0x00200013, 0xFFFFFFFF, "1", "Instance Number", "InstanceNumber", "IS", "1", "", None, (), None, (), (), ()),
-    ("a", 0x00080012, 0xFFFFFFFF, "1", "Instance Creation Date", "InstanceCreationDate", "DA", "1", "", None, (), None, (), (), ()),
-    ("a", 0x00080013, 0xFFFFFFFF, "2", "Instance Creation Time", "InstanceCreationTime", "TM", "1", "", None, (), None, (), (), ()),
+    ("a", 0x00080005, 0xFFFFFFFF, "1C", "Specific Character Set", "SpecificCharacterSet", "CS", "1-n", "", ("Required if an extended or replacement character set is used in one of the Keys.", {"if": "extended_characters", "status": "executable"}), (), None, (), (), (), None, None),
+    ("a", 0x00200013, 0xFFFFFFFF, "1", "Instance Number", "InstanceNumber", "IS", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00080012, 0xFFFFFFFF, "1", "Instance Creation Date", "InstanceCreationDate", "DA", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00080013, 0xFFFFFFFF, "2", "Instance Creation Time", "InstanceCreationTime", "TM", "1", "", None, (), None, (), (), (), None, None),
     ("open", "Any other Attribute of the Content Assessment Results IE Modules Any other Attribute of the Content Assessment Results IE Modules"),
 )

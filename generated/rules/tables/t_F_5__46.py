@@ -8,11 +8,11 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_F.5-46", "F.5-46", "Radiotherapy Keys", "other")
 
 RULES = (
-    ("a", 0x00080005, 0xFFFFFFFF, "1C", "Specific Character Set", "SpecificCharacterSet", "CS", "1-n", "", ("Required if an extended or replacement character set is used in one of the Keys.", {"if": "extended_characters", "status": "executable"}), (), None, (), (), ()),
-    ("a", 0x00200013, 0xFFFFFFFF, "1", "Instance Number", "InstanceNumber", "IS", "1", "", None, (), None, (), (), ()),
-    ("a", 0x30100033, 0xFFFFFFFF, "1C", "User Content Label", "UserContentLabel", "SH", "1", "", ("Required if User Content Label (3010,0033) is present.", {"if": {"present": "item:3010,0033"}, "status": "executable"}), (), None, (), (), ()),
-    ("a", 0x30100034, 0xFFFFFFFF, "1C", "User Content Long Label", "UserContentLongLabel", "LO", "1", "", ("Required if User Content Long Label (3010,0034) is present.", {"if": {"present": "item:3010,0034"}, "status": "executable"}), (), None, (), (), ()),
-    ("a", 0x00700081, 0xFFFFFFFF, "2", "Content Description", "ContentDescription", "LO", "1", "", None, (), None, (), (), ()),
-    ("a", 0x00700084, 0xFFFFFFFF, "2", "Content Creator's Name", "ContentCreatorName", "PN", "1", "", None, (), None, (), (), ()),
+    ("a", 0x00080005, 0xFFFFFFFF, "1C", "Specific Character Set", "SpecificCharacterSet", "CS", "1-n", "", ("Required if an extended or replacement character set is used in one of the Keys.", {"if": "extended_characters", "status": "executable"}), (), None, (), (), (), None, None),
+    ("a", 0x00200013, 0xFFFFFFFF, "1", "Instance Number", "InstanceNumber", "IS", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x30100033, 0xFFFFFFFF, "1C", "User Content Label", "UserContentLabel", "SH", "1", "", ("Required if User Content Label (3010,0033) is present.", {"if": {"present": "item:3010,0033"}, "status": "executable"}), (), None, (), (), (), None, None),
+    ("a", 0x30100034, 0xFFFFFFFF, "1C", "User Content Long Label", "UserContentLongLabel", "LO", "1", "", ("Required if User Content Long Label (3010,0034) is present.", {"if": {"present": "item:3010,0034"}, "status": "executable"}), (), None, (), (), (), None, None),
+    ("a", 0x00700081, 0xFFFFFFFF, "2", "Content Description", "ContentDescription", "LO", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00700084, 0xFFFFFFFF, "2", "Content Creator's Name", "ContentCreatorName", "PN", "1", "", None, (), None, (), (), (), None, None),
     ("open", "Any other Attribute of the RT Second Generation IE Modules Any other Attribute of the RT Second Generation IE Modules"),
 )

@@ -8,12 +8,12 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_F.5-48", "F.5-48", "Inventory Keys", "other")
 
 RULES = (
-    ("a", 0x00080005, 0xFFFFFFFF, "1C", "Specific Character Set", "SpecificCharacterSet", "CS", "1-n", "", ("Required if an extended or replacement character set is used in one of the Keys.", {"if": "extended_characters", "status": "executable"}), (), None, (), (), ()),
-    ("a", 0x00080023, 0xFFFFFFFF, "1", "Content Date", "ContentDate", "DA", "1", "", None, (), None, (), (), ()),
-    ("a", 0x00080033, 0xFFFFFFFF, "1", "Content Time", "ContentTime", "TM", "1", "", None, (), None, (), (), ()),
-    ("a", 0x00080401, 0xFFFFFFFF, "2", "Inventory Purpose", "InventoryPurpose", "LT", "1", "", None, (), None, (), (), ()),
-    ("a", 0x00080403, 0xFFFFFFFF, "1", "Inventory Level", "InventoryLevel", "CS", "1", "", None, (), None, (), (), ()),
+    ("a", 0x00080005, 0xFFFFFFFF, "1C", "Specific Character Set", "SpecificCharacterSet", "CS", "1-n", "", ("Required if an extended or replacement character set is used in one of the Keys.", {"if": "extended_characters", "status": "executable"}), (), None, (), (), (), None, None),
+    ("a", 0x00080023, 0xFFFFFFFF, "1", "Content Date", "ContentDate", "DA", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00080033, 0xFFFFFFFF, "1", "Content Time", "ContentTime", "TM", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00080401, 0xFFFFFFFF, "2", "Inventory Purpose", "InventoryPurpose", "LT", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00080403, 0xFFFFFFFF, "1", "Inventory Level", "InventoryLevel", "CS", "1", "", None, (), None, (), (), (), None, None),
     ("i", "table_C.38.2-1", None, ()),
-    ("a", 0x00080426, 0xFFFFFFFF, "1", "Inventory Completion Status", "InventoryCompletionStatus", "CS", "1", "", None, (), None, (), (), ()),
-    ("a", 0x00080428, 0xFFFFFFFF, "1", "Total Number of Study Records", "TotalNumberOfStudyRecords", "UV", "1", "", None, (), None, (), (), ()),
+    ("a", 0x00080426, 0xFFFFFFFF, "1", "Inventory Completion Status", "InventoryCompletionStatus", "CS", "1", "", None, (), None, (), (), (), None, None),
+    ("a", 0x00080428, 0xFFFFFFFF, "1", "Total Number of Study Records", "TotalNumberOfStudyRecords", "UV", "1", "", None, (), None, (), (), (), None, None),
 )
