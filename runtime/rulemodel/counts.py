@@ -13,6 +13,7 @@ asks :meth:`CountOf.number` for the number in the dataset at hand.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from .datasets import Context, as_number, items_of, lookup, values_of
@@ -58,7 +59,7 @@ class CountOf(FrozenValue):
             if self.of == "values":
                 return len(values) + self.offset
             n = as_number(values[0]) if values else None
-            if n is None or n != int(n):
+            if n is None or not math.isfinite(n) or n != int(n):
                 return None
             return int(n) + self.offset
         return None

@@ -24,6 +24,7 @@ is within 1.5e-4 of 1 and two vectors as orthogonal when their dot product is wi
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 from iodkit.rulemodel.datasets import as_number, values_of
@@ -114,7 +115,7 @@ def _whole(node: Node, tag: int) -> int | None:
     el = node.elems.get(tag)
     vals = values_of(el) if el is not None else ()
     n = as_number(vals[0]) if vals else None
-    return int(n) if n is not None else None
+    return int(n) if n is not None and math.isfinite(n) else None
 
 
 CHECKS: dict[str, Check] = {
