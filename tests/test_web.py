@@ -12,6 +12,7 @@ import io
 import logging
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pydicom
@@ -548,6 +549,83 @@ def test_dicom_json_errors_name_the_place(tmp_path: Path) -> None:
         list(iter_dicom_json(bad))
     with pytest.raises(DicomJsonError, match="an instance is a JSON object"):
         dataset_from_json([1, 2], "x")  # type: ignore[arg-type]
+
+
+def _same_tree(fast: Any, slow: Any, where: str = "") -> int:
+    """Assert two validation trees are alike element for element; the elements compared."""
+    assert list(fast.elems) == list(slow.elems), where
+    assert fast.enc.terms == slow.enc.terms, where
+    count = 0
+    for tag, a in fast.elems.items():
+        b = slow.elems[tag]
+        here = f"{where}/{tag:08X}"
+        assert (a.vr, a.length, a.decode_error) == (b.vr, b.length, b.decode_error), here
+        if a.items is not None or b.items is not None:
+            assert a.items is not None and b.items is not None and len(a.items) == len(b.items)
+            count += sum(
+                _same_tree(x, y, f"{here}[{i}]")
+                for i, (x, y) in enumerate(zip(a.items, b.items, strict=True))
+            )
+        else:
+            assert type(a.value) is type(b.value) and a.value == b.value, here
+            assert a.strings() == b.strings(), here
+        count += 1
+    return count
+
+
+def test_dicom_json_makes_the_validation_tree_pydicom_would(testdata: Path) -> None:
+    """``tree_from_json`` (no pydicom Dataset) gives the tree ``from_dataset`` makes of pydicom's
+    own reading of the same JSON: every element of every corpus instance as metadata, and the
+    odd cases by hand; a malformed object fails the same way."""
+    import json
+    import warnings
+
+    from iodkit.validation.fromvalues import from_dataset
+    from iodkit.validation.inputs import resolve
+    from iodkit.web.dicomjson import DicomJsonError, _elements, tree_from_json
+
+    def slow(obj: dict[str, Any]) -> Any:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return from_dataset(dataset_from_json(obj).dataset, bulk_by_reference=True).dataset
+
+    objects = []
+    for source in resolve([str(testdata)]).sources:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                ds = pydicom.dcmread(source.location)
+                line = dataset_to_json_line(ds, "https://archive/bulk") if len(ds) else ""
+            except Exception:  # pydicom cannot read it: no server would hold its metadata
+                continue
+        if line:
+            objects.append(json.loads(line))
+    odd = {
+        "00080005": {"vr": "CS", "Value": ["ISO_IR 100"]},
+        "00080008": {"vr": "CS", "Value": ["ORIGINAL\\PRIMARY", "AXIAL"]},  # a backslash inside
+        "00100010": {"vr": "PN", "Value": [{"Alphabetic": "Doe^J", "Ideographic": "X"}, None]},
+        "00100020": {"vr": "LO"},  # no value
+        "00181310": {"vr": "US", "Value": [0, None, 256, 256]},
+        "00201041": {"vr": "DS", "Value": [1.5]},
+        "00200013": {"vr": "IS", "Value": ["7"]},
+        "00280009": {"vr": "AT", "Value": ["00185065"]},
+        "00081140": {"vr": "SQ", "Value": [None, {"00081150": {"vr": "UI", "Value": ["1.2"]}}]},
+        "00081199": {"vr": "SQ", "Value": []},
+        "00091010": {"vr": "UN", "InlineBinary": "AAEC"},  # private: stays UN
+        "00280030": {"vr": "UN", "InlineBinary": "MC41XDAuNSA="},  # read with its VR (DS)
+        "7FE00010": {"vr": "OW", "BulkDataURI": "https://archive/bulk/7FE00010"},
+    }
+    compared = 0
+    for obj in [*objects, odd]:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            assert list(_elements(obj, 0))  # the direct way, not pydicom's fallback
+        compared += _same_tree(tree_from_json(obj).dataset, slow(obj))
+    assert len(objects) >= 40 and compared > 10_000
+    assert tree_from_json(odd).dataset.elems[0x00280030].vr == "DS"
+    malformed = {"00100010": {"Value": ["no vr"]}}
+    with pytest.raises(DicomJsonError, match="KeyError"):
+        tree_from_json(malformed, "here")
 
 
 # -- DICOMweb addresses as validation inputs --------------------------------------------------

@@ -146,11 +146,11 @@ def _metadata_lines(
     """Each instance of the range; a line that cannot be read is a finding of its own, and the
     lines after it are still read."""
     from iodkit.web.dicomjson import json_lines
-    from iodkit.web.inputs import inspect_source
+    from iodkit.web.inputs import inspect_metadata
 
     try:
-        for source, _ in json_lines(unit.path, unit.start, unit.stop):
-            yield inspect_source(Source(source, source, ""), context)
+        for source, text in json_lines(unit.path, unit.start, unit.stop):
+            yield inspect_metadata(source, text, context)
     except OSError as exc:
         message = f"cannot read {unit.path}: {exc}"
         yield FileReport(unit.path, "", [Finding("error", "read", "", message)]), None

@@ -19,8 +19,9 @@ from iodkit.rulemodel.rows import StaleRulesError
 from .context import STORED, ValidationContext
 from .engine import _Check
 from .findings import Finding
+from .fromvalues import from_dataset
 from .inputs import Source
-from .reader import ParsedFile, from_dataset, parse
+from .reader import ParsedFile, parse
 from .rules import RuleBook, rule_book
 from .sniff import not_dicom
 

@@ -13,8 +13,8 @@ A :class:`Node` has the mapping protocol of a :class:`pydicom.dataset.Dataset` (
 :mod:`iodkit.rulemodel` runs on it as it runs on any pydicom dataset. It is not a
 pydicom class: validating a file never imports pydicom (whose import, with NumPy, costs a
 third of a second, more than reading and checking a typical file), except to decode text in a
-character set other than the default. :func:`from_dataset` builds the same tree from a
-pydicom ``Dataset`` for in-memory validation.
+character set other than the default. :mod:`.fromvalues` builds the same tree from a pydicom
+``Dataset`` (in-memory validation) or from element values (DICOM JSON).
 """
 
 from __future__ import annotations
@@ -24,16 +24,12 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from iodkit.rulemodel.datasets import CHARSET_VRS, SPECIFIC_CHARACTER_SET, IndexedDataset
 
 from .charset import TERMS, decode, python_encodings
 from .dictionary import entry, join
-from .findings import shown
-
-if TYPE_CHECKING:
-    from pydicom.dataset import Dataset
 
 ITEM = 0xFFFEE000
 ITEM_DELIMITER = 0xFFFEE00D
@@ -795,88 +791,3 @@ def _sniff(buf: bytes, pos: int) -> tuple[bool, bool]:
     explicit = _looks_explicit(buf, pos)
     little = struct.unpack_from("<H", buf, pos)[0] <= 0x00FF or buf[pos] != 0
     return explicit, little
-
-
-class _ByReference:
-    """The value of a bulk data element given by reference (a BulkDataURI of DICOM JSON or
-    XML metadata, PS3.18 F.2.6): present, its length unknown."""
-
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return "<bulk data by reference>"
-
-
-BULK_BY_REFERENCE = _ByReference()
-_BULK_VRS = frozenset(("OB", "OD", "OF", "OL", "OV", "OW", "UN"))
-
-
-def from_dataset(ds: Dataset, *, bulk_by_reference: bool = False) -> ParsedFile:
-    """The same tree for a pydicom ``Dataset`` (values already decoded by pydicom).
-
-    ``bulk_by_reference``: the dataset is metadata (DICOM JSON or XML) whose bulk data
-    elements may carry no value here (pydicom gives None for a BulkDataURI it did not
-    fetch): such an element of a bulk VR is present with an unknown length
-    (``length`` -1, value :data:`BULK_BY_REFERENCE`), not empty."""
-    from pydicom.dataset import Dataset
-
-    meta_ds = getattr(ds, "file_meta", None)
-    meta = _node_from(meta_ds, None, 0) if isinstance(meta_ds, Dataset) else Node()
-    root = _node_from(ds, None, 0, bulk_by_reference)
-    root.__dict__["file_meta"] = meta
-    ts_el = meta.elems.get(0x00020010)
-    ts = ts_el.strings()[0] if ts_el is not None and ts_el.strings() else ""
-    return ParsedFile(root, meta, ts, [], True, in_memory=True)
-
-
-def _node_from(ds: Dataset, parent: Node | None, depth: int, bulk: bool = False) -> Node:
-    from pydicom.dataset import Dataset
-
-    node = Node(Encoding(False, parent.enc if parent is not None else None))
-    for tag in list(ds.keys()):
-        try:
-            de = ds[tag]
-            value = de.value
-            vr = str(de.VR or "UN")
-        except Exception as exc:  # pydicom could not convert the raw value: a finding
-            raw = ds.get_item(tag)
-            el = Element(int(tag), str(getattr(raw, "VR", None) or "UN"), 0, None, 0, None)
-            el.enc = node.enc
-            el._value = None
-            el.decode_error = f"cannot read the value: {exc}"
-            node.elems[int(tag)] = el
-            continue
-        el = Element(int(tag), vr, 0, None, 0, None)
-        el.enc = node.enc
-        if vr == "SQ" and depth < MAX_DEPTH:
-            items = value if isinstance(value, (list, tuple)) or value is not None else []
-            el.items = [
-                _node_from(it, node, depth + 1, bulk) for it in items if isinstance(it, Dataset)
-            ]
-        elif bulk and value is None and vr in _BULK_VRS:
-            el.length = -1
-            el._value = BULK_BY_REFERENCE
-        else:
-            if isinstance(value, (bytes, bytearray)):
-                el.length = len(value)
-            elif value is None or value == "":
-                el.length = 0
-            else:
-                el.length = 2
-            el._value = _plain(value)
-            if vr in _NUMBER_FORMATS and vr not in ("OB", "OW", "OF", "OD", "OL", "OV"):
-                bad = [v for v in el.numbers() if not isinstance(v, (int, float))]
-                if bad:
-                    el.decode_error = f"{type(bad[0]).__name__} value {shown(bad[0])} for VR {vr}"
-            if tag == SPECIFIC_CHARACTER_SET:
-                node.enc.terms = list(el.strings()) or [""]
-        node.elems[int(tag)] = el
-    return node
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, (str, bytes, bytearray, int, float)) or value is None:
-        return value
-    if isinstance(value, (list, tuple)) or type(value).__name__ == "MultiValue":
-        return [_plain(v) for v in value]
-    return str(value)

@@ -24,6 +24,7 @@ Information, the byte encoding, the pixel data's bytes — is not checked.
 from __future__ import annotations
 
 import io
+import json
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -119,7 +120,7 @@ def metadata_instance(location: str) -> MetadataInstance:
     """The instance a metadata location names: ``file@offset``, ``file[i]`` or a URL."""
     from .address import is_address, parse_address
     from .client import DicomWebError
-    from .dicomjson import dataset_from_json, instance_from_line
+    from .dicomjson import dataset_from_json
 
     if is_address(location):
         a = parse_address(location)
@@ -128,14 +129,25 @@ def metadata_instance(location: str) -> MetadataInstance:
             raise DicomWebError(f"{location}: the server sent {len(found)} instances")
         found[0].source = location.removesuffix("/metadata")
         return found[0]
+    return dataset_from_json(metadata_object(location), location)
+
+
+def metadata_object(location: str) -> Any:
+    """The JSON object of the instance a file's metadata location names: ``file@offset`` (a
+    line of JSON lines) or ``file[i]`` (an item of a JSON array)."""
+    from .dicomjson import DicomJsonError
+
     if location.endswith("]") and "[" in location:
         path, _, index = location[:-1].rpartition("[")
-        return dataset_from_json(_document(path)[int(index)], location)
+        return _document(path)[int(index)]
     path, _, offset = location.rpartition("@")
     with open(path, "rb") as fp:
         fp.seek(int(offset))
         line = fp.readline().decode("utf-8", "replace")
-    return instance_from_line(location, line)
+    try:
+        return json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise DicomJsonError(f"{location}: not JSON: {exc}") from exc
 
 
 def metadata_tree(instance: MetadataInstance) -> ParsedFile:
@@ -143,7 +155,7 @@ def metadata_tree(instance: MetadataInstance) -> ParsedFile:
     reference is present with an unknown length."""
     import warnings
 
-    from iodkit.validation.reader import from_dataset
+    from iodkit.validation.fromvalues import from_dataset
 
     with warnings.catch_warnings():  # pydicom's warnings on values: the validator reports them
         warnings.simplefilter("ignore")
@@ -175,12 +187,36 @@ def inspect_source(
             a = parse_address(source.location)
             assert a.series is not None and a.instance is not None
             parsed = parse(_retrieved_bytes(service(a.root), a.study, a.series, a.instance))
-        else:
+        elif is_address(source.location):  # WADO-RS metadata
             parsed = metadata_tree(metadata_instance(source.location))
             context = metadata_context(context)
+        else:  # a file's: its tree made from the JSON directly
+            return inspect_metadata(source.name, metadata_object(source.location), context)
     except Exception as exc:  # a server's refusal, a broken line: a finding, never a traceback
         return _unreadable(source.name, f"cannot read {source.name}: {exc}"), None
     return report_parsed(source.name, parsed, context=context), parsed
+
+
+def inspect_metadata(
+    name: str, obj: Any, context: ValidationContext | None = None
+) -> tuple[FileReport, ParsedFile | None]:
+    """One DICOM JSON instance object (or a line of JSON lines), validated as metadata: its
+    report and the tree checked (None if it cannot be read)."""
+    from iodkit.validation.api import report_parsed
+    from iodkit.validation.context import STORED
+
+    from .dicomjson import DicomJsonError, tree_from_json
+
+    try:
+        if isinstance(obj, str):
+            try:
+                obj = json.loads(obj)
+            except json.JSONDecodeError as exc:
+                raise DicomJsonError(f"{name}: not JSON: {exc}") from exc
+        parsed = tree_from_json(obj, name)
+    except Exception as exc:  # a broken line: a finding, never a traceback
+        return _unreadable(name, f"cannot read {name}: {exc}"), None
+    return report_parsed(name, parsed, context=metadata_context(context or STORED)), parsed
 
 
 def report_source(source: Source, context: ValidationContext | None = None) -> FileReport:
