@@ -27,6 +27,7 @@ import numpy as np
 from iodkit.derived import geometry
 from iodkit.derived.framesource import FrameSource, open_frame_source, prefetch
 from iodkit.derived.frametable import ChannelLeaf, FrameTable, build_frame_table
+from iodkit.derived.readguard import ArgumentError, NotReferencedError
 from pydicom.dataset import Dataset
 
 #: (frame index, region of the frame, region of the output)
@@ -88,8 +89,14 @@ class FrameIndex:
                 f"SOP Class {self.dataset.get('SOPClassUID', '(none)')} is not a "
                 f"{title or what} Storage SOP Class"
             )
-        numbers = channel_numbers(self.dataset) if callable(channel_numbers) else channel_numbers
-        self.table: FrameTable = build_frame_table(self.dataset, channel, numbers)
+        try:
+            numbers = (
+                channel_numbers(self.dataset) if callable(channel_numbers) else channel_numbers
+            )
+            self.table: FrameTable = build_frame_table(self.dataset, channel, numbers)
+        except BaseException:  # a damaged file: the reader is not made, nothing stays open
+            self.close()
+            raise
 
     # -- frames ---------------------------------------------------------------------------
 
@@ -145,7 +152,7 @@ class FrameIndex:
             known = {uid for _, _, uid in table.referenced_instances}
             missing = [u for u in uids if u not in known]
             if missing:
-                raise KeyError(
+                raise NotReferencedError(
                     f"SOP Instance UID(s) {missing} are not referenced by the {self.what} "
                     "(pass assert_missing_frames_are_empty=True for empty planes there)"
                 )
@@ -185,7 +192,7 @@ class FrameIndex:
     ) -> dict[int, list[int]]:
         """``{frame: [output planes]}``: plane *i* derives from ``uids[i]``."""
         if isinstance(uids, str):
-            raise TypeError("source_sop_instance_uids is a sequence of UIDs, not one UID")
+            raise ArgumentError("source_sop_instance_uids is a sequence of UIDs, not one UID")
         uids = [str(u) for u in uids]
         if not uids:
             raise self.error("no source SOP Instance UIDs given")
@@ -257,7 +264,7 @@ class FrameIndex:
                 if p == excluded:
                     raise error(excluded_hint)
                 if p not in table.dimension_pointers:
-                    raise KeyError(
+                    raise NotReferencedError(
                         f"tag ({p >> 16:04X},{p & 0xFFFF:04X}) is not a dimension index of this "
                         f"{self.what}"
                     )

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 from iodkit.derived.framesource import Openable
 from iodkit.derived.reader import FrameIndex, Volume, shift
+from iodkit.derived.readguard import ArgumentError, NotReferencedError, guarded
 from iodkit.legacy.errors import LegacyReadError
 from iodkit.legacy.profiles import PROFILES
 from pydicom.dataset import Dataset
@@ -28,6 +29,7 @@ def read_legacy_converted(source: Openable) -> LegacyConvertedReader:
     return LegacyConvertedReader(source)
 
 
+@guarded(LegacyReadError, "legacy converted image")
 class LegacyConvertedReader:
     """A Legacy Converted Enhanced image opened for reading; a context manager."""
 
@@ -86,11 +88,13 @@ class LegacyConvertedReader:
     def get_pixels_by_source_instance(self, uids: Sequence[str]) -> np.ndarray:
         """Stored frames of the classic instances ``uids`` (in that order)."""
         if isinstance(uids, str):
-            raise TypeError("uids is a sequence of SOP Instance UIDs, not one UID")
+            raise ArgumentError("uids is a sequence of SOP Instance UIDs, not one UID")
         where = {uid: k for k, uid in enumerate(self.source_instance_uids)}
         missing = [u for u in uids if u not in where]
         if missing:
-            raise KeyError(f"SOP Instance UID(s) {missing} were not converted into this image")
+            raise NotReferencedError(
+                f"SOP Instance UID(s) {missing} were not converted into this image"
+            )
         return self.get_frames([where[u] for u in uids])
 
     def get_volume(self, **options: Any) -> Volume:

@@ -37,6 +37,7 @@ from iodkit.derived.reader import (
     slice_indices,
     stack_placement,
 )
+from iodkit.derived.readguard import guarded
 from iodkit.pm.errors import ParametricMapReadError
 from iodkit.pm.mapping import RealWorldValueMapping
 from pydicom.dataset import Dataset
@@ -50,6 +51,7 @@ def read_parametric_map(source: Openable) -> ParametricMapReader:
     return ParametricMapReader(source)
 
 
+@guarded(ParametricMapReadError, "parametric map")
 class ParametricMapReader:
     """A Parametric Map opened for reading; use as a context manager or call :meth:`close`."""
 

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 from iodkit.derived.framesource import FrameSource, Openable, open_frame_source
 from iodkit.derived.reader import DerivedReadError
+from iodkit.derived.readguard import guarded
 from pydicom.dataset import Dataset
 
 SC_SOP_CLASSES = tuple(f"1.2.840.10008.5.1.4.1.1.7{s}" for s in ("", ".1", ".2", ".3", ".4"))
@@ -21,6 +22,7 @@ def read_secondary_capture(source: Openable) -> SecondaryCaptureReader:
     return SecondaryCaptureReader(source)
 
 
+@guarded(SecondaryCaptureReadError, "image")
 class SecondaryCaptureReader:
     """A Secondary Capture image opened for reading; a context manager."""
 

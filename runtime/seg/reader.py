@@ -44,6 +44,7 @@ from iodkit.derived.reader import (
     slice_indices,
     stack_placement,
 )
+from iodkit.derived.readguard import guarded
 from iodkit.seg import assembly
 from iodkit.seg.errors import SegmentationReadError
 from pydicom.dataset import Dataset
@@ -77,6 +78,7 @@ def _segment_numbers(ds: Dataset) -> list[int] | None:
     return [int(item.SegmentNumber) for item in ds.get("SegmentSequence") or []]
 
 
+@guarded(SegmentationReadError, "segmentation")
 class SegmentationReader:
     """A Segmentation opened for reading; use as a context manager or call :meth:`close`."""
 

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 from iodkit.derived.framesource import Openable
 from iodkit.derived.reader import DerivedReadError, FrameIndex, shift
+from iodkit.derived.readguard import guarded
 from pydicom.dataset import Dataset
 
 
@@ -26,6 +27,7 @@ def read_slide(source: Openable) -> SlideReader:
     return SlideReader(source)
 
 
+@guarded(SlideReadError, "tiled image")
 class SlideReader:
     """A tiled image opened for region reads; a context manager."""
 
