@@ -85,7 +85,7 @@ def guarded(error: type[Exception], what: str) -> Callable[[C], C]:
     ("segmentation")."""
 
     def decorate(cls: C) -> C:
-        opening = cls.__init__
+        opening = cls.__init__  # type: ignore[misc]
 
         @functools.wraps(opening)
         def __init__(self: Any, source: Any, *args: Any, **kwargs: Any) -> None:
