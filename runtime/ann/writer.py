@@ -84,11 +84,11 @@ class MicroscopyBulkSimpleAnnotations:
         self.frame_number = frame_number
         self._check_sources()
         self._check_groups()
-        from iodkit.derived import Equipment, Identification
+        from iodkit.derived import ContentIdentification, Equipment, Identification
 
-        self.content_label = content_label
-        self.content_description = content_description
-        self.content_creator_name = content_creator_name
+        self.content = ContentIdentification(
+            content_label, content_description, content_creator_name
+        )
         self.identification = Identification.of(
             series_number=series_number,
             instance_number=instance_number,
@@ -175,7 +175,6 @@ class MicroscopyBulkSimpleAnnotations:
 
     def to_dataset(self) -> Dataset:
         """The instance as a pydicom Dataset (with File Meta Information)."""
-        from iodkit.builders import EMPTY
         from iodkit.derived import common_modules, general_series
         from iodkit.generated import modules as m
         from iodkit.generated.iods import MicroscopyBulkSimpleAnnotationsIOD
@@ -193,9 +192,7 @@ class MicroscopyBulkSimpleAnnotations:
             reference = replace(reference, frame_numbers=(int(self.frame_number or 1),))
         annotations = m.MicroscopyBulkSimpleAnnotationsModule(
             instance_number=ident.instance_number,
-            content_label=self.content_label,
-            content_description=self.content_description or EMPTY,
-            content_creator_name=self.content_creator_name or EMPTY,
+            **self.content.values(),
             content_date=ident.date,
             content_time=ident.time,
             annotation_coordinate_type=self.coordinate_type,  # type: ignore[arg-type]

@@ -147,11 +147,11 @@ class PresentationState:
             self._check_annotation(k, annotation)
         self.layers = self._layers(layers)
         self.displayed_areas = self._displayed_areas(displayed_areas)
-        from iodkit.derived import Equipment, Identification
+        from iodkit.derived import ContentIdentification, Equipment, Identification
 
-        self.content_label = content_label
-        self.content_description = content_description
-        self.content_creator_name = content_creator_name
+        self.content = ContentIdentification(
+            content_label, content_description, content_creator_name
+        )
         self.identification = Identification.of(
             series_number=series_number,
             instance_number=instance_number,
@@ -232,7 +232,6 @@ class PresentationState:
     # -- building ---------------------------------------------------------------------------
 
     def _common(self) -> dict[str, Any]:
-        from iodkit.builders import EMPTY
         from iodkit.derived import common_modules, general_series, series_items
         from iodkit.derived.modules import series_laterality
         from iodkit.generated import modules as m
@@ -251,9 +250,7 @@ class PresentationState:
             presentation_series=m.PresentationSeriesModule(modality="PR"),
             presentation_state_identification=m.PresentationStateIdentificationModule(
                 instance_number=ident.instance_number,
-                content_label=self.content_label,
-                content_description=self.content_description,
-                content_creator_name=self.content_creator_name or EMPTY,
+                **self.content.values(),
                 presentation_creation_date=ident.date,
                 presentation_creation_time=ident.time,
             ),

@@ -232,6 +232,20 @@ def pick_kind(root: ContentItem, kind: str | None, found: Survey | None = None) 
     return SOP_CLASSES["comprehensive3d" if "SCOORD3D" in found.value_types else "comprehensive"]
 
 
+def identification_from(options: dict[str, Any]) -> Identification:
+    """The document's series and instance identification from the writer options a report
+    or KOS is saved with (``series_number`` default 1, ``instance_number``,
+    ``series_instance_uid``, ``sop_instance_uid``, ``series_description``), taken out of
+    ``options`` so that the rest go to :class:`SRDocumentWriter`."""
+    return Identification.of(
+        series_number=options.pop("series_number", 1),
+        instance_number=options.pop("instance_number", 1),
+        series_instance_uid=options.pop("series_instance_uid", None),
+        sop_instance_uid=options.pop("sop_instance_uid", None),
+        series_description=options.pop("series_description", None),
+    )
+
+
 class SRDocumentWriter:
     """Writes one SR document: ``root`` (the root CONTAINER, its concept name the document
     title) and the ``evidence`` (pydicom Datasets — metadata suffices — or

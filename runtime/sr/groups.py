@@ -32,13 +32,15 @@ import iodkit.templates.tid1411 as tid1411
 import iodkit.templates.tid1419 as tid1419
 import iodkit.templates.tid1501 as tid1501
 from iodkit.codes import Code
-from iodkit.sr.content import ContentError, ContentItem, Reference, Scoord, Scoord3D, as_code
+from iodkit.sr.content import ContentError, ContentItem, Reference, Scoord, Scoord3D
 from iodkit.sr.context import TimePointContext
 from iodkit.sr.measurements import (
     AlgorithmIdentification,
     FindingSite,
     Measurement,
     QualitativeEvaluation,
+    as_list,
+    opt_code,
     reference_to,
 )
 from pydicom.uid import generate_uid
@@ -191,7 +193,7 @@ def _referenced_series(segmentation: Any) -> list[tuple[str, list[Reference]]]:
 def _segmented_sources(
     images: Sequence[Reference | Any], series_uid: str | None, argument: str
 ) -> tuple[list[Reference] | None, str | None]:
-    refs = [reference_to(i, f"{argument}.source_images") for i in _seq(images, argument)]
+    refs = [reference_to(i, f"{argument}.source_images") for i in as_list(images, argument)]
     if refs and series_uid is not None:
         raise ContentError(
             f"{argument}: give source_images or source_series_uid, not both (PS3.16 TID 1411 "
@@ -242,17 +244,17 @@ class MeasurementGroup:
         what = type(self).__name__
         if not isinstance(self.tracking_identifier, str) or not self.tracking_identifier:
             raise ContentError(f"{what}.tracking_identifier: a non-empty str is needed")
-        self.finding_type = _opt(self.finding_type, f"{what}.finding_type")
-        self.finding_category = _opt(self.finding_category, f"{what}.finding_category")
-        self.method = _opt(self.method, f"{what}.method")
+        self.finding_type = opt_code(self.finding_type, f"{what}.finding_type")
+        self.finding_category = opt_code(self.finding_category, f"{what}.finding_category")
+        self.method = opt_code(self.method, f"{what}.method")
         self.finding_sites = [
             FindingSite.of(s, f"{what}.finding_sites")
-            for s in _seq(self.finding_sites, f"{what}.finding_sites")
+            for s in as_list(self.finding_sites, f"{what}.finding_sites")
         ]
-        for m in _seq(self.measurements, f"{what}.measurements"):
+        for m in as_list(self.measurements, f"{what}.measurements"):
             if not isinstance(m, Measurement):
                 raise ContentError(f"{what}.measurements: expected Measurement, got {m!r}")
-        for e in _seq(self.qualitative_evaluations, f"{what}.qualitative_evaluations"):
+        for e in as_list(self.qualitative_evaluations, f"{what}.qualitative_evaluations"):
             if not isinstance(e, QualitativeEvaluation):
                 raise ContentError(
                     f"{what}.qualitative_evaluations: expected QualitativeEvaluation, got {e!r}"
@@ -366,18 +368,6 @@ def _same(a: Code, b: Code) -> bool:
     from iodkit.sr.content import same_concept
 
     return same_concept(a, b)
-
-
-def _opt(value: Any, argument: str) -> Code | None:
-    return None if value is None else as_code(value, argument)
-
-
-def _seq(values: Any, argument: str) -> list[Any]:
-    if values is None:
-        return []
-    if isinstance(values, str | Code) or not isinstance(values, Sequence):
-        raise ContentError(f"{argument}: expected a list, got {type(values).__name__}")
-    return list(values)
 
 
 def _region_reference(segmentation: Any, argument: str, **kwargs: Any) -> Reference:

@@ -21,10 +21,10 @@ from typing import Any, BinaryIO
 
 import iodkit.templates.tid2010 as tid2010
 from iodkit.codes import Code, cid7010
-from iodkit.derived import Equipment, Identification
+from iodkit.derived import Equipment
 from iodkit.sr.content import ContentError, ContentItem, Reference, as_code
 from iodkit.sr.context import DeviceObserver, PersonObserver, language
-from iodkit.sr.document import SRDocumentWriter
+from iodkit.sr.document import SRDocumentWriter, identification_from
 from pydicom.dataset import Dataset
 
 __all__ = ["KeyObjectSelection"]
@@ -95,13 +95,7 @@ class KeyObjectSelection:
         return self._builder.content()[0]  # type: ignore[no-any-return]
 
     def writer(self, **options: Any) -> SRDocumentWriter:
-        ident = Identification.of(
-            series_number=options.pop("series_number", 1),
-            instance_number=options.pop("instance_number", 1),
-            series_instance_uid=options.pop("series_instance_uid", None),
-            sop_instance_uid=options.pop("sop_instance_uid", None),
-            series_description=options.pop("series_description", None),
-        )
+        ident = identification_from(options)
         return SRDocumentWriter(
             self.content(),
             self.selected,

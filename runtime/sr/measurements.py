@@ -77,7 +77,8 @@ def _code(value: Any, argument: str) -> Code:
     return as_code(value, argument)
 
 
-def _opt(value: Any, argument: str) -> Code | None:
+def opt_code(value: Any, argument: str) -> Code | None:
+    """``value`` as a Code (any kind :func:`iodkit.codes.as_code` takes), None as None."""
     return None if value is None else as_code(value, argument)
 
 
@@ -92,8 +93,8 @@ class FindingSite:
 
     def __post_init__(self) -> None:
         self.site = _code(self.site, "FindingSite.site")
-        self.laterality = _opt(self.laterality, "FindingSite.laterality")
-        self.topographical_modifier = _opt(
+        self.laterality = opt_code(self.laterality, "FindingSite.laterality")
+        self.topographical_modifier = opt_code(
             self.topographical_modifier, "FindingSite.topographical_modifier"
         )
 
@@ -214,13 +215,13 @@ class Measurement:
                 f"{what}: unit is required with a value (Measurement Units Code Sequence, "
                 "PS3.3 Table C.18.1-1), e.g. Code('mm', 'UCUM', 'millimeter')"
             )
-        self.unit = _opt(self.unit, f"{what}: unit")
-        self.qualifier = _opt(self.qualifier, f"{what}: qualifier")
-        self.derivation = _opt(self.derivation, f"{what}: derivation")
-        self.method = _opt(self.method, f"{what}: method")
+        self.unit = opt_code(self.unit, f"{what}: unit")
+        self.qualifier = opt_code(self.qualifier, f"{what}: qualifier")
+        self.derivation = opt_code(self.derivation, f"{what}: derivation")
+        self.method = opt_code(self.method, f"{what}: method")
         self.finding_sites = [
             FindingSite.of(s, f"{what}: finding_sites")
-            for s in _seq(self.finding_sites, f"{what}: finding_sites")
+            for s in as_list(self.finding_sites, f"{what}: finding_sites")
         ]
 
     @property
@@ -378,7 +379,8 @@ class QualitativeEvaluation:
         return cls(item.name, item.value, mods, item=item)  # type: ignore[arg-type]
 
 
-def _seq(values: Any, argument: str) -> list[Any]:
+def as_list(values: Any, argument: str) -> list[Any]:
+    """``values`` (a sequence; None: empty) as a list; a lone code or string is an error."""
     if values is None:
         return []
     if isinstance(values, str | Code) or not isinstance(values, Sequence):

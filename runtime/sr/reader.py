@@ -132,6 +132,7 @@ class SRDocument:
             check=False,
         )
         self._groups: list[tuple[str, ContentItem]] | None = None
+        self._annotated = False
 
     # -- the document -----------------------------------------------------------------------
     @property
@@ -154,10 +155,13 @@ class SRDocument:
 
     def walk(self, annotate_rows: bool = True) -> Iterator[tuple[tuple[int, ...], ContentItem]]:
         """Every content item with its position (1-based, the root is 1); with
-        ``annotate_rows`` each item's ``row`` is set to the template row it matches, where the
-        root template is known and the match is unambiguous."""
-        if annotate_rows and self.template is not None:
-            annotate(self.content, self.template)
+        ``annotate_rows`` each item's ``row`` is set to the template row it matches, as the
+        template pass of ``iodkit validate`` matches it (:mod:`iodkit.sr.match`): the root
+        template from Content Template Sequence, else the one the title fits; items several
+        rows fit equally are left unmatched, never guessed."""
+        if annotate_rows and not self._annotated:
+            annotate(self.content, self.dataset, self.template)
+            self._annotated = True
         return self.content.walk()
 
     def item_at(self, path: tuple[int, ...] | list[int]) -> ContentItem:

@@ -29,7 +29,7 @@ from typing import Any, BinaryIO
 import iodkit.templates.tid1420 as tid1420
 import iodkit.templates.tid1500 as tid1500
 from iodkit.codes import Code, cid7021
-from iodkit.derived import Equipment, Identification
+from iodkit.derived import Equipment
 from iodkit.sr.content import ContentError, ContentItem, Numeric, as_code
 from iodkit.sr.context import (
     ENGLISH_US,
@@ -42,7 +42,7 @@ from iodkit.sr.context import (
     language,
     observation_context,
 )
-from iodkit.sr.document import SRDocumentWriter
+from iodkit.sr.document import SRDocumentWriter, identification_from
 from iodkit.sr.groups import MeasurementGroup, PlanarROIMeasurements, VolumetricROIMeasurements
 from iodkit.sr.measurements import AlgorithmIdentification, QualitativeEvaluation
 from pydicom.dataset import Dataset
@@ -233,13 +233,7 @@ class MeasurementReport:
         """The document writer for this report; ``options`` as
         :class:`~iodkit.sr.document.SRDocumentWriter` takes them (``sop_class``, ``series_number``,
         ``instance_number``, ``series_description``, ``complete``, ``final``, ``verified`` …)."""
-        ident = Identification.of(
-            series_number=options.pop("series_number", 1),
-            instance_number=options.pop("instance_number", 1),
-            series_instance_uid=options.pop("series_instance_uid", None),
-            sop_instance_uid=options.pop("sop_instance_uid", None),
-            series_description=options.pop("series_description", None),
-        )
+        ident = identification_from(options)
         return SRDocumentWriter(
             self.content(), evidence, identification=ident, equipment=self.equipment, **options
         )

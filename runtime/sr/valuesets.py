@@ -1,30 +1,11 @@
-"""Value set constraints of PS3.16 template rows, and the one rule for a code outside them.
+"""Value set constraints of PS3.16 template rows as the builders check them at assignment.
 
 A row constrains a concept name, a coded value or the units of a NUM item (PS3.16 Section
-6.1.2 / 6.2.4) by
-
-* ``EV (value, scheme, "meaning")`` — exactly that code (here: a :class:`Code`; several
-  alternatives: a tuple of them);
-* ``DCID n`` — a Defined Context ID: the codes of context group *n*;
-* ``BCID n`` — a Baseline Context ID: suggested codes, any other allowed;
-* ``DT (…)`` — a Defined Term: a default, any other allowed;
-* ``$Parameter`` — whatever the including template binds the parameter to.
-
-The rule, the same for the builders (at assignment) and the validator:
-
-=======================================  ==========================================
-constraint                               a code outside it
-=======================================  ==========================================
-EV                                       error; a retired SNOMED RT (SRT) code whose
-                                         SNOMED CT (SCT) equivalent is required is
-                                         accepted with a warning
-DCID, context group not extensible       error
-DCID, extensible context group           accepted (the validator warns)
-BCID, DT, an unbound parameter           accepted
-=======================================  ==========================================
-
-Codes are compared by value and coding scheme (SRT mapped to SCT), never by meaning. The rule
-itself lives in :mod:`iodkit.rulemodel.coded`, where the content-tree validator uses it too.
+6.1.2 / 6.2.4) by an EV code, a DCID/BCID context group, a DT default or a ``$Parameter``.
+What a code outside the constraint is — error, accepted with a warning, accepted — is the one
+rule of :mod:`iodkit.rulemodel.coded` (its docstring has the table), which the content-tree
+validator applies too; this module only raises or warns by its verdict. Codes are compared by
+value and coding scheme (SRT mapped to SCT), never by meaning.
 """
 
 from __future__ import annotations

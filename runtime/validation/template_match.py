@@ -91,12 +91,23 @@ def single_top(t: Template) -> bool:
     return len(t.top) == 1 and t.top[0].row.value_type != "INCLUDE"
 
 
-def concept_score(code: Code | None, c: Constraint) -> int:
-    """3 the row's own code, 2 a member of its group, 1 an open row, 0 no fit."""
+# value types whose Concept Name may be absent: "Required if … the Purpose of Reference is
+# conveyed in the Concept Name" (PS3.3 Table C.17-5)
+UNNAMED_REFERENCES = frozenset(("COMPOSITE", "IMAGE", "WAVEFORM", "SCOORD", "SCOORD3D", "TCOORD"))
+
+
+def concept_score(code: Code | None, c: Constraint, value_type: str = "") -> int:
+    """3 the row's own code, 2 a member of its group, 1 an open row, 0 no fit. An unnamed
+    reference (``value_type`` in :data:`UNNAMED_REFERENCES`) fits a row whose purpose of
+    reference is only suggested (BCID, DT) as an open row: its purpose is not conveyed."""
     if c is None or isinstance(c, Param):
         return 1
     if code is None:
-        return 0
+        suggested = all(
+            isinstance(w, ValueSet) and w.kind in ("BCID", "DT")
+            for w in (c if isinstance(c, tuple) else (c,))
+        )
+        return 1 if suggested and value_type in UNNAMED_REFERENCES else 0
     best = 0
     for w in c if isinstance(c, tuple) else (c,):
         if isinstance(w, ValueSet):

@@ -81,6 +81,13 @@ class ContentTreeChecker:
         self._constraints: dict[tuple[int, int], Any] = {}
         self._decisions: dict[tuple[Any, ...], Any] = {}
         self._shapes: dict[int, tuple[Any, ...]] = {}
+        # item id -> (item, the row it was taken for (None: no row), whether for certain);
+        # the last pass over an item wins, so trial readings of its ancestors are overwritten
+        self.matched: dict[int, tuple[Item, Slot | None, bool]] = {}
+        # how loosely rows describe the items so far, by depth in the tree: per item 3 - its
+        # concept score (0 the row's own code … 2 an open row, 3 no row at all); equal readings
+        # of an item are told apart by it, level by level from the item down
+        self.looseness: dict[int, int] = {}
         self.value_tests = ValueTests(self.book)
         self.root, self.items = build_tree(root)
         self.evaluator = Evaluator(self)
@@ -191,12 +198,18 @@ class ContentTreeChecker:
                 continue
             row = s.node.row
             concept = self.constraint_of(row, bindings(s)) if row.concept else None
-            score = concept_score(seen.concept, concept)
+            score = concept_score(seen.concept, concept, vt)
             if score > best:
                 best, out = score, [s]
             elif score == best and score > 0:
                 out.append(s)
+        if out:
+            self.loosen(item, 3 - best)
         return out
+
+    def loosen(self, item: Item, by: int) -> None:
+        depth = item.path.count("[")
+        self.looseness[depth] = self.looseness.get(depth, 0) + by
 
     def declared(self, item: Item, cands: list[Slot]) -> list[Slot]:
         """The candidates of the template a CONTAINER names in its own Content Template
@@ -259,11 +272,14 @@ class ContentTreeChecker:
             cands = self.declared(it, self.candidates(it, index, bindings))
             if not cands:
                 unmatched.append(it)
+                self.matched[id(it)] = (it, None, False)
             elif len(cands) == 1:
                 chosen.append((it, cands[0]))
+                self.matched[id(it)] = (it, cands[0], True)
             else:
-                pick, keep = self.decide(it, cands, inst, parent, bindings, depth)
+                pick, keep, certain = self.decide(it, cands, inst, parent, bindings, depth)
                 chosen.append((it, pick))
+                self.matched[id(it)] = (it, pick, certain)
                 if keep is not None:
                     filters[id(it)] = keep
         # record every match before going down: conditions speak of sibling rows
@@ -349,13 +365,15 @@ class ContentTreeChecker:
         parent: Item | None,
         bindings: Any,
         depth: int,
-    ) -> tuple[Slot, frozenset[tuple[str, ...]] | None]:
+    ) -> tuple[Slot, frozenset[tuple[str, ...]] | None, bool]:
         """Try each candidate on the item's subtree (see the module docstring). Returns the row
-        to check the item against and, when the candidates disagree, the findings that hold
-        under each of them (only those are reported)."""
-        results: list[tuple[int, Slot, list[Finding]]] = []
+        to check the item against; when the candidates disagree, the findings that hold under
+        each of them (only those are reported); and whether the row is certain (the one
+        reading with the fewest errors) rather than one of several equal readings."""
+        results: list[tuple[tuple[int, tuple[int, ...]], Slot, list[Finding]]] = []
         for slot in cands[:MAX_TRIALS]:
             saved = (self.findings, self.reported, self.registry)
+            outside = dict(self.looseness)
             self.findings, self.reported = [], set(self.reported)
             self.registry = {k: list(v) for k, v in self.registry.items()}
             scratch = Instance(inst.template, inst.bindings, parent)
@@ -365,18 +383,28 @@ class ContentTreeChecker:
             for c in created:
                 self.close(c)
             errors = sum(1 for f in self.findings if f.severity == "error")
-            results.append((errors, slot, self.findings))
+            # fewer errors first; then, level by level below the item, the rows' own concept
+            # names over open rows, and rows over extensions (PS3.16 6.2.5): the reading
+            # whose rows describe the item's children best, then their children …
+            levels = range(item.path.count("[") + 1, max(self.looseness, default=0) + 1)
+            loose = tuple(self.looseness.get(d, 0) - outside.get(d, 0) for d in levels)
+            results.append(((errors, loose), slot, self.findings))
             self.findings, self.reported, self.registry = saved
+            self.looseness = outside
+        width = max(len(e[1]) for e, _, _ in results)
+        results = [
+            ((e, (*loose, *(0,) * (width - len(loose)))), s, f) for (e, loose), s, f in results
+        ]
         low = min(e for e, _, _ in results)
         best = [(s, f) for e, s, f in results if e == low]
         if len(best) == 1:
-            return best[0][0], None
+            return best[0][0], None, True
         sigs = [{signature(x, item.path) for x in f} for _, f in best]
         if all(x == sigs[0] for x in sigs):
-            return best[0][0], None  # the same findings under each reading
+            return best[0][0], None, False  # the same findings under each reading
         common = frozenset(set.intersection(*sigs))
-        if low > 0:
-            listed = "; ".join(f"{s.node.ref} ({e} errors)" for e, s, _ in results)
+        if low[0] > 0:
+            listed = "; ".join(f"{s.node.ref} ({e} errors)" for (e, _), s, _ in results)
             self.add(
                 "warning",
                 "template-ambiguous",
@@ -385,7 +413,7 @@ class ContentTreeChecker:
                 f"not the same: {listed}; only the findings common to all are reported",
                 cands[0].node,
             )
-        return best[0][0], common
+        return best[0][0], common, False
 
     def decide(
         self,
@@ -395,7 +423,7 @@ class ContentTreeChecker:
         parent: Item | None,
         bindings: Any,
         depth: int,
-    ) -> tuple[Slot, frozenset[tuple[str, ...]] | None]:
+    ) -> tuple[Slot, frozenset[tuple[str, ...]] | None, bool]:
         """:meth:`disambiguate`, remembered for items of the same shape (a report's thousand
         measurement groups differ in their values, not in what decides between the rows),
         unless a candidate's template has conditions on values (text, numbers, attributes)."""
@@ -409,15 +437,15 @@ class ContentTreeChecker:
         )
         hit = self._decisions.get(key)
         if hit is not None:
-            slot, keep, warning = hit
+            slot, keep, certain, warning = hit
             if warning is not None:
                 self.findings.append(replace(warning, path=item.path))
-            return slot, keep
+            return slot, keep, certain
         before = len(self.findings)
-        slot, keep = self.disambiguate(item, cands, inst, parent, bindings, depth)
+        slot, keep, certain = self.disambiguate(item, cands, inst, parent, bindings, depth)
         warning = self.findings[-1] if len(self.findings) > before else None
-        self._decisions[key] = (slot, keep, warning)
-        return slot, keep
+        self._decisions[key] = (slot, keep, certain, warning)
+        return slot, keep, certain
 
     def check_item(
         self, item: Item, slot: Slot, inst: Instance, bindings: Bindings, depth: int
@@ -479,6 +507,7 @@ class ContentTreeChecker:
         """An item no row admits: an error in a non-extensible template, else an extension
         (PS3.16 Section 6.2.5) unless it is a row's concept with the wrong value type,
         relationship or mode (extensions "shall not duplicate concepts" of the template)."""
+        self.loosen(item, 3)
         seen = item.target if item.by_reference else item
         if item.by_reference and seen is None:
             self.add(
@@ -582,6 +611,22 @@ class ContentTreeChecker:
             return f"TID {row.include} (INCLUDE)"
         name = shown(row.concept) if row.concept else "(any concept name)"
         return f"{row.value_type} {name}"
+
+    def rows_by_position(self) -> dict[tuple[int, ...], tuple[str, str]]:
+        """After :meth:`run`: (TID, row label) of each item whose row is certain — it fits
+        one row, or one reading of its subtree has fewer errors than the others, and so do
+        its ancestors — keyed by position (1-based, the root is (1,), as Referenced Content
+        Item Identifier counts). Items several rows fit equally are left out, never guessed."""
+        out: dict[tuple[int, ...], tuple[str, str]] = {}
+        stack: list[tuple[tuple[int, ...], Item]] = [((1,), self.root)]
+        while stack:
+            position, item = stack.pop()
+            _, slot, certain = self.matched.get(id(item), (item, None, False))
+            if slot is None or not certain:
+                continue  # and nothing below it: its rows depend on this one's
+            out[position] = (slot.node.template.tid, slot.node.label)
+            stack.extend(((*position, k), c) for k, c in enumerate(item.children, 1))
+        return out
 
 
 def check_content_tree(root: Any, edition: str, tid: str | None = None) -> list[Finding]:
