@@ -175,3 +175,19 @@ def test_a_dicomdir_in_memory_says_its_offsets_are_not_checked() -> None:
     found = validate(ds)
     assert [str(f) for f in found if f.severity == "error"] == []
     assert any(f.code == "undecided" and "record offsets" in f.message for f in found)
+
+
+def test_damaged_dicomdirs_are_findings_never_exceptions() -> None:
+    """Mutants of a real DICOMDIR (offsets, lengths, item tags, truncations: the make fuzz
+    operations) through the validator: it must never raise nor stop at its guard."""
+    import random
+
+    from tools import fuzz
+
+    data = original()
+    offsets_hit = 0
+    for n in range(300):
+        mutant, _ = fuzz.mutate(data, random.Random(f"dicomdir:{n}"))
+        assert fuzz.check_validator(mutant) is None, n
+        offsets_hit += any(f.code == "directory" for f in validate(mutant))
+    assert offsets_hit > 10  # the offset checks ran on damaged files, not only on clean ones
