@@ -336,23 +336,60 @@ class Transferred(FrozenValue):
 
 _CONTENT_SEQUENCE = 0x0040A730
 _REFERENCED_SOP_SEQUENCE = 0x00081199
+_PERTINENT_OTHER_EVIDENCE = 0x0040A385
+_REFERENCED_SERIES_SEQUENCE = 0x00081115
+_REFERENCED_SOP_INSTANCE_UID = 0x00081155
+
+
+def _uid(item: Any) -> str:
+    el = get_element(item, _REFERENCED_SOP_INSTANCE_UID)
+    value = getattr(el, "value", None) if el is not None else None
+    return str(value).strip(" \x00") if value else ""
+
+
+def _pertinent_other_evidence(root: Any) -> set[str]:
+    """The SOP Instance UIDs the Pertinent Other Evidence Sequence lists (Table 10-4:
+    study, then Referenced Series Sequence, then Referenced SOP Sequence items)."""
+    out: set[str] = set()
+    for study in items_of(get_element(root, _PERTINENT_OTHER_EVIDENCE)):
+        for series in items_of(get_element(study, _REFERENCED_SERIES_SEQUENCE)):
+            for ref in items_of(get_element(series, _REFERENCED_SOP_SEQUENCE)):
+                uid = _uid(ref)
+                if uid:
+                    out.add(uid)
+    return out
 
 
 class ContentTreeReferences(FrozenValue):
-    """Reads "Instances are referenced in the Content Tree" (SR Document General Module, the
-    evidence sequences): some content item of the document's Content Sequence, at any depth,
-    has a Referenced SOP Sequence (0008,1199) — how IMAGE, COMPOSITE and WAVEFORM items
-    reference Instances (PS3.3 Table C.18.3-1). Read from the dataset alone."""
+    """Reads "Instances are referenced in the Content Tree" (SR Document General Module,
+    Current Requested Procedure Evidence Sequence): some content item of the document's
+    Content Sequence, at any depth, references an Instance (Referenced SOP Sequence (0008,1199),
+    how IMAGE, COMPOSITE and WAVEFORM items do, PS3.3 Table C.18.3-1) that the Pertinent Other
+    Evidence Sequence (0040,A385) does not list.
+
+    The words abbreviate Section C.17.2.3: the sequence lists "at minimum the set of Composite
+    SOP Instances *from the current Requested Procedure(s)* that are referenced in the Content
+    Tree"; evidence from other procedures goes in Pertinent Other Evidence, and "the same SOP
+    Instance shall not be referenced in both". An instance listed there is therefore not
+    current evidence; one listed in neither must be listed somewhere, and only the Current
+    Requested Procedure Evidence is left. Read from the dataset alone."""
 
     __slots__ = ()
 
     def eval(self, ctx: Context) -> Verdict:
+        other: set[str] | None = None
         stack = [(ctx.root, 0)]
         while stack:
             ds, depth = stack.pop()
             for item in items_of(get_element(ds, _CONTENT_SEQUENCE)):
-                if get_element(item, _REFERENCED_SOP_SEQUENCE) is not None:
-                    return True
+                refs = get_element(item, _REFERENCED_SOP_SEQUENCE)
+                if refs is not None:
+                    if other is None:
+                        other = _pertinent_other_evidence(ctx.root)
+                    for ref in items_of(refs):
+                        uid = _uid(ref)
+                        if not uid or uid not in other:
+                            return True
                 if depth < 64:
                     stack.append((item, depth + 1))
         return False
