@@ -8,7 +8,9 @@ code sequence (the item is filled in per the Code Sequence Macro, PS3.3 Table 8.
 Codes from elsewhere are accepted wherever an iodkit :class:`Code` is: pydicom's
 (``pydicom.sr.codedict.codes.SCT.Liver``) and highdicom's ``CodedConcept`` (a pydicom Dataset
 holding the Code Sequence Macro). :func:`as_code` is the one place that converts them, and it
-refuses anything else with an error saying what a code may be.
+refuses anything else with an error saying what a code may be. :data:`CodeLike` is that set
+as a type: every public API that takes a coded concept is annotated with it, so a type checker
+accepts ``codes.SCT.Liver`` there as the runtime does.
 """
 
 from __future__ import annotations
@@ -17,9 +19,17 @@ import importlib
 import re
 import sys
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol, TypeAlias
 
-__all__ = ["Code", "CodeError", "ContextGroup", "as_code", "context_group"]
+__all__ = [
+    "Code",
+    "CodeError",
+    "CodeLike",
+    "CodedConceptLike",
+    "ContextGroup",
+    "as_code",
+    "context_group",
+]
 
 
 class CodeError(TypeError):
@@ -84,6 +94,28 @@ class Code:
         return f'({self.value}, {self.scheme}, "{self.meaning}")'
 
 
+class CodedConceptLike(Protocol):
+    """A code from elsewhere as :func:`as_code` reads it: pydicom's ``Code`` (a NamedTuple)
+    and highdicom's ``CodedConcept`` (a Dataset with these properties) both have them."""
+
+    @property
+    def value(self) -> str: ...
+    @property
+    def scheme_designator(self) -> str: ...
+    @property
+    def meaning(self) -> str: ...
+    @property
+    def scheme_version(self) -> str | None: ...
+
+
+#: What a public API that takes a coded concept accepts, all turned into an iodkit
+#: :class:`Code` by :func:`as_code` when the object is made: an iodkit ``Code``
+#: (``cid7150.TISSUE``), pydicom's ``Code`` (``codes.SCT.Liver``) or highdicom's
+#: ``CodedConcept``. (A bare pydicom Dataset holding the Code Sequence Macro is accepted at
+#: run time too; type it as one of these.)
+CodeLike: TypeAlias = Code | CodedConceptLike
+
+
 def as_code(value: object, what: str = "code") -> Code:
     """``value`` as an iodkit :class:`Code`: an iodkit ``Code`` as it is, pydicom's ``Code``
     (``codes.SCT.Liver``) and a Dataset with Code Value (or Long/URN Code Value), Coding Scheme
@@ -106,10 +138,27 @@ def as_code(value: object, what: str = "code") -> Code:
             f"{what}: the Dataset lacks Code Value, Coding Scheme Designator or Code Meaning "
             "(PS3.3 Table 8.8-1)"
         )
+    if is_code_like(value):  # any other CodedConceptLike
+        version = getattr(value, "scheme_version", None)
+        code, scheme, meaning = (
+            str(getattr(value, k)) for k in ("value", "scheme_designator", "meaning")
+        )
+        return Code(code, scheme, meaning, version if isinstance(version, str) else None)
     raise CodeError(
         f"{what}: expected a code — iodkit.codes.Code (e.g. cid7150.TISSUE), pydicom's Code "
         f"(pydicom.sr.codedict.codes.SCT.Liver) or highdicom's CodedConcept — got "
         f"{type(value).__name__} {short_repr(value)}"
+    )
+
+
+def is_code_like(value: object) -> bool:
+    """Whether ``value`` is one code (an iodkit :class:`Code` or a :class:`CodedConceptLike`)
+    rather than a sequence of them — pydicom's ``Code`` is a NamedTuple, so ``isinstance(x,
+    Sequence)`` cannot tell."""
+    if isinstance(value, Code):
+        return True
+    return all(
+        isinstance(getattr(value, k, None), str) for k in ("value", "scheme_designator", "meaning")
     )
 
 

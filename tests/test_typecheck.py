@@ -26,6 +26,37 @@ reveal_type(GeneralSeriesModule.modality)
 GeneralSeriesModule(modalty="SEG")
 SegmentSequenceItem(segmented_property_type_code_sequence=[codes.SCT.Liver, {"code_value": "1"}])
 """
+# Every public API that takes a coded concept is typed iodkit.codes.CodeLike: pydicom's Code
+# (here codes.SCT.*) and highdicom's CodedConcept type-check where iodkit's Code does (SEG, PM,
+# SR, ANN, a generated template builder); a plain string does not (line numbers asserted).
+CODES_PROBE = """\
+import highdicom as hd
+import numpy as np
+from iodkit.ann import AnnotationGroup, Measurement as AnnotationMeasurement
+from iodkit.codes import cid7150
+from iodkit.pm import RealWorldValueMapping
+from iodkit.seg import AlgorithmIdentification, SegmentDescription
+from iodkit.sr import FindingSite, Measurement, PlanarROIMeasurements, QualitativeEvaluation
+from iodkit.templates import tid1419
+from pydicom.sr.codedict import codes
+
+liver = codes.SCT.Liver
+mm = hd.sr.CodedConcept("mm", "UCUM", "millimeter")
+ai = codes.DCM.ArtificialIntelligence
+SegmentDescription(1, "liver", codes.SCT.Tissue, liver, anatomic_regions=[codes.SCT.Abdomen],
+                   algorithm=AlgorithmIdentification("a", "1", family=ai))
+RealWorldValueMapping.identity("p", "probability", hd.sr.CodedConcept("1", "UCUM", "no units"))
+site = FindingSite(liver, laterality=codes.SCT.Left)
+Measurement(codes.SCT.Diameter, 3.0, mm, finding_sites=[site])
+PlanarROIMeasurements(tracking_identifier="t", finding_type=liver, region=None)
+QualitativeEvaluation(codes.DCM.Finding, codes.SCT.Normal)
+AnnotationGroup("n", cid7150.TISSUE, codes.SCT.Nucleus, "POINT", np.zeros((1, 2)),
+                measurements=[AnnotationMeasurement(codes.SCT.Area, mm, np.ones(1))])
+tid1419.ROIMeasurements.FindingSite(value=liver, laterality=codes.SCT.Left)
+SegmentDescription(1, "liver", "Tissue", liver)
+"""
+CODES_WRONG_LINE = CODES_PROBE.count("\n")  # the last line: a string where a code goes
+
 # The builders and what they stand on; the rest of iodkit is read as far as these import it
 # (make lint checks all of it).
 CHECKED = (
@@ -48,11 +79,12 @@ def mypy_report(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
     folder = tmp_path_factory.mktemp("typecheck")
     probe = folder / "probe.py"
     probe.write_text(PROBE, encoding="utf-8")
+    (folder / "codes_probe.py").write_text(CODES_PROBE, encoding="utf-8")
     readme = folder / "readme_first_example.py"
     readme.write_text(README_BLOCKS[0], encoding="utf-8")
     out = subprocess.run(
         [sys.executable, str(ROOT / "tools" / "typecheck.py"), "--only", ",".join(CHECKED)]
-        + [str(probe), str(readme)],
+        + [str(probe), str(readme), str(folder / "codes_probe.py")],
         capture_output=True,
         text=True,
         cwd=ROOT,  # the cache is the repository's .mypy_cache, shared with `make lint`
@@ -86,6 +118,15 @@ def test_mypy_resolves_iodkit(mypy_report: list[str]) -> None:
     assert misspelt and "modalty" in misspelt[0] and "[call-arg]" in misspelt[0], probe
     # what a sequence takes besides its items: pydicom codes, dicts
     assert not [line for line in probe if "probe.py:8:" in line], probe
+
+
+def test_every_api_taking_a_code_is_typed_for_pydicom_and_highdicom_codes(
+    mypy_report: list[str],
+) -> None:
+    probe = [line for line in mypy_report if "codes_probe.py:" in line and ": error:" in line]
+    wrong = [line for line in probe if f"codes_probe.py:{CODES_WRONG_LINE}:" in line]
+    assert wrong and "CodedConceptLike" in wrong[0], probe  # a string is refused: not a code
+    assert [line for line in probe if line not in wrong] == [], probe
 
 
 def test_readme_first_example_type_checks(mypy_report: list[str]) -> None:

@@ -27,9 +27,9 @@ from .names import class_name, snake
 PACKAGE = "iodkit.templates"
 
 _ANNOTATIONS = {
-    "CODE": "Code",
-    "NUM": "Numeric | tuple[float, Code]",
-    "NUMERIC": "Numeric | tuple[float, Code]",
+    "CODE": "CodeLike",  # iodkit's, pydicom's or highdicom's code (iodkit.codes.as_code)
+    "NUM": "Numeric | tuple[float, CodeLike]",
+    "NUMERIC": "Numeric | tuple[float, CodeLike]",
     "TEXT": "str",
     "UIDREF": "str",
     "PNAME": "str",
@@ -279,7 +279,7 @@ class TemplatePlanner:
                 node.args.append(
                     ArgDef(
                         "concept_name",
-                        "Code",
+                        "CodeLike",
                         _name_required(row),
                         f"the concept name of row {row.row}: {describe(row.concept) or 'any'}",
                     )
@@ -488,7 +488,7 @@ def _args_doc(node: NodeDef) -> str:
 
 
 _RUNTIME_NAMES = {
-    "iodkit.codes": ("Code",),
+    "iodkit.codes": ("Code", "CodeLike"),
     "iodkit.sr.content": ("ContentItem", "Numeric", "Reference", "Scoord", "Scoord3D", "Tcoord"),
     "iodkit.sr.template": ("Row", "TemplateNode"),
     "iodkit.sr.valuesets": ("Param", "ValueSet"),

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from pydicom.dataset import Dataset
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Reference
 from iodkit.sr.template import Row, TemplateNode
 
@@ -34,7 +34,7 @@ class Quotation(TemplateNode):
     def __init__(
         self,
         *,
-        quotation_mode: Code,
+        quotation_mode: CodeLike,
         quoted_source: Reference | Dataset | None = None,
         observation_context: tid1001.ObservationContext,
     ) -> None:

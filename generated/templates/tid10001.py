@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from pydicom.dataset import Dataset
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Reference
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -71,8 +71,8 @@ class ProjectionXRayRadiationDose(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
-            has_intent: Code,
+            value: CodeLike,
+            has_intent: CodeLike,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -108,7 +108,7 @@ class ProjectionXRayRadiationDose(TemplateNode):
             def __init__(
                 self,
                 *,
-                concept_name: Code,
+                concept_name: CodeLike,
                 value: str,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
@@ -121,7 +121,7 @@ class ProjectionXRayRadiationDose(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
+            value: CodeLike,
             uid_type: ProjectionXRayRadiationDose.ScopeOfAccumulation.UidType,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
@@ -136,13 +136,13 @@ class ProjectionXRayRadiationDose(TemplateNode):
         self,
         *,
         language_of_content_item_and_descendants: tid1204.LanguageOfContentItemAndDescendants | None = None,
-        procedure_reported: ProjectionXRayRadiationDose.ProcedureReported | Code,
-        acquisition_device_type: Code | None = None,
+        procedure_reported: ProjectionXRayRadiationDose.ProcedureReported | CodeLike,
+        acquisition_device_type: CodeLike | None = None,
         observer_context: Sequence[tid1002.ObserverContext],
-        scope_of_accumulation: ProjectionXRayRadiationDose.ScopeOfAccumulation | Code,
-        x_ray_detector_data_available: Code | None = None,
-        x_ray_source_data_available: Code | None = None,
-        x_ray_mechanical_data_available: Code | None = None,
+        scope_of_accumulation: ProjectionXRayRadiationDose.ScopeOfAccumulation | CodeLike,
+        x_ray_detector_data_available: CodeLike | None = None,
+        x_ray_source_data_available: CodeLike | None = None,
+        x_ray_mechanical_data_available: CodeLike | None = None,
         accumulated_x_ray_dose: tid10002.AccumulatedXRayDose | None = None,
         accumulated_x_ray_dose_row12: tid10002.AccumulatedXRayDose | None = None,
         accumulated_x_ray_dose_row13: tid10002.AccumulatedXRayDose | None = None,
@@ -150,7 +150,7 @@ class ProjectionXRayRadiationDose(TemplateNode):
         comment: str | None = None,
         dose_image: Sequence[Reference | Dataset] | None = None,
         person_participant: tid1020.PersonParticipant | None = None,
-        source_of_dose_information: Sequence[Code],
+        source_of_dose_information: Sequence[CodeLike],
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -8,7 +8,7 @@ import datetime
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import Param, ValueSet
@@ -72,10 +72,10 @@ class AccumulatedXRayDose(TemplateNode):
         def __init__(
             self,
             *,
-            dose_measurement_device: Code,
+            dose_measurement_device: CodeLike,
             calibration_date_time: str | datetime.datetime,
-            calibration_factor: Numeric | tuple[float, Code],
-            calibration_uncertainty: Numeric | tuple[float, Code],
+            calibration_factor: Numeric | tuple[float, CodeLike],
+            calibration_uncertainty: Numeric | tuple[float, CodeLike],
             calibration_responsible_party: str,
             calibration_protocol: str | None = None,
         ) -> None:
@@ -113,9 +113,9 @@ class AccumulatedXRayDose(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
-            equipment_landmark_x_position: Numeric | tuple[float, Code],
-            equipment_landmark_z_position: Numeric | tuple[float, Code],
+            value: CodeLike,
+            equipment_landmark_x_position: Numeric | tuple[float, CodeLike],
+            equipment_landmark_z_position: Numeric | tuple[float, CodeLike],
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -145,7 +145,7 @@ class AccumulatedXRayDose(TemplateNode):
             self,
             *,
             reference_location: tid400.ReferenceLocation,
-            equipment_landmark_to_patient_fiducial_z_distance: Numeric | tuple[float, Code],
+            equipment_landmark_to_patient_fiducial_z_distance: Numeric | tuple[float, CodeLike],
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -160,14 +160,14 @@ class AccumulatedXRayDose(TemplateNode):
     def __init__(
         self,
         *,
-        acquisition_plane: Code,
+        acquisition_plane: CodeLike,
         calibration: Sequence[AccumulatedXRayDose.Calibration] | None = None,
         accumulated_fluoroscopy_and_acquisition_projection_x_ray_dose: tid10004.AccumulatedFluoroscopyAndAcquisitionProjectionXRayDose | None = None,
         accumulated_mammography_x_ray_dose: tid10005.AccumulatedMammographyXRayDose | None = None,
         accumulated_total_projection_radiography_dose: tid10007.AccumulatedTotalProjectionRadiographyDose | None = None,
         accumulated_cassette_based_projection_radiography_dose: tid10006.AccumulatedCassetteBasedProjectionRadiographyDose | None = None,
         device_participant: tid1021.DeviceParticipant | None = None,
-        equipment_landmark: AccumulatedXRayDose.EquipmentLandmark | Code | None = None,
+        equipment_landmark: AccumulatedXRayDose.EquipmentLandmark | CodeLike | None = None,
         patient_location_fiducial: Sequence[AccumulatedXRayDose.PatientLocationFiducial] | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):

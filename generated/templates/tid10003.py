@@ -8,7 +8,7 @@ import datetime
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -79,7 +79,7 @@ class IrradiationEventXRayData(TemplateNode):
             self,
             *,
             value: str,
-            label_type: Code | None = None,
+            label_type: CodeLike | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -107,8 +107,8 @@ class IrradiationEventXRayData(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
-            reason_for_repeating_acquisition: Code | None = None,
+            value: CodeLike,
+            reason_for_repeating_acquisition: CodeLike | None = None,
             irradiation_event_uid: str | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
@@ -139,8 +139,8 @@ class IrradiationEventXRayData(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
-            reason_for_rejecting_acquisition: Code | None = None,
+            value: CodeLike,
+            reason_for_rejecting_acquisition: CodeLike | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -169,9 +169,9 @@ class IrradiationEventXRayData(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
-            image_view_modifier: Sequence[Code] | None = None,
-            projection_eponymous_name: Code | None = None,
+            value: CodeLike,
+            image_view_modifier: Sequence[CodeLike] | None = None,
+            projection_eponymous_name: CodeLike | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -200,8 +200,8 @@ class IrradiationEventXRayData(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
-            patient_orientation_modifier: Code,
+            value: CodeLike,
+            patient_orientation_modifier: CodeLike,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -228,8 +228,8 @@ class IrradiationEventXRayData(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
-            laterality: Code | None = None,
+            value: CodeLike,
+            laterality: CodeLike | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -242,24 +242,24 @@ class IrradiationEventXRayData(TemplateNode):
     def __init__(
         self,
         *,
-        acquisition_plane: Code,
+        acquisition_plane: CodeLike,
         irradiation_event_uid: str,
         irradiation_event_label: IrradiationEventXRayData.IrradiationEventLabel | str | None = None,
-        is_repeated_acquisition: IrradiationEventXRayData.IsRepeatedAcquisition | Code | None = None,
-        is_rejected_acquisition: IrradiationEventXRayData.IsRejectedAcquisition | Code | None = None,
+        is_repeated_acquisition: IrradiationEventXRayData.IsRepeatedAcquisition | CodeLike | None = None,
+        is_rejected_acquisition: IrradiationEventXRayData.IsRejectedAcquisition | CodeLike | None = None,
         date_time_started: str | datetime.datetime,
-        irradiation_event_type: Code,
+        irradiation_event_type: CodeLike,
         acquisition_protocol: str | None = None,
-        image_view: IrradiationEventXRayData.ImageView | Code | None = None,
-        patient_table_relationship: Code | None = None,
-        patient_orientation: IrradiationEventXRayData.PatientOrientation | Code | None = None,
-        target_region: IrradiationEventXRayData.TargetRegion | Code,
-        dose_area_product: Numeric | tuple[float, Code] | None = None,
-        half_value_layer: Numeric | tuple[float, Code] | None = None,
-        patient_equivalent_thickness: Numeric | tuple[float, Code] | None = None,
-        entrance_exposure_at_rp: Numeric | tuple[float, Code] | None = None,
+        image_view: IrradiationEventXRayData.ImageView | CodeLike | None = None,
+        patient_table_relationship: CodeLike | None = None,
+        patient_orientation: IrradiationEventXRayData.PatientOrientation | CodeLike | None = None,
+        target_region: IrradiationEventXRayData.TargetRegion | CodeLike,
+        dose_area_product: Numeric | tuple[float, CodeLike] | None = None,
+        half_value_layer: Numeric | tuple[float, CodeLike] | None = None,
+        patient_equivalent_thickness: Numeric | tuple[float, CodeLike] | None = None,
+        entrance_exposure_at_rp: Numeric | tuple[float, CodeLike] | None = None,
         reference_point_definition_text: str | None = None,
-        reference_point_definition_code: Code | None = None,
+        reference_point_definition_code: CodeLike | None = None,
         mammography_cad_breast_composition: tid4007.MammographyCADBreastComposition | None = None,
         comment: str | None = None,
         person_participant: Sequence[tid1020.PersonParticipant] | None = None,

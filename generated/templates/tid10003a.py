@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from pydicom.dataset import Dataset
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric, Reference
 from iodkit.sr.template import Row, TemplateNode
 
@@ -37,9 +37,9 @@ class IrradiationEventXRayDetectorData(TemplateNode):
     def __init__(
         self,
         *,
-        exposure_index: Numeric | tuple[float, Code] | None = None,
-        target_exposure_index: Numeric | tuple[float, Code] | None = None,
-        deviation_index: Numeric | tuple[float, Code] | None = None,
+        exposure_index: Numeric | tuple[float, CodeLike] | None = None,
+        target_exposure_index: Numeric | tuple[float, CodeLike] | None = None,
+        deviation_index: Numeric | tuple[float, CodeLike] | None = None,
         device_participant: tid1021.DeviceParticipant | None = None,
         acquired_image: Sequence[Reference | Dataset] | None = None,
     ) -> None:

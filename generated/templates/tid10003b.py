@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -67,8 +67,8 @@ class IrradiationEventXRaySourceData(TemplateNode):
         def __init__(
             self,
             *,
-            value: Numeric | tuple[float, Code],
-            derivation: Code | None = None,
+            value: Numeric | tuple[float, CodeLike],
+            derivation: CodeLike | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -96,10 +96,10 @@ class IrradiationEventXRaySourceData(TemplateNode):
         def __init__(
             self,
             *,
-            x_ray_filter_type: Code | None = None,
-            x_ray_filter_material: Code | None = None,
-            x_ray_filter_thickness_minimum: Numeric | tuple[float, Code] | None = None,
-            x_ray_filter_thickness_maximum: Numeric | tuple[float, Code] | None = None,
+            x_ray_filter_type: CodeLike | None = None,
+            x_ray_filter_material: CodeLike | None = None,
+            x_ray_filter_thickness_minimum: Numeric | tuple[float, CodeLike] | None = None,
+            x_ray_filter_thickness_maximum: Numeric | tuple[float, CodeLike] | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -117,27 +117,27 @@ class IrradiationEventXRaySourceData(TemplateNode):
     def __init__(
         self,
         *,
-        dose_rp: Numeric | tuple[float, Code] | None = None,
+        dose_rp: Numeric | tuple[float, CodeLike] | None = None,
         reference_point_definition_text: str | None = None,
-        reference_point_definition_code: Code | None = None,
-        average_glandular_dose: Numeric | tuple[float, Code] | None = None,
-        fluoro_mode: Code | None = None,
-        pulse_rate: Numeric | tuple[float, Code] | None = None,
-        number_of_pulses: IrradiationEventXRaySourceData.NumberOfPulses | Numeric | tuple[float, Code] | None = None,
-        pulse_width: Sequence[Numeric | tuple[float, Code]] | None = None,
-        irradiation_duration: Numeric | tuple[float, Code] | None = None,
-        kvp: Sequence[Numeric | tuple[float, Code]],
-        x_ray_tube_current: Sequence[Numeric | tuple[float, Code]] | None = None,
-        average_x_ray_tube_current: Numeric | tuple[float, Code] | None = None,
-        exposure_time: Numeric | tuple[float, Code] | None = None,
-        exposure: Sequence[Numeric | tuple[float, Code]] | None = None,
-        focal_spot_size: Numeric | tuple[float, Code] | None = None,
-        anode_target_material: Code | None = None,
+        reference_point_definition_code: CodeLike | None = None,
+        average_glandular_dose: Numeric | tuple[float, CodeLike] | None = None,
+        fluoro_mode: CodeLike | None = None,
+        pulse_rate: Numeric | tuple[float, CodeLike] | None = None,
+        number_of_pulses: IrradiationEventXRaySourceData.NumberOfPulses | Numeric | tuple[float, CodeLike] | None = None,
+        pulse_width: Sequence[Numeric | tuple[float, CodeLike]] | None = None,
+        irradiation_duration: Numeric | tuple[float, CodeLike] | None = None,
+        kvp: Sequence[Numeric | tuple[float, CodeLike]],
+        x_ray_tube_current: Sequence[Numeric | tuple[float, CodeLike]] | None = None,
+        average_x_ray_tube_current: Numeric | tuple[float, CodeLike] | None = None,
+        exposure_time: Numeric | tuple[float, CodeLike] | None = None,
+        exposure: Sequence[Numeric | tuple[float, CodeLike]] | None = None,
+        focal_spot_size: Numeric | tuple[float, CodeLike] | None = None,
+        anode_target_material: CodeLike | None = None,
         x_ray_filters: Sequence[IrradiationEventXRaySourceData.XRayFilters] | None = None,
-        collimated_field_area: Numeric | tuple[float, Code] | None = None,
-        collimated_field_height: Numeric | tuple[float, Code] | None = None,
-        collimated_field_width: Numeric | tuple[float, Code] | None = None,
-        x_ray_grid: Sequence[Code] | None = None,
+        collimated_field_area: Numeric | tuple[float, CodeLike] | None = None,
+        collimated_field_height: Numeric | tuple[float, CodeLike] | None = None,
+        collimated_field_width: Numeric | tuple[float, CodeLike] | None = None,
+        x_ray_grid: Sequence[CodeLike] | None = None,
         device_participant: tid1021.DeviceParticipant | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -62,8 +62,8 @@ class IrradiationEventXRayMechanicalData(TemplateNode):
         def __init__(
             self,
             *,
-            concept_name: Code,
-            value: Numeric | tuple[float, Code],
+            concept_name: CodeLike,
+            value: Numeric | tuple[float, CodeLike],
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -75,29 +75,29 @@ class IrradiationEventXRayMechanicalData(TemplateNode):
     def __init__(
         self,
         *,
-        cr_dr_mechanical_configuration: Code | None = None,
-        positioner_primary_angle: Numeric | tuple[float, Code] | None = None,
-        positioner_secondary_angle: Numeric | tuple[float, Code] | None = None,
-        positioner_primary_end_angle: Numeric | tuple[float, Code] | None = None,
-        positioner_secondary_end_angle: Numeric | tuple[float, Code] | None = None,
-        column_angulation: Numeric | tuple[float, Code] | None = None,
-        table_head_tilt_angle: Numeric | tuple[float, Code] | None = None,
-        table_horizontal_rotation_angle: Numeric | tuple[float, Code] | None = None,
-        table_cradle_tilt_angle: Numeric | tuple[float, Code] | None = None,
-        compression_thickness: Numeric | tuple[float, Code] | None = None,
-        compression_force: Numeric | tuple[float, Code] | None = None,
-        compression_pressure: Numeric | tuple[float, Code] | None = None,
-        compression_contact_area: Numeric | tuple[float, Code] | None = None,
+        cr_dr_mechanical_configuration: CodeLike | None = None,
+        positioner_primary_angle: Numeric | tuple[float, CodeLike] | None = None,
+        positioner_secondary_angle: Numeric | tuple[float, CodeLike] | None = None,
+        positioner_primary_end_angle: Numeric | tuple[float, CodeLike] | None = None,
+        positioner_secondary_end_angle: Numeric | tuple[float, CodeLike] | None = None,
+        column_angulation: Numeric | tuple[float, CodeLike] | None = None,
+        table_head_tilt_angle: Numeric | tuple[float, CodeLike] | None = None,
+        table_horizontal_rotation_angle: Numeric | tuple[float, CodeLike] | None = None,
+        table_cradle_tilt_angle: Numeric | tuple[float, CodeLike] | None = None,
+        compression_thickness: Numeric | tuple[float, CodeLike] | None = None,
+        compression_force: Numeric | tuple[float, CodeLike] | None = None,
+        compression_pressure: Numeric | tuple[float, CodeLike] | None = None,
+        compression_contact_area: Numeric | tuple[float, CodeLike] | None = None,
         dose_related_distance_measurement: Sequence[IrradiationEventXRayMechanicalData.DoseRelatedDistanceMeasurement] | None = None,
-        positioner_isocenter_primary_angle: Numeric | tuple[float, Code] | None = None,
-        positioner_isocenter_secondary_angle: Numeric | tuple[float, Code] | None = None,
-        positioner_isocenter_detector_rotation_angle: Numeric | tuple[float, Code] | None = None,
-        positioner_isocenter_primary_end_angle: Numeric | tuple[float, Code] | None = None,
-        positioner_isocenter_secondary_end_angle: Numeric | tuple[float, Code] | None = None,
-        positioner_isocenter_detector_rotation_end_angle: Numeric | tuple[float, Code] | None = None,
-        table_head_tilt_end_angle: Numeric | tuple[float, Code] | None = None,
-        table_horizontal_rotation_end_angle: Numeric | tuple[float, Code] | None = None,
-        table_cradle_tilt_end_angle: Numeric | tuple[float, Code] | None = None,
+        positioner_isocenter_primary_angle: Numeric | tuple[float, CodeLike] | None = None,
+        positioner_isocenter_secondary_angle: Numeric | tuple[float, CodeLike] | None = None,
+        positioner_isocenter_detector_rotation_angle: Numeric | tuple[float, CodeLike] | None = None,
+        positioner_isocenter_primary_end_angle: Numeric | tuple[float, CodeLike] | None = None,
+        positioner_isocenter_secondary_end_angle: Numeric | tuple[float, CodeLike] | None = None,
+        positioner_isocenter_detector_rotation_end_angle: Numeric | tuple[float, CodeLike] | None = None,
+        table_head_tilt_end_angle: Numeric | tuple[float, CodeLike] | None = None,
+        table_horizontal_rotation_end_angle: Numeric | tuple[float, CodeLike] | None = None,
+        table_cradle_tilt_end_angle: Numeric | tuple[float, CodeLike] | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 
@@ -32,12 +32,12 @@ class AccumulatedFluoroscopyAndAcquisitionProjectionXRayDose(TemplateNode):
     def __init__(
         self,
         *,
-        fluoro_dose_area_product_total: Numeric | tuple[float, Code] | None = None,
-        fluoro_dose_rp_total: Numeric | tuple[float, Code] | None = None,
-        total_fluoro_time: Numeric | tuple[float, Code] | None = None,
-        acquisition_dose_area_product_total: Numeric | tuple[float, Code] | None = None,
-        acquisition_dose_rp_total: Numeric | tuple[float, Code] | None = None,
-        total_acquisition_time: Numeric | tuple[float, Code] | None = None,
+        fluoro_dose_area_product_total: Numeric | tuple[float, CodeLike] | None = None,
+        fluoro_dose_rp_total: Numeric | tuple[float, CodeLike] | None = None,
+        total_fluoro_time: Numeric | tuple[float, CodeLike] | None = None,
+        acquisition_dose_area_product_total: Numeric | tuple[float, CodeLike] | None = None,
+        acquisition_dose_rp_total: Numeric | tuple[float, CodeLike] | None = None,
+        total_acquisition_time: Numeric | tuple[float, CodeLike] | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -31,8 +31,8 @@ class AccumulatedMammographyXRayDose(TemplateNode):
     def __init__(
         self,
         *,
-        value: Numeric | tuple[float, Code],
-        laterality: Code,
+        value: Numeric | tuple[float, CodeLike],
+        laterality: CodeLike,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -29,9 +29,9 @@ class AccumulatedCassetteBasedProjectionRadiographyDose(TemplateNode):
     def __init__(
         self,
         *,
-        detector_type: Code | None = None,
-        total_number_of_radiographic_frames: Numeric | tuple[float, Code] | None = None,
-        dose_area_product_total: Numeric | tuple[float, Code] | None = None,
+        detector_type: CodeLike | None = None,
+        total_number_of_radiographic_frames: Numeric | tuple[float, CodeLike] | None = None,
+        dose_area_product_total: Numeric | tuple[float, CodeLike] | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -32,11 +32,11 @@ class AccumulatedTotalProjectionRadiographyDose(TemplateNode):
     def __init__(
         self,
         *,
-        dose_area_product_total: Numeric | tuple[float, Code],
-        dose_rp_total: Numeric | tuple[float, Code] | None = None,
-        distance_source_to_reference_point: Numeric | tuple[float, Code] | None = None,
-        total_number_of_radiographic_frames: Numeric | tuple[float, Code] | None = None,
-        reference_point_definition_code: Code | None = None,
+        dose_area_product_total: Numeric | tuple[float, CodeLike],
+        dose_rp_total: Numeric | tuple[float, CodeLike] | None = None,
+        distance_source_to_reference_point: Numeric | tuple[float, CodeLike] | None = None,
+        total_number_of_radiographic_frames: Numeric | tuple[float, CodeLike] | None = None,
+        reference_point_definition_code: CodeLike | None = None,
         reference_point_definition_text: str | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):

@@ -8,7 +8,7 @@ import datetime
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
 
@@ -64,8 +64,8 @@ class CTRadiationDose(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
-            has_intent: Code,
+            value: CodeLike,
+            has_intent: CodeLike,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -101,7 +101,7 @@ class CTRadiationDose(TemplateNode):
             def __init__(
                 self,
                 *,
-                concept_name: Code,
+                concept_name: CodeLike,
                 value: str,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
@@ -114,7 +114,7 @@ class CTRadiationDose(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
+            value: CodeLike,
             uid_type: CTRadiationDose.ScopeOfAccumulation.UidType,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
@@ -129,15 +129,15 @@ class CTRadiationDose(TemplateNode):
         self,
         *,
         language_of_content_item_and_descendants: tid1204.LanguageOfContentItemAndDescendants | None = None,
-        procedure_reported: CTRadiationDose.ProcedureReported | Code,
+        procedure_reported: CTRadiationDose.ProcedureReported | CodeLike,
         observer_context: Sequence[tid1002.ObserverContext],
         start_of_x_ray_irradiation: str | datetime.datetime,
         end_of_x_ray_irradiation: str | datetime.datetime,
-        scope_of_accumulation: CTRadiationDose.ScopeOfAccumulation | Code,
+        scope_of_accumulation: CTRadiationDose.ScopeOfAccumulation | CodeLike,
         ct_accumulated_dose_data: tid10012.CTAccumulatedDoseData,
         ct_irradiation_event_data: Sequence[tid10013.CTIrradiationEventData],
         comment: str | None = None,
-        source_of_dose_information: Sequence[Code],
+        source_of_dose_information: Sequence[CodeLike],
         person_participant: tid1020.PersonParticipant | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -58,8 +58,8 @@ class CTAccumulatedDoseData(TemplateNode):
         def __init__(
             self,
             *,
-            value: Numeric | tuple[float, Code],
-            ctd_iw_phantom_type: Code,
+            value: Numeric | tuple[float, CodeLike],
+            ctd_iw_phantom_type: CodeLike,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -120,10 +120,10 @@ class CTAccumulatedDoseData(TemplateNode):
         def __init__(
             self,
             *,
-            value: Numeric | tuple[float, Code],
+            value: Numeric | tuple[float, CodeLike],
             reference_authority_text: str | None = None,
-            reference_authority_code: Code | None = None,
-            measurement_method: Code,
+            reference_authority_code: CodeLike | None = None,
+            measurement_method: CodeLike,
             patient_model: str | None = None,
             condition_effective_dose_measured: CTAccumulatedDoseData.CtEffectiveDoseTotal.ConditionEffectiveDoseMeasured | None = None,
         ) -> None:
@@ -151,10 +151,10 @@ class CTAccumulatedDoseData(TemplateNode):
     def __init__(
         self,
         *,
-        total_number_of_irradiation_events: Numeric | tuple[float, Code],
-        ct_dose_length_product_total: Numeric | tuple[float, Code],
-        ct_dose_length_product_sub_total: Sequence[CTAccumulatedDoseData.CtDoseLengthProductSubTotal | Numeric | tuple[float, Code]] | None = None,
-        ct_effective_dose_total: CTAccumulatedDoseData.CtEffectiveDoseTotal | Numeric | tuple[float, Code] | None = None,
+        total_number_of_irradiation_events: Numeric | tuple[float, CodeLike],
+        ct_dose_length_product_total: Numeric | tuple[float, CodeLike],
+        ct_dose_length_product_sub_total: Sequence[CTAccumulatedDoseData.CtDoseLengthProductSubTotal | Numeric | tuple[float, CodeLike]] | None = None,
+        ct_effective_dose_total: CTAccumulatedDoseData.CtEffectiveDoseTotal | Numeric | tuple[float, CodeLike] | None = None,
         comment: str | None = None,
         device_participant: tid1021.DeviceParticipant | None = None,
     ) -> None:

@@ -8,7 +8,7 @@ import datetime
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -67,8 +67,8 @@ class CTIrradiationEventData(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
-            reconstruction_algorithm: Sequence[Code] | None = None,
+            value: CodeLike,
+            reconstruction_algorithm: Sequence[CodeLike] | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -96,7 +96,7 @@ class CTIrradiationEventData(TemplateNode):
             self,
             *,
             value: str,
-            label_type: Code | None = None,
+            label_type: CodeLike | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -124,8 +124,8 @@ class CTIrradiationEventData(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
-            reason_for_repeating_acquisition: Code | None = None,
+            value: CodeLike,
+            reason_for_repeating_acquisition: CodeLike | None = None,
             irradiation_event_uid: str | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
@@ -156,8 +156,8 @@ class CTIrradiationEventData(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
-            reason_for_rejecting_acquisition: Code | None = None,
+            value: CodeLike,
+            reason_for_rejecting_acquisition: CodeLike | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -210,11 +210,11 @@ class CTIrradiationEventData(TemplateNode):
                 self,
                 *,
                 identification_of_the_x_ray_source: str,
-                kvp: Numeric | tuple[float, Code],
-                maximum_x_ray_tube_current: Numeric | tuple[float, Code],
-                x_ray_tube_current: Numeric | tuple[float, Code],
-                exposure_time_per_rotation: Numeric | tuple[float, Code] | None = None,
-                x_ray_filter_aluminum_equivalent: Numeric | tuple[float, Code] | None = None,
+                kvp: Numeric | tuple[float, CodeLike],
+                maximum_x_ray_tube_current: Numeric | tuple[float, CodeLike],
+                x_ray_tube_current: Numeric | tuple[float, CodeLike],
+                exposure_time_per_rotation: Numeric | tuple[float, CodeLike] | None = None,
+                x_ray_filter_aluminum_equivalent: Numeric | tuple[float, CodeLike] | None = None,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -237,12 +237,12 @@ class CTIrradiationEventData(TemplateNode):
         def __init__(
             self,
             *,
-            exposure_time: Numeric | tuple[float, Code],
+            exposure_time: Numeric | tuple[float, CodeLike],
             scanning_length: tid10014.ScanningLength,
-            nominal_single_collimation_width: Numeric | tuple[float, Code],
-            nominal_total_collimation_width: Numeric | tuple[float, Code],
-            pitch_factor: Numeric | tuple[float, Code] | None = None,
-            number_of_x_ray_sources: Numeric | tuple[float, Code],
+            nominal_single_collimation_width: Numeric | tuple[float, CodeLike],
+            nominal_total_collimation_width: Numeric | tuple[float, CodeLike],
+            pitch_factor: Numeric | tuple[float, CodeLike] | None = None,
+            number_of_x_ray_sources: Numeric | tuple[float, CodeLike],
             ct_x_ray_source_parameters: Sequence[CTIrradiationEventData.CtAcquisitionParameters.CtXRaySourceParameters],
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
@@ -315,8 +315,8 @@ class CTIrradiationEventData(TemplateNode):
                 def __init__(
                     self,
                     *,
-                    value: Code,
-                    effective_dose_conversion_factor: Numeric | tuple[float, Code] | None = None,
+                    value: CodeLike,
+                    effective_dose_conversion_factor: Numeric | tuple[float, CodeLike] | None = None,
                 ) -> None:
                     """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -331,8 +331,8 @@ class CTIrradiationEventData(TemplateNode):
             def __init__(
                 self,
                 *,
-                value: Numeric | tuple[float, Code],
-                measurement_method: CTIrradiationEventData.CtDose.EffectiveDose.MeasurementMethod | Code | None = None,
+                value: Numeric | tuple[float, CodeLike],
+                measurement_method: CTIrradiationEventData.CtDose.EffectiveDose.MeasurementMethod | CodeLike | None = None,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -381,9 +381,9 @@ class CTIrradiationEventData(TemplateNode):
                 def __init__(
                     self,
                     *,
-                    value: Numeric | tuple[float, Code],
-                    measurement_method: Code,
-                    longitudinal_position_z: Numeric | tuple[float, Code] | None = None,
+                    value: Numeric | tuple[float, CodeLike],
+                    measurement_method: CodeLike,
+                    longitudinal_position_z: Numeric | tuple[float, CodeLike] | None = None,
                 ) -> None:
                     """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -414,9 +414,9 @@ class CTIrradiationEventData(TemplateNode):
                 def __init__(
                     self,
                     *,
-                    value: Numeric | tuple[float, Code],
-                    longitudinal_position_z: Numeric | tuple[float, Code],
-                    water_equivalent_diameter_at_longitudinal_position_z: Numeric | tuple[float, Code],
+                    value: Numeric | tuple[float, CodeLike],
+                    longitudinal_position_z: Numeric | tuple[float, CodeLike],
+                    water_equivalent_diameter_at_longitudinal_position_z: Numeric | tuple[float, CodeLike],
                 ) -> None:
                     """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -432,15 +432,15 @@ class CTIrradiationEventData(TemplateNode):
             def __init__(
                 self,
                 *,
-                value: Numeric | tuple[float, Code],
-                measurement_method: Code,
-                measured_lateral_dimension: Numeric | tuple[float, Code] | None = None,
-                measured_ap_dimension: Numeric | tuple[float, Code] | None = None,
-                derived_effective_diameter: Numeric | tuple[float, Code] | None = None,
-                dw_conversion_factor_coefficients: Sequence[Numeric | tuple[float, Code]] | None = None,
+                value: Numeric | tuple[float, CodeLike],
+                measurement_method: CodeLike,
+                measured_lateral_dimension: Numeric | tuple[float, CodeLike] | None = None,
+                measured_ap_dimension: Numeric | tuple[float, CodeLike] | None = None,
+                derived_effective_diameter: Numeric | tuple[float, CodeLike] | None = None,
+                dw_conversion_factor_coefficients: Sequence[Numeric | tuple[float, CodeLike]] | None = None,
                 series_or_instance_used_for_water_equivalent_diameter_estimation: Sequence[str] | None = None,
-                water_equivalent_diameter: CTIrradiationEventData.CtDose.SizeSpecificDoseEstimate.WaterEquivalentDiameter | Numeric | tuple[float, Code] | None = None,
-                size_specific_dose_estimate_at_longitudinal_position_z: Sequence[CTIrradiationEventData.CtDose.SizeSpecificDoseEstimate.SizeSpecificDoseEstimateAtLongitudinalPositionZ | Numeric | tuple[float, Code]] | None = None,
+                water_equivalent_diameter: CTIrradiationEventData.CtDose.SizeSpecificDoseEstimate.WaterEquivalentDiameter | Numeric | tuple[float, CodeLike] | None = None,
+                size_specific_dose_estimate_at_longitudinal_position_z: Sequence[CTIrradiationEventData.CtDose.SizeSpecificDoseEstimate.SizeSpecificDoseEstimateAtLongitudinalPositionZ | Numeric | tuple[float, CodeLike]] | None = None,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -482,13 +482,13 @@ class CTIrradiationEventData(TemplateNode):
         def __init__(
             self,
             *,
-            mean_ctd_ivol: Numeric | tuple[float, Code],
-            ctd_iw_phantom_type: Code,
-            ctd_ifreeair_calculation_factor: Numeric | tuple[float, Code] | None = None,
-            mean_ctd_ifreeair: Numeric | tuple[float, Code] | None = None,
-            dlp: Numeric | tuple[float, Code],
-            effective_dose: CTIrradiationEventData.CtDose.EffectiveDose | Numeric | tuple[float, Code] | None = None,
-            size_specific_dose_estimate: Sequence[CTIrradiationEventData.CtDose.SizeSpecificDoseEstimate | Numeric | tuple[float, Code]] | None = None,
+            mean_ctd_ivol: Numeric | tuple[float, CodeLike],
+            ctd_iw_phantom_type: CodeLike,
+            ctd_ifreeair_calculation_factor: Numeric | tuple[float, CodeLike] | None = None,
+            mean_ctd_ifreeair: Numeric | tuple[float, CodeLike] | None = None,
+            dlp: Numeric | tuple[float, CodeLike],
+            effective_dose: CTIrradiationEventData.CtDose.EffectiveDose | Numeric | tuple[float, CodeLike] | None = None,
+            size_specific_dose_estimate: Sequence[CTIrradiationEventData.CtDose.SizeSpecificDoseEstimate | Numeric | tuple[float, CodeLike]] | None = None,
             ct_dose_check_details: tid10015.CTDoseCheckDetails,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
@@ -517,13 +517,13 @@ class CTIrradiationEventData(TemplateNode):
         self,
         *,
         acquisition_protocol: str | None = None,
-        target_region: Code,
-        ct_acquisition_type: CTIrradiationEventData.CtAcquisitionType | Code,
-        procedure_context: Code | None = None,
+        target_region: CodeLike,
+        ct_acquisition_type: CTIrradiationEventData.CtAcquisitionType | CodeLike,
+        procedure_context: CodeLike | None = None,
         irradiation_event_uid: str,
         irradiation_event_label: CTIrradiationEventData.IrradiationEventLabel | str | None = None,
-        is_repeated_acquisition: CTIrradiationEventData.IsRepeatedAcquisition | Code | None = None,
-        is_rejected_acquisition: CTIrradiationEventData.IsRejectedAcquisition | Code | None = None,
+        is_repeated_acquisition: CTIrradiationEventData.IsRepeatedAcquisition | CodeLike | None = None,
+        is_rejected_acquisition: CTIrradiationEventData.IsRejectedAcquisition | CodeLike | None = None,
         date_time_started: str | datetime.datetime | None = None,
         ct_acquisition_parameters: CTIrradiationEventData.CtAcquisitionParameters,
         ct_dose: CTIrradiationEventData.CtDose | None = None,

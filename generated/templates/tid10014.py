@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 
@@ -33,13 +33,13 @@ class ScanningLength(TemplateNode):
     def __init__(
         self,
         *,
-        scanning_length: Numeric | tuple[float, Code],
-        length_of_reconstructable_volume: Numeric | tuple[float, Code] | None = None,
-        exposed_range: Numeric | tuple[float, Code] | None = None,
-        top_z_location_of_reconstructable_volume: Numeric | tuple[float, Code] | None = None,
-        bottom_z_location_of_reconstructable_volume: Numeric | tuple[float, Code] | None = None,
-        top_z_location_of_scanning_length: Numeric | tuple[float, Code] | None = None,
-        bottom_z_location_of_scanning_length: Numeric | tuple[float, Code] | None = None,
+        scanning_length: Numeric | tuple[float, CodeLike],
+        length_of_reconstructable_volume: Numeric | tuple[float, CodeLike] | None = None,
+        exposed_range: Numeric | tuple[float, CodeLike] | None = None,
+        top_z_location_of_reconstructable_volume: Numeric | tuple[float, CodeLike] | None = None,
+        bottom_z_location_of_reconstructable_volume: Numeric | tuple[float, CodeLike] | None = None,
+        top_z_location_of_scanning_length: Numeric | tuple[float, CodeLike] | None = None,
+        bottom_z_location_of_scanning_length: Numeric | tuple[float, CodeLike] | None = None,
         frame_of_reference_uid: str | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -53,15 +53,15 @@ class CTDoseCheckDetails(TemplateNode):
         def __init__(
             self,
             *,
-            dlp_alert_value_configured: Code,
-            ctd_ivol_alert_value_configured: Code,
-            dlp_alert_value: Numeric | tuple[float, Code] | None = None,
-            ctd_ivol_alert_value: Numeric | tuple[float, Code] | None = None,
-            accumulated_dlp_forward_estimate: Numeric | tuple[float, Code] | None = None,
-            accumulated_ctd_ivol_forward_estimate: Numeric | tuple[float, Code] | None = None,
+            dlp_alert_value_configured: CodeLike,
+            ctd_ivol_alert_value_configured: CodeLike,
+            dlp_alert_value: Numeric | tuple[float, CodeLike] | None = None,
+            ctd_ivol_alert_value: Numeric | tuple[float, CodeLike] | None = None,
+            accumulated_dlp_forward_estimate: Numeric | tuple[float, CodeLike] | None = None,
+            accumulated_ctd_ivol_forward_estimate: Numeric | tuple[float, CodeLike] | None = None,
             reason_for_proceeding: str | None = None,
             person_participant: tid1020.PersonParticipant | None = None,
-            alternative_dose_alert_behavior_active: Code | None = None,
+            alternative_dose_alert_behavior_active: CodeLike | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -119,12 +119,12 @@ class CTDoseCheckDetails(TemplateNode):
         def __init__(
             self,
             *,
-            dlp_notification_value_configured: Code,
-            ctd_ivol_notification_value_configured: Code,
-            dlp_notification_value: Numeric | tuple[float, Code] | None = None,
-            ctd_ivol_notification_value: Numeric | tuple[float, Code] | None = None,
-            dlp_forward_estimate: Numeric | tuple[float, Code] | None = None,
-            ctd_ivol_forward_estimate: Numeric | tuple[float, Code] | None = None,
+            dlp_notification_value_configured: CodeLike,
+            ctd_ivol_notification_value_configured: CodeLike,
+            dlp_notification_value: Numeric | tuple[float, CodeLike] | None = None,
+            ctd_ivol_notification_value: Numeric | tuple[float, CodeLike] | None = None,
+            dlp_forward_estimate: Numeric | tuple[float, CodeLike] | None = None,
+            ctd_ivol_forward_estimate: Numeric | tuple[float, CodeLike] | None = None,
             reason_for_proceeding: str | None = None,
             person_participant: tid1020.PersonParticipant | None = None,
         ) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
 
@@ -35,7 +35,7 @@ class ObserverContext(TemplateNode):
     def __init__(
         self,
         *,
-        observer_type: Code | None = None,
+        observer_type: CodeLike | None = None,
         person_observer_identifying_attributes: tid1003.PersonObserverIdentifyingAttributes | None = None,
         device_observer_identifying_attributes: tid1004.DeviceObserverIdentifyingAttributes | None = None,
         person_observer_description: tid1015.PersonObserverDescription | None = None,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
 
@@ -54,8 +54,8 @@ class RadiopharmaceuticalRadiationDose(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
-            has_intent: Code,
+            value: CodeLike,
+            has_intent: CodeLike,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -69,7 +69,7 @@ class RadiopharmaceuticalRadiationDose(TemplateNode):
         self,
         *,
         language_of_content_item_and_descendants: tid1204.LanguageOfContentItemAndDescendants | None = None,
-        associated_procedure: RadiopharmaceuticalRadiationDose.AssociatedProcedure | Code,
+        associated_procedure: RadiopharmaceuticalRadiationDose.AssociatedProcedure | CodeLike,
         radiopharmaceutical_administration_event_data: tid10022.RadiopharmaceuticalAdministrationEventData,
         imaging_agent_administration_patient_characteristics: tid10024.ImagingAgentAdministrationPatientCharacteristics | None = None,
         comment: str | None = None,

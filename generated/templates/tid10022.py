@@ -8,7 +8,7 @@ import datetime
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -73,9 +73,9 @@ class RadiopharmaceuticalAdministrationEventData(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
-            radionuclide: Code,
-            radionuclide_half_life: Numeric | tuple[float, Code],
+            value: CodeLike,
+            radionuclide: CodeLike,
+            radionuclide_half_life: Numeric | tuple[float, CodeLike],
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -105,8 +105,8 @@ class RadiopharmaceuticalAdministrationEventData(TemplateNode):
         def __init__(
             self,
             *,
-            value: Numeric | tuple[float, Code],
-            activity_measurement_device: Code | None = None,
+            value: Numeric | tuple[float, CodeLike],
+            activity_measurement_device: CodeLike | None = None,
             observer_context: Sequence[tid1002.ObserverContext] | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
@@ -137,8 +137,8 @@ class RadiopharmaceuticalAdministrationEventData(TemplateNode):
         def __init__(
             self,
             *,
-            value: Numeric | tuple[float, Code],
-            activity_measurement_device: Code | None = None,
+            value: Numeric | tuple[float, CodeLike],
+            activity_measurement_device: CodeLike | None = None,
             observer_context: Sequence[tid1002.ObserverContext] | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
@@ -182,8 +182,8 @@ class RadiopharmaceuticalAdministrationEventData(TemplateNode):
             def __init__(
                 self,
                 *,
-                value: Code,
-                laterality: Code | None = None,
+                value: CodeLike,
+                laterality: CodeLike | None = None,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -196,8 +196,8 @@ class RadiopharmaceuticalAdministrationEventData(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
-            site_of: RadiopharmaceuticalAdministrationEventData.RouteOfAdministration.SiteOf | Code | None = None,
+            value: CodeLike,
+            site_of: RadiopharmaceuticalAdministrationEventData.RouteOfAdministration.SiteOf | CodeLike | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -246,22 +246,22 @@ class RadiopharmaceuticalAdministrationEventData(TemplateNode):
     def __init__(
         self,
         *,
-        radiopharmaceutical_agent: RadiopharmaceuticalAdministrationEventData.RadiopharmaceuticalAgent | Code,
-        radiopharmaceutical_specific_activity: Numeric | tuple[float, Code] | None = None,
+        radiopharmaceutical_agent: RadiopharmaceuticalAdministrationEventData.RadiopharmaceuticalAgent | CodeLike,
+        radiopharmaceutical_specific_activity: Numeric | tuple[float, CodeLike] | None = None,
         radiopharmaceutical_administration_event_uid: str,
-        intravenous_extravasation_symptoms: Sequence[Code] | None = None,
-        estimated_extravasation_activity: Numeric | tuple[float, Code] | None = None,
+        intravenous_extravasation_symptoms: Sequence[CodeLike] | None = None,
+        estimated_extravasation_activity: Numeric | tuple[float, CodeLike] | None = None,
         radiopharmaceutical_start_date_time: str | datetime.datetime,
         radiopharmaceutical_stop_date_time: str | datetime.datetime | None = None,
-        administered_activity: Numeric | tuple[float, Code],
-        radiopharmaceutical_volume: Numeric | tuple[float, Code] | None = None,
-        pre_administration_measured_activity: RadiopharmaceuticalAdministrationEventData.PreAdministrationMeasuredActivity | Numeric | tuple[float, Code] | None = None,
-        post_administration_measured_activity: RadiopharmaceuticalAdministrationEventData.PostAdministrationMeasuredActivity | Numeric | tuple[float, Code] | None = None,
+        administered_activity: Numeric | tuple[float, CodeLike],
+        radiopharmaceutical_volume: Numeric | tuple[float, CodeLike] | None = None,
+        pre_administration_measured_activity: RadiopharmaceuticalAdministrationEventData.PreAdministrationMeasuredActivity | Numeric | tuple[float, CodeLike] | None = None,
+        post_administration_measured_activity: RadiopharmaceuticalAdministrationEventData.PostAdministrationMeasuredActivity | Numeric | tuple[float, CodeLike] | None = None,
         organ_dose: Sequence[tid10023.OrganDose] | None = None,
-        route_of_administration: RadiopharmaceuticalAdministrationEventData.RouteOfAdministration | Code,
+        route_of_administration: RadiopharmaceuticalAdministrationEventData.RouteOfAdministration | CodeLike,
         person_participant: Sequence[tid1020.PersonParticipant],
-        billing_code_s: Sequence[Code] | None = None,
-        drug_product_identifier: Sequence[Code] | None = None,
+        billing_code_s: Sequence[CodeLike] | None = None,
+        drug_product_identifier: Sequence[CodeLike] | None = None,
         brand_name: str | None = None,
         radiopharmaceutical_dispense_unit_identifier: RadiopharmaceuticalAdministrationEventData.RadiopharmaceuticalDispenseUnitIdentifier | str | None = None,
         prescription_identifier: str | None = None,

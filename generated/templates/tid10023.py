@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -48,7 +48,7 @@ class OrganDose(TemplateNode):
         def __init__(
             self,
             *,
-            value: Numeric | tuple[float, Code],
+            value: Numeric | tuple[float, CodeLike],
             measurement_method: str,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
@@ -76,8 +76,8 @@ class OrganDose(TemplateNode):
         def __init__(
             self,
             *,
-            value: Numeric | tuple[float, Code],
-            reference_authority_code: Code | None = None,
+            value: Numeric | tuple[float, CodeLike],
+            reference_authority_code: CodeLike | None = None,
             reference_authority_text: str | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
@@ -94,10 +94,10 @@ class OrganDose(TemplateNode):
     def __init__(
         self,
         *,
-        finding_site: Code,
-        laterality: Code | None = None,
-        mass: OrganDose.Mass | Numeric | tuple[float, Code] | None = None,
-        organ_dose: OrganDose.OrganDoseRow | Numeric | tuple[float, Code],
+        finding_site: CodeLike,
+        laterality: CodeLike | None = None,
+        mass: OrganDose.Mass | Numeric | tuple[float, CodeLike] | None = None,
+        organ_dose: OrganDose.OrganDoseRow | Numeric | tuple[float, CodeLike],
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -58,8 +58,8 @@ class ImagingAgentAdministrationPatientCharacteristics(TemplateNode):
         def __init__(
             self,
             *,
-            value: Numeric | tuple[float, Code],
-            body_surface_area_formula: Code | None = None,
+            value: Numeric | tuple[float, CodeLike],
+            body_surface_area_formula: CodeLike | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -85,8 +85,8 @@ class ImagingAgentAdministrationPatientCharacteristics(TemplateNode):
         def __init__(
             self,
             *,
-            value: Numeric | tuple[float, Code],
-            equation: Code | None = None,
+            value: Numeric | tuple[float, CodeLike],
+            equation: CodeLike | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -113,9 +113,9 @@ class ImagingAgentAdministrationPatientCharacteristics(TemplateNode):
         def __init__(
             self,
             *,
-            value: Numeric | tuple[float, Code],
-            measurement_method: Code | None = None,
-            equivalent_meaning_of_concept_name: Code,
+            value: Numeric | tuple[float, CodeLike],
+            measurement_method: CodeLike | None = None,
+            equivalent_meaning_of_concept_name: CodeLike,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -131,19 +131,19 @@ class ImagingAgentAdministrationPatientCharacteristics(TemplateNode):
     def __init__(
         self,
         *,
-        patient_state: Sequence[Code] | None = None,
-        subject_age: Numeric | tuple[float, Code] | None = None,
-        subject_sex: Code | None = None,
-        patient_height: Numeric | tuple[float, Code] | None = None,
-        patient_weight: Numeric | tuple[float, Code] | None = None,
-        body_surface_area: ImagingAgentAdministrationPatientCharacteristics.BodySurfaceArea | Numeric | tuple[float, Code] | None = None,
-        body_mass_index: ImagingAgentAdministrationPatientCharacteristics.BodyMassIndex | Numeric | tuple[float, Code] | None = None,
-        glucose: Numeric | tuple[float, Code] | None = None,
-        fasting_duration: Numeric | tuple[float, Code] | None = None,
-        hydration_volume: Numeric | tuple[float, Code] | None = None,
+        patient_state: Sequence[CodeLike] | None = None,
+        subject_age: Numeric | tuple[float, CodeLike] | None = None,
+        subject_sex: CodeLike | None = None,
+        patient_height: Numeric | tuple[float, CodeLike] | None = None,
+        patient_weight: Numeric | tuple[float, CodeLike] | None = None,
+        body_surface_area: ImagingAgentAdministrationPatientCharacteristics.BodySurfaceArea | Numeric | tuple[float, CodeLike] | None = None,
+        body_mass_index: ImagingAgentAdministrationPatientCharacteristics.BodyMassIndex | Numeric | tuple[float, CodeLike] | None = None,
+        glucose: Numeric | tuple[float, CodeLike] | None = None,
+        fasting_duration: Numeric | tuple[float, CodeLike] | None = None,
+        hydration_volume: Numeric | tuple[float, CodeLike] | None = None,
         recent_physical_activity: str | None = None,
-        serum_creatinine: Numeric | tuple[float, Code] | None = None,
-        glomerular_filtration_rate: Sequence[ImagingAgentAdministrationPatientCharacteristics.GlomerularFiltrationRate | Numeric | tuple[float, Code]] | None = None,
+        serum_creatinine: Numeric | tuple[float, CodeLike] | None = None,
+        glomerular_filtration_rate: Sequence[ImagingAgentAdministrationPatientCharacteristics.GlomerularFiltrationRate | Numeric | tuple[float, CodeLike]] | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

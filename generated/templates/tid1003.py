@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
 
@@ -43,7 +43,7 @@ class PersonObserverIdentifyingAttributes(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
+            value: CodeLike,
             identifier_within_person_observers_role: str | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
@@ -60,8 +60,8 @@ class PersonObserverIdentifyingAttributes(TemplateNode):
         person_observer_name: str,
         person_observers_login_name: str | None = None,
         person_observers_organization_name: str | None = None,
-        person_observers_role_in_the_organization: Code | None = None,
-        person_observers_role_in_this_procedure: PersonObserverIdentifyingAttributes.PersonObserversRoleInThisProcedure | Code | None = None,
+        person_observers_role_in_the_organization: CodeLike | None = None,
+        person_observers_role_in_this_procedure: PersonObserverIdentifyingAttributes.PersonObserversRoleInThisProcedure | CodeLike | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -71,8 +71,8 @@ class RadiationDoseEstimate(TemplateNode):
             def __init__(
                 self,
                 *,
-                value: Code,
-                laterality: Code | None = None,
+                value: CodeLike,
+                laterality: CodeLike | None = None,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -111,8 +111,8 @@ class RadiationDoseEstimate(TemplateNode):
                 def __init__(
                     self,
                     *,
-                    concept_name: Code,
-                    value: Numeric | tuple[float, Code],
+                    concept_name: CodeLike,
+                    value: Numeric | tuple[float, CodeLike],
                     reference_to_uncertainty_determination_method: str | None = None,
                 ) -> None:
                     """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
@@ -128,8 +128,8 @@ class RadiationDoseEstimate(TemplateNode):
             def __init__(
                 self,
                 *,
-                concept_name: Code,
-                value: Numeric | tuple[float, Code],
+                concept_name: CodeLike,
+                value: Numeric | tuple[float, CodeLike],
                 measurement_uncertainty_concept: Sequence[RadiationDoseEstimate.OrganRadiationDoseInformation.AbsorbedRadiationDoseType.MeasurementUncertaintyConcept] | None = None,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
@@ -170,8 +170,8 @@ class RadiationDoseEstimate(TemplateNode):
                 def __init__(
                     self,
                     *,
-                    concept_name: Code,
-                    value: Numeric | tuple[float, Code],
+                    concept_name: CodeLike,
+                    value: Numeric | tuple[float, CodeLike],
                     reference_to_uncertainty_determination_method: str | None = None,
                 ) -> None:
                     """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
@@ -187,8 +187,8 @@ class RadiationDoseEstimate(TemplateNode):
             def __init__(
                 self,
                 *,
-                concept_name: Code,
-                value: Numeric | tuple[float, Code],
+                concept_name: CodeLike,
+                value: Numeric | tuple[float, CodeLike],
                 measurement_uncertainty_concept: Sequence[RadiationDoseEstimate.OrganRadiationDoseInformation.EquivalentRadiationDoseType.MeasurementUncertaintyConcept] | None = None,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
@@ -203,7 +203,7 @@ class RadiationDoseEstimate(TemplateNode):
         def __init__(
             self,
             *,
-            organ: RadiationDoseEstimate.OrganRadiationDoseInformation.Organ | Code,
+            organ: RadiationDoseEstimate.OrganRadiationDoseInformation.Organ | CodeLike,
             comment: str | None = None,
             absorbed_radiation_dose_type: RadiationDoseEstimate.OrganRadiationDoseInformation.AbsorbedRadiationDoseType,
             equivalent_radiation_dose_type: RadiationDoseEstimate.OrganRadiationDoseInformation.EquivalentRadiationDoseType | None = None,

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from pydicom.dataset import Dataset
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Reference
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -52,8 +52,8 @@ class RadiationDoseEstimateRepresentation(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
-            laterality: Code | None = None,
+            value: CodeLike,
+            laterality: CodeLike | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -66,10 +66,10 @@ class RadiationDoseEstimateRepresentation(TemplateNode):
     def __init__(
         self,
         *,
-        distribution_representation: Code,
+        distribution_representation: CodeLike,
         radiation_dose_representation_data_image: Reference | Dataset | None = None,
         radiation_dose_representation_data_composite: Reference | Dataset | None = None,
-        organ: Sequence[RadiationDoseEstimateRepresentation.Organ | Code],
+        organ: Sequence[RadiationDoseEstimateRepresentation.Organ | CodeLike],
         comment: str | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):

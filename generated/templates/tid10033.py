@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from pydicom.dataset import Dataset
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric, Reference
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -114,13 +114,13 @@ class RadiationDoseEstimateMethodology(TemplateNode):
             def __init__(
                 self,
                 *,
-                model_minimum_age: Numeric | tuple[float, Code] | None = None,
-                model_maximum_age: Numeric | tuple[float, Code] | None = None,
-                model_patient_sex: Code | None = None,
-                model_minimum_weight: Numeric | tuple[float, Code] | None = None,
-                model_maximum_weight: Numeric | tuple[float, Code] | None = None,
-                model_minimum_height: Numeric | tuple[float, Code] | None = None,
-                model_maximum_height: Numeric | tuple[float, Code] | None = None,
+                model_minimum_age: Numeric | tuple[float, CodeLike] | None = None,
+                model_maximum_age: Numeric | tuple[float, CodeLike] | None = None,
+                model_patient_sex: CodeLike | None = None,
+                model_minimum_weight: Numeric | tuple[float, CodeLike] | None = None,
+                model_maximum_weight: Numeric | tuple[float, CodeLike] | None = None,
+                model_minimum_height: Numeric | tuple[float, CodeLike] | None = None,
+                model_maximum_height: Numeric | tuple[float, CodeLike] | None = None,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -167,7 +167,7 @@ class RadiationDoseEstimateMethodology(TemplateNode):
                 self,
                 *,
                 comment: str | None = None,
-                registration_method: Code,
+                registration_method: CodeLike,
                 spatial_registration_reference: Reference | Dataset | None = None,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
@@ -185,8 +185,8 @@ class RadiationDoseEstimateMethodology(TemplateNode):
         def __init__(
             self,
             *,
-            patient_model_type: Code,
-            radiation_transport_model_type: Code,
+            patient_model_type: CodeLike,
+            radiation_transport_model_type: CodeLike,
             patient_radiation_dose_model_data_image: Reference | Dataset | None = None,
             patient_radiation_dose_model_data_composite: Reference | Dataset | None = None,
             patient_radiation_dose_model_data_uidref: str | None = None,
@@ -259,7 +259,7 @@ class RadiationDoseEstimateMethodology(TemplateNode):
             def __init__(
                 self,
                 *,
-                radiation_transport_model_type: Code | None = None,
+                radiation_transport_model_type: CodeLike | None = None,
                 x_ray_beam_attenuator_model_reference: str | None = None,
                 x_ray_attenuator_model_data_image: Reference | Dataset | None = None,
                 x_ray_attenuator_model_data_composite: Reference | Dataset | None = None,
@@ -299,7 +299,7 @@ class RadiationDoseEstimateMethodology(TemplateNode):
             def __init__(
                 self,
                 *,
-                registration_method: Code,
+                registration_method: CodeLike,
                 comment: str | None = None,
                 spatial_registration_reference: Reference | Dataset | None = None,
             ) -> None:
@@ -318,9 +318,9 @@ class RadiationDoseEstimateMethodology(TemplateNode):
         def __init__(
             self,
             *,
-            attenuator_category: Code,
-            equivalent_attenuator_material: Code,
-            equivalent_attenuator_thickness: Numeric | tuple[float, Code] | None = None,
+            attenuator_category: CodeLike,
+            equivalent_attenuator_material: CodeLike,
+            equivalent_attenuator_thickness: Numeric | tuple[float, CodeLike] | None = None,
             attenuator_description: str | None = None,
             x_ray_beam_attenuator_model: RadiationDoseEstimateMethodology.XRayBeamAttenuator.XRayBeamAttenuatorModel | None = None,
             x_ray_beam_attenuator_model_registration: Sequence[RadiationDoseEstimateMethodology.XRayBeamAttenuator.XRayBeamAttenuatorModelRegistration] | None = None,
@@ -362,7 +362,7 @@ class RadiationDoseEstimateMethodology(TemplateNode):
         def __init__(
             self,
             *,
-            radiation_dose_estimate_method_type: Code,
+            radiation_dose_estimate_method_type: CodeLike,
             radiation_dose_estimate_parameters: tid10034.RadiationDoseEstimateParameters | None = None,
             radiation_dose_estimate_method_reference: str | None = None,
         ) -> None:

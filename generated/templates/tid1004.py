@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
 
@@ -71,7 +71,7 @@ class DeviceObserverIdentifyingAttributes(TemplateNode):
         device_observer_model_name: str | None = None,
         device_observer_serial_number: str | None = None,
         device_observer_physical_location_during_observation: str | None = None,
-        device_role_in_procedure: Sequence[Code] | None = None,
+        device_role_in_procedure: Sequence[CodeLike] | None = None,
         station_ae_title: str | None = None,
         device_observer_manufacturer_class_uid: Sequence[str] | None = None,
         unique_device_identifiers: Sequence[DeviceObserverIdentifyingAttributes.UniqueDeviceIdentifiers] | None = None,

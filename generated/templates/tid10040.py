@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
 
@@ -63,8 +63,8 @@ class EnhancedXRayRadiationDose(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
-            has_intent: Code,
+            value: CodeLike,
+            has_intent: CodeLike,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -78,15 +78,15 @@ class EnhancedXRayRadiationDose(TemplateNode):
         self,
         *,
         language_of_content_item_and_descendants: tid1204.LanguageOfContentItemAndDescendants,
-        procedure_reported: EnhancedXRayRadiationDose.ProcedureReported | Code,
+        procedure_reported: EnhancedXRayRadiationDose.ProcedureReported | CodeLike,
         observer_context: Sequence[tid1002.ObserverContext],
-        scope_of_accumulation: Code,
+        scope_of_accumulation: CodeLike,
         accumulated_dose_data: Sequence[tid10041.AccumulatedDoseData] | None = None,
         irradiation_event_summary_data: Sequence[tid10042.IrradiationEventSummaryData],
         irradiation_details: tid10043.IrradiationDetails,
         comment: str | None = None,
         person_participant: tid1020.PersonParticipant | None = None,
-        source_of_dose_information: Sequence[Code],
+        source_of_dose_information: Sequence[CodeLike],
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

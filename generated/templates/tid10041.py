@@ -8,7 +8,7 @@ import datetime
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -70,10 +70,10 @@ class AccumulatedDoseData(TemplateNode):
         def __init__(
             self,
             *,
-            dose_measurement_device: Code,
+            dose_measurement_device: CodeLike,
             calibration_date_time: str | datetime.datetime,
-            calibration_factor: Numeric | tuple[float, Code],
-            calibration_uncertainty: Numeric | tuple[float, Code],
+            calibration_factor: Numeric | tuple[float, CodeLike],
+            calibration_uncertainty: Numeric | tuple[float, CodeLike],
             calibration_responsible_party: str,
             calibration_protocol: str | None = None,
         ) -> None:
@@ -111,8 +111,8 @@ class AccumulatedDoseData(TemplateNode):
         def __init__(
             self,
             *,
-            value: Numeric | tuple[float, Code],
-            laterality: Code,
+            value: Numeric | tuple[float, CodeLike],
+            laterality: CodeLike,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -144,11 +144,11 @@ class AccumulatedDoseData(TemplateNode):
             self,
             *,
             reference_point_definition_text: str | None = None,
-            reference_point_definition_code: Code | None = None,
-            dose_rp_total: Numeric | tuple[float, Code] | None = None,
-            fluoro_dose_rp_total: Numeric | tuple[float, Code] | None = None,
-            acquisition_dose_rp_total: Numeric | tuple[float, Code] | None = None,
-            distance_source_to_reference_point: Numeric | tuple[float, Code] | None = None,
+            reference_point_definition_code: CodeLike | None = None,
+            dose_rp_total: Numeric | tuple[float, CodeLike] | None = None,
+            fluoro_dose_rp_total: Numeric | tuple[float, CodeLike] | None = None,
+            acquisition_dose_rp_total: Numeric | tuple[float, CodeLike] | None = None,
+            distance_source_to_reference_point: Numeric | tuple[float, CodeLike] | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -186,8 +186,8 @@ class AccumulatedDoseData(TemplateNode):
         def __init__(
             self,
             *,
-            value: Numeric | tuple[float, Code],
-            ctd_iw_phantom_type: Code,
+            value: Numeric | tuple[float, CodeLike],
+            ctd_iw_phantom_type: CodeLike,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -203,17 +203,17 @@ class AccumulatedDoseData(TemplateNode):
         identification_of_the_x_ray_source: str,
         calibration: Sequence[AccumulatedDoseData.Calibration] | None = None,
         device_participant: tid1021.DeviceParticipant | None = None,
-        dose_area_product_total: Numeric | tuple[float, Code] | None = None,
-        fluoro_dose_area_product_total: Numeric | tuple[float, Code] | None = None,
-        acquisition_dose_area_product_total: Numeric | tuple[float, Code] | None = None,
-        total_fluoro_time: Numeric | tuple[float, Code] | None = None,
-        total_acquisition_time: Numeric | tuple[float, Code] | None = None,
-        accumulated_average_glandular_dose: Sequence[AccumulatedDoseData.AccumulatedAverageGlandularDose | Numeric | tuple[float, Code]] | None = None,
-        detector_type: Code | None = None,
-        total_number_of_radiographic_frames: Numeric | tuple[float, Code] | None = None,
+        dose_area_product_total: Numeric | tuple[float, CodeLike] | None = None,
+        fluoro_dose_area_product_total: Numeric | tuple[float, CodeLike] | None = None,
+        acquisition_dose_area_product_total: Numeric | tuple[float, CodeLike] | None = None,
+        total_fluoro_time: Numeric | tuple[float, CodeLike] | None = None,
+        total_acquisition_time: Numeric | tuple[float, CodeLike] | None = None,
+        accumulated_average_glandular_dose: Sequence[AccumulatedDoseData.AccumulatedAverageGlandularDose | Numeric | tuple[float, CodeLike]] | None = None,
+        detector_type: CodeLike | None = None,
+        total_number_of_radiographic_frames: Numeric | tuple[float, CodeLike] | None = None,
         reference_point_dosimetry: AccumulatedDoseData.ReferencePointDosimetry | None = None,
-        ct_dose_length_product_sub_total: Sequence[AccumulatedDoseData.CtDoseLengthProductSubTotal | Numeric | tuple[float, Code]] | None = None,
-        total_number_of_irradiation_events: Numeric | tuple[float, Code] | None = None,
+        ct_dose_length_product_sub_total: Sequence[AccumulatedDoseData.CtDoseLengthProductSubTotal | Numeric | tuple[float, CodeLike]] | None = None,
+        total_number_of_irradiation_events: Numeric | tuple[float, CodeLike] | None = None,
         comment: str | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):

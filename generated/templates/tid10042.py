@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from pydicom.dataset import Dataset
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric, Reference
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -79,7 +79,7 @@ class IrradiationEventSummaryData(TemplateNode):
             self,
             *,
             value: str,
-            label_type: Code | None = None,
+            label_type: CodeLike | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -107,9 +107,9 @@ class IrradiationEventSummaryData(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
-            image_view_modifier: Sequence[Code] | None = None,
-            projection_eponymous_name: Code | None = None,
+            value: CodeLike,
+            image_view_modifier: Sequence[CodeLike] | None = None,
+            projection_eponymous_name: CodeLike | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -139,8 +139,8 @@ class IrradiationEventSummaryData(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
-            reason_for_repeating_acquisition: Code | None = None,
+            value: CodeLike,
+            reason_for_repeating_acquisition: CodeLike | None = None,
             irradiation_event_uid: str | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
@@ -171,8 +171,8 @@ class IrradiationEventSummaryData(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
-            reason_for_rejecting_acquisition: Code | None = None,
+            value: CodeLike,
+            reason_for_rejecting_acquisition: CodeLike | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -200,8 +200,8 @@ class IrradiationEventSummaryData(TemplateNode):
         def __init__(
             self,
             *,
-            value: Numeric | tuple[float, Code],
-            derivation: Code | None = None,
+            value: Numeric | tuple[float, CodeLike],
+            derivation: CodeLike | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -277,8 +277,8 @@ class IrradiationEventSummaryData(TemplateNode):
                     def __init__(
                         self,
                         *,
-                        value: Numeric | tuple[float, Code],
-                        measurement_method: Code,
+                        value: Numeric | tuple[float, CodeLike],
+                        measurement_method: CodeLike,
                     ) -> None:
                         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -291,13 +291,13 @@ class IrradiationEventSummaryData(TemplateNode):
                 def __init__(
                     self,
                     *,
-                    value: Code,
-                    measured_lateral_dimension: Numeric | tuple[float, Code] | None = None,
-                    measured_ap_dimension: Numeric | tuple[float, Code] | None = None,
-                    derived_effective_diameter: Numeric | tuple[float, Code] | None = None,
-                    water_equivalent_diameter: IrradiationEventSummaryData.CtDose.SizeSpecificDoseEstimate.MeasurementMethod.WaterEquivalentDiameter | Numeric | tuple[float, Code] | None = None,
+                    value: CodeLike,
+                    measured_lateral_dimension: Numeric | tuple[float, CodeLike] | None = None,
+                    measured_ap_dimension: Numeric | tuple[float, CodeLike] | None = None,
+                    derived_effective_diameter: Numeric | tuple[float, CodeLike] | None = None,
+                    water_equivalent_diameter: IrradiationEventSummaryData.CtDose.SizeSpecificDoseEstimate.MeasurementMethod.WaterEquivalentDiameter | Numeric | tuple[float, CodeLike] | None = None,
                     series_or_instance_used_for_water_equivalent_diameter_estimation: Sequence[str] | None = None,
-                    z_value_of_location_of_water_equivalent_diameter_estimation: Numeric | tuple[float, Code] | None = None,
+                    z_value_of_location_of_water_equivalent_diameter_estimation: Numeric | tuple[float, CodeLike] | None = None,
                 ) -> None:
                     """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -334,8 +334,8 @@ class IrradiationEventSummaryData(TemplateNode):
             def __init__(
                 self,
                 *,
-                value: Numeric | tuple[float, Code],
-                measurement_method: IrradiationEventSummaryData.CtDose.SizeSpecificDoseEstimate.MeasurementMethod | Code,
+                value: Numeric | tuple[float, CodeLike],
+                measurement_method: IrradiationEventSummaryData.CtDose.SizeSpecificDoseEstimate.MeasurementMethod | CodeLike,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -349,12 +349,12 @@ class IrradiationEventSummaryData(TemplateNode):
         def __init__(
             self,
             *,
-            mean_ctd_ivol: Numeric | tuple[float, Code],
-            ctd_iw_phantom_type: Code,
-            ctd_ifreeair_calculation_factor: Numeric | tuple[float, Code] | None = None,
-            mean_ctd_ifreeair: Numeric | tuple[float, Code] | None = None,
-            dlp: Numeric | tuple[float, Code],
-            size_specific_dose_estimate: Sequence[IrradiationEventSummaryData.CtDose.SizeSpecificDoseEstimate | Numeric | tuple[float, Code]] | None = None,
+            mean_ctd_ivol: Numeric | tuple[float, CodeLike],
+            ctd_iw_phantom_type: CodeLike,
+            ctd_ifreeair_calculation_factor: Numeric | tuple[float, CodeLike] | None = None,
+            mean_ctd_ifreeair: Numeric | tuple[float, CodeLike] | None = None,
+            dlp: Numeric | tuple[float, CodeLike],
+            size_specific_dose_estimate: Sequence[IrradiationEventSummaryData.CtDose.SizeSpecificDoseEstimate | Numeric | tuple[float, CodeLike]] | None = None,
             ct_dose_check_details: tid10015.CTDoseCheckDetails | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
@@ -385,19 +385,19 @@ class IrradiationEventSummaryData(TemplateNode):
         date_time_ended: str | datetime.datetime,
         identification_of_the_x_ray_source: str,
         irradiation_event_label: IrradiationEventSummaryData.IrradiationEventLabel | str | None = None,
-        irradiation_event_type: Code,
-        image_view: IrradiationEventSummaryData.ImageView | Code | None = None,
-        exposure_index: Numeric | tuple[float, Code] | None = None,
-        target_exposure_index: Numeric | tuple[float, Code] | None = None,
-        deviation_index: Numeric | tuple[float, Code] | None = None,
+        irradiation_event_type: CodeLike,
+        image_view: IrradiationEventSummaryData.ImageView | CodeLike | None = None,
+        exposure_index: Numeric | tuple[float, CodeLike] | None = None,
+        target_exposure_index: Numeric | tuple[float, CodeLike] | None = None,
+        deviation_index: Numeric | tuple[float, CodeLike] | None = None,
         acquired_image: Sequence[Reference | Dataset] | None = None,
-        dose_rp: Numeric | tuple[float, Code] | None = None,
-        average_glandular_dose: Numeric | tuple[float, Code] | None = None,
-        is_repeated_acquisition: IrradiationEventSummaryData.IsRepeatedAcquisition | Code | None = None,
-        is_rejected_acquisition: IrradiationEventSummaryData.IsRejectedAcquisition | Code | None = None,
-        number_of_pulses: IrradiationEventSummaryData.NumberOfPulses | Numeric | tuple[float, Code] | None = None,
-        ct_acquisition_type: Numeric | tuple[float, Code] | None = None,
-        exposure_time: Numeric | tuple[float, Code] | None = None,
+        dose_rp: Numeric | tuple[float, CodeLike] | None = None,
+        average_glandular_dose: Numeric | tuple[float, CodeLike] | None = None,
+        is_repeated_acquisition: IrradiationEventSummaryData.IsRepeatedAcquisition | CodeLike | None = None,
+        is_rejected_acquisition: IrradiationEventSummaryData.IsRejectedAcquisition | CodeLike | None = None,
+        number_of_pulses: IrradiationEventSummaryData.NumberOfPulses | Numeric | tuple[float, CodeLike] | None = None,
+        ct_acquisition_type: Numeric | tuple[float, CodeLike] | None = None,
+        exposure_time: Numeric | tuple[float, CodeLike] | None = None,
         ct_dose: IrradiationEventSummaryData.CtDose | None = None,
         x_ray_modulation_type: str | None = None,
         frame_of_reference_uid: str | None = None,

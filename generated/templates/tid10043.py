@@ -8,7 +8,7 @@ import datetime
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
 
@@ -64,7 +64,7 @@ class IrradiationDetails(TemplateNode):
         date_time_started: str | datetime.datetime,
         date_time_ended: str | datetime.datetime,
         frame_of_reference_uid: str,
-        rdsr_frame_of_reference_origin: Code,
+        rdsr_frame_of_reference_origin: CodeLike,
         rdsr_frame_of_reference_description: str | None = None,
         radiation_source_characteristics: Sequence[tid10044.RadiationSourceCharacteristics],
         radiation_technique: Sequence[tid10045.RadiationTechnique],

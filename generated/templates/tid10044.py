@@ -8,7 +8,7 @@ import datetime
 from collections.abc import Sequence
 from typing import Any
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -71,8 +71,8 @@ class RadiationSourceCharacteristics(TemplateNode):
             def __init__(
                 self,
                 *,
-                value: Numeric | tuple[float, Code],
-                reported_value_type: Code | None = None,
+                value: Numeric | tuple[float, CodeLike],
+                reported_value_type: CodeLike | None = None,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -98,8 +98,8 @@ class RadiationSourceCharacteristics(TemplateNode):
             def __init__(
                 self,
                 *,
-                value: Numeric | tuple[float, Code],
-                reported_value_type: Code | None = None,
+                value: Numeric | tuple[float, CodeLike],
+                reported_value_type: CodeLike | None = None,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -112,10 +112,10 @@ class RadiationSourceCharacteristics(TemplateNode):
         def __init__(
             self,
             *,
-            x_ray_filter_material: Code | None = None,
-            x_ray_filter_thickness: RadiationSourceCharacteristics.AttenuatorCharacteristics.XRayFilterThickness | Numeric | tuple[float, Code] | None = None,
-            equivalent_attenuator_material: Code | None = None,
-            equivalent_attenuator_thickness: RadiationSourceCharacteristics.AttenuatorCharacteristics.EquivalentAttenuatorThickness | Numeric | tuple[float, Code] | None = None,
+            x_ray_filter_material: CodeLike | None = None,
+            x_ray_filter_thickness: RadiationSourceCharacteristics.AttenuatorCharacteristics.XRayFilterThickness | Numeric | tuple[float, CodeLike] | None = None,
+            equivalent_attenuator_material: CodeLike | None = None,
+            equivalent_attenuator_thickness: RadiationSourceCharacteristics.AttenuatorCharacteristics.EquivalentAttenuatorThickness | Numeric | tuple[float, CodeLike] | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -140,9 +140,9 @@ class RadiationSourceCharacteristics(TemplateNode):
         date_time_started: str | datetime.datetime,
         date_time_ended: str | datetime.datetime,
         identification_of_the_x_ray_source: str,
-        focal_spot_size_num: Numeric | tuple[float, Code] | None = None,
+        focal_spot_size_num: Numeric | tuple[float, CodeLike] | None = None,
         focal_spot_size_table: Any | None = None,
-        anode_target_material_code: Code | None = None,
+        anode_target_material_code: CodeLike | None = None,
         anode_target_material_table: Any | None = None,
         attenuator_characteristics: Sequence[RadiationSourceCharacteristics.AttenuatorCharacteristics] | None = None,
     ) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -58,8 +58,8 @@ class RadiationTechnique(TemplateNode):
         def __init__(
             self,
             *,
-            value: Numeric | tuple[float, Code],
-            reported_value_type: Code | None = None,
+            value: Numeric | tuple[float, CodeLike],
+            reported_value_type: CodeLike | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -88,7 +88,7 @@ class RadiationTechnique(TemplateNode):
             self,
             *,
             value: Any,
-            reported_value_type: Code | None = None,
+            reported_value_type: CodeLike | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -114,8 +114,8 @@ class RadiationTechnique(TemplateNode):
         def __init__(
             self,
             *,
-            value: Numeric | tuple[float, Code],
-            reported_value_type: Code | None = None,
+            value: Numeric | tuple[float, CodeLike],
+            reported_value_type: CodeLike | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -143,7 +143,7 @@ class RadiationTechnique(TemplateNode):
             self,
             *,
             value: Any,
-            reported_value_type: Code | None = None,
+            reported_value_type: CodeLike | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -169,8 +169,8 @@ class RadiationTechnique(TemplateNode):
         def __init__(
             self,
             *,
-            value: Numeric | tuple[float, Code],
-            reported_value_type: Code | None = None,
+            value: Numeric | tuple[float, CodeLike],
+            reported_value_type: CodeLike | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -199,7 +199,7 @@ class RadiationTechnique(TemplateNode):
             self,
             *,
             value: Any,
-            reported_value_type: Code | None = None,
+            reported_value_type: CodeLike | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -225,8 +225,8 @@ class RadiationTechnique(TemplateNode):
         def __init__(
             self,
             *,
-            value: Numeric | tuple[float, Code],
-            reported_value_type: Code | None = None,
+            value: Numeric | tuple[float, CodeLike],
+            reported_value_type: CodeLike | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -255,7 +255,7 @@ class RadiationTechnique(TemplateNode):
             self,
             *,
             value: Any,
-            reported_value_type: Code | None = None,
+            reported_value_type: CodeLike | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -281,8 +281,8 @@ class RadiationTechnique(TemplateNode):
         def __init__(
             self,
             *,
-            value: Numeric | tuple[float, Code],
-            reported_value_type: Code | None = None,
+            value: Numeric | tuple[float, CodeLike],
+            reported_value_type: CodeLike | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -311,7 +311,7 @@ class RadiationTechnique(TemplateNode):
             self,
             *,
             value: Any,
-            reported_value_type: Code | None = None,
+            reported_value_type: CodeLike | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -327,15 +327,15 @@ class RadiationTechnique(TemplateNode):
         date_time_started: str | datetime.datetime,
         date_time_ended: str | datetime.datetime,
         identification_of_the_x_ray_source: str,
-        half_value_layer_num: RadiationTechnique.HalfValueLayerNum | Numeric | tuple[float, Code] | None = None,
+        half_value_layer_num: RadiationTechnique.HalfValueLayerNum | Numeric | tuple[float, CodeLike] | None = None,
         half_value_layer_table: RadiationTechnique.HalfValueLayerTable | Any | None = None,
-        kvp_num: RadiationTechnique.KvpNum | Numeric | tuple[float, Code] | None = None,
+        kvp_num: RadiationTechnique.KvpNum | Numeric | tuple[float, CodeLike] | None = None,
         kvp_table: RadiationTechnique.KvpTable | Any | None = None,
-        x_ray_tube_current_num: RadiationTechnique.XRayTubeCurrentNum | Numeric | tuple[float, Code] | None = None,
+        x_ray_tube_current_num: RadiationTechnique.XRayTubeCurrentNum | Numeric | tuple[float, CodeLike] | None = None,
         x_ray_tube_current_table: RadiationTechnique.XRayTubeCurrentTable | Any | None = None,
-        pulse_rate_num: RadiationTechnique.PulseRateNum | Numeric | tuple[float, Code] | None = None,
+        pulse_rate_num: RadiationTechnique.PulseRateNum | Numeric | tuple[float, CodeLike] | None = None,
         pulse_rate_table: RadiationTechnique.PulseRateTable | Any | None = None,
-        pulse_width_num: RadiationTechnique.PulseWidthNum | Numeric | tuple[float, Code] | None = None,
+        pulse_width_num: RadiationTechnique.PulseWidthNum | Numeric | tuple[float, CodeLike] | None = None,
         pulse_width_table: RadiationTechnique.PulseWidthTable | Any | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 
@@ -39,7 +39,7 @@ class RadiationOutput(TemplateNode):
         date_time_started: str | datetime.datetime,
         date_time_ended: str | datetime.datetime,
         identification_of_the_x_ray_source: str,
-        air_kerma_at_output_measurement_point_num: Numeric | tuple[float, Code] | None = None,
+        air_kerma_at_output_measurement_point_num: Numeric | tuple[float, CodeLike] | None = None,
         air_kerma_at_output_measurement_point_table: Any | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 
 
@@ -113,7 +113,7 @@ class ProcedureStudyContext(TemplateNode):
         placer_number: ProcedureStudyContext.PlacerNumber | str | None = None,
         filler_number: ProcedureStudyContext.FillerNumber | str | None = None,
         accession_number: ProcedureStudyContext.AccessionNumber | str | None = None,
-        procedure_code: Sequence[Code] | None = None,
+        procedure_code: Sequence[CodeLike] | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

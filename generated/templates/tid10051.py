@@ -10,7 +10,7 @@ from typing import Any
 
 from pydicom.dataset import Dataset
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Reference, Scoord3D
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -55,7 +55,7 @@ class BeamPosition(TemplateNode):
             self,
             *,
             value: Scoord3D,
-            value_timing: Code | None = None,
+            value_timing: CodeLike | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -83,7 +83,7 @@ class BeamPosition(TemplateNode):
             self,
             *,
             value: Scoord3D,
-            value_timing: Code | None = None,
+            value_timing: CodeLike | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

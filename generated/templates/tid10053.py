@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -51,17 +51,17 @@ class PatientAttenuationCharacteristics(TemplateNode):
         date_time_started: str | datetime.datetime,
         date_time_ended: str | datetime.datetime,
         identification_of_the_x_ray_source: str,
-        patient_equivalent_thickness_num: Numeric | tuple[float, Code] | None = None,
+        patient_equivalent_thickness_num: Numeric | tuple[float, CodeLike] | None = None,
         patient_equivalent_thickness_table: Any | None = None,
-        water_equivalent_diameter_num: Numeric | tuple[float, Code] | None = None,
+        water_equivalent_diameter_num: Numeric | tuple[float, CodeLike] | None = None,
         water_equivalent_diameter_table: Any | None = None,
-        measured_lateral_dimension_num: Numeric | tuple[float, Code] | None = None,
+        measured_lateral_dimension_num: Numeric | tuple[float, CodeLike] | None = None,
         measured_lateral_dimension_table: Any | None = None,
-        measured_ap_dimension_num: Numeric | tuple[float, Code] | None = None,
+        measured_ap_dimension_num: Numeric | tuple[float, CodeLike] | None = None,
         measured_ap_dimension_table: Any | None = None,
-        derived_effective_diameter_num: Numeric | tuple[float, Code] | None = None,
+        derived_effective_diameter_num: Numeric | tuple[float, CodeLike] | None = None,
         derived_effective_diameter_table: Any | None = None,
-        breast_composition_code: Code | None = None,
+        breast_composition_code: CodeLike | None = None,
         breast_composition_table: Any | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):

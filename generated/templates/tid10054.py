@@ -8,7 +8,7 @@ import datetime
 from collections.abc import Sequence
 from typing import Any
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -57,8 +57,8 @@ class ProcedureCharacteristics(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
-            patient_orientation_modifier: Code,
+            value: CodeLike,
+            patient_orientation_modifier: CodeLike,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -87,8 +87,8 @@ class ProcedureCharacteristics(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
-            laterality: Code | None = None,
+            value: CodeLike,
+            laterality: CodeLike | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -103,13 +103,13 @@ class ProcedureCharacteristics(TemplateNode):
         *,
         date_time_started: str | datetime.datetime,
         date_time_ended: str | datetime.datetime,
-        identification_of_the_x_ray_source: Numeric | tuple[float, Code],
+        identification_of_the_x_ray_source: Numeric | tuple[float, CodeLike],
         acquisition_protocol: str | None = None,
-        patient_table_relationship: Code | None = None,
-        patient_orientation: ProcedureCharacteristics.PatientOrientation | Code | None = None,
-        target_region: ProcedureCharacteristics.TargetRegion | Code | None = None,
-        x_ray_grid: Sequence[Code] | None = None,
-        distance_source_to_detector_num: Numeric | tuple[float, Code] | None = None,
+        patient_table_relationship: CodeLike | None = None,
+        patient_orientation: ProcedureCharacteristics.PatientOrientation | CodeLike | None = None,
+        target_region: ProcedureCharacteristics.TargetRegion | CodeLike | None = None,
+        x_ray_grid: Sequence[CodeLike] | None = None,
+        distance_source_to_detector_num: Numeric | tuple[float, CodeLike] | None = None,
         distance_source_to_detector_table: Any | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -40,13 +40,13 @@ class AttenuatorCharacteristics(TemplateNode):
         self,
         *,
         identification_of_the_attenuator: str,
-        attenuator_category: Code,
-        x_ray_filter_material: Code | None = None,
-        equivalent_attenuator_material: Code | None = None,
-        x_ray_filter_type: Code,
-        x_ray_filter_thickness_minimum: Numeric | tuple[float, Code] | None = None,
-        x_ray_filter_thickness_maximum: Numeric | tuple[float, Code] | None = None,
-        x_ray_filter_thickness: Numeric | tuple[float, Code] | None = None,
+        attenuator_category: CodeLike,
+        x_ray_filter_material: CodeLike | None = None,
+        equivalent_attenuator_material: CodeLike | None = None,
+        x_ray_filter_type: CodeLike,
+        x_ray_filter_thickness_minimum: Numeric | tuple[float, CodeLike] | None = None,
+        x_ray_filter_thickness_maximum: Numeric | tuple[float, CodeLike] | None = None,
+        x_ray_filter_thickness: Numeric | tuple[float, CodeLike] | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
 
@@ -37,7 +37,7 @@ class SubjectContext(TemplateNode):
     def __init__(
         self,
         *,
-        subject_class: Code | None = None,
+        subject_class: CodeLike | None = None,
         subject_context_patient: tid1007.SubjectContextPatient | None = None,
         subject_context_fetus: tid1008.SubjectContextFetus | None = None,
         subject_context_specimen: tid1009.SubjectContextSpecimen | None = None,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -38,13 +38,13 @@ class SubjectContextPatient(TemplateNode):
         *,
         subject_uid: str | None = None,
         subject_name: str | None = None,
-        subject_id: Code | None = None,
+        subject_id: CodeLike | None = None,
         subject_birth_date: str | datetime.date | None = None,
-        subject_sex: Code | None = None,
-        subject_age: Numeric | tuple[float, Code] | None = None,
-        subject_species: Code | None = None,
-        subject_breed: Code | None = None,
-        racial_group: Code | None = None,
+        subject_sex: CodeLike | None = None,
+        subject_age: Numeric | tuple[float, CodeLike] | None = None,
+        subject_species: CodeLike | None = None,
+        subject_breed: CodeLike | None = None,
+        racial_group: CodeLike | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

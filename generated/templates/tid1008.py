@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 
@@ -35,8 +35,8 @@ class SubjectContextFetus(TemplateNode):
         subject_uid: str | None = None,
         subject_id: str | None = None,
         fetus_id: str | None = None,
-        number_of_fetuses_by_us: Numeric | tuple[float, Code] | None = None,
-        number_of_fetuses: Numeric | tuple[float, Code] | None = None,
+        number_of_fetuses_by_us: Numeric | tuple[float, CodeLike] | None = None,
+        number_of_fetuses: Numeric | tuple[float, CodeLike] | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
 
@@ -39,7 +39,7 @@ class SubjectContextSpecimen(TemplateNode):
         subject_context_patient: tid1007.SubjectContextPatient | None = None,
         specimen_identifier: str | None = None,
         issuer_of_specimen_identifier: str | None = None,
-        specimen_type: Code | None = None,
+        specimen_type: CodeLike | None = None,
         specimen_container_identifier: str | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):

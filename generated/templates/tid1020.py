@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import Param, ValueSet
 
@@ -38,11 +38,11 @@ class PersonParticipant(TemplateNode):
         self,
         *,
         value: str,
-        person_role_in_procedure: Code,
+        person_role_in_procedure: CodeLike,
         person_id: str | None = None,
         person_id_issuer: str | None = None,
         organization_name: str | None = None,
-        person_role_in_organization: Code | None = None,
+        person_role_in_organization: CodeLike | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

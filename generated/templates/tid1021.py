@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import Param
 
@@ -38,7 +38,7 @@ class DeviceParticipant(TemplateNode):
     def __init__(
         self,
         *,
-        value: Code,
+        value: CodeLike,
         device_name: str | None = None,
         device_manufacturer: str,
         device_model_name: str,

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -55,7 +55,7 @@ class ImagingAgentInformation(TemplateNode):
             self,
             *,
             imaging_agent_component: tid11004.ImagingAgentComponent,
-            component_volume: Numeric | tuple[float, Code] | None = None,
+            component_volume: Numeric | tuple[float, CodeLike] | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -71,9 +71,9 @@ class ImagingAgentInformation(TemplateNode):
         self,
         *,
         imaging_agent_identifier: str,
-        imaging_agent_warmed: Code,
+        imaging_agent_warmed: CodeLike,
         imaging_agent_component_usage: Sequence[ImagingAgentInformation.ImagingAgentComponentUsage],
-        contrast_volume_limit: Numeric | tuple[float, Code] | None = None,
+        contrast_volume_limit: Numeric | tuple[float, CodeLike] | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Sequence
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -58,7 +58,7 @@ class ImagingAgentAdministrationActivity(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
+            value: CodeLike,
             algorithm_parameters: Sequence[str] | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
@@ -73,17 +73,17 @@ class ImagingAgentAdministrationActivity(TemplateNode):
         self,
         *,
         referenced_imaging_agent_identifier: str,
-        volume_administered: Numeric | tuple[float, Code],
-        starting_flow_rate_of_administration: Numeric | tuple[float, Code] | None = None,
-        ending_flow_rate_of_administration: Numeric | tuple[float, Code] | None = None,
-        rise_time: Numeric | tuple[float, Code] | None = None,
-        bolus_shaping_curve: ImagingAgentAdministrationActivity.BolusShapingCurve | Code | None = None,
-        peak_flow_rate_in_phase_activity: Numeric | tuple[float, Code] | None = None,
-        peak_pressure_in_phase_activity: Numeric | tuple[float, Code] | None = None,
-        initial_volume_of_imaging_agent_in_container: Numeric | tuple[float, Code] | None = None,
-        residual_volume_of_imaging_agent_in_container: Numeric | tuple[float, Code] | None = None,
+        volume_administered: Numeric | tuple[float, CodeLike],
+        starting_flow_rate_of_administration: Numeric | tuple[float, CodeLike] | None = None,
+        ending_flow_rate_of_administration: Numeric | tuple[float, CodeLike] | None = None,
+        rise_time: Numeric | tuple[float, CodeLike] | None = None,
+        bolus_shaping_curve: ImagingAgentAdministrationActivity.BolusShapingCurve | CodeLike | None = None,
+        peak_flow_rate_in_phase_activity: Numeric | tuple[float, CodeLike] | None = None,
+        peak_pressure_in_phase_activity: Numeric | tuple[float, CodeLike] | None = None,
+        initial_volume_of_imaging_agent_in_container: Numeric | tuple[float, CodeLike] | None = None,
+        residual_volume_of_imaging_agent_in_container: Numeric | tuple[float, CodeLike] | None = None,
         date_time_started: str | datetime.datetime | None = None,
-        duration: Numeric | tuple[float, Code] | None = None,
+        duration: Numeric | tuple[float, CodeLike] | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

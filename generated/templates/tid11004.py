@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Sequence
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -58,21 +58,21 @@ class ImagingAgentComponent(TemplateNode):
     def __init__(
         self,
         *,
-        drug_administered: Code,
-        active_ingredient: Code | None = None,
-        drug_product_identifier: Code | None = None,
-        concentration: Numeric | tuple[float, Code] | None = None,
-        molarity: Numeric | tuple[float, Code] | None = None,
-        osmolality: Code | None = None,
-        contrast_longitudinal_relaxivity: Numeric | tuple[float, Code] | None = None,
-        contrast_transverse_relaxivity: Numeric | tuple[float, Code] | None = None,
-        osmolality_at_37c: Numeric | tuple[float, Code] | None = None,
-        osmolarity_at_37c: Numeric | tuple[float, Code] | None = None,
-        viscosity_at_37c: Numeric | tuple[float, Code] | None = None,
-        is_ionic: Code | None = None,
-        dosing_factor: Numeric | tuple[float, Code] | None = None,
-        unit_of_presentation: Code | None = None,
-        imaging_agent_volume_per_unit_of_presentation: Numeric | tuple[float, Code] | None = None,
+        drug_administered: CodeLike,
+        active_ingredient: CodeLike | None = None,
+        drug_product_identifier: CodeLike | None = None,
+        concentration: Numeric | tuple[float, CodeLike] | None = None,
+        molarity: Numeric | tuple[float, CodeLike] | None = None,
+        osmolality: CodeLike | None = None,
+        contrast_longitudinal_relaxivity: Numeric | tuple[float, CodeLike] | None = None,
+        contrast_transverse_relaxivity: Numeric | tuple[float, CodeLike] | None = None,
+        osmolality_at_37c: Numeric | tuple[float, CodeLike] | None = None,
+        osmolarity_at_37c: Numeric | tuple[float, CodeLike] | None = None,
+        viscosity_at_37c: Numeric | tuple[float, CodeLike] | None = None,
+        is_ionic: CodeLike | None = None,
+        dosing_factor: Numeric | tuple[float, CodeLike] | None = None,
+        unit_of_presentation: CodeLike | None = None,
+        imaging_agent_volume_per_unit_of_presentation: Numeric | tuple[float, CodeLike] | None = None,
         billing_code: str | None = None,
         description_of_material: str | None = None,
         medical_product_expiration_date: str | datetime.date | None = None,
@@ -82,7 +82,7 @@ class ImagingAgentComponent(TemplateNode):
         barcode_value_row23: str | None = None,
         unit_serial_identifier: str | None = None,
         lot_identifier: str | None = None,
-        udi: Code | None = None,
+        udi: CodeLike | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Sequence
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -61,8 +61,8 @@ class ImagingAgentAdministrationConsumable(TemplateNode):
         def __init__(
             self,
             *,
-            value: Numeric | tuple[float, Code],
-            consumable_is_new: Code,
+            value: Numeric | tuple[float, CodeLike],
+            consumable_is_new: CodeLike,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -75,21 +75,21 @@ class ImagingAgentAdministrationConsumable(TemplateNode):
     def __init__(
         self,
         *,
-        imaging_agent_administration_consumable_type: Code,
-        quantity_of_material: ImagingAgentAdministrationConsumable.QuantityOfMaterial | Numeric | tuple[float, Code] | None = None,
+        imaging_agent_administration_consumable_type: CodeLike,
+        quantity_of_material: ImagingAgentAdministrationConsumable.QuantityOfMaterial | Numeric | tuple[float, CodeLike] | None = None,
         billing_code: str | None = None,
         description_of_material: str | None = None,
         medical_product_expiration_date: str | datetime.date | None = None,
-        needle_length: Numeric | tuple[float, Code] | None = None,
-        catheter_size: Numeric | tuple[float, Code] | None = None,
-        consumable_catheter_type: Code | None = None,
+        needle_length: Numeric | tuple[float, CodeLike] | None = None,
+        catheter_size: Numeric | tuple[float, CodeLike] | None = None,
+        consumable_catheter_type: CodeLike | None = None,
         manufacturer_name: str | None = None,
         brand_name: str | None = None,
         barcode_value: Sequence[str] | None = None,
         barcode_value_row14: str | None = None,
         unit_serial_identifier: str | None = None,
         lot_identifier: str | None = None,
-        udi: Code | None = None,
+        udi: CodeLike | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

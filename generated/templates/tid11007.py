@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -80,8 +80,8 @@ class ImagingAgentAdministrationStep(TemplateNode):
             def __init__(
                 self,
                 *,
-                value: Code,
-                laterality: Code | None = None,
+                value: CodeLike,
+                laterality: CodeLike | None = None,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -95,8 +95,8 @@ class ImagingAgentAdministrationStep(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
-            site_of: ImagingAgentAdministrationStep.RouteOfAdministration.SiteOf | Code | None = None,
+            value: CodeLike,
+            site_of: ImagingAgentAdministrationStep.RouteOfAdministration.SiteOf | CodeLike | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -128,8 +128,8 @@ class ImagingAgentAdministrationStep(TemplateNode):
         def __init__(
             self,
             *,
-            total_step_volume_administered: Numeric | tuple[float, Code],
-            total_number_of_manually_triggered_injections: Numeric | tuple[float, Code],
+            total_step_volume_administered: Numeric | tuple[float, CodeLike],
+            total_number_of_manually_triggered_injections: Numeric | tuple[float, CodeLike],
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -145,19 +145,19 @@ class ImagingAgentAdministrationStep(TemplateNode):
         *,
         imaging_agent_administration_step_identifier: str,
         imaging_agent_administration_performed_step_uid: str | None = None,
-        administration_mode: Code,
-        person_role_in_organization: Sequence[Code] | None = None,
-        administration_step_type: Code,
-        administration_delay: Numeric | tuple[float, Code] | None = None,
-        scan_delay: Numeric | tuple[float, Code] | None = None,
-        pressure_limit: Numeric | tuple[float, Code] | None = None,
-        route_of_administration: ImagingAgentAdministrationStep.RouteOfAdministration | Code,
+        administration_mode: CodeLike,
+        person_role_in_organization: Sequence[CodeLike] | None = None,
+        administration_step_type: CodeLike,
+        administration_delay: Numeric | tuple[float, CodeLike] | None = None,
+        scan_delay: Numeric | tuple[float, CodeLike] | None = None,
+        pressure_limit: Numeric | tuple[float, CodeLike] | None = None,
+        route_of_administration: ImagingAgentAdministrationStep.RouteOfAdministration | CodeLike,
         imaging_agent_administration_phase: Sequence[tid11008.ImagingAgentAdministrationPhase],
         imaging_agent_administration_graph: Sequence[tid11023.ImagingAgentAdministrationGraph] | None = None,
-        number_of_injector_heads: Numeric | tuple[float, Code] | None = None,
-        programmable_injector_device: Code | None = None,
+        number_of_injector_heads: Numeric | tuple[float, CodeLike] | None = None,
+        programmable_injector_device: CodeLike | None = None,
         manually_triggered_injection_information: ImagingAgentAdministrationStep.ManuallyTriggeredInjectionInformation | None = None,
-        imaging_agent_administration_step_sequence_number: Numeric | tuple[float, Code] | None = None,
+        imaging_agent_administration_step_sequence_number: Numeric | tuple[float, CodeLike] | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

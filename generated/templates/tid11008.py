@@ -8,7 +8,7 @@ import datetime
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -48,12 +48,12 @@ class ImagingAgentAdministrationPhase(TemplateNode):
         *,
         imaging_agent_administration_phase_identifier: str,
         imaging_agent_administration_performed_phase_uid: str | None = None,
-        imaging_agent_administration_phase_type: Code | None = None,
-        imaging_agent_administration_phase_with_manual_hold: Code | None = None,
+        imaging_agent_administration_phase_type: CodeLike | None = None,
+        imaging_agent_administration_phase_with_manual_hold: CodeLike | None = None,
         imaging_agent_administration_activity: Sequence[tid11003.ImagingAgentAdministrationActivity] | None = None,
-        total_phase_volume_administered: Numeric | tuple[float, Code],
+        total_phase_volume_administered: Numeric | tuple[float, CodeLike],
         date_time_started: str | datetime.datetime | None = None,
-        duration: Numeric | tuple[float, Code] | None = None,
+        duration: Numeric | tuple[float, CodeLike] | None = None,
         i_imaging_agent_administration_injector_phase_identifier: str | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):

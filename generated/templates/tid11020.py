@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from pydicom.dataset import Dataset
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric, Reference
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -71,10 +71,10 @@ class PerformedImagingAgentAdministration(TemplateNode):
         imaging_agent_administration_consumable: Sequence[tid11005.ImagingAgentAdministrationConsumable] | None = None,
         imaging_agent_administration_steps: tid11006.ImagingAgentAdministrationSteps,
         planned_imaging_agent_administration_sop_instance: Reference | Dataset | None = None,
-        imaging_agent_administration_completion_status: Code,
+        imaging_agent_administration_completion_status: CodeLike,
         imaging_agent_administration_adverse_events: tid11021.ImagingAgentAdministrationAdverseEvents | None = None,
         imaging_agent_administration_injector_events: tid11022.ImagingAgentAdministrationInjectorEvents | None = None,
-        total_keep_vein_open_volume_administered: Numeric | tuple[float, Code] | None = None,
+        total_keep_vein_open_volume_administered: Numeric | tuple[float, CodeLike] | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Sequence
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -54,11 +54,11 @@ class ImagingAgentAdministrationAdverseEvents(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
-            severity: Code | None = None,
-            relative_time: Code | None = None,
+            value: CodeLike,
+            severity: CodeLike | None = None,
+            relative_time: CodeLike | None = None,
             adverse_event_detection_date_time: str | datetime.datetime,
-            estimated_extravasation_volume: Numeric | tuple[float, Code] | None = None,
+            estimated_extravasation_volume: Numeric | tuple[float, CodeLike] | None = None,
             referenced_imaging_agent_administration_step_uid: str | None = None,
             referenced_imaging_agent_administration_phase_uid: str | None = None,
             comment: str | None = None,
@@ -90,8 +90,8 @@ class ImagingAgentAdministrationAdverseEvents(TemplateNode):
     def __init__(
         self,
         *,
-        administration_discontinued: Code | None = None,
-        adverse_event: Sequence[ImagingAgentAdministrationAdverseEvents.AdverseEvent | Code],
+        administration_discontinued: CodeLike | None = None,
+        adverse_event: Sequence[ImagingAgentAdministrationAdverseEvents.AdverseEvent | CodeLike],
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Sequence
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
 
@@ -51,7 +51,7 @@ class ImagingAgentAdministrationInjectorEvents(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
+            value: CodeLike,
             injector_event_detection_date_time: str | datetime.datetime,
             referenced_imaging_agent_administration_step_uid: str | None = None,
             referenced_imaging_agent_administration_phase_uid: str | None = None,
@@ -79,8 +79,8 @@ class ImagingAgentAdministrationInjectorEvents(TemplateNode):
     def __init__(
         self,
         *,
-        administration_discontinued: Code | None = None,
-        imaging_agent_administration_injector_event_type: Sequence[ImagingAgentAdministrationInjectorEvents.ImagingAgentAdministrationInjectorEventType | Code],
+        administration_discontinued: CodeLike | None = None,
+        imaging_agent_administration_injector_event_type: Sequence[ImagingAgentAdministrationInjectorEvents.ImagingAgentAdministrationInjectorEventType | CodeLike],
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

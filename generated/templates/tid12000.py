@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
 
@@ -73,8 +73,8 @@ class GeneralUltrasoundReport(TemplateNode):
             def __init__(
                 self,
                 *,
-                value: Code,
-                patient_orientation_modifier: Code | None = None,
+                value: CodeLike,
+                patient_orientation_modifier: CodeLike | None = None,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -88,8 +88,8 @@ class GeneralUltrasoundReport(TemplateNode):
         def __init__(
             self,
             *,
-            acquisition_protocol: Sequence[Code],
-            patient_orientation: GeneralUltrasoundReport.CurrentProcedureDescriptions.PatientOrientation | Code | None = None,
+            acquisition_protocol: Sequence[CodeLike],
+            patient_orientation: GeneralUltrasoundReport.CurrentProcedureDescriptions.PatientOrientation | CodeLike | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -117,7 +117,7 @@ class GeneralUltrasoundReport(TemplateNode):
         def __init__(
             self,
             *,
-            finding_code: Sequence[Code] | None = None,
+            finding_code: Sequence[CodeLike] | None = None,
             finding_text: str | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
@@ -162,7 +162,7 @@ class GeneralUltrasoundReport(TemplateNode):
     def __init__(
         self,
         *,
-        concept_name: Code,
+        concept_name: CodeLike,
         language_of_content_item_and_descendants: tid1204.LanguageOfContentItemAndDescendants | None = None,
         observation_context: tid1001.ObservationContext,
         ultrasound_patient_characteristics: tid12001.UltrasoundPatientCharacteristics | None = None,

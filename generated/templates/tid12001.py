@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -48,16 +48,16 @@ class UltrasoundPatientCharacteristics(TemplateNode):
     def __init__(
         self,
         *,
-        subject_age: Numeric | tuple[float, Code] | None = None,
-        subject_sex: Code | None = None,
-        patient_height: Numeric | tuple[float, Code] | None = None,
-        patient_weight: Numeric | tuple[float, Code] | None = None,
-        fasting_duration: Numeric | tuple[float, Code] | None = None,
+        subject_age: Numeric | tuple[float, CodeLike] | None = None,
+        subject_sex: CodeLike | None = None,
+        patient_height: Numeric | tuple[float, CodeLike] | None = None,
+        patient_weight: Numeric | tuple[float, CodeLike] | None = None,
+        fasting_duration: Numeric | tuple[float, CodeLike] | None = None,
         recent_physical_activity: str | None = None,
-        heart_rate: Numeric | tuple[float, Code] | None = None,
-        systolic_blood_pressure: Numeric | tuple[float, Code] | None = None,
-        diastolic_blood_pressure: Numeric | tuple[float, Code] | None = None,
-        condition: Sequence[Code] | None = None,
+        heart_rate: Numeric | tuple[float, CodeLike] | None = None,
+        systolic_blood_pressure: Numeric | tuple[float, CodeLike] | None = None,
+        diastolic_blood_pressure: Numeric | tuple[float, CodeLike] | None = None,
+        condition: Sequence[CodeLike] | None = None,
         bsa_normalized_ventricular_measurements: tid3923.BSANormalizedVentricularMeasurements | None = None,
         comment: str | None = None,
     ) -> None:

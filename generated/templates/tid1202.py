@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
 
@@ -30,8 +30,8 @@ class LanguageOfNameAndValue(TemplateNode):
     def __init__(
         self,
         *,
-        value: Code,
-        country_of_language: Code | None = None,
+        value: CodeLike,
+        country_of_language: CodeLike | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 
 if TYPE_CHECKING:
@@ -74,7 +74,7 @@ class EquivalentMeaningSOfConceptName(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
+            value: CodeLike,
             language_of_value: tid1201.LanguageOfValue | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
@@ -89,7 +89,7 @@ class EquivalentMeaningSOfConceptName(TemplateNode):
         self,
         *,
         equivalent_meaning_of_concept_name_text: Sequence[EquivalentMeaningSOfConceptName.EquivalentMeaningOfConceptNameText | str] | None = None,
-        equivalent_meaning_of_concept_name_code: Sequence[EquivalentMeaningSOfConceptName.EquivalentMeaningOfConceptNameCode | Code] | None = None,
+        equivalent_meaning_of_concept_name_code: Sequence[EquivalentMeaningSOfConceptName.EquivalentMeaningOfConceptNameCode | CodeLike] | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

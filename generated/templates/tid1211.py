@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 
 if TYPE_CHECKING:
@@ -73,7 +73,7 @@ class EquivalentMeaningSOfValue(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
+            value: CodeLike,
             language_of_value: tid1201.LanguageOfValue | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
@@ -88,7 +88,7 @@ class EquivalentMeaningSOfValue(TemplateNode):
         self,
         *,
         equivalent_meaning_of_value_text: Sequence[EquivalentMeaningSOfValue.EquivalentMeaningOfValueText | str] | None = None,
-        equivalent_meaning_of_value_code: Sequence[EquivalentMeaningSOfValue.EquivalentMeaningOfValueCode | Code] | None = None,
+        equivalent_meaning_of_value_code: Sequence[EquivalentMeaningSOfValue.EquivalentMeaningOfValueCode | CodeLike] | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from pydicom.dataset import Dataset
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import ContentItem, Numeric, Reference, Scoord
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -102,8 +102,8 @@ class LinearMeasurement(TemplateNode):
     def __init__(
         self,
         *,
-        concept_name: Code,
-        value: Numeric | tuple[float, Code],
+        concept_name: CodeLike,
+        value: Numeric | tuple[float, CodeLike],
         path: LinearMeasurement.Path | Scoord | None = None,
         path_vertex: Sequence[LinearMeasurement.PathVertex | Scoord] | None = None,
         tracking_identifier: tid4108.TrackingIdentifier | None = None,

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from pydicom.dataset import Dataset
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import ContentItem, Numeric, Reference, Scoord
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -73,12 +73,12 @@ class VolumeMeasurement(TemplateNode):
     def __init__(
         self,
         *,
-        concept_name: Code,
-        value: Numeric | tuple[float, Code],
+        concept_name: CodeLike,
+        value: Numeric | tuple[float, CodeLike],
         perimeter_outline: Sequence[VolumeMeasurement.PerimeterOutline | Scoord] | None = None,
         referenced_segment: Reference | Dataset | None = None,
         inferred_from_image: TemplateNode | ContentItem | None = None,
-        measurement_method: Code | None = None,
+        measurement_method: CodeLike | None = None,
         tracking_identifier: tid4108.TrackingIdentifier | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from pydicom.dataset import Dataset
 
-from iodkit.codes import Code
+from iodkit.codes import CodeLike
 from iodkit.sr.content import ContentItem, Numeric, Reference, Scoord
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -52,7 +52,7 @@ class NumericMeasurement(TemplateNode):
         def __init__(
             self,
             *,
-            concept_name: Code | None = None,
+            concept_name: CodeLike | None = None,
             value: Scoord,
             selected_from_image_by_reference: TemplateNode | ContentItem | None = None,
             selected_from_image: Reference | Dataset | None = None,
@@ -71,8 +71,8 @@ class NumericMeasurement(TemplateNode):
     def __init__(
         self,
         *,
-        concept_name: Code,
-        value: Numeric | tuple[float, Code],
+        concept_name: CodeLike,
+        value: Numeric | tuple[float, CodeLike],
         inferred_from_scoord: Sequence[NumericMeasurement.InferredFromScoord] | None = None,
         diagnostic_imaging_report_purpose_of_reference_by_reference: Sequence[TemplateNode | ContentItem] | None = None,
         diagnostic_imaging_report_purpose_of_reference: Sequence[Reference | Dataset] | None = None,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric, Scoord3D
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -36,8 +36,8 @@ class ThreeDimensionalLinearMeasurement(TemplateNode):
     def __init__(
         self,
         *,
-        concept_name: Code,
-        value: Numeric | tuple[float, Code],
+        concept_name: CodeLike,
+        value: Numeric | tuple[float, CodeLike],
         path: Scoord3D,
         tracking_identifier: tid4108.TrackingIdentifier | None = None,
     ) -> None:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from pydicom.dataset import Dataset
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Reference, Scoord, Scoord3D
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import Param, ValueSet
@@ -154,8 +154,8 @@ class PlanarROIMeasurementsAndQualitativeEvaluations(TemplateNode):
             def __init__(
                 self,
                 *,
-                concept_name: Code,
-                value: Code,
+                concept_name: CodeLike,
+                value: CodeLike,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -167,8 +167,8 @@ class PlanarROIMeasurementsAndQualitativeEvaluations(TemplateNode):
         def __init__(
             self,
             *,
-            concept_name: Code,
-            value: Code,
+            concept_name: CodeLike,
+            value: CodeLike,
             qual_mod_type: Sequence[PlanarROIMeasurementsAndQualitativeEvaluations.QualTypeCode.QualModType] | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
@@ -193,7 +193,7 @@ class PlanarROIMeasurementsAndQualitativeEvaluations(TemplateNode):
         def __init__(
             self,
             *,
-            concept_name: Code,
+            concept_name: CodeLike,
             value: str,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
@@ -209,9 +209,9 @@ class PlanarROIMeasurementsAndQualitativeEvaluations(TemplateNode):
         activity_session: str | None = None,
         tracking_identifier: str | None = None,
         tracking_unique_identifier: str | None = None,
-        finding_category: Code | None = None,
-        finding: Code | None = None,
-        geometric_purpose_of_region: Code | None = None,
+        finding_category: CodeLike | None = None,
+        finding: CodeLike | None = None,
+        geometric_purpose_of_region: CodeLike | None = None,
         time_point_context: tid1502.TimePointContext | None = None,
         image_region_scoord: PlanarROIMeasurementsAndQualitativeEvaluations.ImageRegionScoord | Scoord | None = None,
         referenced_segmentation_frame: Reference | Dataset | None = None,

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from pydicom.dataset import Dataset
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Reference, Scoord, Scoord3D
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import Param, ValueSet
@@ -155,8 +155,8 @@ class VolumetricROIMeasurementsAndQualitativeEvaluations(TemplateNode):
             def __init__(
                 self,
                 *,
-                concept_name: Code,
-                value: Code,
+                concept_name: CodeLike,
+                value: CodeLike,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -168,8 +168,8 @@ class VolumetricROIMeasurementsAndQualitativeEvaluations(TemplateNode):
         def __init__(
             self,
             *,
-            concept_name: Code,
-            value: Code,
+            concept_name: CodeLike,
+            value: CodeLike,
             qual_mod_type: Sequence[VolumetricROIMeasurementsAndQualitativeEvaluations.QualTypeCode.QualModType] | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
@@ -194,7 +194,7 @@ class VolumetricROIMeasurementsAndQualitativeEvaluations(TemplateNode):
         def __init__(
             self,
             *,
-            concept_name: Code,
+            concept_name: CodeLike,
             value: str,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
@@ -210,9 +210,9 @@ class VolumetricROIMeasurementsAndQualitativeEvaluations(TemplateNode):
         activity_session: str | None = None,
         tracking_identifier: str | None = None,
         tracking_unique_identifier: str | None = None,
-        finding_category: Code | None = None,
-        finding: Code | None = None,
-        geometric_purpose_of_region: Code | None = None,
+        finding_category: CodeLike | None = None,
+        finding: CodeLike | None = None,
+        geometric_purpose_of_region: CodeLike | None = None,
         time_point_context: tid1502.TimePointContext | None = None,
         image_region: Sequence[VolumetricROIMeasurementsAndQualitativeEvaluations.ImageRegion | Scoord] | None = None,
         referenced_segment: Reference | Dataset | None = None,

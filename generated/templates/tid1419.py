@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from pydicom.dataset import Dataset
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import ContentItem, Numeric, Reference
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import Param, ValueSet
@@ -66,9 +66,9 @@ class ROIMeasurements(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
-            laterality: Code | None = None,
-            topographical_modifier: Code | None = None,
+            value: CodeLike,
+            laterality: CodeLike | None = None,
+            topographical_modifier: CodeLike | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -118,8 +118,8 @@ class ROIMeasurements(TemplateNode):
             def __init__(
                 self,
                 *,
-                concept_name: Code,
-                value: Code,
+                concept_name: CodeLike,
+                value: CodeLike,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -145,9 +145,9 @@ class ROIMeasurements(TemplateNode):
             def __init__(
                 self,
                 *,
-                value: Code,
-                laterality: Code | None = None,
-                topographical_modifier: Code | None = None,
+                value: CodeLike,
+                laterality: CodeLike | None = None,
+                topographical_modifier: CodeLike | None = None,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -174,8 +174,8 @@ class ROIMeasurements(TemplateNode):
             def __init__(
                 self,
                 *,
-                concept_name: Code,
-                value: Numeric | tuple[float, Code],
+                concept_name: CodeLike,
+                value: Numeric | tuple[float, CodeLike],
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -197,8 +197,8 @@ class ROIMeasurements(TemplateNode):
             def __init__(
                 self,
                 *,
-                concept_name: Code,
-                value: Code,
+                concept_name: CodeLike,
+                value: CodeLike,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -220,7 +220,7 @@ class ROIMeasurements(TemplateNode):
             def __init__(
                 self,
                 *,
-                concept_name: Code,
+                concept_name: CodeLike,
                 value: str,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
@@ -245,7 +245,7 @@ class ROIMeasurements(TemplateNode):
             def __init__(
                 self,
                 *,
-                concept_name: Code,
+                concept_name: CodeLike,
                 value: str,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
@@ -258,12 +258,12 @@ class ROIMeasurements(TemplateNode):
         def __init__(
             self,
             *,
-            concept_name: Code,
-            value: Numeric | tuple[float, Code],
+            concept_name: CodeLike,
+            value: Numeric | tuple[float, CodeLike],
             mod_type: Sequence[ROIMeasurements.Measurement.ModType] | None = None,
-            measurement_method: Code | None = None,
-            derivation: Code | None = None,
-            finding_site: Sequence[ROIMeasurements.Measurement.FindingSite | Code] | None = None,
+            measurement_method: CodeLike | None = None,
+            derivation: CodeLike | None = None,
+            finding_site: Sequence[ROIMeasurements.Measurement.FindingSite | CodeLike] | None = None,
             measurement_properties: tid310.MeasurementProperties | None = None,
             derivation_parameter_num: Sequence[ROIMeasurements.Measurement.DerivationParameterNum] | None = None,
             derivation_parameter_num_by_reference: Sequence[TemplateNode | ContentItem] | None = None,
@@ -317,8 +317,8 @@ class ROIMeasurements(TemplateNode):
     def __init__(
         self,
         *,
-        measurement_method: Code | None = None,
-        finding_site: Sequence[ROIMeasurements.FindingSite | Code] | None = None,
+        measurement_method: CodeLike | None = None,
+        finding_site: Sequence[ROIMeasurements.FindingSite | CodeLike] | None = None,
         algorithm_identification: tid4019.AlgorithmIdentification | None = None,
         measurement: Sequence[ROIMeasurements.Measurement],
     ) -> None:

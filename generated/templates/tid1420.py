@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import CodeLike
 from iodkit.sr.content import ContentItem, Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import Param, ValueSet
@@ -55,8 +55,8 @@ class MeasurementsDerivedFromMultipleROIMeasurements(TemplateNode):
     def __init__(
         self,
         *,
-        concept_name: Code,
-        value: Numeric | tuple[float, Code],
+        concept_name: CodeLike,
+        value: Numeric | tuple[float, CodeLike],
         algorithm_identification: tid4019.AlgorithmIdentification | None = None,
         planar_roi_measurements_and_qualitative_evaluations: Sequence[TemplateNode | ContentItem] | None = None,
         volumetric_roi_measurements_and_qualitative_evaluations: Sequence[TemplateNode | ContentItem] | None = None,

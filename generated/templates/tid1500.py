@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
 
@@ -170,8 +170,8 @@ class MeasurementReport(TemplateNode):
                 def __init__(
                     self,
                     *,
-                    concept_name: Code,
-                    value: Code,
+                    concept_name: CodeLike,
+                    value: CodeLike,
                 ) -> None:
                     """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -184,8 +184,8 @@ class MeasurementReport(TemplateNode):
             def __init__(
                 self,
                 *,
-                concept_name: Code,
-                value: Code,
+                concept_name: CodeLike,
+                value: CodeLike,
                 qualitative_evaluation_modifier_type: Sequence[MeasurementReport.QualitativeEvaluations.ContainsCode.QualitativeEvaluationModifierType] | None = None,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
@@ -211,7 +211,7 @@ class MeasurementReport(TemplateNode):
             def __init__(
                 self,
                 *,
-                concept_name: Code,
+                concept_name: CodeLike,
                 value: str,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
@@ -240,10 +240,10 @@ class MeasurementReport(TemplateNode):
     def __init__(
         self,
         *,
-        concept_name: Code,
+        concept_name: CodeLike,
         language_of_content_item_and_descendants: tid1204.LanguageOfContentItemAndDescendants | None = None,
         observation_context: tid1001.ObservationContext,
-        procedure_reported: Sequence[Code] | None = None,
+        procedure_reported: Sequence[CodeLike] | None = None,
         image_library: tid1600.ImageLibrary | None = None,
         imaging_measurements: MeasurementReport.ImagingMeasurements | None = None,
         derived_imaging_measurements: MeasurementReport.DerivedImagingMeasurements | None = None,

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from pydicom.dataset import Dataset
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Reference, Scoord, Scoord3D, Tcoord
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import Param, ValueSet
@@ -93,9 +93,9 @@ class MeasurementAndQualitativeEvaluationGroup(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
-            laterality: Code | None = None,
-            topographical_modifier: Code | None = None,
+            value: CodeLike,
+            laterality: CodeLike | None = None,
+            topographical_modifier: CodeLike | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -121,7 +121,7 @@ class MeasurementAndQualitativeEvaluationGroup(TemplateNode):
         def __init__(
             self,
             *,
-            concept_name: Code | None = None,
+            concept_name: CodeLike | None = None,
             value: Scoord,
             selected_from_image: Reference | Dataset,
         ) -> None:
@@ -147,7 +147,7 @@ class MeasurementAndQualitativeEvaluationGroup(TemplateNode):
         def __init__(
             self,
             *,
-            concept_name: Code | None = None,
+            concept_name: CodeLike | None = None,
             value: Tcoord,
             selected_from_waveform: Reference | Dataset,
         ) -> None:
@@ -185,8 +185,8 @@ class MeasurementAndQualitativeEvaluationGroup(TemplateNode):
             def __init__(
                 self,
                 *,
-                concept_name: Code,
-                value: Code,
+                concept_name: CodeLike,
+                value: CodeLike,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -198,8 +198,8 @@ class MeasurementAndQualitativeEvaluationGroup(TemplateNode):
         def __init__(
             self,
             *,
-            concept_name: Code,
-            value: Code,
+            concept_name: CodeLike,
+            value: CodeLike,
             qual_mod_type: Sequence[MeasurementAndQualitativeEvaluationGroup.QualTypeCode.QualModType] | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
@@ -224,7 +224,7 @@ class MeasurementAndQualitativeEvaluationGroup(TemplateNode):
         def __init__(
             self,
             *,
-            concept_name: Code,
+            concept_name: CodeLike,
             value: str,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
@@ -240,11 +240,11 @@ class MeasurementAndQualitativeEvaluationGroup(TemplateNode):
         activity_session: str | None = None,
         tracking_identifier: str | None = None,
         tracking_unique_identifier: str | None = None,
-        finding_category: Code | None = None,
-        finding: Code | None = None,
+        finding_category: CodeLike | None = None,
+        finding: CodeLike | None = None,
         time_point_context: tid1502.TimePointContext | None = None,
-        measurement_method: Code | None = None,
-        finding_site: Sequence[MeasurementAndQualitativeEvaluationGroup.FindingSite | Code] | None = None,
+        measurement_method: CodeLike | None = None,
+        finding_site: Sequence[MeasurementAndQualitativeEvaluationGroup.FindingSite | CodeLike] | None = None,
         real_world_value_map_used_for_measurement: Reference | Dataset | None = None,
         algorithm_identification: tid4019.AlgorithmIdentification | None = None,
         illustration_of_roi: Reference | Dataset | None = None,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -46,8 +46,8 @@ class TimePointContext(TemplateNode):
         def __init__(
             self,
             *,
-            value: Numeric | tuple[float, Code],
-            longitudinal_temporal_event_type: Code,
+            value: Numeric | tuple[float, CodeLike],
+            longitudinal_temporal_event_type: CodeLike,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -64,9 +64,9 @@ class TimePointContext(TemplateNode):
         subject_time_point_identifier: str | None = None,
         protocol_time_point_identifier: str | None = None,
         time_point: str,
-        time_point_type: Sequence[Code] | None = None,
-        time_point_order: Numeric | tuple[float, Code] | None = None,
-        longitudinal_temporal_offset_from_event: TimePointContext.LongitudinalTemporalOffsetFromEvent | Numeric | tuple[float, Code] | None = None,
+        time_point_type: Sequence[CodeLike] | None = None,
+        time_point_order: Numeric | tuple[float, CodeLike] | None = None,
+        longitudinal_temporal_offset_from_event: TimePointContext.LongitudinalTemporalOffsetFromEvent | Numeric | tuple[float, CodeLike] | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
 
@@ -41,8 +41,8 @@ class ContrastAgentPreMedicationProtocolContext(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
-            route_of_administration: Code | None = None,
+            value: CodeLike,
+            route_of_administration: CodeLike | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -66,8 +66,8 @@ class ContrastAgentPreMedicationProtocolContext(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
-            route_of_administration: Code | None = None,
+            value: CodeLike,
+            route_of_administration: CodeLike | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -80,8 +80,8 @@ class ContrastAgentPreMedicationProtocolContext(TemplateNode):
     def __init__(
         self,
         *,
-        contrast_bolus_agent: Sequence[ContrastAgentPreMedicationProtocolContext.ContrastBolusAgent | Code] | None = None,
-        pre_medication: Sequence[ContrastAgentPreMedicationProtocolContext.PreMedication | Code] | None = None,
+        contrast_bolus_agent: Sequence[ContrastAgentPreMedicationProtocolContext.ContrastBolusAgent | CodeLike] | None = None,
+        pre_medication: Sequence[ContrastAgentPreMedicationProtocolContext.PreMedication | CodeLike] | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

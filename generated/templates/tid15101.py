@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -51,17 +51,17 @@ class NMPETProtocolContext(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
-            radionuclide: Code | None = None,
+            value: CodeLike,
+            radionuclide: CodeLike | None = None,
             radiopharmaceutical_administration_event_uid: str | None = None,
             radiopharmaceutical_start_date_time: str | datetime.datetime | None = None,
             radiopharmaceutical_stop_date_time: str | datetime.datetime | None = None,
-            radiopharmaceutical_volume: Numeric | tuple[float, Code] | None = None,
-            radionuclide_total_dose: Numeric | tuple[float, Code] | None = None,
-            radiopharmaceutical_specific_activity: Numeric | tuple[float, Code] | None = None,
-            route_of_administration: Code | None = None,
-            radionuclide_syringe_counts: Numeric | tuple[float, Code] | None = None,
-            radionuclide_residual_syringe_counts: Numeric | tuple[float, Code] | None = None,
+            radiopharmaceutical_volume: Numeric | tuple[float, CodeLike] | None = None,
+            radionuclide_total_dose: Numeric | tuple[float, CodeLike] | None = None,
+            radiopharmaceutical_specific_activity: Numeric | tuple[float, CodeLike] | None = None,
+            route_of_administration: CodeLike | None = None,
+            radionuclide_syringe_counts: Numeric | tuple[float, CodeLike] | None = None,
+            radionuclide_residual_syringe_counts: Numeric | tuple[float, CodeLike] | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -108,7 +108,7 @@ class NMPETProtocolContext(TemplateNode):
         def __init__(
             self,
             *,
-            value: Numeric | tuple[float, Code],
+            value: Numeric | tuple[float, CodeLike],
             glucose_measurement_date: str | datetime.date | None = None,
             glucose_measurement_time: str | datetime.time | None = None,
         ) -> None:
@@ -127,8 +127,8 @@ class NMPETProtocolContext(TemplateNode):
     def __init__(
         self,
         *,
-        radiopharmaceutical_agent: NMPETProtocolContext.RadiopharmaceuticalAgent | Code,
-        glucose: NMPETProtocolContext.Glucose | Numeric | tuple[float, Code] | None = None,
+        radiopharmaceutical_agent: NMPETProtocolContext.RadiopharmaceuticalAgent | CodeLike,
+        glucose: NMPETProtocolContext.Glucose | Numeric | tuple[float, CodeLike] | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

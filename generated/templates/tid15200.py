@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 
 
@@ -28,7 +28,7 @@ class JJ1017ProtocolContext(TemplateNode):
     def __init__(
         self,
         *,
-        value: Code,
+        value: CodeLike,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

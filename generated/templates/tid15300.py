@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -56,12 +56,12 @@ class RTPrescriptionAnnotation(TemplateNode):
         planning_imaging_note: str | None = None,
         delivery_verification_note: str | None = None,
         simulation_note: str | None = None,
-        radiation_therapy_particle: Sequence[Code] | None = None,
-        ion_therapy_particle: Sequence[Code] | None = None,
-        brachytherapy_isotope: Sequence[Code] | None = None,
-        teletherapy_isotope: Sequence[Code] | None = None,
-        rt_beam_energy: Sequence[Numeric | tuple[float, Code]] | None = None,
-        patient_positioning_procedure_note: Sequence[Code] | None = None,
+        radiation_therapy_particle: Sequence[CodeLike] | None = None,
+        ion_therapy_particle: Sequence[CodeLike] | None = None,
+        brachytherapy_isotope: Sequence[CodeLike] | None = None,
+        teletherapy_isotope: Sequence[CodeLike] | None = None,
+        rt_beam_energy: Sequence[Numeric | tuple[float, CodeLike]] | None = None,
+        patient_positioning_procedure_note: Sequence[CodeLike] | None = None,
         qa_process_note: str | None = None,
         t4d_radiation_treatment_note: str | None = None,
         adaptive_radiation_therapy_note: str | None = None,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -53,8 +53,8 @@ class RTSegmentCharacteristics(TemplateNode):
         def __init__(
             self,
             *,
-            value: Numeric | tuple[float, Code],
-            reference_energy: Numeric | tuple[float, Code],
+            value: Numeric | tuple[float, CodeLike],
+            reference_energy: Numeric | tuple[float, CodeLike],
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -80,8 +80,8 @@ class RTSegmentCharacteristics(TemplateNode):
         def __init__(
             self,
             *,
-            value: Numeric | tuple[float, Code],
-            elemental_composition_atomic_mass_fraction: Numeric | tuple[float, Code],
+            value: Numeric | tuple[float, CodeLike],
+            elemental_composition_atomic_mass_fraction: Numeric | tuple[float, CodeLike],
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -95,19 +95,19 @@ class RTSegmentCharacteristics(TemplateNode):
     def __init__(
         self,
         *,
-        relative_mass_density: Numeric | tuple[float, Code] | None = None,
-        relative_electron_density: Numeric | tuple[float, Code] | None = None,
-        effective_z: Numeric | tuple[float, Code] | None = None,
-        effective_z_per_a: Numeric | tuple[float, Code] | None = None,
-        relative_linear_stopping_power: RTSegmentCharacteristics.RelativeLinearStoppingPower | Numeric | tuple[float, Code] | None = None,
-        linear_cell_kill_factor: Numeric | tuple[float, Code] | None = None,
-        quadratic_cell_kill_factor: Numeric | tuple[float, Code] | None = None,
-        high_dose_fraction_linear_cell_kill_factor: Numeric | tuple[float, Code] | None = None,
-        half_time_for_tissue_repair: Numeric | tuple[float, Code] | None = None,
-        high_dose_fraction_transition_dose: Numeric | tuple[float, Code] | None = None,
-        atomic_number: Sequence[RTSegmentCharacteristics.AtomicNumber | Numeric | tuple[float, Code]] | None = None,
-        alpha_g_eud_value: Numeric | tuple[float, Code] | None = None,
-        rt_segment_material: Code | None = None,
+        relative_mass_density: Numeric | tuple[float, CodeLike] | None = None,
+        relative_electron_density: Numeric | tuple[float, CodeLike] | None = None,
+        effective_z: Numeric | tuple[float, CodeLike] | None = None,
+        effective_z_per_a: Numeric | tuple[float, CodeLike] | None = None,
+        relative_linear_stopping_power: RTSegmentCharacteristics.RelativeLinearStoppingPower | Numeric | tuple[float, CodeLike] | None = None,
+        linear_cell_kill_factor: Numeric | tuple[float, CodeLike] | None = None,
+        quadratic_cell_kill_factor: Numeric | tuple[float, CodeLike] | None = None,
+        high_dose_fraction_linear_cell_kill_factor: Numeric | tuple[float, CodeLike] | None = None,
+        half_time_for_tissue_repair: Numeric | tuple[float, CodeLike] | None = None,
+        high_dose_fraction_transition_dose: Numeric | tuple[float, CodeLike] | None = None,
+        atomic_number: Sequence[RTSegmentCharacteristics.AtomicNumber | Numeric | tuple[float, CodeLike]] | None = None,
+        alpha_g_eud_value: Numeric | tuple[float, CodeLike] | None = None,
+        rt_segment_material: CodeLike | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

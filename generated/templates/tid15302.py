@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 
@@ -39,20 +39,20 @@ class PatientSupportPositionParameters(TemplateNode):
     def __init__(
         self,
         *,
-        iec61217_table_top_continuous_pitch_angle: Numeric | tuple[float, Code] | None = None,
-        iec61217_table_top_continuous_roll_angle: Numeric | tuple[float, Code] | None = None,
-        iec61217_patient_support_continuous_yaw_angle: Numeric | tuple[float, Code] | None = None,
-        iec61217_table_top_eccentric_axis_distance: Numeric | tuple[float, Code] | None = None,
-        iec61217_table_top_continuous_eccentric_angle: Numeric | tuple[float, Code] | None = None,
-        iec61217_table_top_lateral_position: Numeric | tuple[float, Code] | None = None,
-        iec61217_table_top_longitudinal_position: Numeric | tuple[float, Code] | None = None,
-        iec61217_table_top_vertical_position: Numeric | tuple[float, Code] | None = None,
-        isocentric_patient_support_continuous_pitch_angle: Numeric | tuple[float, Code] | None = None,
-        isocentric_patient_support_continuous_roll_angle: Numeric | tuple[float, Code] | None = None,
-        isocentric_patient_support_continuous_yaw_angle: Numeric | tuple[float, Code] | None = None,
-        isocentric_patient_support_lateral_position: Numeric | tuple[float, Code] | None = None,
-        isocentric_patient_support_longitudinal_position: Numeric | tuple[float, Code] | None = None,
-        isocentric_patient_support_vertical_position: Numeric | tuple[float, Code] | None = None,
+        iec61217_table_top_continuous_pitch_angle: Numeric | tuple[float, CodeLike] | None = None,
+        iec61217_table_top_continuous_roll_angle: Numeric | tuple[float, CodeLike] | None = None,
+        iec61217_patient_support_continuous_yaw_angle: Numeric | tuple[float, CodeLike] | None = None,
+        iec61217_table_top_eccentric_axis_distance: Numeric | tuple[float, CodeLike] | None = None,
+        iec61217_table_top_continuous_eccentric_angle: Numeric | tuple[float, CodeLike] | None = None,
+        iec61217_table_top_lateral_position: Numeric | tuple[float, CodeLike] | None = None,
+        iec61217_table_top_longitudinal_position: Numeric | tuple[float, CodeLike] | None = None,
+        iec61217_table_top_vertical_position: Numeric | tuple[float, CodeLike] | None = None,
+        isocentric_patient_support_continuous_pitch_angle: Numeric | tuple[float, CodeLike] | None = None,
+        isocentric_patient_support_continuous_roll_angle: Numeric | tuple[float, CodeLike] | None = None,
+        isocentric_patient_support_continuous_yaw_angle: Numeric | tuple[float, CodeLike] | None = None,
+        isocentric_patient_support_lateral_position: Numeric | tuple[float, CodeLike] | None = None,
+        isocentric_patient_support_longitudinal_position: Numeric | tuple[float, CodeLike] | None = None,
+        isocentric_patient_support_vertical_position: Numeric | tuple[float, CodeLike] | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -32,10 +32,10 @@ class RadiotherapyTreatmentScheduledProcessingParameters(TemplateNode):
         self,
         *,
         rt_plan_label: str | None = None,
-        current_fraction_number: Numeric | tuple[float, Code] | None = None,
-        number_of_fractions_planned: Numeric | tuple[float, Code] | None = None,
-        number_of_fractions_completed: Numeric | tuple[float, Code] | None = None,
-        checked_in_status: Code | None = None,
+        current_fraction_number: Numeric | tuple[float, CodeLike] | None = None,
+        number_of_fractions_planned: Numeric | tuple[float, CodeLike] | None = None,
+        number_of_fractions_completed: Numeric | tuple[float, CodeLike] | None = None,
+        checked_in_status: CodeLike | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 
@@ -29,7 +29,7 @@ class RadiotherapyTreatmentProgressParameters(TemplateNode):
     def __init__(
         self,
         *,
-        value: Numeric | tuple[float, Code],
+        value: Numeric | tuple[float, CodeLike],
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -44,22 +44,22 @@ class PatientSetupFixationDeviceParameters(TemplateNode):
         self,
         *,
         couch_index_label: str | None = None,
-        fixation_device_angle: Numeric | tuple[float, Code] | None = None,
-        abdominal_compression_plate_position_number: Numeric | tuple[float, Code] | None = None,
-        abdominal_compression_belt_length: Numeric | tuple[float, Code] | None = None,
-        abdominal_compression_belt_pressure: Numeric | tuple[float, Code] | None = None,
-        seat_pan_height: Numeric | tuple[float, Code] | None = None,
-        seat_pan_pitch_angle: Numeric | tuple[float, Code] | None = None,
-        backrest_fixation_pitch_angle: Numeric | tuple[float, Code] | None = None,
-        shin_rest_fixation_position: Numeric | tuple[float, Code] | None = None,
-        heel_fixation_stop_position: Numeric | tuple[float, Code] | None = None,
-        left_arm_rest_position: Numeric | tuple[float, Code] | None = None,
-        left_arm_rest_pitch_angle: Numeric | tuple[float, Code] | None = None,
-        left_arm_rest_roll_angle: Numeric | tuple[float, Code] | None = None,
-        right_arm_rest_position: Numeric | tuple[float, Code] | None = None,
-        right_arm_rest_pitch_angle: Numeric | tuple[float, Code] | None = None,
-        right_arm_rest_roll_angle: Numeric | tuple[float, Code] | None = None,
-        hand_grips_presence: Code | None = None,
+        fixation_device_angle: Numeric | tuple[float, CodeLike] | None = None,
+        abdominal_compression_plate_position_number: Numeric | tuple[float, CodeLike] | None = None,
+        abdominal_compression_belt_length: Numeric | tuple[float, CodeLike] | None = None,
+        abdominal_compression_belt_pressure: Numeric | tuple[float, CodeLike] | None = None,
+        seat_pan_height: Numeric | tuple[float, CodeLike] | None = None,
+        seat_pan_pitch_angle: Numeric | tuple[float, CodeLike] | None = None,
+        backrest_fixation_pitch_angle: Numeric | tuple[float, CodeLike] | None = None,
+        shin_rest_fixation_position: Numeric | tuple[float, CodeLike] | None = None,
+        heel_fixation_stop_position: Numeric | tuple[float, CodeLike] | None = None,
+        left_arm_rest_position: Numeric | tuple[float, CodeLike] | None = None,
+        left_arm_rest_pitch_angle: Numeric | tuple[float, CodeLike] | None = None,
+        left_arm_rest_roll_angle: Numeric | tuple[float, CodeLike] | None = None,
+        right_arm_rest_position: Numeric | tuple[float, CodeLike] | None = None,
+        right_arm_rest_pitch_angle: Numeric | tuple[float, CodeLike] | None = None,
+        right_arm_rest_roll_angle: Numeric | tuple[float, CodeLike] | None = None,
+        hand_grips_presence: CodeLike | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

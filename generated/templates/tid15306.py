@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from pydicom.dataset import Dataset
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Reference
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -34,7 +34,7 @@ class PatientSetupAlignmentDeviceParameters(TemplateNode):
         *,
         couch_index_label: str | None = None,
         referenced_patient_alignment_reference: Sequence[Reference | Dataset] | None = None,
-        radiotherapy_fiducial: Sequence[Code] | None = None,
+        radiotherapy_fiducial: Sequence[CodeLike] | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -33,12 +33,12 @@ class AcquisitionInitiationParameters(TemplateNode):
     def __init__(
         self,
         *,
-        acquisition_initiation_type: Code,
-        incremental_acquisition_triggering: Code | None = None,
-        meterset: Sequence[Numeric | tuple[float, Code]] | None = None,
-        source_continuous_roll_angle: Sequence[Numeric | tuple[float, Code]] | None = None,
-        time_after_start_of_radiation: Sequence[Numeric | tuple[float, Code]] | None = None,
-        percentage_of_expected_beam_on_time_of_radiation: Sequence[Numeric | tuple[float, Code]] | None = None,
+        acquisition_initiation_type: CodeLike,
+        incremental_acquisition_triggering: CodeLike | None = None,
+        meterset: Sequence[Numeric | tuple[float, CodeLike]] | None = None,
+        source_continuous_roll_angle: Sequence[Numeric | tuple[float, CodeLike]] | None = None,
+        time_after_start_of_radiation: Sequence[Numeric | tuple[float, CodeLike]] | None = None,
+        percentage_of_expected_beam_on_time_of_radiation: Sequence[Numeric | tuple[float, CodeLike]] | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

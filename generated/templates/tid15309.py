@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 
@@ -32,13 +32,13 @@ class ImageReceptorGeometryParameters(TemplateNode):
     def __init__(
         self,
         *,
-        iec61217_gantry_continuous_roll_angle: Numeric | tuple[float, Code] | None = None,
-        iec61217_gantry_continuous_pitch_angle: Numeric | tuple[float, Code] | None = None,
-        iec61217_gantry_continuous_yaw_angle: Numeric | tuple[float, Code] | None = None,
-        iec61217_x_ray_image_receptor_radial_displacement_from_isocenter: Numeric | tuple[float, Code] | None = None,
-        iec61217_x_ray_image_receptor_longitudinal_displacement: Numeric | tuple[float, Code] | None = None,
-        iec61217_x_ray_image_receptor_lateral_displacement: Numeric | tuple[float, Code] | None = None,
-        iec61217_x_ray_image_receptor_rotation: Numeric | tuple[float, Code] | None = None,
+        iec61217_gantry_continuous_roll_angle: Numeric | tuple[float, CodeLike] | None = None,
+        iec61217_gantry_continuous_pitch_angle: Numeric | tuple[float, CodeLike] | None = None,
+        iec61217_gantry_continuous_yaw_angle: Numeric | tuple[float, CodeLike] | None = None,
+        iec61217_x_ray_image_receptor_radial_displacement_from_isocenter: Numeric | tuple[float, CodeLike] | None = None,
+        iec61217_x_ray_image_receptor_longitudinal_displacement: Numeric | tuple[float, CodeLike] | None = None,
+        iec61217_x_ray_image_receptor_lateral_displacement: Numeric | tuple[float, CodeLike] | None = None,
+        iec61217_x_ray_image_receptor_rotation: Numeric | tuple[float, CodeLike] | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 
@@ -27,8 +27,8 @@ class ImagingDevicePositionParameters(TemplateNode):
     def __init__(
         self,
         *,
-        iec61217_gantry_continuous_pitch_angle: Numeric | tuple[float, Code] | None = None,
-        iec61217_gantry_continuous_yaw_angle: Numeric | tuple[float, Code] | None = None,
+        iec61217_gantry_continuous_pitch_angle: Numeric | tuple[float, CodeLike] | None = None,
+        iec61217_gantry_continuous_yaw_angle: Numeric | tuple[float, CodeLike] | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

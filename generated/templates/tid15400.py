@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
 
@@ -38,8 +38,8 @@ class RealWorldQuantityDefinition(TemplateNode):
         def __init__(
             self,
             *,
-            concept_name: Code,
-            value: Code,
+            concept_name: CodeLike,
+            value: CodeLike,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -51,7 +51,7 @@ class RealWorldQuantityDefinition(TemplateNode):
     def __init__(
         self,
         *,
-        quantity: Code,
+        quantity: CodeLike,
         physical_quantity_descriptor: Sequence[RealWorldQuantityDefinition.PhysicalQuantityDescriptor] | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):

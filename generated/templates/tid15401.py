@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 
@@ -33,7 +33,7 @@ class RealWorldQuantityDefinitionForXRayAttenuationProperties(TemplateNode):
         self,
         *,
         real_world_quantity_definition: tid15400.RealWorldQuantityDefinition,
-        reference_energy: Numeric | tuple[float, Code] | None = None,
+        reference_energy: Numeric | tuple[float, CodeLike] | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -52,9 +52,9 @@ class ImageLibraryEntryDescriptors(TemplateNode):
     def __init__(
         self,
         *,
-        modality: Code | None = None,
-        target_region: Code | None = None,
-        image_laterality: Code | None = None,
+        modality: CodeLike | None = None,
+        target_region: CodeLike | None = None,
+        image_laterality: CodeLike | None = None,
         study_date: str | datetime.date | None = None,
         study_time: str | datetime.time | None = None,
         content_date: str | datetime.date | None = None,
@@ -62,8 +62,8 @@ class ImageLibraryEntryDescriptors(TemplateNode):
         acquisition_date: str | datetime.date | None = None,
         acquisition_time: str | datetime.time | None = None,
         frame_of_reference_uid: str | None = None,
-        pixel_data_rows: Numeric | tuple[float, Code] | None = None,
-        pixel_data_columns: Numeric | tuple[float, Code] | None = None,
+        pixel_data_rows: Numeric | tuple[float, CodeLike] | None = None,
+        pixel_data_columns: Numeric | tuple[float, CodeLike] | None = None,
         image_library_entry_descriptors_for_projection_radiography: tid1603.ImageLibraryEntryDescriptorsForProjectionRadiography | None = None,
         image_library_entry_descriptors_for_cross_sectional_modalities: tid1604.ImageLibraryEntryDescriptorsForCrossSectionalModalities | None = None,
         image_library_entry_descriptors_for_ct: tid1605.ImageLibraryEntryDescriptorsForCT | None = None,

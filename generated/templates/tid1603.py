@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 
@@ -46,8 +46,8 @@ class ImageLibraryEntryDescriptorsForProjectionRadiography(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
-            image_view_modifier: Sequence[Code] | None = None,
+            value: CodeLike,
+            image_view_modifier: Sequence[CodeLike] | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -60,13 +60,13 @@ class ImageLibraryEntryDescriptorsForProjectionRadiography(TemplateNode):
     def __init__(
         self,
         *,
-        image_view: ImageLibraryEntryDescriptorsForProjectionRadiography.ImageView | Code | None = None,
+        image_view: ImageLibraryEntryDescriptorsForProjectionRadiography.ImageView | CodeLike | None = None,
         patient_orientation_row: str | None = None,
         patient_orientation_column: str | None = None,
-        horizontal_pixel_spacing: Numeric | tuple[float, Code] | None = None,
-        vertical_pixel_spacing: Numeric | tuple[float, Code] | None = None,
-        positioner_primary_angle: Numeric | tuple[float, Code] | None = None,
-        positioner_secondary_angle: Numeric | tuple[float, Code] | None = None,
+        horizontal_pixel_spacing: Numeric | tuple[float, CodeLike] | None = None,
+        vertical_pixel_spacing: Numeric | tuple[float, CodeLike] | None = None,
+        positioner_primary_angle: Numeric | tuple[float, CodeLike] | None = None,
+        positioner_secondary_angle: Numeric | tuple[float, CodeLike] | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 
@@ -39,19 +39,19 @@ class ImageLibraryEntryDescriptorsForCrossSectionalModalities(TemplateNode):
     def __init__(
         self,
         *,
-        horizontal_pixel_spacing: Numeric | tuple[float, Code] | None = None,
-        vertical_pixel_spacing: Numeric | tuple[float, Code] | None = None,
-        spacing_between_slices: Numeric | tuple[float, Code] | None = None,
-        slice_thickness: Numeric | tuple[float, Code] | None = None,
-        image_position_patient_x: Numeric | tuple[float, Code] | None = None,
-        image_position_patient_y: Numeric | tuple[float, Code] | None = None,
-        image_position_patient_z: Numeric | tuple[float, Code] | None = None,
-        image_orientation_patient_row_x: Numeric | tuple[float, Code] | None = None,
-        image_orientation_patient_row_y: Numeric | tuple[float, Code] | None = None,
-        image_orientation_patient_row_z: Numeric | tuple[float, Code] | None = None,
-        image_orientation_patient_column_x: Numeric | tuple[float, Code] | None = None,
-        image_orientation_patient_column_y: Numeric | tuple[float, Code] | None = None,
-        image_orientation_patient_column_z: Numeric | tuple[float, Code] | None = None,
+        horizontal_pixel_spacing: Numeric | tuple[float, CodeLike] | None = None,
+        vertical_pixel_spacing: Numeric | tuple[float, CodeLike] | None = None,
+        spacing_between_slices: Numeric | tuple[float, CodeLike] | None = None,
+        slice_thickness: Numeric | tuple[float, CodeLike] | None = None,
+        image_position_patient_x: Numeric | tuple[float, CodeLike] | None = None,
+        image_position_patient_y: Numeric | tuple[float, CodeLike] | None = None,
+        image_position_patient_z: Numeric | tuple[float, CodeLike] | None = None,
+        image_orientation_patient_row_x: Numeric | tuple[float, CodeLike] | None = None,
+        image_orientation_patient_row_y: Numeric | tuple[float, CodeLike] | None = None,
+        image_orientation_patient_row_z: Numeric | tuple[float, CodeLike] | None = None,
+        image_orientation_patient_column_x: Numeric | tuple[float, CodeLike] | None = None,
+        image_orientation_patient_column_y: Numeric | tuple[float, CodeLike] | None = None,
+        image_orientation_patient_column_z: Numeric | tuple[float, CodeLike] | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

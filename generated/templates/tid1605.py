@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
 
@@ -27,8 +27,8 @@ class ImageLibraryEntryDescriptorsForCT(TemplateNode):
     def __init__(
         self,
         *,
-        ct_acquisition_type: Code | None = None,
-        reconstruction_algorithm: Code | None = None,
+        ct_acquisition_type: CodeLike | None = None,
+        reconstruction_algorithm: CodeLike | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 
@@ -38,11 +38,11 @@ class ImageLibraryEntryDescriptorsForMR(TemplateNode):
         self,
         *,
         pulse_sequence_name: str | None = None,
-        magnetic_field_strength: Numeric | tuple[float, Code] | None = None,
-        mr_coil: Sequence[Numeric | tuple[float, Code]] | None = None,
-        mr_signal_intensity: Numeric | tuple[float, Code] | None = None,
-        cross_sectional_scan_plane_orientation: Numeric | tuple[float, Code] | None = None,
-        source_image_diffusion_b_value: Sequence[Numeric | tuple[float, Code]] | None = None,
+        magnetic_field_strength: Numeric | tuple[float, CodeLike] | None = None,
+        mr_coil: Sequence[Numeric | tuple[float, CodeLike]] | None = None,
+        mr_signal_intensity: Numeric | tuple[float, CodeLike] | None = None,
+        cross_sectional_scan_plane_orientation: Numeric | tuple[float, CodeLike] | None = None,
+        source_image_diffusion_b_value: Sequence[Numeric | tuple[float, CodeLike]] | None = None,
         image_library_entry_descriptors_for_prostate_multiparametric_mr: tid1608.ImageLibraryEntryDescriptorsForProstateMultiparametricMR | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -43,20 +43,20 @@ class ImageLibraryEntryDescriptorsForPET(TemplateNode):
     def __init__(
         self,
         *,
-        radionuclide: Code | None = None,
-        radiopharmaceutical_agent: Code | None = None,
-        half_life_of_radiopharmaceutical: Numeric | tuple[float, Code] | None = None,
+        radionuclide: CodeLike | None = None,
+        radiopharmaceutical_agent: CodeLike | None = None,
+        half_life_of_radiopharmaceutical: Numeric | tuple[float, CodeLike] | None = None,
         accession_number: str | None = None,
         radiopharmaceutical_start_date_time: str | datetime.datetime | None = None,
         radiopharmaceutical_stop_date_time: str | datetime.datetime | None = None,
-        radiopharmaceutical_volume: Numeric | tuple[float, Code] | None = None,
-        radionuclide_total_dose: Numeric | tuple[float, Code] | None = None,
-        radiopharmaceutical_specific_activity: Numeric | tuple[float, Code] | None = None,
-        route_of_administration: Code | None = None,
-        radionuclide_syringe_counts: Numeric | tuple[float, Code] | None = None,
-        radionuclide_residual_syringe_counts: Numeric | tuple[float, Code] | None = None,
-        pet_radionuclide_incubation_time: Numeric | tuple[float, Code] | None = None,
-        glucose: Numeric | tuple[float, Code] | None = None,
+        radiopharmaceutical_volume: Numeric | tuple[float, CodeLike] | None = None,
+        radionuclide_total_dose: Numeric | tuple[float, CodeLike] | None = None,
+        radiopharmaceutical_specific_activity: Numeric | tuple[float, CodeLike] | None = None,
+        route_of_administration: CodeLike | None = None,
+        radionuclide_syringe_counts: Numeric | tuple[float, CodeLike] | None = None,
+        radionuclide_residual_syringe_counts: Numeric | tuple[float, CodeLike] | None = None,
+        pet_radionuclide_incubation_time: Numeric | tuple[float, CodeLike] | None = None,
+        glucose: Numeric | tuple[float, CodeLike] | None = None,
         glucose_measurement_date: str | datetime.date | None = None,
         glucose_measurement_time: str | datetime.time | None = None,
     ) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -32,8 +32,8 @@ class ImageLibraryEntryDescriptorsForProstateMultiparametricMR(TemplateNode):
         self,
         *,
         endorectal_coil_type: str | None = None,
-        inflatable_endorectal_coil_fill_substance: Code | None = None,
-        dynamic_contrast_enhanced_temporal_resolution: Sequence[Numeric | tuple[float, Code]] | None = None,
+        inflatable_endorectal_coil_fill_substance: CodeLike | None = None,
+        dynamic_contrast_enhanced_temporal_resolution: Sequence[Numeric | tuple[float, CodeLike]] | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

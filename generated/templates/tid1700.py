@@ -8,7 +8,7 @@ import datetime
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import Param, ValueSet
 
@@ -46,8 +46,8 @@ class GenericBloodLabMeasurements(TemplateNode):
         self,
         *,
         sampling_date_time: str | datetime.datetime,
-        specimen_type: Code,
-        procedure_site: Code,
+        specimen_type: CodeLike,
+        procedure_site: CodeLike,
         quotation: tid1000.Quotation | None = None,
         measurement: Sequence[tid300.Measurement],
     ) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import Param, ValueSet
@@ -53,8 +53,8 @@ class ImagingStudyQuality(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
-            quality_control_standard: Code,
+            value: CodeLike,
+            quality_control_standard: CodeLike,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -98,8 +98,8 @@ class ImagingStudyQuality(TemplateNode):
             def __init__(
                 self,
                 *,
-                value: Code,
-                quality_control_standard: Code,
+                value: CodeLike,
+                quality_control_standard: CodeLike,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -114,9 +114,9 @@ class ImagingStudyQuality(TemplateNode):
             self,
             *,
             series_instance_uid: Sequence[str],
-            quality_assessment: ImagingStudyQuality.ImagingSeriesQuality.QualityAssessment | Code | None = None,
-            quality_finding: Sequence[Code] | None = None,
-            image_quality_rating: Sequence[Numeric | tuple[float, Code]] | None = None,
+            quality_assessment: ImagingStudyQuality.ImagingSeriesQuality.QualityAssessment | CodeLike | None = None,
+            quality_finding: Sequence[CodeLike] | None = None,
+            image_quality_rating: Sequence[Numeric | tuple[float, CodeLike]] | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -137,8 +137,8 @@ class ImagingStudyQuality(TemplateNode):
     def __init__(
         self,
         *,
-        quality_assessment: ImagingStudyQuality.QualityAssessment | Code,
-        quality_finding: Sequence[Code] | None = None,
+        quality_assessment: ImagingStudyQuality.QualityAssessment | CodeLike,
+        quality_finding: Sequence[CodeLike] | None = None,
         imaging_series_quality: Sequence[ImagingStudyQuality.ImagingSeriesQuality] | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import CodeLike
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
 
@@ -46,8 +46,8 @@ class ReportNarrative(TemplateNode):
         def __init__(
             self,
             *,
-            concept_name: Code,
-            value: Code,
+            concept_name: CodeLike,
+            value: CodeLike,
             basic_diagnostic_imaging_report_observations: Sequence[tid2001.BasicDiagnosticImagingReportObservations] | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
@@ -75,7 +75,7 @@ class ReportNarrative(TemplateNode):
         def __init__(
             self,
             *,
-            concept_name: Code,
+            concept_name: CodeLike,
             value: str,
             basic_diagnostic_imaging_report_observations: Sequence[tid2001.BasicDiagnosticImagingReportObservations] | None = None,
         ) -> None:

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from pydicom.dataset import Dataset
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Reference
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -65,7 +65,7 @@ class TranscribedDiagnosticImagingReport(TemplateNode):
             def __init__(
                 self,
                 *,
-                concept_name: Code,
+                concept_name: CodeLike,
                 value: str,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
@@ -78,7 +78,7 @@ class TranscribedDiagnosticImagingReport(TemplateNode):
         def __init__(
             self,
             *,
-            concept_name: Code,
+            concept_name: CodeLike,
             diagnostic_imaging_report_element: TranscribedDiagnosticImagingReport.DiagnosticImagingReportHeading.DiagnosticImagingReportElement | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
@@ -120,11 +120,11 @@ class TranscribedDiagnosticImagingReport(TemplateNode):
     def __init__(
         self,
         *,
-        concept_name: Code,
-        procedure_reported: Sequence[Code] | None = None,
-        acquisition_device_type: Sequence[Code] | None = None,
-        target_region: Sequence[Code] | None = None,
-        language_of_content_item_and_descendants: Code,
+        concept_name: CodeLike,
+        procedure_reported: Sequence[CodeLike] | None = None,
+        acquisition_device_type: Sequence[CodeLike] | None = None,
+        target_region: Sequence[CodeLike] | None = None,
+        language_of_content_item_and_descendants: CodeLike,
         diagnostic_imaging_report_heading: Sequence[TranscribedDiagnosticImagingReport.DiagnosticImagingReportHeading],
         key_images: Sequence[TranscribedDiagnosticImagingReport.KeyImages] | None = None,
     ) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
 
@@ -201,7 +201,7 @@ class ImagingReportWithConditionalRadiationExposureAndProtectionInformation(Temp
         def __init__(
             self,
             *,
-            concept_name: Code,
+            concept_name: CodeLike,
             observation_context: tid1001.ObservationContext | None = None,
             report_narrative: tid2002.ReportNarrative,
         ) -> None:
@@ -218,8 +218,8 @@ class ImagingReportWithConditionalRadiationExposureAndProtectionInformation(Temp
     def __init__(
         self,
         *,
-        concept_name: Code,
-        procedure_reported: Sequence[Code] | None = None,
+        concept_name: CodeLike,
+        procedure_reported: Sequence[CodeLike] | None = None,
         language_of_content_item_and_descendants: tid1204.LanguageOfContentItemAndDescendants,
         equivalent_meaning_s_of_concept_name: Sequence[tid1210.EquivalentMeaningSOfConceptName] | None = None,
         observation_context: tid1001.ObservationContext,

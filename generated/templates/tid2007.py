@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from pydicom.dataset import Dataset
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Reference
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -55,8 +55,8 @@ class ImagingProcedureDescription(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
-            acquisition_device_type: Sequence[Code] | None = None,
+            value: CodeLike,
+            acquisition_device_type: Sequence[CodeLike] | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -71,7 +71,7 @@ class ImagingProcedureDescription(TemplateNode):
         *,
         observation_context: tid1001.ObservationContext | None = None,
         target_region_text: str | None = None,
-        target_region_code: ImagingProcedureDescription.TargetRegionCode | Code | None = None,
+        target_region_code: ImagingProcedureDescription.TargetRegionCode | CodeLike | None = None,
         procedure_description: str,
         study_date: str | datetime.date,
         study_time: str | datetime.time | None = None,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
 
@@ -41,7 +41,7 @@ class RadiationExposureAndProtectionInformation(TemplateNode):
         self,
         *,
         observation_context: tid1001.ObservationContext | None = None,
-        pregnancy_observable: Code | None = None,
+        pregnancy_observable: CodeLike | None = None,
         indications_for_procedure: str,
         irradiation_authorizing: str,
         radiation_exposure: str | None = None,

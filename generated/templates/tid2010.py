@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from pydicom.dataset import Dataset
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Reference
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -48,10 +48,10 @@ class KeyObjectSelection(TemplateNode):
     def __init__(
         self,
         *,
-        concept_name: Code,
-        document_title_modifier: Sequence[Code] | None = None,
-        document_title_modifier_row3: Code | None = None,
-        document_title_modifier_row4: Code | None = None,
+        concept_name: CodeLike,
+        document_title_modifier: Sequence[CodeLike] | None = None,
+        document_title_modifier_row3: CodeLike | None = None,
+        document_title_modifier_row4: CodeLike | None = None,
         language_of_content_item_and_descendants: tid1204.LanguageOfContentItemAndDescendants | None = None,
         observer_context: Sequence[tid1002.ObserverContext] | None = None,
         key_object_description: str | None = None,

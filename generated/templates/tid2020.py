@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 
@@ -91,8 +91,8 @@ class SpectaclePrescriptionReport(TemplateNode):
         *,
         right_eye_rx: SpectaclePrescriptionReport.RightEyeRx | None = None,
         left_eye_rx: SpectaclePrescriptionReport.LeftEyeRx | None = None,
-        distance_pupillary_distance: Numeric | tuple[float, Code] | None = None,
-        near_pupillary_distance: Numeric | tuple[float, Code] | None = None,
+        distance_pupillary_distance: Numeric | tuple[float, CodeLike] | None = None,
+        near_pupillary_distance: Numeric | tuple[float, CodeLike] | None = None,
         comment: str | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -37,17 +37,17 @@ class TemplateForSpectaclePrescriptionDetails(TemplateNode):
     def __init__(
         self,
         *,
-        sphere: Numeric | tuple[float, Code],
-        cylinder_power: Numeric | tuple[float, Code] | None = None,
-        axis: Numeric | tuple[float, Code] | None = None,
-        add_near: Numeric | tuple[float, Code] | None = None,
-        add_intermediate: Numeric | tuple[float, Code] | None = None,
-        add_other: Numeric | tuple[float, Code] | None = None,
-        horizontal_prism_power: Numeric | tuple[float, Code] | None = None,
-        horizontal_prism_base: Code | None = None,
-        vertical_prism_power: Numeric | tuple[float, Code] | None = None,
-        vertical_prism_base: Code | None = None,
-        vertex_distance: Numeric | tuple[float, Code] | None = None,
+        sphere: Numeric | tuple[float, CodeLike],
+        cylinder_power: Numeric | tuple[float, CodeLike] | None = None,
+        axis: Numeric | tuple[float, CodeLike] | None = None,
+        add_near: Numeric | tuple[float, CodeLike] | None = None,
+        add_intermediate: Numeric | tuple[float, CodeLike] | None = None,
+        add_other: Numeric | tuple[float, CodeLike] | None = None,
+        horizontal_prism_power: Numeric | tuple[float, CodeLike] | None = None,
+        horizontal_prism_base: CodeLike | None = None,
+        vertical_prism_power: Numeric | tuple[float, CodeLike] | None = None,
+        vertical_prism_base: CodeLike | None = None,
+        vertex_distance: Numeric | tuple[float, CodeLike] | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from pydicom.dataset import Dataset
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric, Reference
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import Param, ValueSet
@@ -72,8 +72,8 @@ class MacularGridThicknessAndVolumeMeasurement(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
-            laterality: Code,
+            value: CodeLike,
+            laterality: CodeLike,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -99,7 +99,7 @@ class MacularGridThicknessAndVolumeMeasurement(TemplateNode):
         def __init__(
             self,
             *,
-            value: Numeric | tuple[float, Code],
+            value: Numeric | tuple[float, CodeLike],
             quality_rating_identification: tid2102.QualityRatingIdentification,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
@@ -126,7 +126,7 @@ class MacularGridThicknessAndVolumeMeasurement(TemplateNode):
         def __init__(
             self,
             *,
-            value: Numeric | tuple[float, Code],
+            value: Numeric | tuple[float, CodeLike],
             quality_rating_identification: tid2102.QualityRatingIdentification,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
@@ -154,7 +154,7 @@ class MacularGridThicknessAndVolumeMeasurement(TemplateNode):
         def __init__(
             self,
             *,
-            value: Numeric | tuple[float, Code],
+            value: Numeric | tuple[float, CodeLike],
             inferred_from_image: Reference | Dataset,
             quality_rating_identification: tid2102.QualityRatingIdentification,
         ) -> None:
@@ -183,8 +183,8 @@ class MacularGridThicknessAndVolumeMeasurement(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
-            visual_fixation_quality_problem: Sequence[Code] | None = None,
+            value: CodeLike,
+            visual_fixation_quality_problem: Sequence[CodeLike] | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -198,25 +198,25 @@ class MacularGridThicknessAndVolumeMeasurement(TemplateNode):
     def __init__(
         self,
         *,
-        finding_site: MacularGridThicknessAndVolumeMeasurement.FindingSite | Code,
-        macular_grid_center_point_thickness: Numeric | tuple[float, Code],
-        macular_grid_center_subfield_thickness: Numeric | tuple[float, Code],
-        macular_grid_inner_superior_subfield_thickness: Numeric | tuple[float, Code],
-        macular_grid_inner_nasal_subfield_thickness: Numeric | tuple[float, Code],
-        macular_grid_inner_inferior_subfield_thickness: Numeric | tuple[float, Code],
-        macular_grid_inner_temporal_subfield_thickness: Numeric | tuple[float, Code],
-        macular_grid_outer_superior_subfield_thickness: Numeric | tuple[float, Code],
-        macular_grid_outer_nasal_subfield_thickness: Numeric | tuple[float, Code],
-        macular_grid_outer_inferior_subfield_thickness: Numeric | tuple[float, Code],
-        macular_grid_outer_temporal_subfield_thickness: Numeric | tuple[float, Code],
-        macular_grid_total_volume: Numeric | tuple[float, Code],
-        number_of_images_used_for_macular_measurements: Numeric | tuple[float, Code],
-        number_of_samples_used_per_image: Numeric | tuple[float, Code],
-        analysis_quality_rating: MacularGridThicknessAndVolumeMeasurement.AnalysisQualityRating | Numeric | tuple[float, Code],
-        image_set_quality_rating: MacularGridThicknessAndVolumeMeasurement.ImageSetQualityRating | Numeric | tuple[float, Code],
-        image_quality_rating: Sequence[MacularGridThicknessAndVolumeMeasurement.ImageQualityRating | Numeric | tuple[float, Code]] | None = None,
-        visual_fixation_quality_during_acquisition: MacularGridThicknessAndVolumeMeasurement.VisualFixationQualityDuringAcquisition | Code | None = None,
-        ophthalmic_macular_grid_problem: Sequence[Code] | None = None,
+        finding_site: MacularGridThicknessAndVolumeMeasurement.FindingSite | CodeLike,
+        macular_grid_center_point_thickness: Numeric | tuple[float, CodeLike],
+        macular_grid_center_subfield_thickness: Numeric | tuple[float, CodeLike],
+        macular_grid_inner_superior_subfield_thickness: Numeric | tuple[float, CodeLike],
+        macular_grid_inner_nasal_subfield_thickness: Numeric | tuple[float, CodeLike],
+        macular_grid_inner_inferior_subfield_thickness: Numeric | tuple[float, CodeLike],
+        macular_grid_inner_temporal_subfield_thickness: Numeric | tuple[float, CodeLike],
+        macular_grid_outer_superior_subfield_thickness: Numeric | tuple[float, CodeLike],
+        macular_grid_outer_nasal_subfield_thickness: Numeric | tuple[float, CodeLike],
+        macular_grid_outer_inferior_subfield_thickness: Numeric | tuple[float, CodeLike],
+        macular_grid_outer_temporal_subfield_thickness: Numeric | tuple[float, CodeLike],
+        macular_grid_total_volume: Numeric | tuple[float, CodeLike],
+        number_of_images_used_for_macular_measurements: Numeric | tuple[float, CodeLike],
+        number_of_samples_used_per_image: Numeric | tuple[float, CodeLike],
+        analysis_quality_rating: MacularGridThicknessAndVolumeMeasurement.AnalysisQualityRating | Numeric | tuple[float, CodeLike],
+        image_set_quality_rating: MacularGridThicknessAndVolumeMeasurement.ImageSetQualityRating | Numeric | tuple[float, CodeLike],
+        image_quality_rating: Sequence[MacularGridThicknessAndVolumeMeasurement.ImageQualityRating | Numeric | tuple[float, CodeLike]] | None = None,
+        visual_fixation_quality_during_acquisition: MacularGridThicknessAndVolumeMeasurement.VisualFixationQualityDuringAcquisition | CodeLike | None = None,
+        ophthalmic_macular_grid_problem: Sequence[CodeLike] | None = None,
         comment: str | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):

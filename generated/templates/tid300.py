@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from pydicom.dataset import Dataset
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import ContentItem, Numeric, Reference
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import Param, ValueSet
@@ -86,8 +86,8 @@ class Measurement(TemplateNode):
         def __init__(
             self,
             *,
-            concept_name: Code,
-            value: Code,
+            concept_name: CodeLike,
+            value: CodeLike,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -113,9 +113,9 @@ class Measurement(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
-            laterality: Code | None = None,
-            topographical_modifier: Code | None = None,
+            value: CodeLike,
+            laterality: CodeLike | None = None,
+            topographical_modifier: CodeLike | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -142,8 +142,8 @@ class Measurement(TemplateNode):
         def __init__(
             self,
             *,
-            concept_name: Code,
-            value: Numeric | tuple[float, Code],
+            concept_name: CodeLike,
+            value: Numeric | tuple[float, CodeLike],
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -167,7 +167,7 @@ class Measurement(TemplateNode):
         def __init__(
             self,
             *,
-            concept_name: Code,
+            concept_name: CodeLike,
             value: str,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
@@ -180,12 +180,12 @@ class Measurement(TemplateNode):
     def __init__(
         self,
         *,
-        concept_name: Code,
-        value: Numeric | tuple[float, Code],
+        concept_name: CodeLike,
+        value: Numeric | tuple[float, CodeLike],
         mod_type: Sequence[Measurement.ModType] | None = None,
-        measurement_method: Code | None = None,
-        derivation: Code | None = None,
-        finding_site: Sequence[Measurement.FindingSite | Code] | None = None,
+        measurement_method: CodeLike | None = None,
+        derivation: CodeLike | None = None,
+        finding_site: Sequence[Measurement.FindingSite | CodeLike] | None = None,
         measurement_properties: tid310.MeasurementProperties | None = None,
         derivation_parameter: Sequence[Measurement.DerivationParameter] | None = None,
         derivation_parameter_by_reference: Sequence[TemplateNode | ContentItem] | None = None,
@@ -195,7 +195,7 @@ class Measurement(TemplateNode):
         waveform_or_temporal_coordinates: Sequence[tid321.WaveformOrTemporalCoordinates] | None = None,
         quotation: tid1000.Quotation | None = None,
         equivalent_meaning_of_concept_name_text: str | None = None,
-        equivalent_meaning_of_concept_name_code: Code | None = None,
+        equivalent_meaning_of_concept_name_code: CodeLike | None = None,
         tracking_identifier: tid4108.TrackingIdentifier | None = None,
         real_world_value_map_used_for_measurement: Reference | Dataset | None = None,
         algorithm_identification: tid4019.AlgorithmIdentification | None = None,

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
 
@@ -89,7 +89,7 @@ class ProcedureLog(TemplateNode):
         def __init__(
             self,
             *,
-            concept_name: Code,
+            concept_name: CodeLike,
             value: str,
             log_entry_qualifiers: tid3010.LogEntryQualifiers | None = None,
         ) -> None:
@@ -118,7 +118,7 @@ class ProcedureLog(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
+            value: CodeLike,
             log_entry_qualifiers: tid3010.LogEntryQualifiers | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
@@ -143,7 +143,7 @@ class ProcedureLog(TemplateNode):
         def __init__(
             self,
             *,
-            concept_name: Code,
+            concept_name: CodeLike,
             value: str,
             log_entry_qualifiers: tid3010.LogEntryQualifiers | None = None,
         ) -> None:
@@ -172,7 +172,7 @@ class ProcedureLog(TemplateNode):
         def __init__(
             self,
             *,
-            concept_name: Code,
+            concept_name: CodeLike,
             value: str,
             log_entry_qualifiers: tid3010.LogEntryQualifiers | None = None,
         ) -> None:
@@ -201,7 +201,7 @@ class ProcedureLog(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
+            value: CodeLike,
             log_entry_qualifiers: tid3010.LogEntryQualifiers | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
@@ -215,13 +215,13 @@ class ProcedureLog(TemplateNode):
     def __init__(
         self,
         *,
-        concept_name: Code,
+        concept_name: CodeLike,
         observer_context: Sequence[tid1002.ObserverContext],
         procedure_context: tid3601.ProcedureContext,
         room_identification: str | None = None,
         equipment_identification: Sequence[str] | None = None,
         log_note_type: Sequence[ProcedureLog.LogNoteType] | None = None,
-        patient_status_or_event: Sequence[ProcedureLog.PatientStatusOrEvent | Code] | None = None,
+        patient_status_or_event: Sequence[ProcedureLog.PatientStatusOrEvent | CodeLike] | None = None,
         staff_action: Sequence[ProcedureLog.StaffAction] | None = None,
         equipment_event: Sequence[ProcedureLog.EquipmentEvent] | None = None,
         procedure_action: Sequence[tid3100.ProcedureAction] | None = None,
@@ -233,7 +233,7 @@ class ProcedureLog(TemplateNode):
         drugs_contrast_administered: Sequence[tid3106.DrugsContrastAdministered] | None = None,
         device_used: Sequence[tid3107.DeviceUsed] | None = None,
         intervention: Sequence[tid3108.Intervention] | None = None,
-        complication_of_procedure: Sequence[ProcedureLog.ComplicationOfProcedure | Code] | None = None,
+        complication_of_procedure: Sequence[ProcedureLog.ComplicationOfProcedure | CodeLike] | None = None,
         measurements: Sequence[tid3109.Measurements] | None = None,
         impressions_or_findings: Sequence[tid3110.ImpressionsOrFindings] | None = None,
         percutaneous_entry: Sequence[tid3111.PercutaneousEntry] | None = None,

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from pydicom.dataset import Dataset
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Reference
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -51,7 +51,7 @@ class LogEntryQualifiers(TemplateNode):
         inferred_from_image: Sequence[Reference | Dataset] | None = None,
         inferred_from_waveform: Sequence[Reference | Dataset] | None = None,
         inferred_from_composite: Sequence[Reference | Dataset] | None = None,
-        observation_date_time_qualifier: Code | None = None,
+        observation_date_time_qualifier: CodeLike | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import Param, ValueSet
@@ -53,8 +53,8 @@ class MeasurementProperties(TemplateNode):
         def __init__(
             self,
             *,
-            concept_name: Code,
-            value: Numeric | tuple[float, Code],
+            concept_name: CodeLike,
+            value: Numeric | tuple[float, CodeLike],
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -66,12 +66,12 @@ class MeasurementProperties(TemplateNode):
     def __init__(
         self,
         *,
-        normality: Code | None = None,
+        normality: CodeLike | None = None,
         measurement_statistical_properties: tid311.MeasurementStatisticalProperties | None = None,
         normal_range_properties: tid312.NormalRangeProperties | None = None,
-        level_of_significance: Code | None = None,
+        level_of_significance: CodeLike | None = None,
         measurement_uncertainty_concept: Sequence[MeasurementProperties.MeasurementUncertaintyConcept] | None = None,
-        selection_status: Code | None = None,
+        selection_status: CodeLike | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

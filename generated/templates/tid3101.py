@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from pydicom.dataset import Dataset
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric, Reference
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -44,11 +44,11 @@ class ImageAcquisition(TemplateNode):
         *,
         value: Reference | Dataset,
         series_instance_uid: str,
-        modality: Code,
-        number_of_frames: Numeric | tuple[float, Code] | None = None,
+        modality: CodeLike,
+        number_of_frames: Numeric | tuple[float, CodeLike] | None = None,
         image_type: str | None = None,
-        positioner_primary_angle: Numeric | tuple[float, Code] | None = None,
-        positioner_secondary_angle: Numeric | tuple[float, Code] | None = None,
+        positioner_primary_angle: Numeric | tuple[float, CodeLike] | None = None,
+        positioner_secondary_angle: Numeric | tuple[float, CodeLike] | None = None,
         log_entry_qualifiers: tid3010.LogEntryQualifiers | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):

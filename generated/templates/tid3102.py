@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from pydicom.dataset import Dataset
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric, Reference
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -39,8 +39,8 @@ class WaveformAcquisition(TemplateNode):
         self,
         *,
         value: Reference | Dataset,
-        modality: Code,
-        acquisition_duration: Numeric | tuple[float, Code] | None = None,
+        modality: CodeLike,
+        acquisition_duration: Numeric | tuple[float, CodeLike] | None = None,
         log_entry_qualifiers: tid3010.LogEntryQualifiers | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):

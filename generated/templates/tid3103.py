@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from pydicom.dataset import Dataset
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Reference
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -37,9 +37,9 @@ class ReferencedObject(TemplateNode):
     def __init__(
         self,
         *,
-        concept_name: Code | None = None,
+        concept_name: CodeLike | None = None,
         value: Reference | Dataset,
-        document_title: Code | None = None,
+        document_title: CodeLike | None = None,
         log_entry_qualifiers: tid3010.LogEntryQualifiers | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):

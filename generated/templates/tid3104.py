@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -51,7 +51,7 @@ class Consumables(TemplateNode):
         def __init__(
             self,
             *,
-            concept_name: Code,
+            concept_name: CodeLike,
             value: str,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
@@ -64,11 +64,11 @@ class Consumables(TemplateNode):
     def __init__(
         self,
         *,
-        concept_name: Code,
-        value: Code,
+        concept_name: CodeLike,
+        value: CodeLike,
         consumables_parameter: Sequence[Consumables.ConsumablesParameter] | None = None,
-        quantity_of_material: Numeric | tuple[float, Code] | None = None,
-        billing_code: Code | None = None,
+        quantity_of_material: Numeric | tuple[float, CodeLike] | None = None,
+        billing_code: CodeLike | None = None,
         log_entry_qualifiers: tid3010.LogEntryQualifiers | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from pydicom.dataset import Dataset
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric, Reference
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -60,8 +60,8 @@ class LesionIdentificationAndProperties(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
-            topographical_modifier: Code | None = None,
+            value: CodeLike,
+            topographical_modifier: CodeLike | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -89,9 +89,9 @@ class LesionIdentificationAndProperties(TemplateNode):
         def __init__(
             self,
             *,
-            value: Numeric | tuple[float, Code],
-            catheterization_procedure_phase: Code,
-            derivation: Code | None = None,
+            value: Numeric | tuple[float, CodeLike],
+            catheterization_procedure_phase: CodeLike,
+            derivation: CodeLike | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -108,14 +108,14 @@ class LesionIdentificationAndProperties(TemplateNode):
         self,
         *,
         value: str,
-        finding_site: LesionIdentificationAndProperties.FindingSite | Code,
-        lesion_risk: Code | None = None,
-        lumen_diameter_stenosis: LesionIdentificationAndProperties.LumenDiameterStenosis | Numeric | tuple[float, Code] | None = None,
-        baseline_timi_flow: Code | None = None,
-        degree_of_thrombus: Code | None = None,
-        lesion_margin_characteristics: Code | None = None,
-        vessel_morphology: Sequence[Code] | None = None,
-        severity_of_calcification: Code | None = None,
+        finding_site: LesionIdentificationAndProperties.FindingSite | CodeLike,
+        lesion_risk: CodeLike | None = None,
+        lumen_diameter_stenosis: LesionIdentificationAndProperties.LumenDiameterStenosis | Numeric | tuple[float, CodeLike] | None = None,
+        baseline_timi_flow: CodeLike | None = None,
+        degree_of_thrombus: CodeLike | None = None,
+        lesion_margin_characteristics: CodeLike | None = None,
+        vessel_morphology: Sequence[CodeLike] | None = None,
+        severity_of_calcification: CodeLike | None = None,
         best_illustration_of_finding: Reference | Dataset | None = None,
         log_entry_qualifiers: tid3010.LogEntryQualifiers | None = None,
     ) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -52,8 +52,8 @@ class DrugsContrastAdministered(TemplateNode):
         def __init__(
             self,
             *,
-            concept_name: Code,
-            value: Numeric | tuple[float, Code],
+            concept_name: CodeLike,
+            value: Numeric | tuple[float, CodeLike],
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -65,10 +65,10 @@ class DrugsContrastAdministered(TemplateNode):
     def __init__(
         self,
         *,
-        concept_name: Code,
-        value: Code,
+        concept_name: CodeLike,
+        value: CodeLike,
         description_of_material: str | None = None,
-        route_of_administration: Code | None = None,
+        route_of_administration: CodeLike | None = None,
         drug_contrast_numeric_parameter: Sequence[DrugsContrastAdministered.DrugContrastNumericParameter] | None = None,
         person_administering_drug_contrast: str | None = None,
         log_entry_qualifiers: tid3010.LogEntryQualifiers | None = None,

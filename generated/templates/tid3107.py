@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -53,8 +53,8 @@ class DeviceUsed(TemplateNode):
         def __init__(
             self,
             *,
-            concept_name: Code,
-            value: Numeric | tuple[float, Code],
+            concept_name: CodeLike,
+            value: Numeric | tuple[float, CodeLike],
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -66,13 +66,13 @@ class DeviceUsed(TemplateNode):
     def __init__(
         self,
         *,
-        concept_name: Code,
-        value: Code,
-        device_code: Sequence[Code] | None = None,
+        concept_name: CodeLike,
+        value: CodeLike,
+        device_code: Sequence[CodeLike] | None = None,
         description_of_material: str | None = None,
         numeric_device_characteristic: Sequence[DeviceUsed.NumericDeviceCharacteristic] | None = None,
-        procedure_site: Code | None = None,
-        has_intent: Code | None = None,
+        procedure_site: CodeLike | None = None,
+        has_intent: CodeLike | None = None,
         log_entry_qualifiers: tid3010.LogEntryQualifiers | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from pydicom.dataset import Dataset
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric, Reference
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -56,8 +56,8 @@ class Intervention(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
-            topographical_modifier: Code | None = None,
+            value: CodeLike,
+            topographical_modifier: CodeLike | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -84,8 +84,8 @@ class Intervention(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
-            primary_intervention_device: Code | None = None,
+            value: CodeLike,
+            primary_intervention_device: CodeLike | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -111,8 +111,8 @@ class Intervention(TemplateNode):
         def __init__(
             self,
             *,
-            concept_name: Code,
-            value: Numeric | tuple[float, Code],
+            concept_name: CodeLike,
+            value: Numeric | tuple[float, CodeLike],
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -124,10 +124,10 @@ class Intervention(TemplateNode):
     def __init__(
         self,
         *,
-        value: Code,
-        procedure_site: Intervention.ProcedureSite | Code,
+        value: CodeLike,
+        procedure_site: Intervention.ProcedureSite | CodeLike,
         intervention_attempt_identifier: str,
-        uses_equipment: Sequence[Intervention.UsesEquipment | Code] | None = None,
+        uses_equipment: Sequence[Intervention.UsesEquipment | CodeLike] | None = None,
         intervention_parameter: Sequence[Intervention.InterventionParameter] | None = None,
         diagnostic_imaging_report_purpose_of_reference: Reference | Dataset | None = None,
         log_entry_qualifiers: tid3010.LogEntryQualifiers | None = None,

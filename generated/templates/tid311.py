@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import Param, ValueSet
@@ -44,8 +44,8 @@ class MeasurementStatisticalProperties(TemplateNode):
         def __init__(
             self,
             *,
-            concept_name: Code,
-            value: Numeric | tuple[float, Code],
+            concept_name: CodeLike,
+            value: Numeric | tuple[float, CodeLike],
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -60,7 +60,7 @@ class MeasurementStatisticalProperties(TemplateNode):
         measurement_range_concept: Sequence[MeasurementStatisticalProperties.MeasurementRangeConcept],
         population_description: str | None = None,
         reference_authority_text: str | None = None,
-        reference_authority_code: Code | None = None,
+        reference_authority_code: CodeLike | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
 
@@ -59,8 +59,8 @@ class ImpressionsOrFindings(TemplateNode):
             def __init__(
                 self,
                 *,
-                value: Code,
-                topographical_modifier: Code | None = None,
+                value: CodeLike,
+                topographical_modifier: CodeLike | None = None,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -74,9 +74,9 @@ class ImpressionsOrFindings(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
-            severity: Code | None = None,
-            finding_site: ImpressionsOrFindings.Finding.FindingSite | Code | None = None,
+            value: CodeLike,
+            severity: CodeLike | None = None,
+            finding_site: ImpressionsOrFindings.Finding.FindingSite | CodeLike | None = None,
             log_entry_qualifiers: tid3010.LogEntryQualifiers | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
@@ -105,7 +105,7 @@ class ImpressionsOrFindings(TemplateNode):
         def __init__(
             self,
             *,
-            concept_name: Code,
+            concept_name: CodeLike,
             value: str,
             log_entry_qualifiers: tid3010.LogEntryQualifiers | None = None,
         ) -> None:
@@ -121,7 +121,7 @@ class ImpressionsOrFindings(TemplateNode):
     def __init__(
         self,
         *,
-        finding: ImpressionsOrFindings.Finding | Code | None = None,
+        finding: ImpressionsOrFindings.Finding | CodeLike | None = None,
         finding_title: ImpressionsOrFindings.FindingTitle | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
 
@@ -35,8 +35,8 @@ class PercutaneousEntry(TemplateNode):
     def __init__(
         self,
         *,
-        value: Code,
-        laterality: Code | None = None,
+        value: CodeLike,
+        laterality: CodeLike | None = None,
         log_entry_qualifiers: tid3010.LogEntryQualifiers | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
 
@@ -36,9 +36,9 @@ class SpecimenObtained(TemplateNode):
     def __init__(
         self,
         *,
-        value: Code,
-        specimen_type: Code | None = None,
-        procedure_site: Code | None = None,
+        value: CodeLike,
+        specimen_type: CodeLike | None = None,
+        procedure_site: CodeLike | None = None,
         subject_context_specimen: tid1009.SubjectContextSpecimen | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -48,9 +48,9 @@ class PatientSupport(TemplateNode):
         def __init__(
             self,
             *,
-            concept_name: Code,
-            value: Code,
-            oxygen_administration_rate: Numeric | tuple[float, Code] | None = None,
+            concept_name: CodeLike,
+            value: CodeLike,
+            oxygen_administration_rate: Numeric | tuple[float, CodeLike] | None = None,
             log_entry_qualifiers: tid3010.LogEntryQualifiers | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
@@ -81,8 +81,8 @@ class PatientSupport(TemplateNode):
         def __init__(
             self,
             *,
-            concept_name: Code,
-            value: Code,
+            concept_name: CodeLike,
+            value: CodeLike,
             log_entry_qualifiers: tid3010.LogEntryQualifiers | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
@@ -110,8 +110,8 @@ class PatientSupport(TemplateNode):
         def __init__(
             self,
             *,
-            concept_name: Code,
-            value: Code,
+            concept_name: CodeLike,
+            value: CodeLike,
             log_entry_qualifiers: tid3010.LogEntryQualifiers | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
@@ -137,8 +137,8 @@ class PatientSupport(TemplateNode):
         def __init__(
             self,
             *,
-            concept_name: Code,
-            value: Code,
+            concept_name: CodeLike,
+            value: CodeLike,
             log_entry_qualifiers: tid3010.LogEntryQualifiers | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
 
@@ -61,7 +61,7 @@ class PatientAssessment(TemplateNode):
         def __init__(
             self,
             *,
-            concept_name: Code,
+            concept_name: CodeLike,
             value: str,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
@@ -74,7 +74,7 @@ class PatientAssessment(TemplateNode):
     def __init__(
         self,
         *,
-        value: Code,
+        value: CodeLike,
         measurement: tid300.Measurement | None = None,
         measurement_row3: tid300.Measurement | None = None,
         measurement_row4: tid300.Measurement | None = None,
@@ -83,11 +83,11 @@ class PatientAssessment(TemplateNode):
         measurement_row7: tid300.Measurement | None = None,
         measurement_row8: Sequence[tid300.Measurement] | None = None,
         measurement_row9: tid300.Measurement | None = None,
-        cardiac_rhythm: Code | None = None,
-        respiration_rhythm: Code | None = None,
-        respiration_assessment: Code | None = None,
-        skin_condition: Sequence[Code] | None = None,
-        patient_mental_state_assessment: Code | None = None,
+        cardiac_rhythm: CodeLike | None = None,
+        respiration_rhythm: CodeLike | None = None,
+        respiration_assessment: CodeLike | None = None,
+        skin_condition: Sequence[CodeLike] | None = None,
+        patient_mental_state_assessment: CodeLike | None = None,
         patient_assessment: Sequence[PatientAssessment.PatientAssessmentRow] | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):

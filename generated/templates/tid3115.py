@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -45,8 +45,8 @@ class ECGSTAssessment(TemplateNode):
         def __init__(
             self,
             *,
-            value: Numeric | tuple[float, Code],
-            lead_id: Code,
+            value: Numeric | tuple[float, CodeLike],
+            lead_id: CodeLike,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -59,8 +59,8 @@ class ECGSTAssessment(TemplateNode):
     def __init__(
         self,
         *,
-        value: Code,
-        st_change_from_baseline: Sequence[ECGSTAssessment.StChangeFromBaseline | Numeric | tuple[float, Code]],
+        value: CodeLike,
+        st_change_from_baseline: Sequence[ECGSTAssessment.StChangeFromBaseline | Numeric | tuple[float, CodeLike]],
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

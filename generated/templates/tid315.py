@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from iodkit.codes import Code
+from iodkit.codes import CodeLike
 from iodkit.sr.content import ContentItem, Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import Param, ValueSet
@@ -45,8 +45,8 @@ class EquationOrTable(TemplateNode):
         def __init__(
             self,
             *,
-            concept_name: Code,
-            value: Numeric | tuple[float, Code],
+            concept_name: CodeLike,
+            value: Numeric | tuple[float, CodeLike],
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -58,8 +58,8 @@ class EquationOrTable(TemplateNode):
     def __init__(
         self,
         *,
-        concept_name: Code,
-        value: Code,
+        concept_name: CodeLike,
+        value: CodeLike,
         has_properties_num: Sequence[EquationOrTable.HasPropertiesNum] | None = None,
         has_properties_num_by_reference: Sequence[TemplateNode | ContentItem] | None = None,
     ) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pydicom.dataset import Dataset
 
-from iodkit.codes import Code
+from iodkit.codes import CodeLike
 from iodkit.sr.content import ContentItem, Reference, Scoord, Scoord3D
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import Param
@@ -47,7 +47,7 @@ class ImageOrSpatialCoordinates(TemplateNode):
         def __init__(
             self,
             *,
-            concept_name: Code | None = None,
+            concept_name: CodeLike | None = None,
             value: Scoord,
             selected_from_image: Reference | Dataset | None = None,
             selected_from_image_by_reference: TemplateNode | ContentItem | None = None,

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from pydicom.dataset import Dataset
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Reference
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -92,8 +92,8 @@ class QuantitativeVentricularAnalysisReport(TemplateNode):
                 self,
                 *,
                 value: Reference | Dataset,
-                cardiac_phase: Code,
-                image_view: Code | None = None,
+                cardiac_phase: CodeLike,
+                image_view: CodeLike | None = None,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from pydicom.dataset import Dataset
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric, Reference
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import Param, ValueSet
@@ -49,13 +49,13 @@ class Calibration(TemplateNode):
     def __init__(
         self,
         *,
-        image_view: Code | None = None,
+        image_view: CodeLike | None = None,
         algorithm_name: str | None = None,
         algorithm_version: str | None = None,
         algorithm_manufacturer: str | None = None,
-        calibration_method: Code,
-        calibration_object: Code | None = None,
-        calibration_object_size: Numeric | tuple[float, Code] | None = None,
+        calibration_method: CodeLike,
+        calibration_object: CodeLike | None = None,
+        calibration_object_size: Numeric | tuple[float, CodeLike] | None = None,
         measurement: tid300.Measurement,
         measurement_row10: tid300.Measurement,
         contains_image: Reference | Dataset | None = None,

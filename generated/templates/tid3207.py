@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from pydicom.dataset import Dataset
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric, Reference
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -47,13 +47,13 @@ class AAMainResults(TemplateNode):
     def __init__(
         self,
         *,
-        finding_site: Code,
-        volume_method: Code,
-        regression_volume_exponent: Numeric | tuple[float, Code] | None = None,
-        regression_slope_ed: Numeric | tuple[float, Code] | None = None,
-        regression_offset_ed: Numeric | tuple[float, Code] | None = None,
-        regression_slope_es: Numeric | tuple[float, Code] | None = None,
-        regression_offset_es: Numeric | tuple[float, Code] | None = None,
+        finding_site: CodeLike,
+        volume_method: CodeLike,
+        regression_volume_exponent: Numeric | tuple[float, CodeLike] | None = None,
+        regression_slope_ed: Numeric | tuple[float, CodeLike] | None = None,
+        regression_offset_ed: Numeric | tuple[float, CodeLike] | None = None,
+        regression_slope_es: Numeric | tuple[float, CodeLike] | None = None,
+        regression_offset_es: Numeric | tuple[float, CodeLike] | None = None,
         measurement: tid300.Measurement | None = None,
         measurement_row10: tid300.Measurement | None = None,
         contains_image: Sequence[Reference | Dataset] | None = None,

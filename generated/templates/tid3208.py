@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from pydicom.dataset import Dataset
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Reference
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -43,9 +43,9 @@ class FrameToFrameResults(TemplateNode):
     def __init__(
         self,
         *,
-        analysis_performed: Code,
+        analysis_performed: CodeLike,
         source_of_measurement: Sequence[Reference | Dataset],
-        volume_method: Code,
+        volume_method: CodeLike,
         measurement: Sequence[tid300.Measurement],
         measurement_row6: Sequence[tid300.Measurement] | None = None,
         contains_image: Sequence[Reference | Dataset] | None = None,

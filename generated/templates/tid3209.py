@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from pydicom.dataset import Dataset
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric, Reference
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -56,8 +56,8 @@ class CenterlineWallMotion(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
-            contour_realignment: Code,
+            value: CodeLike,
+            contour_realignment: CodeLike,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -86,10 +86,10 @@ class CenterlineWallMotion(TemplateNode):
         def __init__(
             self,
             *,
-            cardiac_wall_motion: Code,
-            circumferential_extent: Code | None = None,
-            first_chord_of_abnormal_region: Numeric | tuple[float, Code],
-            last_chord_of_abnormal_region: Numeric | tuple[float, Code],
+            cardiac_wall_motion: CodeLike,
+            circumferential_extent: CodeLike | None = None,
+            first_chord_of_abnormal_region: Numeric | tuple[float, CodeLike],
+            last_chord_of_abnormal_region: Numeric | tuple[float, CodeLike],
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -122,7 +122,7 @@ class CenterlineWallMotion(TemplateNode):
         def __init__(
             self,
             *,
-            finding_site: Code,
+            finding_site: CodeLike,
             measurement: tid300.Measurement,
             measurement_row14: tid300.Measurement,
         ) -> None:
@@ -144,9 +144,9 @@ class CenterlineWallMotion(TemplateNode):
     def __init__(
         self,
         *,
-        analysis_performed: CenterlineWallMotion.AnalysisPerformed | Code,
+        analysis_performed: CenterlineWallMotion.AnalysisPerformed | CodeLike,
         measurement: Sequence[tid300.Measurement],
-        threshold_value: Numeric | tuple[float, Code],
+        threshold_value: Numeric | tuple[float, CodeLike],
         abnormal_region: Sequence[CenterlineWallMotion.AbnormalRegion] | None = None,
         regional_abnormal_wall_motion: Sequence[CenterlineWallMotion.RegionalAbnormalWallMotion] | None = None,
         contains_image: Reference | Dataset | None = None,

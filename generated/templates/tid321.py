@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pydicom.dataset import Dataset
 
-from iodkit.codes import Code
+from iodkit.codes import CodeLike
 from iodkit.sr.content import ContentItem, Reference, Tcoord
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import Param
@@ -46,7 +46,7 @@ class WaveformOrTemporalCoordinates(TemplateNode):
         def __init__(
             self,
             *,
-            concept_name: Code | None = None,
+            concept_name: CodeLike | None = None,
             value: Tcoord,
             selected_from_waveform: Reference | Dataset | None = None,
             selected_from_waveform_by_reference: TemplateNode | ContentItem | None = None,

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from pydicom.dataset import Dataset
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Reference
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -53,8 +53,8 @@ class RadialBasedWallMotion(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
-            contour_realignment: Code,
+            value: CodeLike,
+            contour_realignment: CodeLike,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -80,7 +80,7 @@ class RadialBasedWallMotion(TemplateNode):
         def __init__(
             self,
             *,
-            finding_site: Code,
+            finding_site: CodeLike,
             measurement: tid300.Measurement,
             measurement_row7: Sequence[tid300.Measurement] | None = None,
         ) -> None:
@@ -100,7 +100,7 @@ class RadialBasedWallMotion(TemplateNode):
     def __init__(
         self,
         *,
-        analysis_performed: RadialBasedWallMotion.AnalysisPerformed | Code,
+        analysis_performed: RadialBasedWallMotion.AnalysisPerformed | CodeLike,
         findings: Sequence[RadialBasedWallMotion.Findings],
         contains_image: Reference | Dataset | None = None,
     ) -> None:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from pydicom.dataset import Dataset
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Reference
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -55,8 +55,8 @@ class LandmarkBasedWallMotion(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
-            contour_realignment: Code,
+            value: CodeLike,
+            contour_realignment: CodeLike,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -80,7 +80,7 @@ class LandmarkBasedWallMotion(TemplateNode):
         def __init__(
             self,
             *,
-            finding_site: Code,
+            finding_site: CodeLike,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -92,7 +92,7 @@ class LandmarkBasedWallMotion(TemplateNode):
     def __init__(
         self,
         *,
-        analysis_performed: LandmarkBasedWallMotion.AnalysisPerformed | Code,
+        analysis_performed: LandmarkBasedWallMotion.AnalysisPerformed | CodeLike,
         measurement: Sequence[tid300.Measurement],
         findings: Sequence[LandmarkBasedWallMotion.Findings],
         measurement_row7: tid300.Measurement,

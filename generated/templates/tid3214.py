@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from pydicom.dataset import Dataset
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import ContentItem, Numeric, Reference, Scoord
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -126,7 +126,7 @@ class AnalyzedSegment(TemplateNode):
         def __init__(
             self,
             *,
-            graph_increment: Numeric | tuple[float, Code],
+            graph_increment: Numeric | tuple[float, CodeLike],
             measurement: Sequence[tid300.Measurement],
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
@@ -142,19 +142,19 @@ class AnalyzedSegment(TemplateNode):
     def __init__(
         self,
         *,
-        finding_site: Code,
+        finding_site: CodeLike,
         source_of_measurement: Reference | Dataset,
         calibration: tid3205.Calibration,
         hemodynamic_clinical_context: tid3520.HemodynamicClinicalContext | None = None,
-        catheterization_procedure_phase: Code | None = None,
+        catheterization_procedure_phase: CodeLike | None = None,
         left_contour: AnalyzedSegment.LeftContour | Scoord,
         right_contour: AnalyzedSegment.RightContour | Scoord,
         segment_values: tid3219.SegmentValues,
         measurement: tid300.Measurement,
         measurement_row13: tid300.Measurement,
         diameter_graph: AnalyzedSegment.DiameterGraph | None = None,
-        site_of_luminal_minimum: Numeric | tuple[float, Code] | None = None,
-        site_of_luminal_maximum: Numeric | tuple[float, Code] | None = None,
+        site_of_luminal_minimum: Numeric | tuple[float, CodeLike] | None = None,
+        site_of_luminal_maximum: Numeric | tuple[float, CodeLike] | None = None,
         angiographic_lesion_analysis: Sequence[tid3215.AngiographicLesionAnalysis] | None = None,
         sub_segmental_data: Sequence[tid3217.SubSegmentalData] | None = None,
         contains_image: Reference | Dataset | None = None,

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from pydicom.dataset import Dataset
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric, Reference
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -90,8 +90,8 @@ class AngiographicLesionAnalysis(TemplateNode):
             def __init__(
                 self,
                 *,
-                value: Code,
-                topographical_modifier: Code | None = None,
+                value: CodeLike,
+                topographical_modifier: CodeLike | None = None,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -106,7 +106,7 @@ class AngiographicLesionAnalysis(TemplateNode):
             self,
             *,
             value: str,
-            finding_site: AngiographicLesionAnalysis.LesionIdentifier.FindingSite | Code,
+            finding_site: AngiographicLesionAnalysis.LesionIdentifier.FindingSite | CodeLike,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -145,7 +145,7 @@ class AngiographicLesionAnalysis(TemplateNode):
             def __init__(
                 self,
                 *,
-                value: Numeric | tuple[float, Code],
+                value: Numeric | tuple[float, CodeLike],
                 measurement: tid300.Measurement | None = None,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
@@ -160,7 +160,7 @@ class AngiographicLesionAnalysis(TemplateNode):
         def __init__(
             self,
             *,
-            relative_position: Sequence[AngiographicLesionAnalysis.ReferencePoints.RelativePosition | Numeric | tuple[float, Code]],
+            relative_position: Sequence[AngiographicLesionAnalysis.ReferencePoints.RelativePosition | Numeric | tuple[float, CodeLike]],
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -186,7 +186,7 @@ class AngiographicLesionAnalysis(TemplateNode):
         def __init__(
             self,
             *,
-            graph_increment: Numeric | tuple[float, Code],
+            graph_increment: Numeric | tuple[float, CodeLike],
             measurement: Sequence[tid300.Measurement],
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
@@ -205,7 +205,7 @@ class AngiographicLesionAnalysis(TemplateNode):
         lesion_identifier: AngiographicLesionAnalysis.LesionIdentifier | str,
         measurement: tid300.Measurement,
         measurement_row6: Sequence[tid300.Measurement] | None = None,
-        reference_method: Code,
+        reference_method: CodeLike,
         reference_points: AngiographicLesionAnalysis.ReferencePoints | None = None,
         measurement_row11: tid300.Measurement,
         measurement_row12: tid300.Measurement | None = None,

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from pydicom.dataset import Dataset
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Reference
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -55,8 +55,8 @@ class SubSegmentalData(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
-            topographical_modifier: Code | None = None,
+            value: CodeLike,
+            topographical_modifier: CodeLike | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -70,8 +70,8 @@ class SubSegmentalData(TemplateNode):
     def __init__(
         self,
         *,
-        finding_site: SubSegmentalData.FindingSite | Code,
-        segmentation_method: Code,
+        finding_site: SubSegmentalData.FindingSite | CodeLike,
+        segmentation_method: CodeLike,
         segment_values: tid3219.SegmentValues | None = None,
         position_in_arterial_segment: tid3218.PositionInArterialSegment,
         contains_image: Reference | Dataset | None = None,

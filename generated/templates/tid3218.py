@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -42,10 +42,10 @@ class PositionInArterialSegment(TemplateNode):
         measurement_row2: tid300.Measurement,
         measurement_row3: tid300.Measurement,
         measurement_row4: tid300.Measurement,
-        position_of_proximal_border: Numeric | tuple[float, Code] | None = None,
-        position_of_distal_border: Numeric | tuple[float, Code] | None = None,
-        site_of_luminal_minimum: Numeric | tuple[float, Code] | None = None,
-        site_of_luminal_maximum: Numeric | tuple[float, Code] | None = None,
+        position_of_proximal_border: Numeric | tuple[float, CodeLike] | None = None,
+        position_of_distal_border: Numeric | tuple[float, CodeLike] | None = None,
+        site_of_luminal_minimum: Numeric | tuple[float, CodeLike] | None = None,
+        site_of_luminal_maximum: Numeric | tuple[float, CodeLike] | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
 
@@ -55,9 +55,9 @@ class IVUSVessel(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
-            topographical_modifier: Code | None = None,
-            laterality: Code | None = None,
+            value: CodeLike,
+            topographical_modifier: CodeLike | None = None,
+            laterality: CodeLike | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -73,11 +73,11 @@ class IVUSVessel(TemplateNode):
     def __init__(
         self,
         *,
-        finding_site: IVUSVessel.FindingSite | Code | None = None,
-        catheterization_procedure_phase: Code | None = None,
-        vessel_morphology: Sequence[Code] | None = None,
+        finding_site: IVUSVessel.FindingSite | CodeLike | None = None,
+        catheterization_procedure_phase: CodeLike | None = None,
+        vessel_morphology: Sequence[CodeLike] | None = None,
         common_findings: Sequence[tid3819.CommonFindings] | None = None,
-        dissection_in_segment: Code | None = None,
+        dissection_in_segment: CodeLike | None = None,
         ivus_lesion: Sequence[tid3252.IVUSLesion] | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):

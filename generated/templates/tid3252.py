@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
 
@@ -68,8 +68,8 @@ class IVUSLesion(TemplateNode):
             def __init__(
                 self,
                 *,
-                value: Code,
-                topographical_modifier: Code | None = None,
+                value: CodeLike,
+                topographical_modifier: CodeLike | None = None,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -84,7 +84,7 @@ class IVUSLesion(TemplateNode):
             self,
             *,
             value: str,
-            finding_site: Sequence[IVUSLesion.LesionIdentifier.FindingSite | Code] | None = None,
+            finding_site: Sequence[IVUSLesion.LesionIdentifier.FindingSite | CodeLike] | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

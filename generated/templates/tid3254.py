@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
 
@@ -50,7 +50,7 @@ class IVUSQualitativeAssessments(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
+            value: CodeLike,
             negation_modifier_presence_of_finding: tid1350.NegationModifierPresenceOfFinding | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
@@ -78,8 +78,8 @@ class IVUSQualitativeAssessments(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
-            dissection_classification: Code | None = None,
+            value: CodeLike,
+            dissection_classification: CodeLike | None = None,
             negation_modifier_presence_of_finding: tid1350.NegationModifierPresenceOfFinding | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
@@ -109,7 +109,7 @@ class IVUSQualitativeAssessments(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
+            value: CodeLike,
             negation_modifier_presence_of_finding: tid1350.NegationModifierPresenceOfFinding | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
@@ -123,13 +123,13 @@ class IVUSQualitativeAssessments(TemplateNode):
     def __init__(
         self,
         *,
-        lesion_morphology: Sequence[Code] | None = None,
-        finding: Sequence[IVUSQualitativeAssessments.Finding | Code] | None = None,
-        finding_row4: IVUSQualitativeAssessments.FindingRow4 | Code | None = None,
-        relative_stenosis_severity: Code | None = None,
-        previously_dilated_lesion: Code | None = None,
-        finding_row9: IVUSQualitativeAssessments.FindingRow9 | Code | None = None,
-        calcification_type: Code | None = None,
+        lesion_morphology: Sequence[CodeLike] | None = None,
+        finding: Sequence[IVUSQualitativeAssessments.Finding | CodeLike] | None = None,
+        finding_row4: IVUSQualitativeAssessments.FindingRow4 | CodeLike | None = None,
+        relative_stenosis_severity: CodeLike | None = None,
+        previously_dilated_lesion: CodeLike | None = None,
+        finding_row9: IVUSQualitativeAssessments.FindingRow9 | CodeLike | None = None,
+        calcification_type: CodeLike | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Sequence
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
 
@@ -60,7 +60,7 @@ class StressTestProcedureDescription(TemplateNode):
         def __init__(
             self,
             *,
-            finding: Sequence[Code] | None = None,
+            finding: Sequence[CodeLike] | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -85,8 +85,8 @@ class StressTestProcedureDescription(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
-            patient_orientation_modifier: Code | None = None,
+            value: CodeLike,
+            patient_orientation_modifier: CodeLike | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -100,19 +100,19 @@ class StressTestProcedureDescription(TemplateNode):
     def __init__(
         self,
         *,
-        stress_protocol_code: Code | None = None,
+        stress_protocol_code: CodeLike | None = None,
         stress_protocol_text: str | None = None,
-        lead_system: Code | None = None,
-        exerciser_device: Code | None = None,
-        pharmacological_stress_agent: Code | None = None,
+        lead_system: CodeLike | None = None,
+        exerciser_device: CodeLike | None = None,
+        pharmacological_stress_agent: CodeLike | None = None,
         indications_for_pharmacological_stress: StressTestProcedureDescription.IndicationsForPharmacologicalStress | None = None,
-        imaging_procedure: Code | None = None,
-        acquisition_protocol: Code | None = None,
-        acquisition_protocol_row11: Code | None = None,
+        imaging_procedure: CodeLike | None = None,
+        acquisition_protocol: CodeLike | None = None,
+        acquisition_protocol_row11: CodeLike | None = None,
         image_type: str | None = None,
-        cardiac_gating: Code | None = None,
-        acquisition_protocol_row14: Code | None = None,
-        patient_orientation: StressTestProcedureDescription.PatientOrientation | Code | None = None,
+        cardiac_gating: CodeLike | None = None,
+        acquisition_protocol_row14: CodeLike | None = None,
+        patient_orientation: StressTestProcedureDescription.PatientOrientation | CodeLike | None = None,
         procedure_description: str | None = None,
         procedure_time_base: str | datetime.datetime | None = None,
     ) -> None:

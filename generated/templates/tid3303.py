@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -46,11 +46,11 @@ class StressTestPhaseData(TemplateNode):
     def __init__(
         self,
         *,
-        procedure_phase: Code | None = None,
-        procedure_phase_row3: Code | None = None,
+        procedure_phase: CodeLike | None = None,
+        procedure_phase_row3: CodeLike | None = None,
         procedure_phase_row4: str | None = None,
         stress_test_procedure_description: tid3301.StressTestProcedureDescription | None = None,
-        protocol_stage: Numeric | tuple[float, Code] | None = None,
+        protocol_stage: Numeric | tuple[float, CodeLike] | None = None,
         stress_test_measurement_group: Sequence[tid3304.StressTestMeasurementGroup] | None = None,
         nm_pet_perfusion_measurement_group: tid3307.NMPETPerfusionMeasurementGroup | None = None,
         stress_echo_measurement_group: tid3309.StressEchoMeasurementGroup | None = None,

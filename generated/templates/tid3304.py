@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -73,9 +73,9 @@ class StressTestMeasurementGroup(TemplateNode):
         def __init__(
             self,
             *,
-            value: Numeric | tuple[float, Code],
-            period_of_collection: Numeric | tuple[float, Code],
-            associated_morphology: Sequence[Code] | None = None,
+            value: Numeric | tuple[float, CodeLike],
+            period_of_collection: Numeric | tuple[float, CodeLike],
+            associated_morphology: Sequence[CodeLike] | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -90,28 +90,28 @@ class StressTestMeasurementGroup(TemplateNode):
     def __init__(
         self,
         *,
-        time_since_start_of_study: Numeric | tuple[float, Code],
-        time_since_start_of_stage: Numeric | tuple[float, Code],
-        treadmill_speed: Numeric | tuple[float, Code] | None = None,
-        treadmill_gradient: Numeric | tuple[float, Code] | None = None,
-        ergometer_power: Numeric | tuple[float, Code] | None = None,
-        activity_workload: Numeric | tuple[float, Code] | None = None,
+        time_since_start_of_study: Numeric | tuple[float, CodeLike],
+        time_since_start_of_stage: Numeric | tuple[float, CodeLike],
+        treadmill_speed: Numeric | tuple[float, CodeLike] | None = None,
+        treadmill_gradient: Numeric | tuple[float, CodeLike] | None = None,
+        ergometer_power: Numeric | tuple[float, CodeLike] | None = None,
+        activity_workload: Numeric | tuple[float, CodeLike] | None = None,
         measurement: tid300.Measurement | None = None,
-        pharmacological_stress_agent_dose_rate: Numeric | tuple[float, Code] | None = None,
+        pharmacological_stress_agent_dose_rate: Numeric | tuple[float, CodeLike] | None = None,
         drugs_contrast_administered: tid3106.DrugsContrastAdministered | None = None,
-        heart_rate: Numeric | tuple[float, Code] | None = None,
-        systolic_blood_pressure: Numeric | tuple[float, Code] | None = None,
-        diastolic_blood_pressure: Numeric | tuple[float, Code] | None = None,
-        number_of_ectopic_beats: StressTestMeasurementGroup.NumberOfEctopicBeats | Numeric | tuple[float, Code] | None = None,
+        heart_rate: Numeric | tuple[float, CodeLike] | None = None,
+        systolic_blood_pressure: Numeric | tuple[float, CodeLike] | None = None,
+        diastolic_blood_pressure: Numeric | tuple[float, CodeLike] | None = None,
+        number_of_ectopic_beats: StressTestMeasurementGroup.NumberOfEctopicBeats | Numeric | tuple[float, CodeLike] | None = None,
         measurement_row17: Sequence[tid300.Measurement] | None = None,
         measurement_row18: Sequence[tid300.Measurement] | None = None,
         measurement_row19: Sequence[tid300.Measurement] | None = None,
         measurement_row20: Sequence[tid300.Measurement] | None = None,
         measurement_row22: Sequence[tid300.Measurement] | None = None,
         measurement_row23: tid300.Measurement | None = None,
-        double_product: Numeric | tuple[float, Code] | None = None,
-        finding: Sequence[Code] | None = None,
-        ecg_finding: Sequence[Code] | None = None,
+        double_product: Numeric | tuple[float, CodeLike] | None = None,
+        finding: Sequence[CodeLike] | None = None,
+        ecg_finding: Sequence[CodeLike] | None = None,
         comment: str | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):

@@ -8,7 +8,7 @@ import datetime
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -64,8 +64,8 @@ class NMPETPerfusionMeasurementGroup(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
-            algorithm_name: Code | None = None,
+            value: CodeLike,
+            algorithm_name: CodeLike | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -93,10 +93,10 @@ class NMPETPerfusionMeasurementGroup(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
-            finding_site: Code,
-            size_descriptor: Code,
-            severity: Code,
+            value: CodeLike,
+            finding_site: CodeLike,
+            size_descriptor: CodeLike,
+            severity: CodeLike,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -126,8 +126,8 @@ class NMPETPerfusionMeasurementGroup(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
-            severity: Code | None = None,
+            value: CodeLike,
+            severity: CodeLike | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -140,17 +140,17 @@ class NMPETPerfusionMeasurementGroup(TemplateNode):
     def __init__(
         self,
         *,
-        procedure_reported: Code,
-        radiopharmaceutical_agent: Code,
-        radionuclide_total_dose: Numeric | tuple[float, Code],
+        procedure_reported: CodeLike,
+        radiopharmaceutical_agent: CodeLike,
+        radionuclide_total_dose: Numeric | tuple[float, CodeLike],
         radiopharmaceutical_start_date_time: str | datetime.datetime,
-        exercise_duration_after_stress_agent_injection: Numeric | tuple[float, Code] | None = None,
+        exercise_duration_after_stress_agent_injection: Numeric | tuple[float, CodeLike] | None = None,
         imaging_start_date_time: str | datetime.datetime,
-        attenuation_correction: NMPETPerfusionMeasurementGroup.AttenuationCorrection | Code | None = None,
-        finding: Sequence[NMPETPerfusionMeasurementGroup.Finding | Code] | None = None,
-        left_ventricular_function: NMPETPerfusionMeasurementGroup.LeftVentricularFunction | Code | None = None,
+        attenuation_correction: NMPETPerfusionMeasurementGroup.AttenuationCorrection | CodeLike | None = None,
+        finding: Sequence[NMPETPerfusionMeasurementGroup.Finding | CodeLike] | None = None,
+        left_ventricular_function: NMPETPerfusionMeasurementGroup.LeftVentricularFunction | CodeLike | None = None,
         measurement: tid300.Measurement | None = None,
-        left_ventricular_size: Code | None = None,
+        left_ventricular_size: CodeLike | None = None,
         measurement_row18: tid300.Measurement | None = None,
         measurement_row19: tid300.Measurement | None = None,
         wall_motion_analysis: tid5204.WallMotionAnalysis | None = None,

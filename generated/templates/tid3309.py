@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
 
@@ -41,7 +41,7 @@ class StressEchoMeasurementGroup(TemplateNode):
     def __init__(
         self,
         *,
-        procedure_reported: Code,
+        procedure_reported: CodeLike,
         echo_measurement: Sequence[tid5203.EchoMeasurement] | None = None,
         echo_measurement_row5: Sequence[tid5203.EchoMeasurement] | None = None,
         echo_measurement_row7: Sequence[tid5203.EchoMeasurement] | None = None,

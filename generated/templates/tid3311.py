@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -60,7 +60,7 @@ class StressTestSummary(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
+            value: CodeLike,
             negation_modifier_presence_of_finding: tid1350.NegationModifierPresenceOfFinding,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
@@ -78,11 +78,11 @@ class StressTestSummary(TemplateNode):
         physiological_summary: tid3312.PhysiologicalSummary | None = None,
         stress_ecg_summary: tid3313.StressECGSummary | None = None,
         stress_imaging_summary: tid3317.StressImagingSummary | None = None,
-        finding: StressTestSummary.Finding | Code | None = None,
-        finding_row8: Sequence[Code] | None = None,
+        finding: StressTestSummary.Finding | CodeLike | None = None,
+        finding_row8: Sequence[CodeLike] | None = None,
         finding_row9: str | None = None,
-        reason_for_stopping_test: Code | None = None,
-        pharmacological_stress_agent_dose: Numeric | tuple[float, Code] | None = None,
+        reason_for_stopping_test: CodeLike | None = None,
+        pharmacological_stress_agent_dose: Numeric | tuple[float, CodeLike] | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -65,8 +65,8 @@ class PhysiologicalSummary(TemplateNode):
         def __init__(
             self,
             *,
-            value: Numeric | tuple[float, Code],
-            patient_state: Code,
+            value: Numeric | tuple[float, CodeLike],
+            patient_state: CodeLike,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -92,8 +92,8 @@ class PhysiologicalSummary(TemplateNode):
         def __init__(
             self,
             *,
-            value: Numeric | tuple[float, Code],
-            patient_state: Code,
+            value: Numeric | tuple[float, CodeLike],
+            patient_state: CodeLike,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -119,8 +119,8 @@ class PhysiologicalSummary(TemplateNode):
         def __init__(
             self,
             *,
-            value: Numeric | tuple[float, Code],
-            index: Code,
+            value: Numeric | tuple[float, CodeLike],
+            index: CodeLike,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -133,27 +133,27 @@ class PhysiologicalSummary(TemplateNode):
     def __init__(
         self,
         *,
-        resting_heart_rate: Numeric | tuple[float, Code],
-        systolic_blood_pressure: PhysiologicalSummary.SystolicBloodPressure | Numeric | tuple[float, Code],
-        diastolic_blood_pressure: PhysiologicalSummary.DiastolicBloodPressure | Numeric | tuple[float, Code],
-        target_hr: Numeric | tuple[float, Code],
-        maximum_hr_achieved: Numeric | tuple[float, Code],
-        maximum_hr_achieved_row8: PhysiologicalSummary.MaximumHrAchievedRow8 | Numeric | tuple[float, Code],
-        maximum_power_output_achieved: Numeric | tuple[float, Code] | None = None,
-        peak_activity_workload: Numeric | tuple[float, Code] | None = None,
-        hr_response: Code | None = None,
-        maximum_systolic_blood_pressure: Numeric | tuple[float, Code] | None = None,
-        maximum_diastolic_blood_pressure: Numeric | tuple[float, Code] | None = None,
-        bp_response: Code | None = None,
-        peak_double_product: Numeric | tuple[float, Code] | None = None,
-        total_exercise_duration: Numeric | tuple[float, Code] | None = None,
-        total_test_duration: Numeric | tuple[float, Code] | None = None,
+        resting_heart_rate: Numeric | tuple[float, CodeLike],
+        systolic_blood_pressure: PhysiologicalSummary.SystolicBloodPressure | Numeric | tuple[float, CodeLike],
+        diastolic_blood_pressure: PhysiologicalSummary.DiastolicBloodPressure | Numeric | tuple[float, CodeLike],
+        target_hr: Numeric | tuple[float, CodeLike],
+        maximum_hr_achieved: Numeric | tuple[float, CodeLike],
+        maximum_hr_achieved_row8: PhysiologicalSummary.MaximumHrAchievedRow8 | Numeric | tuple[float, CodeLike],
+        maximum_power_output_achieved: Numeric | tuple[float, CodeLike] | None = None,
+        peak_activity_workload: Numeric | tuple[float, CodeLike] | None = None,
+        hr_response: CodeLike | None = None,
+        maximum_systolic_blood_pressure: Numeric | tuple[float, CodeLike] | None = None,
+        maximum_diastolic_blood_pressure: Numeric | tuple[float, CodeLike] | None = None,
+        bp_response: CodeLike | None = None,
+        peak_double_product: Numeric | tuple[float, CodeLike] | None = None,
+        total_exercise_duration: Numeric | tuple[float, CodeLike] | None = None,
+        total_test_duration: Numeric | tuple[float, CodeLike] | None = None,
         measurement: tid300.Measurement | None = None,
         functional_capacity: str | None = None,
         measurement_row21: Sequence[tid300.Measurement] | None = None,
-        heart_rate_recovery_time: Numeric | tuple[float, Code] | None = None,
-        finding: Sequence[Code] | None = None,
-        cardiovascular_event_risk: Code | None = None,
+        heart_rate_recovery_time: Numeric | tuple[float, CodeLike] | None = None,
+        finding: Sequence[CodeLike] | None = None,
+        cardiovascular_event_risk: CodeLike | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

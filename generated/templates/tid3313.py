@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -55,7 +55,7 @@ class StressECGSummary(TemplateNode):
             self,
             *,
             value: str,
-            observer_type: Code,
+            observer_type: CodeLike,
             device_observer_identifying_attributes: tid1004.DeviceObserverIdentifyingAttributes,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
@@ -85,9 +85,9 @@ class StressECGSummary(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
-            finding_site: Sequence[Code] | None = None,
-            associated_morphology: Code | None = None,
+            value: CodeLike,
+            finding_site: Sequence[CodeLike] | None = None,
+            associated_morphology: CodeLike | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -115,8 +115,8 @@ class StressECGSummary(TemplateNode):
         def __init__(
             self,
             *,
-            value: Numeric | tuple[float, Code],
-            associated_morphology: Sequence[Code] | None = None,
+            value: Numeric | tuple[float, CodeLike],
+            associated_morphology: Sequence[CodeLike] | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -142,8 +142,8 @@ class StressECGSummary(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
-            patient_state: Code,
+            value: CodeLike,
+            patient_state: CodeLike,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -169,8 +169,8 @@ class StressECGSummary(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
-            patient_state: Code | None = None,
+            value: CodeLike,
+            patient_state: CodeLike | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -187,10 +187,10 @@ class StressECGSummary(TemplateNode):
         measurement: Sequence[tid300.Measurement] | None = None,
         measurement_row5: Sequence[tid300.Measurement] | None = None,
         measurement_row6: Sequence[tid300.Measurement] | None = None,
-        st_segment_finding: StressECGSummary.StSegmentFinding | Code | None = None,
-        number_of_ectopic_beats: StressECGSummary.NumberOfEctopicBeats | Numeric | tuple[float, Code] | None = None,
-        cardiac_rhythm: Sequence[StressECGSummary.CardiacRhythm | Code] | None = None,
-        ecg_finding_code: Sequence[StressECGSummary.EcgFindingCode | Code] | None = None,
+        st_segment_finding: StressECGSummary.StSegmentFinding | CodeLike | None = None,
+        number_of_ectopic_beats: StressECGSummary.NumberOfEctopicBeats | Numeric | tuple[float, CodeLike] | None = None,
+        cardiac_rhythm: Sequence[StressECGSummary.CardiacRhythm | CodeLike] | None = None,
+        ecg_finding_code: Sequence[StressECGSummary.EcgFindingCode | CodeLike] | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

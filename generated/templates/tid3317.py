@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
 
@@ -55,8 +55,8 @@ class StressImagingSummary(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
-            finding_site: Sequence[Code],
+            value: CodeLike,
+            finding_site: Sequence[CodeLike],
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -83,9 +83,9 @@ class StressImagingSummary(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
-            finding_site: Code,
-            associated_morphology: Code | None = None,
+            value: CodeLike,
+            finding_site: CodeLike,
+            associated_morphology: CodeLike | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -113,7 +113,7 @@ class StressImagingSummary(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
+            value: CodeLike,
             negation_modifier_presence_of_finding: tid1350.NegationModifierPresenceOfFinding | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
@@ -127,15 +127,15 @@ class StressImagingSummary(TemplateNode):
     def __init__(
         self,
         *,
-        overall_study_quality: Code,
-        quality_issue: Code | None = None,
-        finding: Code | None = None,
+        overall_study_quality: CodeLike,
+        quality_issue: CodeLike | None = None,
+        finding: CodeLike | None = None,
         measurement: Sequence[tid300.Measurement] | None = None,
         measurement_row5: tid300.Measurement | None = None,
         measurement_row6: tid300.Measurement | None = None,
-        finding_row7: StressImagingSummary.FindingRow7 | Code | None = None,
-        myocardial_perfusion: Sequence[StressImagingSummary.MyocardialPerfusion | Code] | None = None,
-        finding_row12: StressImagingSummary.FindingRow12 | Code | None = None,
+        finding_row7: StressImagingSummary.FindingRow7 | CodeLike | None = None,
+        myocardial_perfusion: Sequence[StressImagingSummary.MyocardialPerfusion | CodeLike] | None = None,
+        finding_row12: StressImagingSummary.FindingRow12 | CodeLike | None = None,
         measurement_row14: tid300.Measurement | None = None,
         measurement_row15: Sequence[tid300.Measurement] | None = None,
     ) -> None:

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from pydicom.dataset import Dataset
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric, Reference
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -58,7 +58,7 @@ class ComparisonToPriorStressStudy(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
+            value: CodeLike,
             procedure_date_time: str | datetime.datetime | None = None,
             procedure_study_instance_uid: str | None = None,
             prior_report_for_current_patient: Sequence[Reference | Dataset] | None = None,
@@ -91,8 +91,8 @@ class ComparisonToPriorStressStudy(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
-            measurement_method: Sequence[Code] | None = None,
+            value: CodeLike,
+            measurement_method: Sequence[CodeLike] | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -118,8 +118,8 @@ class ComparisonToPriorStressStudy(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
-            patient_state: Code,
+            value: CodeLike,
+            patient_state: CodeLike,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -145,8 +145,8 @@ class ComparisonToPriorStressStudy(TemplateNode):
         def __init__(
             self,
             *,
-            value: Numeric | tuple[float, Code],
-            index: Code,
+            value: Numeric | tuple[float, CodeLike],
+            index: CodeLike,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -159,14 +159,14 @@ class ComparisonToPriorStressStudy(TemplateNode):
     def __init__(
         self,
         *,
-        procedure_reported: ComparisonToPriorStressStudy.ProcedureReported | Code | None = None,
-        exercise_tolerance: Code | None = None,
-        myocardial_perfusion: ComparisonToPriorStressStudy.MyocardialPerfusion | Code | None = None,
-        lv_wall_motion: Sequence[ComparisonToPriorStressStudy.LvWallMotion | Code] | None = None,
-        comparison_to_previous_studies: Code | None = None,
-        difference_in_ejection_fraction: Numeric | tuple[float, Code] | None = None,
-        difference_in_ed_lv_volume: Numeric | tuple[float, Code] | None = None,
-        difference_in_ed_lv_volume_row14: ComparisonToPriorStressStudy.DifferenceInEdLvVolumeRow14 | Numeric | tuple[float, Code] | None = None,
+        procedure_reported: ComparisonToPriorStressStudy.ProcedureReported | CodeLike | None = None,
+        exercise_tolerance: CodeLike | None = None,
+        myocardial_perfusion: ComparisonToPriorStressStudy.MyocardialPerfusion | CodeLike | None = None,
+        lv_wall_motion: Sequence[ComparisonToPriorStressStudy.LvWallMotion | CodeLike] | None = None,
+        comparison_to_previous_studies: CodeLike | None = None,
+        difference_in_ejection_fraction: Numeric | tuple[float, CodeLike] | None = None,
+        difference_in_ed_lv_volume: Numeric | tuple[float, CodeLike] | None = None,
+        difference_in_ed_lv_volume_row14: ComparisonToPriorStressStudy.DifferenceInEdLvVolumeRow14 | Numeric | tuple[float, CodeLike] | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
 
@@ -43,8 +43,8 @@ class ConclusionsAndRecommendations(TemplateNode):
             self,
             *,
             conclusion: str | None = None,
-            ecg_finding: Code,
-            imaging_finding: Code,
+            ecg_finding: CodeLike,
+            imaging_finding: CodeLike,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

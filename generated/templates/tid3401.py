@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -43,8 +43,8 @@ class ECGAcquisitionContext(TemplateNode):
         def __init__(
             self,
             *,
-            concept_name: Code,
-            value: Numeric | tuple[float, Code],
+            concept_name: CodeLike,
+            value: Numeric | tuple[float, CodeLike],
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -66,7 +66,7 @@ class ECGAcquisitionContext(TemplateNode):
         def __init__(
             self,
             *,
-            concept_name: Code,
+            concept_name: CodeLike,
             value: str,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
@@ -79,10 +79,10 @@ class ECGAcquisitionContext(TemplateNode):
     def __init__(
         self,
         *,
-        lead_system: Code | None = None,
-        patient_state: Code | None = None,
-        protocol_stage: Numeric | tuple[float, Code] | None = None,
-        stress_protocol: Code | None = None,
+        lead_system: CodeLike | None = None,
+        patient_state: CodeLike | None = None,
+        protocol_stage: Numeric | tuple[float, CodeLike] | None = None,
+        stress_protocol: CodeLike | None = None,
         ecg_control_numeric_variable: Sequence[ECGAcquisitionContext.EcgControlNumericVariable] | None = None,
         ecg_control_text_variable: Sequence[ECGAcquisitionContext.EcgControlTextVariable] | None = None,
     ) -> None:

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -31,10 +31,10 @@ class CatheterizationAcquisitionContext(TemplateNode):
     def __init__(
         self,
         *,
-        catheterization_procedure_phase: Code | None = None,
-        contrast_phase: Code | None = None,
-        physiological_challenges: Code | None = None,
-        procedure_step_number: Numeric | tuple[float, Code] | None = None,
+        catheterization_procedure_phase: CodeLike | None = None,
+        contrast_phase: CodeLike | None = None,
+        physiological_challenges: CodeLike | None = None,
+        procedure_step_number: Numeric | tuple[float, CodeLike] | None = None,
         procedure_action_id: str | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):

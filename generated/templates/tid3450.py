@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -29,8 +29,8 @@ class CardiacElectrophysiologyAcquisitionContext(TemplateNode):
     def __init__(
         self,
         *,
-        ep_procedure_phase: Code | None = None,
-        procedure_step_number: Numeric | tuple[float, Code] | None = None,
+        ep_procedure_phase: CodeLike | None = None,
+        procedure_step_number: Numeric | tuple[float, CodeLike] | None = None,
         pulse_train_definition: str | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
 
@@ -31,11 +31,11 @@ class ProjectionRadiographyAcquisitionContext(TemplateNode):
     def __init__(
         self,
         *,
-        functional_condition_present_during_acquisition: Sequence[Code] | None = None,
-        respiration_observable: Code | None = None,
-        joint_position: Code | None = None,
-        joint_positioning_method: Code | None = None,
-        physical_force: Sequence[Code] | None = None,
+        functional_condition_present_during_acquisition: Sequence[CodeLike] | None = None,
+        respiration_observable: CodeLike | None = None,
+        joint_position: CodeLike | None = None,
+        joint_positioning_method: CodeLike | None = None,
+        physical_force: Sequence[CodeLike] | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
 
@@ -31,7 +31,7 @@ class NMPETAcquisitionContext(TemplateNode):
     def __init__(
         self,
         *,
-        patient_state: Code,
+        patient_state: CodeLike,
         pet_covariates_acquisition_context: tid3471.PETCovariatesAcquisitionContext | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):

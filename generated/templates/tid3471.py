@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 
@@ -41,8 +41,8 @@ class PETCovariatesAcquisitionContext(TemplateNode):
         def __init__(
             self,
             *,
-            concept_name: Code,
-            value: Numeric | tuple[float, Code],
+            concept_name: CodeLike,
+            value: Numeric | tuple[float, CodeLike],
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -66,7 +66,7 @@ class PETCovariatesAcquisitionContext(TemplateNode):
         def __init__(
             self,
             *,
-            concept_name: Code,
+            concept_name: CodeLike,
             value: str | datetime.date,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
@@ -91,7 +91,7 @@ class PETCovariatesAcquisitionContext(TemplateNode):
         def __init__(
             self,
             *,
-            concept_name: Code,
+            concept_name: CodeLike,
             value: str | datetime.time,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -34,11 +34,11 @@ class NeurophysiologicStimulationAcquisitionContext(TemplateNode):
     def __init__(
         self,
         *,
-        value: Code,
-        stimulus_sample_position: Numeric | tuple[float, Code] | None = None,
-        stimulus_time_offset: Numeric | tuple[float, Code] | None = None,
-        number_of_stimulus_events: Numeric | tuple[float, Code] | None = None,
-        frequency_of_stimulus_events: Numeric | tuple[float, Code] | None = None,
+        value: CodeLike,
+        stimulus_sample_position: Numeric | tuple[float, CodeLike] | None = None,
+        stimulus_time_offset: Numeric | tuple[float, CodeLike] | None = None,
+        number_of_stimulus_events: Numeric | tuple[float, CodeLike] | None = None,
+        frequency_of_stimulus_events: Numeric | tuple[float, CodeLike] | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

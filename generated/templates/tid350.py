@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from pydicom.dataset import Dataset
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Reference, Scoord
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -45,7 +45,7 @@ class ReferencesToSupportingEvidence(TemplateNode):
         def __init__(
             self,
             *,
-            concept_name: Code | None = None,
+            concept_name: CodeLike | None = None,
             value: Scoord,
             selected_from_image: Reference | Dataset,
         ) -> None:
@@ -75,7 +75,7 @@ class ReferencesToSupportingEvidence(TemplateNode):
             self,
             *,
             value: Reference | Dataset,
-            document_title: Code | None = None,
+            document_title: CodeLike | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

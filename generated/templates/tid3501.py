@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
 
@@ -59,7 +59,7 @@ class HemodynamicsMeasurementGroup(TemplateNode):
     def __init__(
         self,
         *,
-        catheterization_procedure_phase: Code,
+        catheterization_procedure_phase: CodeLike,
         hemodynamic_clinical_context: tid3520.HemodynamicClinicalContext | None = None,
         procedure_action_id: str | None = None,
         vital_signs: Sequence[tid3510.VitalSigns] | None = None,

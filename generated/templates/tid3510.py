@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
 
@@ -51,8 +51,8 @@ class VitalSigns(TemplateNode):
         measurement_row7: tid300.Measurement | None = None,
         measurement_row8: tid300.Measurement | None = None,
         measurement_row9: tid300.Measurement | None = None,
-        cardiac_rhythm: Code | None = None,
-        respiration_rhythm: Code | None = None,
+        cardiac_rhythm: CodeLike | None = None,
+        respiration_rhythm: CodeLike | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

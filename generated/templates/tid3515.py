@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -41,10 +41,10 @@ class CardiacOutputMeasurementByIndicatorDilution(TemplateNode):
         self,
         *,
         measurement: tid300.Measurement,
-        catheter_size: Numeric | tuple[float, Code] | None = None,
-        injectate_temperature: Numeric | tuple[float, Code] | None = None,
-        injectate_volume: Numeric | tuple[float, Code],
-        calibration_factor: Numeric | tuple[float, Code],
+        catheter_size: Numeric | tuple[float, CodeLike] | None = None,
+        injectate_temperature: Numeric | tuple[float, CodeLike] | None = None,
+        injectate_volume: Numeric | tuple[float, CodeLike],
+        calibration_factor: Numeric | tuple[float, CodeLike],
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
 
@@ -46,8 +46,8 @@ class BloodLabMeasurements(TemplateNode):
     def __init__(
         self,
         *,
-        specimen_type: Code,
-        procedure_site: Code,
+        specimen_type: CodeLike,
+        procedure_site: CodeLike,
         quotation: tid1000.Quotation | None = None,
         measurement: tid300.Measurement | None = None,
         measurement_row6: Sequence[tid300.Measurement] | None = None,

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
 
@@ -44,7 +44,7 @@ class HemodynamicClinicalContext(TemplateNode):
     def __init__(
         self,
         *,
-        patient_state_code: Sequence[Code] | None = None,
+        patient_state_code: Sequence[CodeLike] | None = None,
         patient_state_text: str | None = None,
         relative_time: Sequence[tid3521.RelativeTime] | None = None,
         relative_time_row5: Sequence[tid3521.RelativeTime] | None = None,

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import Param, ValueSet
 
@@ -32,9 +32,9 @@ class RelativeTime(TemplateNode):
     def __init__(
         self,
         *,
-        concept_name: Code,
-        value: Code,
-        relative_time: Code | None = None,
+        concept_name: CodeLike,
+        value: CodeLike,
+        relative_time: CodeLike | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pydicom.dataset import Dataset
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Reference, Tcoord
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import Param, ValueSet
@@ -47,9 +47,9 @@ class HemodynamicAcquisitionContext(TemplateNode):
         def __init__(
             self,
             *,
-            concept_name: Code,
-            value: Code,
-            topographical_modifier: Code | None = None,
+            concept_name: CodeLike,
+            value: CodeLike,
+            topographical_modifier: CodeLike | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -91,7 +91,7 @@ class HemodynamicAcquisitionContext(TemplateNode):
         self,
         *,
         location_name: HemodynamicAcquisitionContext.LocationName,
-        measurement_method: Code | None = None,
+        measurement_method: CodeLike | None = None,
         source_of_measurement_waveform: Reference | Dataset | None = None,
         source_of_measurement_tcoord: HemodynamicAcquisitionContext.SourceOfMeasurementTcoord | Tcoord | None = None,
     ) -> None:

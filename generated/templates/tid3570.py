@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
 
@@ -54,9 +54,9 @@ class SummaryHemodynamics(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
+            value: CodeLike,
             negation_modifier_presence_of_finding: tid1350.NegationModifierPresenceOfFinding | None = None,
-            severity: Code | None = None,
+            severity: CodeLike | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -84,9 +84,9 @@ class SummaryHemodynamics(TemplateNode):
         def __init__(
             self,
             *,
-            concept_name: Code,
-            value: Code,
-            condition: Code | None = None,
+            concept_name: CodeLike,
+            value: CodeLike,
+            condition: CodeLike | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -102,9 +102,9 @@ class SummaryHemodynamics(TemplateNode):
         *,
         summary: str | None = None,
         measurement: Sequence[tid300.Measurement] | None = None,
-        finding: Sequence[SummaryHemodynamics.Finding | Code] | None = None,
+        finding: Sequence[SummaryHemodynamics.Finding | CodeLike] | None = None,
         hemodynamic_assessment: Sequence[SummaryHemodynamics.HemodynamicAssessment] | None = None,
-        finding_row9: Code | None = None,
+        finding_row9: CodeLike | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
 
@@ -31,9 +31,9 @@ class ProcedureContext(TemplateNode):
         self,
         *,
         procedure_description: str | None = None,
-        has_intent: Code | None = None,
-        procedure_priority: Code | None = None,
-        procedure_code: Sequence[Code] | None = None,
+        has_intent: CodeLike | None = None,
+        procedure_priority: CodeLike | None = None,
+        procedure_code: Sequence[CodeLike] | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

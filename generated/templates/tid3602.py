@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -63,8 +63,8 @@ class CardiovascularPatientCharacteristics(TemplateNode):
         def __init__(
             self,
             *,
-            value: Numeric | tuple[float, Code],
-            body_surface_area_formula: Code | None = None,
+            value: Numeric | tuple[float, CodeLike],
+            body_surface_area_formula: CodeLike | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -90,8 +90,8 @@ class CardiovascularPatientCharacteristics(TemplateNode):
         def __init__(
             self,
             *,
-            value: Numeric | tuple[float, Code],
-            equation: Code | None = None,
+            value: Numeric | tuple[float, CodeLike],
+            equation: CodeLike | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -104,23 +104,23 @@ class CardiovascularPatientCharacteristics(TemplateNode):
     def __init__(
         self,
         *,
-        subject_age: Numeric | tuple[float, Code],
-        subject_sex: Code,
-        patient_height: Numeric | tuple[float, Code],
-        patient_weight: Numeric | tuple[float, Code],
-        thorax_diameter_sagittal: Numeric | tuple[float, Code] | None = None,
-        body_surface_area: CardiovascularPatientCharacteristics.BodySurfaceArea | Numeric | tuple[float, Code] | None = None,
-        body_mass_index: CardiovascularPatientCharacteristics.BodyMassIndex | Numeric | tuple[float, Code] | None = None,
-        heart_rate: Numeric | tuple[float, Code] | None = None,
-        systolic_blood_pressure: Numeric | tuple[float, Code] | None = None,
-        diastolic_blood_pressure: Numeric | tuple[float, Code] | None = None,
-        cardiac_rhythm: Code | None = None,
-        chest_circumference: Numeric | tuple[float, Code] | None = None,
+        subject_age: Numeric | tuple[float, CodeLike],
+        subject_sex: CodeLike,
+        patient_height: Numeric | tuple[float, CodeLike],
+        patient_weight: Numeric | tuple[float, CodeLike],
+        thorax_diameter_sagittal: Numeric | tuple[float, CodeLike] | None = None,
+        body_surface_area: CardiovascularPatientCharacteristics.BodySurfaceArea | Numeric | tuple[float, CodeLike] | None = None,
+        body_mass_index: CardiovascularPatientCharacteristics.BodyMassIndex | Numeric | tuple[float, CodeLike] | None = None,
+        heart_rate: Numeric | tuple[float, CodeLike] | None = None,
+        systolic_blood_pressure: Numeric | tuple[float, CodeLike] | None = None,
+        diastolic_blood_pressure: Numeric | tuple[float, CodeLike] | None = None,
+        cardiac_rhythm: CodeLike | None = None,
+        chest_circumference: Numeric | tuple[float, CodeLike] | None = None,
         breast_size: str | None = None,
-        finding: Code | None = None,
-        functional_capacity: Code | None = None,
-        functional_capacity_row19: Code | None = None,
-        finding_row20: Sequence[Code] | None = None,
+        finding: CodeLike | None = None,
+        functional_capacity: CodeLike | None = None,
+        functional_capacity_row19: CodeLike | None = None,
+        finding_row20: Sequence[CodeLike] | None = None,
         patient_presentation: str | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):

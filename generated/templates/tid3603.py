@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -34,9 +34,9 @@ class ProcedureEnvironmentalCharacteristics(TemplateNode):
     def __init__(
         self,
         *,
-        room_oxygen_concentration: Numeric | tuple[float, Code] | None = None,
-        room_temperature: Numeric | tuple[float, Code] | None = None,
-        room_barometric_pressure: Numeric | tuple[float, Code] | None = None,
+        room_oxygen_concentration: Numeric | tuple[float, CodeLike] | None = None,
+        room_temperature: Numeric | tuple[float, CodeLike] | None = None,
+        room_barometric_pressure: Numeric | tuple[float, CodeLike] | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

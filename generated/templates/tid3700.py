@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
 
@@ -69,7 +69,7 @@ class ECGReport(TemplateNode):
         def __init__(
             self,
             *,
-            finding_code: Sequence[Code] | None = None,
+            finding_code: Sequence[CodeLike] | None = None,
             finding_text: str | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
@@ -113,7 +113,7 @@ class ECGReport(TemplateNode):
     def __init__(
         self,
         *,
-        procedure_reported: Code | None = None,
+        procedure_reported: CodeLike | None = None,
         language_of_content_item_and_descendants: tid1204.LanguageOfContentItemAndDescendants,
         observer_context: Sequence[tid1002.ObserverContext],
         indications_for_procedure: ECGReport.IndicationsForProcedure | None = None,

@@ -8,7 +8,7 @@ import datetime
 
 from pydicom.dataset import Dataset
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Reference
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -39,7 +39,7 @@ class PriorECGStudy(TemplateNode):
     def __init__(
         self,
         *,
-        comparison_with_prior_study_done: Code,
+        comparison_with_prior_study_done: CodeLike,
         procedure_date_time: str | datetime.datetime | None = None,
         procedure_study_instance_uid: str | None = None,
         prior_report_for_current_patient: Reference | Dataset | None = None,

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -40,15 +40,15 @@ class PatientCharacteristicsForECG(TemplateNode):
     def __init__(
         self,
         *,
-        subject_age: Numeric | tuple[float, Code],
-        subject_sex: Code,
-        patient_height: Numeric | tuple[float, Code] | None = None,
-        patient_weight: Numeric | tuple[float, Code] | None = None,
-        systolic_blood_pressure: Numeric | tuple[float, Code] | None = None,
-        diastolic_blood_pressure: Numeric | tuple[float, Code] | None = None,
-        patient_state: Code | None = None,
-        pacemaker_in_situ: Code | None = None,
-        icd_in_situ: Code | None = None,
+        subject_age: Numeric | tuple[float, CodeLike],
+        subject_sex: CodeLike,
+        patient_height: Numeric | tuple[float, CodeLike] | None = None,
+        patient_weight: Numeric | tuple[float, CodeLike] | None = None,
+        systolic_blood_pressure: Numeric | tuple[float, CodeLike] | None = None,
+        diastolic_blood_pressure: Numeric | tuple[float, CodeLike] | None = None,
+        patient_state: CodeLike | None = None,
+        pacemaker_in_situ: CodeLike | None = None,
+        icd_in_situ: CodeLike | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from pydicom.dataset import Dataset
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric, Reference
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -62,8 +62,8 @@ class ECGWaveformInformation(TemplateNode):
         def __init__(
             self,
             *,
-            concept_name: Code,
-            value: Numeric | tuple[float, Code],
+            concept_name: CodeLike,
+            value: Numeric | tuple[float, CodeLike],
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -87,7 +87,7 @@ class ECGWaveformInformation(TemplateNode):
         def __init__(
             self,
             *,
-            concept_name: Code,
+            concept_name: CodeLike,
             value: str,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
@@ -101,7 +101,7 @@ class ECGWaveformInformation(TemplateNode):
         self,
         *,
         source_of_measurement: Reference | Dataset | None = None,
-        lead_system: Code | None = None,
+        lead_system: CodeLike | None = None,
         acquisition_device_type: str | None = None,
         equipment_identification: str | None = None,
         person_observer_identifying_attributes: tid1003.PersonObserverIdentifyingAttributes | None = None,

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -61,8 +61,8 @@ class ECGGlobalMeasurements(TemplateNode):
         def __init__(
             self,
             *,
-            value: Numeric | tuple[float, Code],
-            algorithm_name: Code | None = None,
+            value: Numeric | tuple[float, CodeLike],
+            algorithm_name: CodeLike | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -87,8 +87,8 @@ class ECGGlobalMeasurements(TemplateNode):
         def __init__(
             self,
             *,
-            concept_name: Code,
-            value: Numeric | tuple[float, Code],
+            concept_name: CodeLike,
+            value: Numeric | tuple[float, CodeLike],
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -112,8 +112,8 @@ class ECGGlobalMeasurements(TemplateNode):
         def __init__(
             self,
             *,
-            concept_name: Code,
-            value: Numeric | tuple[float, Code],
+            concept_name: CodeLike,
+            value: Numeric | tuple[float, CodeLike],
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -138,8 +138,8 @@ class ECGGlobalMeasurements(TemplateNode):
         def __init__(
             self,
             *,
-            value: Numeric | tuple[float, Code],
-            associated_morphology: Sequence[Code] | None = None,
+            value: Numeric | tuple[float, CodeLike],
+            associated_morphology: Sequence[CodeLike] | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -153,17 +153,17 @@ class ECGGlobalMeasurements(TemplateNode):
         self,
         *,
         ecg_measurement_source: tid3715.ECGMeasurementSource | None = None,
-        atrial_heart_rate: Numeric | tuple[float, Code] | None = None,
-        ventricular_heart_rate: Numeric | tuple[float, Code],
-        qt_interval_global: Numeric | tuple[float, Code],
-        q_tc_interval_global: ECGGlobalMeasurements.QTcIntervalGlobal | Numeric | tuple[float, Code] | None = None,
-        pr_interval_global: Numeric | tuple[float, Code],
-        qrs_duration_global: Numeric | tuple[float, Code],
-        rr_interval_global: Numeric | tuple[float, Code],
+        atrial_heart_rate: Numeric | tuple[float, CodeLike] | None = None,
+        ventricular_heart_rate: Numeric | tuple[float, CodeLike],
+        qt_interval_global: Numeric | tuple[float, CodeLike],
+        q_tc_interval_global: ECGGlobalMeasurements.QTcIntervalGlobal | Numeric | tuple[float, CodeLike] | None = None,
+        pr_interval_global: Numeric | tuple[float, CodeLike],
+        qrs_duration_global: Numeric | tuple[float, CodeLike],
+        rr_interval_global: Numeric | tuple[float, CodeLike],
         ecg_global_waveform_duration: Sequence[ECGGlobalMeasurements.EcgGlobalWaveformDuration] | None = None,
         ecg_axis_measurement: Sequence[ECGGlobalMeasurements.EcgAxisMeasurement] | None = None,
-        count_of_all_beats: Numeric | tuple[float, Code] | None = None,
-        number_of_ectopic_beats: ECGGlobalMeasurements.NumberOfEctopicBeats | Numeric | tuple[float, Code] | None = None,
+        count_of_all_beats: Numeric | tuple[float, CodeLike] | None = None,
+        number_of_ectopic_beats: ECGGlobalMeasurements.NumberOfEctopicBeats | Numeric | tuple[float, CodeLike] | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -54,8 +54,8 @@ class ECGLeadMeasurements(TemplateNode):
         def __init__(
             self,
             *,
-            concept_name: Code,
-            value: Numeric | tuple[float, Code],
+            concept_name: CodeLike,
+            value: Numeric | tuple[float, CodeLike],
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -79,8 +79,8 @@ class ECGLeadMeasurements(TemplateNode):
         def __init__(
             self,
             *,
-            concept_name: Code,
-            value: Numeric | tuple[float, Code],
+            concept_name: CodeLike,
+            value: Numeric | tuple[float, CodeLike],
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -92,12 +92,12 @@ class ECGLeadMeasurements(TemplateNode):
     def __init__(
         self,
         *,
-        lead_id: Code,
+        lead_id: CodeLike,
         ecg_measurement_source: tid3715.ECGMeasurementSource | None = None,
         electrophysiology_waveform_duration: Sequence[ECGLeadMeasurements.ElectrophysiologyWaveformDuration] | None = None,
         electrophysiology_waveform_voltage: Sequence[ECGLeadMeasurements.ElectrophysiologyWaveformVoltage] | None = None,
-        st_segment_finding: Code | None = None,
-        finding: Sequence[Code] | None = None,
+        st_segment_finding: CodeLike | None = None,
+        finding: Sequence[CodeLike] | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pydicom.dataset import Dataset
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Reference, Tcoord
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -56,7 +56,7 @@ class ECGMeasurementSource(TemplateNode):
         self,
         *,
         beat_number: str | None = None,
-        measurement_method: Code | None = None,
+        measurement_method: CodeLike | None = None,
         source_of_measurement: ECGMeasurementSource.SourceOfMeasurement | Tcoord | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
 
@@ -60,7 +60,7 @@ class ECGQualitativeAnalysis(TemplateNode):
             def __init__(
                 self,
                 *,
-                value: Code,
+                value: CodeLike,
                 equivalent_meaning_of_value: str | None = None,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
@@ -74,9 +74,9 @@ class ECGQualitativeAnalysis(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
+            value: CodeLike,
             equivalent_meaning_of_value: str | None = None,
-            ecg_finding: Sequence[ECGQualitativeAnalysis.EcgFindingCode.EcgFinding | Code] | None = None,
+            ecg_finding: Sequence[ECGQualitativeAnalysis.EcgFindingCode.EcgFinding | CodeLike] | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -92,7 +92,7 @@ class ECGQualitativeAnalysis(TemplateNode):
         self,
         *,
         ecg_finding_text: str | None = None,
-        ecg_finding_code: Sequence[ECGQualitativeAnalysis.EcgFindingCode | Code] | None = None,
+        ecg_finding_code: Sequence[ECGQualitativeAnalysis.EcgFindingCode | CodeLike] | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
 
@@ -32,7 +32,7 @@ class SummaryECG(TemplateNode):
         self,
         *,
         summary: str | None = None,
-        ecg_overall_finding: Code | None = None,
+        ecg_overall_finding: CodeLike | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

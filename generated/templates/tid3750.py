@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -85,7 +85,7 @@ class WaveformAnnotations(TemplateNode):
             def __init__(
                 self,
                 *,
-                waveform_annotation_group_number: Numeric | tuple[float, Code],
+                waveform_annotation_group_number: Numeric | tuple[float, CodeLike],
                 waveform_annotation_group_label: str | None = None,
                 waveform_pattern_or_event: Sequence[tid3751.WaveformPatternOrEvent] | None = None,
                 waveform_pattern_or_event_row13: Sequence[tid3751.WaveformPatternOrEvent] | None = None,
@@ -155,11 +155,11 @@ class WaveformAnnotations(TemplateNode):
     def __init__(
         self,
         *,
-        concept_name: Code,
+        concept_name: CodeLike,
         language_of_content_item_and_descendants: tid1204.LanguageOfContentItemAndDescendants | None = None,
         observation_context: tid1001.ObservationContext,
-        procedure_annotated: Sequence[Code] | None = None,
-        relative_time: Code | None = None,
+        procedure_annotated: Sequence[CodeLike] | None = None,
+        relative_time: CodeLike | None = None,
         waveform_library: tid3754.WaveformLibrary | None = None,
         waveform_annotations: WaveformAnnotations.WaveformAnnotationsRow,
     ) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import Param
 
@@ -45,9 +45,9 @@ class WaveformPatternOrEvent(TemplateNode):
     def __init__(
         self,
         *,
-        concept_name: Code,
-        value: Code,
-        waveform_annotation_modifier: Sequence[Code] | None = None,
+        concept_name: CodeLike,
+        value: CodeLike,
+        waveform_annotation_modifier: Sequence[CodeLike] | None = None,
         observation_context: tid1001.ObservationContext | None = None,
         algorithm_identification: tid4019.AlgorithmIdentification | None = None,
         waveform_or_temporal_coordinates: Sequence[tid321.WaveformOrTemporalCoordinates],

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from pydicom.dataset import Dataset
 
-from iodkit.codes import Code
+from iodkit.codes import CodeLike
 from iodkit.sr.content import Reference
 from iodkit.sr.template import Row, TemplateNode
 
@@ -35,7 +35,7 @@ class WaveformLibraryEntry(TemplateNode):
     def __init__(
         self,
         *,
-        concept_name: Code | None = None,
+        concept_name: CodeLike | None = None,
         value: Reference | Dataset,
         waveform_library_entry_descriptors: tid3756.WaveformLibraryEntryDescriptors | None = None,
     ) -> None:

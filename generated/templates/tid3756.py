@@ -8,7 +8,7 @@ import datetime
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
 
@@ -39,7 +39,7 @@ class WaveformLibraryEntryDescriptors(TemplateNode):
     def __init__(
         self,
         *,
-        modality: Code | None = None,
+        modality: CodeLike | None = None,
         study_date: str | datetime.date | None = None,
         study_time: str | datetime.time | None = None,
         content_date: str | datetime.date | None = None,

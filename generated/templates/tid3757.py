@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 
@@ -34,10 +34,10 @@ class WaveformLibraryEntryMultiplexGroupDescriptors(TemplateNode):
     def __init__(
         self,
         *,
-        multiplex_group_number: Numeric | tuple[float, Code] | None = None,
+        multiplex_group_number: Numeric | tuple[float, CodeLike] | None = None,
         multiplex_group_uid: str | None = None,
-        sampling_frequency: Numeric | tuple[float, Code] | None = None,
-        number_of_channels: Numeric | tuple[float, Code] | None = None,
+        sampling_frequency: Numeric | tuple[float, CodeLike] | None = None,
+        number_of_channels: Numeric | tuple[float, CodeLike] | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
 
@@ -57,7 +57,7 @@ class CardiacCatheterizationReportRoot(TemplateNode):
     def __init__(
         self,
         *,
-        procedure_reported: Code,
+        procedure_reported: CodeLike,
         language_of_content_item_and_descendants: tid1204.LanguageOfContentItemAndDescendants,
         procedure_context: tid3601.ProcedureContext,
         cardiovascular_patient_history: tid3802.CardiovascularPatientHistory | None = None,

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -75,7 +75,7 @@ class CardiovascularPatientHistory(TemplateNode):
             def __init__(
                 self,
                 *,
-                concept_name: Code,
+                concept_name: CodeLike,
                 value: str,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
@@ -154,7 +154,7 @@ class CardiovascularPatientHistory(TemplateNode):
             def __init__(
                 self,
                 *,
-                concept_name: Code,
+                concept_name: CodeLike,
                 value: str,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
@@ -169,8 +169,8 @@ class CardiovascularPatientHistory(TemplateNode):
             *,
             social_history: str | None = None,
             social_history_row14: Sequence[CardiovascularPatientHistory.SocialHistory.SocialHistoryRow14] | None = None,
-            tobacco_smoking_behavior: Code | None = None,
-            drug_misuse_behavior: Code | None = None,
+            tobacco_smoking_behavior: CodeLike | None = None,
+            drug_misuse_behavior: CodeLike | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -236,8 +236,8 @@ class CardiovascularPatientHistory(TemplateNode):
             *,
             history: Sequence[str] | None = None,
             procedure_properties: Sequence[tid3830.ProcedureProperties] | None = None,
-            cholesterol_in_hdl: Numeric | tuple[float, Code] | None = None,
-            cholesterol_in_ldl: Numeric | tuple[float, Code] | None = None,
+            cholesterol_in_hdl: Numeric | tuple[float, CodeLike] | None = None,
+            cholesterol_in_ldl: Numeric | tuple[float, CodeLike] | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -284,7 +284,7 @@ class CardiovascularPatientHistory(TemplateNode):
                 self,
                 *,
                 value: str,
-                status: Code | None = None,
+                status: CodeLike | None = None,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -311,9 +311,9 @@ class CardiovascularPatientHistory(TemplateNode):
             def __init__(
                 self,
                 *,
-                value: Code,
-                dosage: Numeric | tuple[float, Code] | None = None,
-                status: Code | None = None,
+                value: CodeLike,
+                dosage: Numeric | tuple[float, CodeLike] | None = None,
+                status: CodeLike | None = None,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -329,7 +329,7 @@ class CardiovascularPatientHistory(TemplateNode):
             self,
             *,
             medication_type_text: Sequence[CardiovascularPatientHistory.HistoryOfMedicationUse.MedicationTypeText | str] | None = None,
-            medication_type_code: Sequence[CardiovascularPatientHistory.HistoryOfMedicationUse.MedicationTypeCode | Code] | None = None,
+            medication_type_code: Sequence[CardiovascularPatientHistory.HistoryOfMedicationUse.MedicationTypeCode | CodeLike] | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -370,8 +370,8 @@ class CardiovascularPatientHistory(TemplateNode):
             def __init__(
                 self,
                 *,
-                value: Code,
-                subject_relationship: Code,
+                value: CodeLike,
+                subject_relationship: CodeLike,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -385,7 +385,7 @@ class CardiovascularPatientHistory(TemplateNode):
             self,
             *,
             history: Sequence[str] | None = None,
-            family_history_of_clinical_finding: Sequence[CardiovascularPatientHistory.HistoryOfFamilyMemberDiseases.FamilyHistoryOfClinicalFinding | Code] | None = None,
+            family_history_of_clinical_finding: Sequence[CardiovascularPatientHistory.HistoryOfFamilyMemberDiseases.FamilyHistoryOfClinicalFinding | CodeLike] | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -8,7 +8,7 @@ import datetime
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -63,7 +63,7 @@ class PatientPresentationCath(TemplateNode):
         def __init__(
             self,
             *,
-            finding: Sequence[Code] | None = None,
+            finding: Sequence[CodeLike] | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -89,8 +89,8 @@ class PatientPresentationCath(TemplateNode):
         def __init__(
             self,
             *,
-            value: Numeric | tuple[float, Code],
-            measurement_method: Code | None = None,
+            value: Numeric | tuple[float, CodeLike],
+            measurement_method: CodeLike | None = None,
             quotation: tid1000.Quotation | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
@@ -107,17 +107,17 @@ class PatientPresentationCath(TemplateNode):
         *,
         patient_transferred_from: str | None = None,
         admission_date_time: str | datetime.datetime | None = None,
-        admission_status: Code | None = None,
-        insurance_payor_type: Code | None = None,
-        congestive_heart_failure_prior_to_procedure: Code | None = None,
-        nyha_classification: Code | None = None,
-        noninvasive_testing_ischemia: Code | None = None,
-        pre_cath_angina_type: Code | None = None,
-        pre_cath_canadian_classification: Code | None = None,
-        acute_coronary_syndrome_time_period: Code | None = None,
+        admission_status: CodeLike | None = None,
+        insurance_payor_type: CodeLike | None = None,
+        congestive_heart_failure_prior_to_procedure: CodeLike | None = None,
+        nyha_classification: CodeLike | None = None,
+        noninvasive_testing_ischemia: CodeLike | None = None,
+        pre_cath_angina_type: CodeLike | None = None,
+        pre_cath_canadian_classification: CodeLike | None = None,
+        acute_coronary_syndrome_time_period: CodeLike | None = None,
         indications_for_procedure: PatientPresentationCath.IndicationsForProcedure | None = None,
-        lv_ejection_fraction: Sequence[PatientPresentationCath.LvEjectionFraction | Numeric | tuple[float, Code]] | None = None,
-        previous_finding: Sequence[Code] | None = None,
+        lv_ejection_fraction: Sequence[PatientPresentationCath.LvEjectionFraction | Numeric | tuple[float, CodeLike]] | None = None,
+        previous_finding: Sequence[CodeLike] | None = None,
         patient_presentation: str | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):

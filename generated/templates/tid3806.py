@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from pydicom.dataset import Dataset
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric, Reference
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -59,7 +59,7 @@ class CathProcedure(TemplateNode):
         def __init__(
             self,
             *,
-            concept_name: Code,
+            concept_name: CodeLike,
             value: str,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
@@ -90,11 +90,11 @@ class CathProcedure(TemplateNode):
         def __init__(
             self,
             *,
-            thrombolytics: Code | None = None,
-            i_ib_ii_ia_blockade: Code | None = None,
-            heparin: Sequence[Code] | None = None,
-            aspirin: Code | None = None,
-            clopidogrel_ticlopidine: Code | None = None,
+            thrombolytics: CodeLike | None = None,
+            i_ib_ii_ia_blockade: CodeLike | None = None,
+            heparin: Sequence[CodeLike] | None = None,
+            aspirin: CodeLike | None = None,
+            clopidogrel_ticlopidine: CodeLike | None = None,
             drug_administered: Sequence[str] | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
@@ -121,16 +121,16 @@ class CathProcedure(TemplateNode):
         procedure_number_in_this_admission: str | None = None,
         procedure_description: str | None = None,
         cath_lab_procedure_log: Sequence[Reference | Dataset] | None = None,
-        fluoroscopy_time: Numeric | tuple[float, Code] | None = None,
-        dose_area_product: Numeric | tuple[float, Code] | None = None,
+        fluoroscopy_time: Numeric | tuple[float, CodeLike] | None = None,
+        dose_area_product: Numeric | tuple[float, CodeLike] | None = None,
         catheterization_operator: str,
         fellow: Sequence[str] | None = None,
         performing_role: Sequence[CathProcedure.PerformingRole] | None = None,
-        pci_during_this_procedure: Code | None = None,
+        pci_during_this_procedure: CodeLike | None = None,
         medication_given: CathProcedure.MedicationGiven,
-        circulatory_support: Sequence[Code] | None = None,
-        percutaneous_entry_site: Code,
-        closure_device: Code | None = None,
+        circulatory_support: Sequence[CodeLike] | None = None,
+        percutaneous_entry_site: CodeLike,
+        closure_device: CodeLike | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

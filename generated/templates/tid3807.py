@@ -8,7 +8,7 @@ import datetime
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -58,7 +58,7 @@ class PercutaneousCoronaryInterventionProcedure(TemplateNode):
         def __init__(
             self,
             *,
-            concept_name: Code,
+            concept_name: CodeLike,
             value: str,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
@@ -100,8 +100,8 @@ class PercutaneousCoronaryInterventionProcedure(TemplateNode):
             def __init__(
                 self,
                 *,
-                value: Code,
-                type_of_myocardial_infarction: Code | None = None,
+                value: CodeLike,
+                type_of_myocardial_infarction: CodeLike | None = None,
                 st_elevation_onset_date_time: str | datetime.datetime | None = None,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
@@ -117,8 +117,8 @@ class PercutaneousCoronaryInterventionProcedure(TemplateNode):
         def __init__(
             self,
             *,
-            finding_code: Sequence[Code] | None = None,
-            acute_mi_present: PercutaneousCoronaryInterventionProcedure.IndicationsForProcedure.AcuteMiPresent | Code | None = None,
+            finding_code: Sequence[CodeLike] | None = None,
+            acute_mi_present: PercutaneousCoronaryInterventionProcedure.IndicationsForProcedure.AcuteMiPresent | CodeLike | None = None,
             finding_text: Sequence[str] | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
@@ -135,15 +135,15 @@ class PercutaneousCoronaryInterventionProcedure(TemplateNode):
     def __init__(
         self,
         *,
-        procedure_reported: Code,
+        procedure_reported: CodeLike,
         performing_physician: str,
         fellow: Sequence[str] | None = None,
         organizational_role: Sequence[PercutaneousCoronaryInterventionProcedure.OrganizationalRole] | None = None,
-        procedure_priority: Code,
+        procedure_priority: CodeLike,
         indications_for_procedure: PercutaneousCoronaryInterventionProcedure.IndicationsForProcedure | None = None,
-        number_of_lesion_interventions_attempted: Numeric | tuple[float, Code],
-        number_of_lesion_interventions_successful: Numeric | tuple[float, Code],
-        procedure_result_code: Code,
+        number_of_lesion_interventions_attempted: Numeric | tuple[float, CodeLike],
+        number_of_lesion_interventions_successful: Numeric | tuple[float, CodeLike],
+        procedure_result_code: CodeLike,
         procedure_result_text: str | None = None,
         lesion_intervention_information: Sequence[tid3808.LesionInterventionInformation],
     ) -> None:

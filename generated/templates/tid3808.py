@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from pydicom.dataset import Dataset
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric, Reference
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -82,8 +82,8 @@ class LesionInterventionInformation(TemplateNode):
             def __init__(
                 self,
                 *,
-                concept_name: Code,
-                value: Numeric | tuple[float, Code],
+                concept_name: CodeLike,
+                value: Numeric | tuple[float, CodeLike],
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -107,8 +107,8 @@ class LesionInterventionInformation(TemplateNode):
             def __init__(
                 self,
                 *,
-                concept_name: Code,
-                value: Numeric | tuple[float, Code],
+                concept_name: CodeLike,
+                value: Numeric | tuple[float, CodeLike],
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -120,13 +120,13 @@ class LesionInterventionInformation(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
-            primary_intervention_device: Code | None = None,
+            value: CodeLike,
+            primary_intervention_device: CodeLike | None = None,
             description_of_material: str | None = None,
             numeric_device_characteristic: Sequence[LesionInterventionInformation.UsesEquipment.NumericDeviceCharacteristic] | None = None,
             intervention_parameter: Sequence[LesionInterventionInformation.UsesEquipment.InterventionParameter] | None = None,
             date_time_of_intervention: str | datetime.datetime | None = None,
-            duration_of_intervention: Numeric | tuple[float, Code] | None = None,
+            duration_of_intervention: Numeric | tuple[float, CodeLike] | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -165,9 +165,9 @@ class LesionInterventionInformation(TemplateNode):
         def __init__(
             self,
             *,
-            value: Numeric | tuple[float, Code],
-            catheterization_procedure_phase: Code,
-            derivation: Code | None = None,
+            value: Numeric | tuple[float, CodeLike],
+            catheterization_procedure_phase: CodeLike,
+            derivation: CodeLike | None = None,
             quotation: tid1000.Quotation | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
@@ -186,15 +186,15 @@ class LesionInterventionInformation(TemplateNode):
         self,
         *,
         lesion_identification_and_properties: tid3105.LesionIdentificationAndProperties,
-        previous_dilation: Code | None = None,
-        guidewire_crossing_lesion: Code | None = None,
-        uses_equipment: Sequence[LesionInterventionInformation.UsesEquipment | Code],
-        lumen_diameter_stenosis: LesionInterventionInformation.LumenDiameterStenosis | Numeric | tuple[float, Code],
-        post_intervention_timi_flow: Code | None = None,
-        dissection_in_segment_observed: Code | None = None,
-        acute_closure_observed: Code | None = None,
-        acute_closure_re_opened: Code | None = None,
-        perforation_occurred: Code | None = None,
+        previous_dilation: CodeLike | None = None,
+        guidewire_crossing_lesion: CodeLike | None = None,
+        uses_equipment: Sequence[LesionInterventionInformation.UsesEquipment | CodeLike],
+        lumen_diameter_stenosis: LesionInterventionInformation.LumenDiameterStenosis | Numeric | tuple[float, CodeLike],
+        post_intervention_timi_flow: CodeLike | None = None,
+        dissection_in_segment_observed: CodeLike | None = None,
+        acute_closure_observed: CodeLike | None = None,
+        acute_closure_re_opened: CodeLike | None = None,
+        perforation_occurred: CodeLike | None = None,
         best_illustration_of_finding: Reference | Dataset | None = None,
         procedure_result: str | None = None,
     ) -> None:

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
 
@@ -34,9 +34,9 @@ class OtherInterventionalProcedures(TemplateNode):
     def __init__(
         self,
         *,
-        procedure_reported: Code,
+        procedure_reported: CodeLike,
         procedure_description_text: str | None = None,
-        procedure_description_code: Code | None = None,
+        procedure_description_code: CodeLike | None = None,
         procedure_result: str | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):

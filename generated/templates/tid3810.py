@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
 
@@ -58,8 +58,8 @@ class CardiacCatheterizationFindings(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
-            severity: Code | None = None,
+            value: CodeLike,
+            severity: CodeLike | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -77,7 +77,7 @@ class CardiacCatheterizationFindings(TemplateNode):
         left_ventriculography_findings: tid3814.LeftVentriculographyFindings | None = None,
         right_ventriculography_findings: tid3815.RightVentriculographyFindings | None = None,
         other_cardiographic_findings: Sequence[tid3818.OtherCardiographicFindings] | None = None,
-        finding_code: Sequence[CardiacCatheterizationFindings.FindingCode | Code] | None = None,
+        finding_code: Sequence[CardiacCatheterizationFindings.FindingCode | CodeLike] | None = None,
         finding_text: Sequence[str] | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):

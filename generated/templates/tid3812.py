@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
 
@@ -54,9 +54,9 @@ class HemodynamicFindings(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
+            value: CodeLike,
             negation_modifier_presence_of_finding: tid1350.NegationModifierPresenceOfFinding | None = None,
-            severity: Code | None = None,
+            severity: CodeLike | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -84,9 +84,9 @@ class HemodynamicFindings(TemplateNode):
         def __init__(
             self,
             *,
-            concept_name: Code,
-            value: Code,
-            condition: Code | None = None,
+            concept_name: CodeLike,
+            value: CodeLike,
+            condition: CodeLike | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -100,10 +100,10 @@ class HemodynamicFindings(TemplateNode):
     def __init__(
         self,
         *,
-        procedure_reported: Code,
-        finding: Sequence[HemodynamicFindings.Finding | Code] | None = None,
+        procedure_reported: CodeLike,
+        finding: Sequence[HemodynamicFindings.Finding | CodeLike] | None = None,
         hemodynamic_assessment: Sequence[HemodynamicFindings.HemodynamicAssessment] | None = None,
-        finding_row8: Code | None = None,
+        finding_row8: CodeLike | None = None,
         common_findings: Sequence[tid3819.CommonFindings] | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -58,8 +58,8 @@ class LeftVentriculographyFindings(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
-            associated_morphology: Code | None = None,
+            value: CodeLike,
+            associated_morphology: CodeLike | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -99,10 +99,10 @@ class LeftVentriculographyFindings(TemplateNode):
             def __init__(
                 self,
                 *,
-                value: Code,
-                cardiac_wall_motion: Code,
-                associated_morphology: Code | None = None,
-                score: Numeric | tuple[float, Code] | None = None,
+                value: CodeLike,
+                cardiac_wall_motion: CodeLike,
+                associated_morphology: CodeLike | None = None,
+                score: Numeric | tuple[float, CodeLike] | None = None,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -119,8 +119,8 @@ class LeftVentriculographyFindings(TemplateNode):
         def __init__(
             self,
             *,
-            finding_site: Code,
-            wall_segment: Sequence[LeftVentriculographyFindings.Findings.WallSegment | Code],
+            finding_site: CodeLike,
+            wall_segment: Sequence[LeftVentriculographyFindings.Findings.WallSegment | CodeLike],
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -146,8 +146,8 @@ class LeftVentriculographyFindings(TemplateNode):
         def __init__(
             self,
             *,
-            finding_site: Code,
-            finding: Sequence[Code],
+            finding_site: CodeLike,
+            finding: Sequence[CodeLike],
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -161,12 +161,12 @@ class LeftVentriculographyFindings(TemplateNode):
     def __init__(
         self,
         *,
-        procedure_reported: Code,
-        left_ventricular_function_finding: Code,
+        procedure_reported: CodeLike,
+        left_ventricular_function_finding: CodeLike,
         measurement: tid300.Measurement,
-        left_ventricular_cavity_size: Code | None = None,
-        left_ventricular_contractility: Code | None = None,
-        finding: LeftVentriculographyFindings.Finding | Code | None = None,
+        left_ventricular_cavity_size: CodeLike | None = None,
+        left_ventricular_contractility: CodeLike | None = None,
+        finding: LeftVentriculographyFindings.Finding | CodeLike | None = None,
         ventricular_assessment: tid3816.VentricularAssessment | None = None,
         findings: LeftVentriculographyFindings.Findings | None = None,
         findings_row16: LeftVentriculographyFindings.FindingsRow16 | None = None,

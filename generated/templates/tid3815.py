@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
 
@@ -39,10 +39,10 @@ class RightVentriculographyFindings(TemplateNode):
     def __init__(
         self,
         *,
-        procedure_reported: Code,
+        procedure_reported: CodeLike,
         measurement: tid300.Measurement,
-        right_ventricular_cavity_size: Code | None = None,
-        right_ventricular_contractility: Code | None = None,
+        right_ventricular_cavity_size: CodeLike | None = None,
+        right_ventricular_contractility: CodeLike | None = None,
         ventricular_assessment: tid3816.VentricularAssessment | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -59,9 +59,9 @@ class VentricularAssessment(TemplateNode):
             def __init__(
                 self,
                 *,
-                value: Code,
-                severity: Code | None = None,
-                score: Numeric | tuple[float, Code] | None = None,
+                value: CodeLike,
+                severity: CodeLike | None = None,
+                score: Numeric | tuple[float, CodeLike] | None = None,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -76,8 +76,8 @@ class VentricularAssessment(TemplateNode):
         def __init__(
             self,
             *,
-            finding_site: Code,
-            finding: Sequence[VentricularAssessment.Findings.Finding | Code],
+            finding_site: CodeLike,
+            finding: Sequence[VentricularAssessment.Findings.Finding | CodeLike],
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
 
@@ -65,8 +65,8 @@ class CoronaryArteriographyFindings(TemplateNode):
             def __init__(
                 self,
                 *,
-                value: Code,
-                topographical_modifier: Code | None = None,
+                value: CodeLike,
+                topographical_modifier: CodeLike | None = None,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -80,8 +80,8 @@ class CoronaryArteriographyFindings(TemplateNode):
         def __init__(
             self,
             *,
-            finding_site: CoronaryArteriographyFindings.Findings.FindingSite | Code,
-            vessel_morphology: Sequence[Code] | None = None,
+            finding_site: CoronaryArteriographyFindings.Findings.FindingSite | CodeLike,
+            vessel_morphology: Sequence[CodeLike] | None = None,
             common_findings: Sequence[tid3819.CommonFindings] | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
@@ -111,7 +111,7 @@ class CoronaryArteriographyFindings(TemplateNode):
         def __init__(
             self,
             *,
-            finding_site: Code,
+            finding_site: CodeLike,
             lesion_identification_and_properties: tid3105.LesionIdentificationAndProperties,
             common_findings: Sequence[tid3819.CommonFindings] | None = None,
         ) -> None:
@@ -129,8 +129,8 @@ class CoronaryArteriographyFindings(TemplateNode):
     def __init__(
         self,
         *,
-        procedure_reported: Code,
-        coronary_artery_feature: Code | None = None,
+        procedure_reported: CodeLike,
+        coronary_artery_feature: CodeLike | None = None,
         findings: Sequence[CoronaryArteriographyFindings.Findings] | None = None,
         findings_row9: Sequence[CoronaryArteriographyFindings.FindingsRow9] | None = None,
     ) -> None:

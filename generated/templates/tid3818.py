@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
 
@@ -37,8 +37,8 @@ class OtherCardiographicFindings(TemplateNode):
     def __init__(
         self,
         *,
-        procedure_reported: Code,
-        finding_site: Code | None = None,
+        procedure_reported: CodeLike,
+        finding_site: CodeLike | None = None,
         common_findings: Sequence[tid3819.CommonFindings],
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from pydicom.dataset import Dataset
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric, Reference
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -51,8 +51,8 @@ class AdverseOutcomesCath(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
-            relative_time: Code | None = None,
+            value: CodeLike,
+            relative_time: CodeLike | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -79,8 +79,8 @@ class AdverseOutcomesCath(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
-            relative_time: Code | None = None,
+            value: CodeLike,
+            relative_time: CodeLike | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -121,8 +121,8 @@ class AdverseOutcomesCath(TemplateNode):
             def __init__(
                 self,
                 *,
-                value: Numeric | tuple[float, Code],
-                normal_range_upper_limit: Numeric | tuple[float, Code],
+                value: Numeric | tuple[float, CodeLike],
+                normal_range_upper_limit: Numeric | tuple[float, CodeLike],
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -136,9 +136,9 @@ class AdverseOutcomesCath(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
-            ck_mb_peak: AdverseOutcomesCath.PeriProceduralMiOccurred.CkMbPeak | Numeric | tuple[float, Code] | None = None,
-            ck_mb_baseline: Numeric | tuple[float, Code],
+            value: CodeLike,
+            ck_mb_peak: AdverseOutcomesCath.PeriProceduralMiOccurred.CkMbPeak | Numeric | tuple[float, CodeLike] | None = None,
+            ck_mb_baseline: Numeric | tuple[float, CodeLike],
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -153,10 +153,10 @@ class AdverseOutcomesCath(TemplateNode):
     def __init__(
         self,
         *,
-        complication_of_procedure: Sequence[AdverseOutcomesCath.ComplicationOfProcedure | Code] | None = None,
-        complication_of_procedure_row4: Sequence[AdverseOutcomesCath.ComplicationOfProcedureRow4 | Code] | None = None,
+        complication_of_procedure: Sequence[AdverseOutcomesCath.ComplicationOfProcedure | CodeLike] | None = None,
+        complication_of_procedure_row4: Sequence[AdverseOutcomesCath.ComplicationOfProcedureRow4 | CodeLike] | None = None,
         complication_of_procedure_row6: Sequence[str] | None = None,
-        peri_procedural_mi_occurred: AdverseOutcomesCath.PeriProceduralMiOccurred | Code | None = None,
+        peri_procedural_mi_occurred: AdverseOutcomesCath.PeriProceduralMiOccurred | CodeLike | None = None,
         best_illustration_of_finding: Sequence[Reference | Dataset] | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):

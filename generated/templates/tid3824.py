@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
 
@@ -46,8 +46,8 @@ class SummaryCath(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
-            severity: Code | None = None,
+            value: CodeLike,
+            severity: CodeLike | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -60,7 +60,7 @@ class SummaryCath(TemplateNode):
     def __init__(
         self,
         *,
-        finding: Sequence[SummaryCath.Finding | Code] | None = None,
+        finding: Sequence[SummaryCath.Finding | CodeLike] | None = None,
         summary: str | None = None,
         recommendation: Sequence[str] | None = None,
     ) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
 
@@ -49,8 +49,8 @@ class DischargeSummaryCath(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
-            procedure_priority: Code | None = None,
+            value: CodeLike,
+            procedure_priority: CodeLike | None = None,
             procedure_date_time: str | datetime.datetime | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
@@ -81,10 +81,10 @@ class DischargeSummaryCath(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
+            value: CodeLike,
             date_time_of_death: str | datetime.datetime | None = None,
-            primary_cause_of_death: Code | None = None,
-            death_during_catheterization: Code | None = None,
+            primary_cause_of_death: CodeLike | None = None,
+            death_during_catheterization: CodeLike | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -102,8 +102,8 @@ class DischargeSummaryCath(TemplateNode):
         self,
         *,
         discharge_date_time: str | datetime.datetime | None = None,
-        coronary_artery_bypass_during_this_admission: DischargeSummaryCath.CoronaryArteryBypassDuringThisAdmission | Code | None = None,
-        death_during_this_admission: DischargeSummaryCath.DeathDuringThisAdmission | Code | None = None,
+        coronary_artery_bypass_during_this_admission: DischargeSummaryCath.CoronaryArteryBypassDuringThisAdmission | CodeLike | None = None,
+        death_during_this_admission: DischargeSummaryCath.DeathDuringThisAdmission | CodeLike | None = None,
         summary: str | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Sequence
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import Param, ValueSet
 
@@ -69,8 +69,8 @@ class ProblemProperties(TemplateNode):
             def __init__(
                 self,
                 *,
-                concept_name: Code,
-                value: Code,
+                concept_name: CodeLike,
+                value: CodeLike,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -82,14 +82,14 @@ class ProblemProperties(TemplateNode):
         def __init__(
             self,
             *,
-            concept_name: Code,
-            value: Code,
+            concept_name: CodeLike,
+            value: CodeLike,
             mod_type: Sequence[ProblemProperties.ConcernType.ModType] | None = None,
             date_time_started: str | datetime.datetime | None = None,
             date_time_problem_resolved: str | datetime.datetime | None = None,
-            status: Code | None = None,
-            severity: Code | None = None,
-            stage: Code | None = None,
+            status: CodeLike | None = None,
+            severity: CodeLike | None = None,
+            stage: CodeLike | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -126,8 +126,8 @@ class ProblemProperties(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
-            status: Code | None = None,
+            value: CodeLike,
+            status: CodeLike | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -143,8 +143,8 @@ class ProblemProperties(TemplateNode):
         date_time_concern_noted: str | datetime.datetime | None = None,
         date_time_concern_resolved: str | datetime.datetime | None = None,
         concern_type: ProblemProperties.ConcernType,
-        health_status: Code | None = None,
-        therapy: Sequence[ProblemProperties.Therapy | Code] | None = None,
+        health_status: CodeLike | None = None,
+        therapy: Sequence[ProblemProperties.Therapy | CodeLike] | None = None,
         comment: str | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):

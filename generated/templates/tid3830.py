@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from pydicom.dataset import Dataset
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Reference
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import Param
@@ -57,8 +57,8 @@ class ProcedureProperties(TemplateNode):
         def __init__(
             self,
             *,
-            concept_name: Code,
-            value: Code,
+            concept_name: CodeLike,
+            value: CodeLike,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -84,7 +84,7 @@ class ProcedureProperties(TemplateNode):
             self,
             *,
             value: Reference | Dataset,
-            document_title: Code | None = None,
+            document_title: CodeLike | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -97,8 +97,8 @@ class ProcedureProperties(TemplateNode):
     def __init__(
         self,
         *,
-        concept_name: Code,
-        value: Code,
+        concept_name: CodeLike,
+        value: CodeLike,
         mod_type: Sequence[ProcedureProperties.ModType] | None = None,
         procedure_date_time: str | datetime.datetime | None = None,
         clinical_report_composite: Sequence[ProcedureProperties.ClinicalReportComposite | Reference | Dataset] | None = None,
@@ -107,7 +107,7 @@ class ProcedureProperties(TemplateNode):
         service_performer_pname: str | None = None,
         service_performer_text: str | None = None,
         comment: str | None = None,
-        procedure_result: Sequence[Code] | None = None,
+        procedure_result: Sequence[CodeLike] | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

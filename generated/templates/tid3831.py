@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import Param, ValueSet
 
@@ -37,10 +37,10 @@ class MedicalDeviceUse(TemplateNode):
     def __init__(
         self,
         *,
-        value: Code,
+        value: CodeLike,
         date_time_started: str | datetime.datetime | None = None,
         date_time_ended: str | datetime.datetime | None = None,
-        status: Code | None = None,
+        status: CodeLike | None = None,
         comment: str | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):

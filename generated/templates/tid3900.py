@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
 
@@ -52,7 +52,7 @@ class CTMRCardiovascularAnalysisReport(TemplateNode):
     def __init__(
         self,
         *,
-        procedure_reported: Sequence[Code],
+        procedure_reported: Sequence[CodeLike],
         language_of_content_item_and_descendants: tid1204.LanguageOfContentItemAndDescendants,
         observation_context: tid1001.ObservationContext,
         cardiovascular_patient_characteristics: tid3602.CardiovascularPatientCharacteristics | None = None,

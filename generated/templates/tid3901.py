@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
 
@@ -34,7 +34,7 @@ class ProcedureSummary(TemplateNode):
         self,
         *,
         procedure_description: Sequence[str],
-        cardiac_gating: Code | None = None,
+        cardiac_gating: CodeLike | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import Param, ValueSet
 
@@ -65,7 +65,7 @@ class VascularAnalysis(TemplateNode):
     def __init__(
         self,
         *,
-        analysis_performed: Code,
+        analysis_performed: CodeLike,
         calcium_scoring_results: tid3905.CalciumScoringResults | None = None,
         vascular_section_measurements: Sequence[tid3906.VascularSectionMeasurements] | None = None,
         vascular_section_measurements_row5: Sequence[tid3906.VascularSectionMeasurements] | None = None,

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -45,14 +45,14 @@ class CalciumScoringResults(TemplateNode):
     def __init__(
         self,
         *,
-        analysis_performed: Code,
-        agatston_score_threshold: Numeric | tuple[float, Code] | None = None,
-        calcium_mass_threshold: Numeric | tuple[float, Code] | None = None,
-        calcium_scoring_calibration: Numeric | tuple[float, Code] | None = None,
+        analysis_performed: CodeLike,
+        agatston_score_threshold: Numeric | tuple[float, CodeLike] | None = None,
+        calcium_mass_threshold: Numeric | tuple[float, CodeLike] | None = None,
+        calcium_scoring_calibration: Numeric | tuple[float, CodeLike] | None = None,
         measurement: tid300.Measurement | None = None,
-        calcium_volume: Numeric | tuple[float, Code] | None = None,
-        calcium_mass: Numeric | tuple[float, Code] | None = None,
-        number_of_lesions: Numeric | tuple[float, Code] | None = None,
+        calcium_volume: Numeric | tuple[float, CodeLike] | None = None,
+        calcium_mass: Numeric | tuple[float, CodeLike] | None = None,
+        number_of_lesions: Numeric | tuple[float, CodeLike] | None = None,
         best_illustration_of_findings: Sequence[tid3909.BestIllustrationOfFindings] | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):

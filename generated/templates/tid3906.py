@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import Param, ValueSet
 
@@ -73,7 +73,7 @@ class VascularSectionMeasurements(TemplateNode):
             def __init__(
                 self,
                 *,
-                value: Code,
+                value: CodeLike,
                 negation_modifier_presence_of_finding: tid1350.NegationModifierPresenceOfFinding | None = None,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
@@ -103,9 +103,9 @@ class VascularSectionMeasurements(TemplateNode):
             def __init__(
                 self,
                 *,
-                vessel_branch: Sequence[Code] | None = None,
-                topographical_modifier: Code | None = None,
-                topographical_modifier_row11: Code | None = None,
+                vessel_branch: Sequence[CodeLike] | None = None,
+                topographical_modifier: CodeLike | None = None,
+                topographical_modifier_row11: CodeLike | None = None,
                 vessel_measurements: tid3907.VesselMeasurements | None = None,
                 vascular_lesion: Sequence[tid3908.VascularLesion] | None = None,
                 flow_quantification: tid3910.FlowQuantification | None = None,
@@ -137,8 +137,8 @@ class VascularSectionMeasurements(TemplateNode):
         def __init__(
             self,
             *,
-            finding_site: Code,
-            parent_vessel_finding: Sequence[VascularSectionMeasurements.Findings.ParentVesselFinding | Code] | None = None,
+            finding_site: CodeLike,
+            parent_vessel_finding: Sequence[VascularSectionMeasurements.Findings.ParentVesselFinding | CodeLike] | None = None,
             calcium_scoring_results: tid3905.CalciumScoringResults | None = None,
             findings: Sequence[VascularSectionMeasurements.Findings.FindingsRow] | None = None,
         ) -> None:
@@ -159,8 +159,8 @@ class VascularSectionMeasurements(TemplateNode):
     def __init__(
         self,
         *,
-        concept_name: Code,
-        laterality: Code | None = None,
+        concept_name: CodeLike,
+        laterality: CodeLike | None = None,
         findings: Sequence[VascularSectionMeasurements.Findings],
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -63,8 +63,8 @@ class VesselMeasurements(TemplateNode):
             def __init__(
                 self,
                 *,
-                value: Code,
-                laterality: Code | None = None,
+                value: CodeLike,
+                laterality: CodeLike | None = None,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -77,8 +77,8 @@ class VesselMeasurements(TemplateNode):
         def __init__(
             self,
             *,
-            value: Numeric | tuple[float, Code],
-            fiducial_feature: Sequence[VesselMeasurements.Distance.FiducialFeature | Code],
+            value: Numeric | tuple[float, CodeLike],
+            fiducial_feature: Sequence[VesselMeasurements.Distance.FiducialFeature | CodeLike],
             image_or_spatial_coordinates: tid320.ImageOrSpatialCoordinates | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
@@ -121,8 +121,8 @@ class VesselMeasurements(TemplateNode):
             def __init__(
                 self,
                 *,
-                value: Numeric | tuple[float, Code],
-                fiducial_feature: Code,
+                value: Numeric | tuple[float, CodeLike],
+                fiducial_feature: CodeLike,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -135,9 +135,9 @@ class VesselMeasurements(TemplateNode):
         def __init__(
             self,
             *,
-            value: Numeric | tuple[float, Code],
-            derivation: Code | None = None,
-            relative_position: VesselMeasurements.VesselLumenDiameter.RelativePosition | Numeric | tuple[float, Code] | None = None,
+            value: Numeric | tuple[float, CodeLike],
+            derivation: CodeLike | None = None,
+            relative_position: VesselMeasurements.VesselLumenDiameter.RelativePosition | Numeric | tuple[float, CodeLike] | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -152,11 +152,11 @@ class VesselMeasurements(TemplateNode):
     def __init__(
         self,
         *,
-        lumen_diameter_stenosis: Numeric | tuple[float, Code] | None = None,
-        lumen_area_stenosis: Numeric | tuple[float, Code] | None = None,
-        distance: Sequence[VesselMeasurements.Distance | Numeric | tuple[float, Code]] | None = None,
-        vessel_lumen_diameter: Sequence[VesselMeasurements.VesselLumenDiameter | Numeric | tuple[float, Code]] | None = None,
-        perivascular_adipose_tissue_fat_attenuation_index: Numeric | tuple[float, Code] | None = None,
+        lumen_diameter_stenosis: Numeric | tuple[float, CodeLike] | None = None,
+        lumen_area_stenosis: Numeric | tuple[float, CodeLike] | None = None,
+        distance: Sequence[VesselMeasurements.Distance | Numeric | tuple[float, CodeLike]] | None = None,
+        vessel_lumen_diameter: Sequence[VesselMeasurements.VesselLumenDiameter | Numeric | tuple[float, CodeLike]] | None = None,
+        perivascular_adipose_tissue_fat_attenuation_index: Numeric | tuple[float, CodeLike] | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -63,8 +63,8 @@ class VascularLesion(TemplateNode):
         def __init__(
             self,
             *,
-            value: Numeric | tuple[float, Code],
-            fiducial_feature: Code,
+            value: Numeric | tuple[float, CodeLike],
+            fiducial_feature: CodeLike,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -98,14 +98,14 @@ class VascularLesion(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
+            value: CodeLike,
             best_illustration_of_findings: Sequence[tid3909.BestIllustrationOfFindings] | None = None,
             comment: Sequence[str] | None = None,
             plaque_properties: tid3911.PlaqueProperties | None = None,
             stenosis_properties: tid3912.StenosisProperties | None = None,
             aneurysm_properties: tid3913.AneurysmProperties | None = None,
             arterial_dissection_properties: tid3914.ArterialDissectionProperties | None = None,
-            associated_morphology: Code | None = None,
+            associated_morphology: CodeLike | None = None,
             vascular_occlusion_properties: tid3915.VascularOcclusionProperties | None = None,
             stent_properties: tid3916.StentProperties | None = None,
         ) -> None:
@@ -142,10 +142,10 @@ class VascularLesion(TemplateNode):
         lesion_identifier: str,
         best_illustration_of_findings: Sequence[tid3909.BestIllustrationOfFindings] | None = None,
         comment: Sequence[str] | None = None,
-        relative_position: VascularLesion.RelativePosition | Numeric | tuple[float, Code] | None = None,
+        relative_position: VascularLesion.RelativePosition | Numeric | tuple[float, CodeLike] | None = None,
         measurement: Sequence[tid300.Measurement] | None = None,
         measurement_row8: Sequence[tid300.Measurement] | None = None,
-        associated_morphology: Sequence[VascularLesion.AssociatedMorphology | Code],
+        associated_morphology: Sequence[VascularLesion.AssociatedMorphology | CodeLike],
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

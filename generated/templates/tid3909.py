@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pydicom.dataset import Dataset
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Reference, Scoord, Tcoord
 from iodkit.sr.template import Row, TemplateNode
 
@@ -83,7 +83,7 @@ class BestIllustrationOfFindings(TemplateNode):
             def __init__(
                 self,
                 *,
-                concept_name: Code | None = None,
+                concept_name: CodeLike | None = None,
                 value: Scoord,
                 selected_from_image: Reference | Dataset,
             ) -> None:

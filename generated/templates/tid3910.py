@@ -8,7 +8,7 @@ import datetime
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -68,7 +68,7 @@ class FlowQuantification(TemplateNode):
             self,
             *,
             finding_site_text: str | None = None,
-            finding_site_code: Code | None = None,
+            finding_site_code: CodeLike | None = None,
             measurement: tid300.Measurement | None = None,
             measurement_row13: tid300.Measurement | None = None,
             measurement_row14: tid300.Measurement | None = None,
@@ -113,13 +113,13 @@ class FlowQuantification(TemplateNode):
     def __init__(
         self,
         *,
-        analysis_performed: Code,
+        analysis_performed: CodeLike,
         cardiovascular_analysis_observation_context: tid3929.CardiovascularAnalysisObservationContext | None = None,
         start_date_time: str | datetime.datetime,
         stop_date_time: str | datetime.datetime,
         two_dimensional_measurement_graph: tid3990.TwoDimensionalMeasurementGraph | None = None,
-        velocity_encoding_minimum_value: Numeric | tuple[float, Code] | None = None,
-        velocity_encoding_maximum_value: Numeric | tuple[float, Code] | None = None,
+        velocity_encoding_minimum_value: Numeric | tuple[float, CodeLike] | None = None,
+        velocity_encoding_maximum_value: Numeric | tuple[float, CodeLike] | None = None,
         measurement_group: Sequence[FlowQuantification.MeasurementGroup],
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):

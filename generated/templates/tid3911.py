@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -36,11 +36,11 @@ class PlaqueProperties(TemplateNode):
     def __init__(
         self,
         *,
-        total_plaque_volume: Numeric | tuple[float, Code] | None = None,
-        margin: Code | None = None,
-        morphologically_abnormal_structure: Sequence[Code],
+        total_plaque_volume: Numeric | tuple[float, CodeLike] | None = None,
+        margin: CodeLike | None = None,
+        morphologically_abnormal_structure: Sequence[CodeLike],
         calcium_scoring_results: tid3905.CalciumScoringResults | None = None,
-        finding: Code | None = None,
+        finding: CodeLike | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -56,8 +56,8 @@ class StenosisProperties(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
-            derivation: Code,
+            value: CodeLike,
+            derivation: CodeLike,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -83,8 +83,8 @@ class StenosisProperties(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
-            derivation: Code,
+            value: CodeLike,
+            derivation: CodeLike,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -97,18 +97,18 @@ class StenosisProperties(TemplateNode):
     def __init__(
         self,
         *,
-        measurement_method: Code,
-        type_of_stenosis: Code | None = None,
-        associated_with: Code | None = None,
-        shape: Code | None = None,
+        measurement_method: CodeLike,
+        type_of_stenosis: CodeLike | None = None,
+        associated_with: CodeLike | None = None,
+        shape: CodeLike | None = None,
         measurement: Sequence[tid300.Measurement] | None = None,
         measurement_row6: Sequence[tid300.Measurement] | None = None,
-        stenotic_lesion_length_num: Numeric | tuple[float, Code] | None = None,
-        stenotic_lesion_length_code: Code | None = None,
+        stenotic_lesion_length_num: Numeric | tuple[float, CodeLike] | None = None,
+        stenotic_lesion_length_code: CodeLike | None = None,
         measurement_row9: Sequence[tid300.Measurement] | None = None,
         measurement_row10: Sequence[tid300.Measurement] | None = None,
-        lumen_area_stenosis: Sequence[StenosisProperties.LumenAreaStenosis | Code] | None = None,
-        lumen_diameter_stenosis: Sequence[StenosisProperties.LumenDiameterStenosis | Code] | None = None,
+        lumen_area_stenosis: Sequence[StenosisProperties.LumenAreaStenosis | CodeLike] | None = None,
+        lumen_diameter_stenosis: Sequence[StenosisProperties.LumenDiameterStenosis | CodeLike] | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

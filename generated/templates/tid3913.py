@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
 
@@ -48,7 +48,7 @@ class AneurysmProperties(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
+            value: CodeLike,
             aneurysm_measurements: tid3917.AneurysmMeasurements | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
@@ -62,10 +62,10 @@ class AneurysmProperties(TemplateNode):
     def __init__(
         self,
         *,
-        associated_morphology: Sequence[Code],
-        associated_with: Code | None = None,
+        associated_morphology: Sequence[CodeLike],
+        associated_with: CodeLike | None = None,
         aneurysm_measurements: tid3917.AneurysmMeasurements | None = None,
-        associated_morphology_row4: Sequence[AneurysmProperties.AssociatedMorphologyRow4 | Code] | None = None,
+        associated_morphology_row4: Sequence[AneurysmProperties.AssociatedMorphologyRow4 | CodeLike] | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -31,10 +31,10 @@ class ArterialDissectionProperties(TemplateNode):
     def __init__(
         self,
         *,
-        dissection_classification: Code,
-        etiology: Code | None = None,
-        length: Numeric | tuple[float, Code] | None = None,
-        anatomic_structure_potentially_involved_in_evolution_of_disease: Sequence[Code] | None = None,
+        dissection_classification: CodeLike,
+        etiology: CodeLike | None = None,
+        length: Numeric | tuple[float, CodeLike] | None = None,
+        anatomic_structure_potentially_involved_in_evolution_of_disease: Sequence[CodeLike] | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

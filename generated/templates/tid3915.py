@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
 
@@ -33,9 +33,9 @@ class VascularOcclusionProperties(TemplateNode):
     def __init__(
         self,
         *,
-        type_of_stenosis: Code,
-        associated_with: Code | None = None,
-        shape: Code | None = None,
+        type_of_stenosis: CodeLike,
+        associated_with: CodeLike | None = None,
+        shape: CodeLike | None = None,
         measurement: tid300.Measurement | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):

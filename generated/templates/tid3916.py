@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -48,7 +48,7 @@ class StentProperties(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
+            value: CodeLike,
             stenosis_properties: tid3912.StenosisProperties | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
@@ -62,10 +62,10 @@ class StentProperties(TemplateNode):
     def __init__(
         self,
         *,
-        stent_composition: Sequence[Code],
-        vascular_stent_diameter: Numeric | tuple[float, Code] | None = None,
-        vascular_stent_length: Numeric | tuple[float, Code] | None = None,
-        finding: Sequence[StentProperties.Finding | Code] | None = None,
+        stent_composition: Sequence[CodeLike],
+        vascular_stent_diameter: Numeric | tuple[float, CodeLike] | None = None,
+        vascular_stent_length: Numeric | tuple[float, CodeLike] | None = None,
+        finding: Sequence[StentProperties.Finding | CodeLike] | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

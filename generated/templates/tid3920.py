@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 
 if TYPE_CHECKING:
@@ -42,7 +42,7 @@ class VentricularAnalysisResults(TemplateNode):
     def __init__(
         self,
         *,
-        analysis_performed: Code,
+        analysis_performed: CodeLike,
         cardiovascular_analysis_observation_context: tid3929.CardiovascularAnalysisObservationContext | None = None,
         ventricular_measurements: Sequence[tid3921.VentricularMeasurements] | None = None,
         ventricular_measurements_row5: Sequence[tid3921.VentricularMeasurements] | None = None,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import Param
 
@@ -42,7 +42,7 @@ class VentricularMeasurements(TemplateNode):
     def __init__(
         self,
         *,
-        finding_site: Code,
+        finding_site: CodeLike,
         absolute_values_of_ventricular_measurements: tid3922.AbsoluteValuesOfVentricularMeasurements,
         bsa_normalized_ventricular_measurements: tid3923.BSANormalizedVentricularMeasurements | None = None,
         heart_rate_normalized_ventricular_measurements: tid3924.HeartRateNormalizedVentricularMeasurements | None = None,

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -57,8 +57,8 @@ class AbsoluteValuesOfVentricularMeasurements(TemplateNode):
         def __init__(
             self,
             *,
-            value: Numeric | tuple[float, Code],
-            reference_point: Code,
+            value: Numeric | tuple[float, CodeLike],
+            reference_point: CodeLike,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -84,8 +84,8 @@ class AbsoluteValuesOfVentricularMeasurements(TemplateNode):
         def __init__(
             self,
             *,
-            value: Numeric | tuple[float, Code],
-            reference_point: Code,
+            value: Numeric | tuple[float, CodeLike],
+            reference_point: CodeLike,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -103,9 +103,9 @@ class AbsoluteValuesOfVentricularMeasurements(TemplateNode):
         measurement_row4: tid300.Measurement | None = None,
         measurement_row5: Sequence[tid300.Measurement] | None = None,
         measurement_row7: tid300.Measurement | None = None,
-        peak_ejection_time: AbsoluteValuesOfVentricularMeasurements.PeakEjectionTime | Numeric | tuple[float, Code] | None = None,
+        peak_ejection_time: AbsoluteValuesOfVentricularMeasurements.PeakEjectionTime | Numeric | tuple[float, CodeLike] | None = None,
         measurement_row10: tid300.Measurement | None = None,
-        peak_filling_time: AbsoluteValuesOfVentricularMeasurements.PeakFillingTime | Numeric | tuple[float, Code] | None = None,
+        peak_filling_time: AbsoluteValuesOfVentricularMeasurements.PeakFillingTime | Numeric | tuple[float, CodeLike] | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
 
@@ -40,7 +40,7 @@ class HeartRateNormalizedVentricularMeasurements(TemplateNode):
     def __init__(
         self,
         *,
-        index: Code,
+        index: CodeLike,
         measurement: Sequence[tid300.Measurement] | None = None,
         measurement_row4: tid300.Measurement | None = None,
         measurement_row5: tid300.Measurement | None = None,

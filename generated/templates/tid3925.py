@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
 
@@ -55,14 +55,14 @@ class VentricularThickeningAnalysis(TemplateNode):
         def __init__(
             self,
             *,
-            finding_site_code: Sequence[Code] | None = None,
+            finding_site_code: Sequence[CodeLike] | None = None,
             finding_site_text: str | None = None,
             best_illustration_of_findings: Sequence[tid3909.BestIllustrationOfFindings] | None = None,
             measurement: tid300.Measurement,
             measurement_row8: tid300.Measurement,
             measurement_row9: tid300.Measurement | None = None,
-            cardiac_wall_motion: Code | None = None,
-            associated_morphology: Code | None = None,
+            cardiac_wall_motion: CodeLike | None = None,
+            associated_morphology: CodeLike | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -94,7 +94,7 @@ class VentricularThickeningAnalysis(TemplateNode):
     def __init__(
         self,
         *,
-        analysis_performed: Code,
+        analysis_performed: CodeLike,
         findings: Sequence[VentricularThickeningAnalysis.Findings],
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -76,8 +76,8 @@ class MyocardialPerfusionAnalysis(TemplateNode):
             def __init__(
                 self,
                 *,
-                value: Code,
-                topographical_modifier: Code | None = None,
+                value: CodeLike,
+                topographical_modifier: CodeLike | None = None,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -107,9 +107,9 @@ class MyocardialPerfusionAnalysis(TemplateNode):
                 self,
                 *,
                 measurement: Sequence[tid300.Measurement] | None = None,
-                mr_perfusion_peak: Numeric | tuple[float, Code] | None = None,
-                mr_perfusion_slope: Numeric | tuple[float, Code] | None = None,
-                mr_perfusion_time_integral: Numeric | tuple[float, Code] | None = None,
+                mr_perfusion_peak: Numeric | tuple[float, CodeLike] | None = None,
+                mr_perfusion_slope: Numeric | tuple[float, CodeLike] | None = None,
+                mr_perfusion_time_integral: Numeric | tuple[float, CodeLike] | None = None,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -142,9 +142,9 @@ class MyocardialPerfusionAnalysis(TemplateNode):
             def __init__(
                 self,
                 *,
-                value: Code,
-                time_after_start_of_injection_of_contrast_bolus: Numeric | tuple[float, Code],
-                time_interval_since_detection_of_contrast_bolus: Numeric | tuple[float, Code] | None = None,
+                value: CodeLike,
+                time_after_start_of_injection_of_contrast_bolus: Numeric | tuple[float, CodeLike],
+                time_interval_since_detection_of_contrast_bolus: Numeric | tuple[float, CodeLike] | None = None,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -161,20 +161,20 @@ class MyocardialPerfusionAnalysis(TemplateNode):
         def __init__(
             self,
             *,
-            finding_site_code: Sequence[MyocardialPerfusionAnalysis.Findings.FindingSiteCode | Code] | None = None,
+            finding_site_code: Sequence[MyocardialPerfusionAnalysis.Findings.FindingSiteCode | CodeLike] | None = None,
             finding_site_text: str | None = None,
-            patient_state: Code | None = None,
+            patient_state: CodeLike | None = None,
             drugs_contrast_administered: Sequence[tid3106.DrugsContrastAdministered] | None = None,
             curve_fit_method: str | None = None,
             best_illustration_of_findings: Sequence[tid3909.BestIllustrationOfFindings] | None = None,
             baseline_result_correction: str | None = None,
             measurement: Sequence[tid300.Measurement] | None = None,
-            image_interval: Numeric | tuple[float, Code] | None = None,
-            mr_perfusion_peak: Numeric | tuple[float, Code] | None = None,
-            mr_perfusion_slope: Numeric | tuple[float, Code] | None = None,
-            mr_perfusion_time_integral: Numeric | tuple[float, Code] | None = None,
+            image_interval: Numeric | tuple[float, CodeLike] | None = None,
+            mr_perfusion_peak: Numeric | tuple[float, CodeLike] | None = None,
+            mr_perfusion_slope: Numeric | tuple[float, CodeLike] | None = None,
+            mr_perfusion_time_integral: Numeric | tuple[float, CodeLike] | None = None,
             measurement_group: Sequence[MyocardialPerfusionAnalysis.Findings.MeasurementGroup] | None = None,
-            late_contrast_enhancement: MyocardialPerfusionAnalysis.Findings.LateContrastEnhancement | Code | None = None,
+            late_contrast_enhancement: MyocardialPerfusionAnalysis.Findings.LateContrastEnhancement | CodeLike | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -214,7 +214,7 @@ class MyocardialPerfusionAnalysis(TemplateNode):
     def __init__(
         self,
         *,
-        analysis_performed: Code,
+        analysis_performed: CodeLike,
         findings: Sequence[MyocardialPerfusionAnalysis.Findings],
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):

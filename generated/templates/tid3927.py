@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
 
@@ -53,8 +53,8 @@ class ReportSummary(TemplateNode):
         def __init__(
             self,
             *,
-            concept_name: Code,
-            value: Code,
+            concept_name: CodeLike,
+            value: CodeLike,
             image_or_spatial_coordinates: Sequence[tid320.ImageOrSpatialCoordinates] | None = None,
             waveform_or_temporal_coordinates: Sequence[tid321.WaveformOrTemporalCoordinates] | None = None,
         ) -> None:
@@ -86,7 +86,7 @@ class ReportSummary(TemplateNode):
         def __init__(
             self,
             *,
-            concept_name: Code,
+            concept_name: CodeLike,
             value: str,
             image_or_spatial_coordinates: Sequence[tid320.ImageOrSpatialCoordinates] | None = None,
             waveform_or_temporal_coordinates: Sequence[tid321.WaveformOrTemporalCoordinates] | None = None,
@@ -119,9 +119,9 @@ class ReportSummary(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
-            coronary_artery_disease_assessment_modifier: Sequence[Code] | None = None,
-            coronary_artery_disease_stenosis_assessment_modifier: Sequence[Code] | None = None,
+            value: CodeLike,
+            coronary_artery_disease_assessment_modifier: Sequence[CodeLike] | None = None,
+            coronary_artery_disease_stenosis_assessment_modifier: Sequence[CodeLike] | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -139,10 +139,10 @@ class ReportSummary(TemplateNode):
     def __init__(
         self,
         *,
-        concept_name: Code,
+        concept_name: CodeLike,
         diagnostic_imaging_report_element_code: Sequence[ReportSummary.DiagnosticImagingReportElementCode] | None = None,
         diagnostic_imaging_report_element_text: Sequence[ReportSummary.DiagnosticImagingReportElementText] | None = None,
-        coronary_artery_disease_assessment: ReportSummary.CoronaryArteryDiseaseAssessment | Code | None = None,
+        coronary_artery_disease_assessment: ReportSummary.CoronaryArteryDiseaseAssessment | CodeLike | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

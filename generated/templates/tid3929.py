@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -37,11 +37,11 @@ class CardiovascularAnalysisObservationContext(TemplateNode):
     def __init__(
         self,
         *,
-        heart_rate: Numeric | tuple[float, Code] | None = None,
-        cardiac_rhythm: Code | None = None,
-        systolic_blood_pressure: Numeric | tuple[float, Code] | None = None,
-        diastolic_blood_pressure: Numeric | tuple[float, Code] | None = None,
-        respiration_observable: Code | None = None,
+        heart_rate: Numeric | tuple[float, CodeLike] | None = None,
+        cardiac_rhythm: CodeLike | None = None,
+        systolic_blood_pressure: Numeric | tuple[float, CodeLike] | None = None,
+        diastolic_blood_pressure: Numeric | tuple[float, CodeLike] | None = None,
+        respiration_observable: CodeLike | None = None,
         drugs_contrast_administered: Sequence[tid3106.DrugsContrastAdministered] | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):

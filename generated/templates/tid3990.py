@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from pydicom.dataset import Dataset
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric, Reference
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import Param
@@ -68,8 +68,8 @@ class TwoDimensionalMeasurementGraph(TemplateNode):
             def __init__(
                 self,
                 *,
-                concept_name: Code,
-                value: Numeric | tuple[float, Code],
+                concept_name: CodeLike,
+                value: Numeric | tuple[float, CodeLike],
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -91,8 +91,8 @@ class TwoDimensionalMeasurementGraph(TemplateNode):
             def __init__(
                 self,
                 *,
-                concept_name: Code,
-                value: Numeric | tuple[float, Code],
+                concept_name: CodeLike,
+                value: Numeric | tuple[float, CodeLike],
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -104,7 +104,7 @@ class TwoDimensionalMeasurementGraph(TemplateNode):
         def __init__(
             self,
             *,
-            concept_name: Code,
+            concept_name: CodeLike,
             x_concept: TwoDimensionalMeasurementGraph.ContainsContainer.XConcept,
             y_concept: TwoDimensionalMeasurementGraph.ContainsContainer.YConcept,
         ) -> None:
@@ -121,9 +121,9 @@ class TwoDimensionalMeasurementGraph(TemplateNode):
     def __init__(
         self,
         *,
-        concept_name: Code,
-        x_concept: Code,
-        y_concept: Code,
+        concept_name: CodeLike,
+        x_concept: CodeLike,
+        y_concept: CodeLike,
         contains_container: Sequence[TwoDimensionalMeasurementGraph.ContainsContainer] | None = None,
         measurement_graph_image: Reference | Dataset | None = None,
         measurement_graph_waveform: Reference | Dataset | None = None,

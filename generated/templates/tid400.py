@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
 
@@ -27,8 +27,8 @@ class ReferenceLocation(TemplateNode):
     def __init__(
         self,
         *,
-        reference_basis: Code,
-        reference_geometry: Code,
+        reference_basis: CodeLike,
+        reference_geometry: CodeLike,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

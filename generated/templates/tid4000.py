@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
 
@@ -83,7 +83,7 @@ class MammographyCADDocumentRoot(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
+            value: CodeLike,
             cad_detections_performed: tid4015.CADDetectionsPerformed | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
@@ -112,7 +112,7 @@ class MammographyCADDocumentRoot(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
+            value: CodeLike,
             cad_analyses_performed: tid4016.CADAnalysesPerformed | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
@@ -131,8 +131,8 @@ class MammographyCADDocumentRoot(TemplateNode):
         language_of_content_item_and_descendants: tid1204.LanguageOfContentItemAndDescendants,
         image_library: MammographyCADDocumentRoot.ImageLibrary,
         mammography_cad_overall_impression_recommendation: tid4001.MammographyCADOverallImpressionRecommendation,
-        summary_of_detections: MammographyCADDocumentRoot.SummaryOfDetections | Code,
-        summary_of_analyses: MammographyCADDocumentRoot.SummaryOfAnalyses | Code,
+        summary_of_detections: MammographyCADDocumentRoot.SummaryOfDetections | CodeLike,
+        summary_of_analyses: MammographyCADDocumentRoot.SummaryOfAnalyses | CodeLike,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

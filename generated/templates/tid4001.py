@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
 
@@ -37,7 +37,7 @@ class MammographyCADOverallImpressionRecommendation(TemplateNode):
     def __init__(
         self,
         *,
-        value: Code,
+        value: CodeLike,
         mammography_cad_impression_recommendation_body: tid4002.MammographyCADImpressionRecommendationBody | None = None,
         mammography_cad_individual_impression_recommendation: Sequence[tid4003.MammographyCADIndividualImpressionRecommendation] | None = None,
     ) -> None:

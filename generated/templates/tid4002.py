@@ -8,7 +8,7 @@ import datetime
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -54,8 +54,8 @@ class MammographyCADImpressionRecommendationBody(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
-            laterality: Code | None = None,
+            value: CodeLike,
+            laterality: CodeLike | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -82,8 +82,8 @@ class MammographyCADImpressionRecommendationBody(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
-            laterality: Code | None = None,
+            value: CodeLike,
+            laterality: CodeLike | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -110,8 +110,8 @@ class MammographyCADImpressionRecommendationBody(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
-            laterality: Code | None = None,
+            value: CodeLike,
+            laterality: CodeLike | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -137,10 +137,10 @@ class MammographyCADImpressionRecommendationBody(TemplateNode):
         def __init__(
             self,
             *,
-            concept_name: Code,
-            value: Numeric | tuple[float, Code],
-            laterality: Code | None = None,
-            derivation: Code,
+            concept_name: CodeLike,
+            value: Numeric | tuple[float, CodeLike],
+            laterality: CodeLike | None = None,
+            derivation: CodeLike,
             calculation_description: str | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
@@ -159,13 +159,13 @@ class MammographyCADImpressionRecommendationBody(TemplateNode):
     def __init__(
         self,
         *,
-        assessment_category: Sequence[MammographyCADImpressionRecommendationBody.AssessmentCategory | Code] | None = None,
-        differential_diagnosis_impression: Sequence[MammographyCADImpressionRecommendationBody.DifferentialDiagnosisImpression | Code] | None = None,
+        assessment_category: Sequence[MammographyCADImpressionRecommendationBody.AssessmentCategory | CodeLike] | None = None,
+        differential_diagnosis_impression: Sequence[MammographyCADImpressionRecommendationBody.DifferentialDiagnosisImpression | CodeLike] | None = None,
         impression_description: str | None = None,
-        recommended_follow_up: Sequence[MammographyCADImpressionRecommendationBody.RecommendedFollowUp | Code] | None = None,
-        recommended_follow_up_interval: Numeric | tuple[float, Code] | None = None,
+        recommended_follow_up: Sequence[MammographyCADImpressionRecommendationBody.RecommendedFollowUp | CodeLike] | None = None,
+        recommended_follow_up_interval: Numeric | tuple[float, CodeLike] | None = None,
         recommended_follow_up_date: str | datetime.date | None = None,
-        certainty_of_impression: Numeric | tuple[float, Code] | None = None,
+        certainty_of_impression: Numeric | tuple[float, CodeLike] | None = None,
         algorithm_identification: Sequence[tid4019.AlgorithmIdentification],
         calculated_value: Sequence[MammographyCADImpressionRecommendationBody.CalculatedValue] | None = None,
     ) -> None:

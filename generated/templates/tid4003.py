@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
 
@@ -41,7 +41,7 @@ class MammographyCADIndividualImpressionRecommendation(TemplateNode):
     def __init__(
         self,
         *,
-        rendering_intent: Code,
+        rendering_intent: CodeLike,
         mammography_cad_impression_recommendation_body: tid4002.MammographyCADImpressionRecommendationBody | None = None,
         mammography_cad_composite_feature: Sequence[tid4004.MammographyCADCompositeFeature] | None = None,
         mammography_cad_single_image_finding: Sequence[tid4006.MammographyCADSingleImageFinding] | None = None,

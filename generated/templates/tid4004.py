@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
 
@@ -43,8 +43,8 @@ class MammographyCADCompositeFeature(TemplateNode):
     def __init__(
         self,
         *,
-        value: Code,
-        rendering_intent: Code,
+        value: CodeLike,
+        rendering_intent: CodeLike,
         tracking_identifier: tid4108.TrackingIdentifier | None = None,
         mammography_cad_composite_feature_body: tid4005.MammographyCADCompositeFeatureBody,
         mammography_cad_composite_feature: Sequence[MammographyCADCompositeFeature] | None = None,

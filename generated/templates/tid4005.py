@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import ContentItem, Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -73,8 +73,8 @@ class MammographyCADCompositeFeatureBody(TemplateNode):
         def __init__(
             self,
             *,
-            concept_name: Code,
-            value: Numeric | tuple[float, Code],
+            concept_name: CodeLike,
+            value: Numeric | tuple[float, CodeLike],
             inferred_from_num: Sequence[TemplateNode | ContentItem] | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
@@ -107,7 +107,7 @@ class MammographyCADCompositeFeatureBody(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
+            value: CodeLike,
             description_of_change: str | None = None,
             inferred_from_code: Sequence[TemplateNode | ContentItem],
         ) -> None:
@@ -137,9 +137,9 @@ class MammographyCADCompositeFeatureBody(TemplateNode):
         def __init__(
             self,
             *,
-            concept_name: Code,
-            value: Numeric | tuple[float, Code],
-            derivation: Code,
+            concept_name: CodeLike,
+            value: Numeric | tuple[float, CodeLike],
+            derivation: CodeLike,
             calculation_description: str | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
@@ -156,27 +156,27 @@ class MammographyCADCompositeFeatureBody(TemplateNode):
     def __init__(
         self,
         *,
-        composite_type: Code,
-        scope_of_feature: Code,
+        composite_type: CodeLike,
+        scope_of_feature: CodeLike,
         algorithm_identification: tid4019.AlgorithmIdentification,
-        certainty_of_feature: Numeric | tuple[float, Code] | None = None,
-        probability_of_cancer: Numeric | tuple[float, Code] | None = None,
-        pathology: Sequence[Code] | None = None,
+        certainty_of_feature: Numeric | tuple[float, CodeLike] | None = None,
+        probability_of_cancer: Numeric | tuple[float, CodeLike] | None = None,
+        pathology: Sequence[CodeLike] | None = None,
         linear_measurement: Sequence[tid1400.LinearMeasurement] | None = None,
         area_measurement: Sequence[tid1401.AreaMeasurement] | None = None,
         volume_measurement: Sequence[tid1402.VolumeMeasurement] | None = None,
         mammography_cad_geometry: Sequence[tid4021.MammographyCADGeometry] | None = None,
         mammography_quantitative_temporal_difference_type: Sequence[MammographyCADCompositeFeatureBody.MammographyQuantitativeTemporalDifferenceType] | None = None,
-        qualitative_difference: Sequence[MammographyCADCompositeFeatureBody.QualitativeDifference | Code] | None = None,
-        quadrant_location: Code | None = None,
-        clockface_or_region: Code | None = None,
-        depth: Code | None = None,
-        lesion_density: Code | None = None,
-        shape: Code | None = None,
-        margins: Sequence[Code] | None = None,
-        calcification_type: Sequence[Code] | None = None,
-        calcification_distribution: Code | None = None,
-        number_of_calcifications: Numeric | tuple[float, Code] | None = None,
+        qualitative_difference: Sequence[MammographyCADCompositeFeatureBody.QualitativeDifference | CodeLike] | None = None,
+        quadrant_location: CodeLike | None = None,
+        clockface_or_region: CodeLike | None = None,
+        depth: CodeLike | None = None,
+        lesion_density: CodeLike | None = None,
+        shape: CodeLike | None = None,
+        margins: Sequence[CodeLike] | None = None,
+        calcification_type: Sequence[CodeLike] | None = None,
+        calcification_distribution: CodeLike | None = None,
+        number_of_calcifications: Numeric | tuple[float, CodeLike] | None = None,
         calculated_value: Sequence[MammographyCADCompositeFeatureBody.CalculatedValue] | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):

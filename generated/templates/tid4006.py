@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import ContentItem, Numeric, Scoord
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -80,8 +80,8 @@ class MammographyCADSingleImageFinding(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
-            cad_operating_point: Numeric | tuple[float, Code] | None = None,
+            value: CodeLike,
+            cad_operating_point: Numeric | tuple[float, CodeLike] | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -138,9 +138,9 @@ class MammographyCADSingleImageFinding(TemplateNode):
         def __init__(
             self,
             *,
-            concept_name: Code,
-            value: Numeric | tuple[float, Code],
-            derivation: Code,
+            concept_name: CodeLike,
+            value: Numeric | tuple[float, CodeLike],
+            derivation: CodeLike,
             calculation_description: str | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
@@ -157,12 +157,12 @@ class MammographyCADSingleImageFinding(TemplateNode):
     def __init__(
         self,
         *,
-        value: Code,
-        rendering_intent: MammographyCADSingleImageFinding.RenderingIntent | Code,
+        value: CodeLike,
+        rendering_intent: MammographyCADSingleImageFinding.RenderingIntent | CodeLike,
         tracking_identifier: tid4108.TrackingIdentifier | None = None,
         algorithm_identification: tid4019.AlgorithmIdentification,
-        certainty_of_finding: Numeric | tuple[float, Code] | None = None,
-        probability_of_cancer: Numeric | tuple[float, Code] | None = None,
+        certainty_of_finding: Numeric | tuple[float, CodeLike] | None = None,
+        probability_of_cancer: Numeric | tuple[float, CodeLike] | None = None,
         mammography_cad_geometry: tid4021.MammographyCADGeometry | None = None,
         mammography_cad_breast_composition: tid4007.MammographyCADBreastComposition | None = None,
         inferred_from_code: Sequence[TemplateNode | ContentItem] | None = None,
@@ -170,7 +170,7 @@ class MammographyCADSingleImageFinding(TemplateNode):
         mammography_cad_individual_calcification: tid4009.MammographyCADIndividualCalcification | None = None,
         mammography_cad_calcification_cluster: tid4010.MammographyCADCalcificationCluster | None = None,
         mammography_cad_density: tid4011.MammographyCADDensity | None = None,
-        nipple_characteristic: Code | None = None,
+        nipple_characteristic: CodeLike | None = None,
         mammography_cad_non_lesion: tid4012.MammographyCADNonLesion | None = None,
         mammography_cad_selected_region: tid4013.MammographyCADSelectedRegion | None = None,
         inferred_from_image: TemplateNode | ContentItem | None = None,

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -28,8 +28,8 @@ class MammographyCADBreastComposition(TemplateNode):
     def __init__(
         self,
         *,
-        breast_composition: Code | None = None,
-        percent_fibroglandular_tissue: Numeric | tuple[float, Code] | None = None,
+        breast_composition: CodeLike | None = None,
+        percent_fibroglandular_tissue: Numeric | tuple[float, CodeLike] | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
 
@@ -36,7 +36,7 @@ class MammographyCADIndividualCalcification(TemplateNode):
     def __init__(
         self,
         *,
-        calcification_type: Sequence[Code] | None = None,
+        calcification_type: Sequence[CodeLike] | None = None,
         linear_measurement: Sequence[tid1400.LinearMeasurement] | None = None,
         area_measurement: Sequence[tid1401.AreaMeasurement] | None = None,
         volume_measurement: Sequence[tid1402.VolumeMeasurement] | None = None,

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
 
@@ -38,9 +38,9 @@ class MammographyCADDensity(TemplateNode):
     def __init__(
         self,
         *,
-        lesion_density: Code | None = None,
-        shape: Code | None = None,
-        margins: Sequence[Code] | None = None,
+        lesion_density: CodeLike | None = None,
+        shape: CodeLike | None = None,
+        margins: Sequence[CodeLike] | None = None,
         linear_measurement: Sequence[tid1400.LinearMeasurement] | None = None,
         area_measurement: Sequence[tid1401.AreaMeasurement] | None = None,
         volume_measurement: Sequence[tid1402.VolumeMeasurement] | None = None,

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import Param, ValueSet
@@ -37,10 +37,10 @@ class CADImageQuality(TemplateNode):
     def __init__(
         self,
         *,
-        value: Code,
-        quality_assessment: Code | None = None,
-        quality_control_standard: Code | None = None,
-        image_quality_rating: Numeric | tuple[float, Code] | None = None,
+        value: CodeLike,
+        quality_assessment: CodeLike | None = None,
+        quality_control_standard: CodeLike | None = None,
+        image_quality_rating: Numeric | tuple[float, CodeLike] | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from pydicom.dataset import Dataset
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import ContentItem, Reference, Scoord
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import Param
@@ -79,7 +79,7 @@ class CADDetectionPerformed(TemplateNode):
     def __init__(
         self,
         *,
-        value: Code,
+        value: CodeLike,
         algorithm_identification: tid4019.AlgorithmIdentification,
         has_properties_image: Sequence[Reference | Dataset] | None = None,
         has_properties_image_by_reference: Sequence[TemplateNode | ContentItem] | None = None,

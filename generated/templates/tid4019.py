@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 
 
@@ -31,10 +31,10 @@ class AlgorithmIdentification(TemplateNode):
         self,
         *,
         algorithm_name_text: str,
-        algorithm_name_code: Code | None = None,
+        algorithm_name_code: CodeLike | None = None,
         algorithm_version: str,
         algorithm_parameters: Sequence[str] | None = None,
-        algorithm_family: Code | None = None,
+        algorithm_family: CodeLike | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from pydicom.dataset import Dataset
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric, Reference
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import Param
@@ -76,8 +76,8 @@ class CADImageLibraryEntry(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
-            image_view_modifier: Sequence[Code] | None = None,
+            value: CodeLike,
+            image_view_modifier: Sequence[CodeLike] | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -91,34 +91,34 @@ class CADImageLibraryEntry(TemplateNode):
     def __init__(
         self,
         *,
-        concept_name: Code | None = None,
+        concept_name: CodeLike | None = None,
         value: Reference | Dataset,
-        image_laterality: Code | None = None,
-        image_view: CADImageLibraryEntry.ImageView | Code | None = None,
+        image_laterality: CodeLike | None = None,
+        image_view: CADImageLibraryEntry.ImageView | CodeLike | None = None,
         patient_orientation_row: str | None = None,
         patient_orientation_column: str | None = None,
         study_date: str | datetime.date | None = None,
         study_time: str | datetime.time | None = None,
         content_date: str | datetime.date | None = None,
         content_time: str | datetime.time | None = None,
-        horizontal_pixel_spacing: Numeric | tuple[float, Code] | None = None,
-        vertical_pixel_spacing: Numeric | tuple[float, Code] | None = None,
-        positioner_primary_angle: Numeric | tuple[float, Code] | None = None,
-        positioner_secondary_angle: Numeric | tuple[float, Code] | None = None,
-        spacing_between_slices: Numeric | tuple[float, Code] | None = None,
-        slice_thickness: Numeric | tuple[float, Code] | None = None,
+        horizontal_pixel_spacing: Numeric | tuple[float, CodeLike] | None = None,
+        vertical_pixel_spacing: Numeric | tuple[float, CodeLike] | None = None,
+        positioner_primary_angle: Numeric | tuple[float, CodeLike] | None = None,
+        positioner_secondary_angle: Numeric | tuple[float, CodeLike] | None = None,
+        spacing_between_slices: Numeric | tuple[float, CodeLike] | None = None,
+        slice_thickness: Numeric | tuple[float, CodeLike] | None = None,
         frame_of_reference_uid: str | None = None,
-        image_position_patient_x: Numeric | tuple[float, Code] | None = None,
-        image_position_patient_y: Numeric | tuple[float, Code] | None = None,
-        image_position_patient_z: Numeric | tuple[float, Code] | None = None,
-        image_orientation_patient_row_x: Numeric | tuple[float, Code] | None = None,
-        image_orientation_patient_row_y: Numeric | tuple[float, Code] | None = None,
-        image_orientation_patient_row_z: Numeric | tuple[float, Code] | None = None,
-        image_orientation_patient_column_x: Numeric | tuple[float, Code] | None = None,
-        image_orientation_patient_column_y: Numeric | tuple[float, Code] | None = None,
-        image_orientation_patient_column_z: Numeric | tuple[float, Code] | None = None,
-        pixel_data_rows: Numeric | tuple[float, Code] | None = None,
-        pixel_data_columns: Numeric | tuple[float, Code] | None = None,
+        image_position_patient_x: Numeric | tuple[float, CodeLike] | None = None,
+        image_position_patient_y: Numeric | tuple[float, CodeLike] | None = None,
+        image_position_patient_z: Numeric | tuple[float, CodeLike] | None = None,
+        image_orientation_patient_row_x: Numeric | tuple[float, CodeLike] | None = None,
+        image_orientation_patient_row_y: Numeric | tuple[float, CodeLike] | None = None,
+        image_orientation_patient_row_z: Numeric | tuple[float, CodeLike] | None = None,
+        image_orientation_patient_column_x: Numeric | tuple[float, CodeLike] | None = None,
+        image_orientation_patient_column_y: Numeric | tuple[float, CodeLike] | None = None,
+        image_orientation_patient_column_z: Numeric | tuple[float, CodeLike] | None = None,
+        pixel_data_rows: Numeric | tuple[float, CodeLike] | None = None,
+        pixel_data_columns: Numeric | tuple[float, CodeLike] | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -72,8 +72,8 @@ class CADOperatingPoints(TemplateNode):
                 def __init__(
                     self,
                     *,
-                    concept_name: Code,
-                    value: Numeric | tuple[float, Code],
+                    concept_name: CodeLike,
+                    value: Numeric | tuple[float, CodeLike],
                 ) -> None:
                     """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -95,8 +95,8 @@ class CADOperatingPoints(TemplateNode):
                 def __init__(
                     self,
                     *,
-                    concept_name: Code,
-                    value: Numeric | tuple[float, Code],
+                    concept_name: CodeLike,
+                    value: Numeric | tuple[float, CodeLike],
                 ) -> None:
                     """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -108,7 +108,7 @@ class CADOperatingPoints(TemplateNode):
             def __init__(
                 self,
                 *,
-                value: Numeric | tuple[float, Code],
+                value: Numeric | tuple[float, CodeLike],
                 cad_operating_point_description: str | None = None,
                 has_properties_num: CADOperatingPoints.CadOperatingPointTable.CadOperatingPoint.HasPropertiesNum | None = None,
                 has_properties_num_row9: CADOperatingPoints.CadOperatingPointTable.CadOperatingPoint.HasPropertiesNumRow9 | None = None,
@@ -128,9 +128,9 @@ class CADOperatingPoints(TemplateNode):
         def __init__(
             self,
             *,
-            x_concept: Code,
-            y_concept: Code,
-            cad_operating_point: Sequence[CADOperatingPoints.CadOperatingPointTable.CadOperatingPoint | Numeric | tuple[float, Code]],
+            x_concept: CodeLike,
+            y_concept: CodeLike,
+            cad_operating_point: Sequence[CADOperatingPoints.CadOperatingPointTable.CadOperatingPoint | Numeric | tuple[float, CodeLike]],
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -149,8 +149,8 @@ class CADOperatingPoints(TemplateNode):
     def __init__(
         self,
         *,
-        maximum_cad_operating_point: Numeric | tuple[float, Code],
-        recommended_cad_operating_point: Numeric | tuple[float, Code] | None = None,
+        maximum_cad_operating_point: Numeric | tuple[float, CodeLike],
+        recommended_cad_operating_point: Numeric | tuple[float, CodeLike] | None = None,
         cad_operating_point_table: CADOperatingPoints.CadOperatingPointTable | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):

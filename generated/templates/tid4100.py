@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
 
@@ -83,7 +83,7 @@ class ChestCADDocumentRoot(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
+            value: CodeLike,
             cad_detections_performed: tid4015.CADDetectionsPerformed | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
@@ -112,7 +112,7 @@ class ChestCADDocumentRoot(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
+            value: CodeLike,
             cad_analyses_performed: tid4016.CADAnalysesPerformed | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
@@ -130,8 +130,8 @@ class ChestCADDocumentRoot(TemplateNode):
         language_of_content_item_and_descendants: tid1204.LanguageOfContentItemAndDescendants,
         image_library: ChestCADDocumentRoot.ImageLibrary | None = None,
         chest_cad_findings_summary: tid4101.ChestCADFindingsSummary,
-        summary_of_detections: ChestCADDocumentRoot.SummaryOfDetections | Code,
-        summary_of_analyses: ChestCADDocumentRoot.SummaryOfAnalyses | Code,
+        summary_of_detections: ChestCADDocumentRoot.SummaryOfDetections | CodeLike,
+        summary_of_analyses: ChestCADDocumentRoot.SummaryOfAnalyses | CodeLike,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
 
@@ -39,7 +39,7 @@ class ChestCADFindingsSummary(TemplateNode):
     def __init__(
         self,
         *,
-        value: Code,
+        value: CodeLike,
         chest_cad_composite_feature: Sequence[tid4102.ChestCADCompositeFeature] | None = None,
         chest_cad_single_image_finding: Sequence[tid4104.ChestCADSingleImageFinding] | None = None,
         response_evaluation: Sequence[tid4106.ResponseEvaluation] | None = None,

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
 
@@ -51,15 +51,15 @@ class ChestCADCompositeFeature(TemplateNode):
     def __init__(
         self,
         *,
-        value: Code,
-        composite_feature_modifier: Code | None = None,
+        value: CodeLike,
+        composite_feature_modifier: CodeLike | None = None,
         anatomic_identifier: str | None = None,
-        associated_chest_component: Code | None = None,
-        non_lesion_modifier: Code | None = None,
-        osseous_modifier: Code | None = None,
-        rendering_intent: Code,
+        associated_chest_component: CodeLike | None = None,
+        non_lesion_modifier: CodeLike | None = None,
+        osseous_modifier: CodeLike | None = None,
+        rendering_intent: CodeLike,
         tracking_identifier: tid4108.TrackingIdentifier | None = None,
-        baseline_category: Code | None = None,
+        baseline_category: CodeLike | None = None,
         cad_observation_context: tid4022.CADObservationContext | None = None,
         algorithm_identification: tid4019.AlgorithmIdentification,
         chest_cad_composite_feature_body: tid4103.ChestCADCompositeFeatureBody,

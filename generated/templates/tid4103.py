@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import ContentItem, Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -59,8 +59,8 @@ class ChestCADCompositeFeatureBody(TemplateNode):
         def __init__(
             self,
             *,
-            concept_name: Code,
-            value: Numeric | tuple[float, Code],
+            concept_name: CodeLike,
+            value: Numeric | tuple[float, CodeLike],
             inferred_from_num: Sequence[TemplateNode | ContentItem] | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
@@ -92,7 +92,7 @@ class ChestCADCompositeFeatureBody(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
+            value: CodeLike,
             description_of_change: str | None = None,
             inferred_from_code: Sequence[TemplateNode | ContentItem],
         ) -> None:
@@ -110,16 +110,16 @@ class ChestCADCompositeFeatureBody(TemplateNode):
     def __init__(
         self,
         *,
-        composite_type: Code,
-        scope_of_feature: Code,
-        certainty_of_feature: Numeric | tuple[float, Code] | None = None,
+        composite_type: CodeLike,
+        scope_of_feature: CodeLike,
+        certainty_of_feature: Numeric | tuple[float, CodeLike] | None = None,
         chest_cad_geometry: tid4107.ChestCADGeometry | None = None,
         linear_measurement: Sequence[tid1400.LinearMeasurement] | None = None,
         area_measurement: Sequence[tid1401.AreaMeasurement] | None = None,
         volume_measurement: Sequence[tid1402.VolumeMeasurement] | None = None,
         chest_cad_descriptors: tid4105.ChestCADDescriptors | None = None,
         chest_quantitative_temporal_difference_type: Sequence[ChestCADCompositeFeatureBody.ChestQuantitativeTemporalDifferenceType] | None = None,
-        qualitative_difference: Sequence[ChestCADCompositeFeatureBody.QualitativeDifference | Code] | None = None,
+        qualitative_difference: Sequence[ChestCADCompositeFeatureBody.QualitativeDifference | CodeLike] | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from pydicom.dataset import Dataset
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import ContentItem, Numeric, Reference, Scoord
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -78,8 +78,8 @@ class ChestCADSingleImageFinding(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
-            cad_operating_point: Numeric | tuple[float, Code] | None = None,
+            value: CodeLike,
+            cad_operating_point: Numeric | tuple[float, CodeLike] | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -131,17 +131,17 @@ class ChestCADSingleImageFinding(TemplateNode):
     def __init__(
         self,
         *,
-        value: Code,
-        single_image_finding_modifier: Code | None = None,
+        value: CodeLike,
+        single_image_finding_modifier: CodeLike | None = None,
         anatomic_identifier: str | None = None,
-        associated_chest_component: Code | None = None,
-        non_lesion_modifier: Code | None = None,
-        rendering_intent: ChestCADSingleImageFinding.RenderingIntent | Code,
+        associated_chest_component: CodeLike | None = None,
+        non_lesion_modifier: CodeLike | None = None,
+        rendering_intent: ChestCADSingleImageFinding.RenderingIntent | CodeLike,
         tracking_identifier: tid4108.TrackingIdentifier | None = None,
-        baseline_category: Code | None = None,
+        baseline_category: CodeLike | None = None,
         cad_observation_context: tid4022.CADObservationContext | None = None,
         algorithm_identification: tid4019.AlgorithmIdentification,
-        certainty_of_finding: Numeric | tuple[float, Code] | None = None,
+        certainty_of_finding: Numeric | tuple[float, CodeLike] | None = None,
         selected_region_description: str | None = None,
         chest_cad_geometry: tid4107.ChestCADGeometry | None = None,
         linear_measurement: Sequence[tid1400.LinearMeasurement] | None = None,

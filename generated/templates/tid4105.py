@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -57,10 +57,10 @@ class ChestCADDescriptors(TemplateNode):
         def __init__(
             self,
             *,
-            concept_name: Code,
-            value: Numeric | tuple[float, Code],
-            derivation: Code,
-            threshold_attenuation_coefficient: Numeric | tuple[float, Code] | None = None,
+            concept_name: CodeLike,
+            value: Numeric | tuple[float, CodeLike],
+            derivation: CodeLike,
+            threshold_attenuation_coefficient: Numeric | tuple[float, CodeLike] | None = None,
             calculation_description: str | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
@@ -92,8 +92,8 @@ class ChestCADDescriptors(TemplateNode):
         def __init__(
             self,
             *,
-            concept_name: Code,
-            value: Numeric | tuple[float, Code],
+            concept_name: CodeLike,
+            value: Numeric | tuple[float, CodeLike],
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -106,21 +106,21 @@ class ChestCADDescriptors(TemplateNode):
     def __init__(
         self,
         *,
-        size_descriptor: Code | None = None,
-        width_descriptor: Code | None = None,
-        border_shape: Code | None = None,
-        border_definition: Code | None = None,
-        orientation_descriptor: Code | None = None,
-        type_of_content: Sequence[Code] | None = None,
-        opacity_descriptor: Code | None = None,
-        location_in_chest: Code | None = None,
-        laterality: Code | None = None,
-        distribution_descriptor: Sequence[Code] | None = None,
-        abnormal_distribution_of_anatomic_structure: Code | None = None,
-        site_involvement: Sequence[Code] | None = None,
-        severity: Code | None = None,
-        texture_descriptor: Code | None = None,
-        calcification_descriptor: Code | None = None,
+        size_descriptor: CodeLike | None = None,
+        width_descriptor: CodeLike | None = None,
+        border_shape: CodeLike | None = None,
+        border_definition: CodeLike | None = None,
+        orientation_descriptor: CodeLike | None = None,
+        type_of_content: Sequence[CodeLike] | None = None,
+        opacity_descriptor: CodeLike | None = None,
+        location_in_chest: CodeLike | None = None,
+        laterality: CodeLike | None = None,
+        distribution_descriptor: Sequence[CodeLike] | None = None,
+        abnormal_distribution_of_anatomic_structure: CodeLike | None = None,
+        site_involvement: Sequence[CodeLike] | None = None,
+        severity: CodeLike | None = None,
+        texture_descriptor: CodeLike | None = None,
+        calcification_descriptor: CodeLike | None = None,
         calculated_value: Sequence[ChestCADDescriptors.CalculatedValue] | None = None,
         attenuation_coefficient_measurement: Sequence[ChestCADDescriptors.AttenuationCoefficientMeasurement] | None = None,
     ) -> None:

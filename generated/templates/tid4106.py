@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -34,10 +34,10 @@ class ResponseEvaluation(TemplateNode):
     def __init__(
         self,
         *,
-        response_evaluation_method: Code,
-        current_response: Code | None = None,
-        best_overall_response: Code | None = None,
-        measurement_of_response: Numeric | tuple[float, Code] | None = None,
+        response_evaluation_method: CodeLike,
+        current_response: CodeLike | None = None,
+        best_overall_response: CodeLike | None = None,
+        measurement_of_response: Numeric | tuple[float, CodeLike] | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
 
@@ -57,7 +57,7 @@ class ColonCADDocumentRoot(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
+            value: CodeLike,
             cad_detections_performed: tid4015.CADDetectionsPerformed | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
@@ -85,7 +85,7 @@ class ColonCADDocumentRoot(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
+            value: CodeLike,
             cad_analyses_performed: tid4016.CADAnalysesPerformed | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
@@ -103,8 +103,8 @@ class ColonCADDocumentRoot(TemplateNode):
         language_of_content_item_and_descendants: tid1204.LanguageOfContentItemAndDescendants,
         cad_common_image_properties_entry: Sequence[tid4122.CADCommonImagePropertiesEntry],
         colon_cad_findings_summary: tid4121.ColonCADFindingsSummary,
-        summary_of_detections: ColonCADDocumentRoot.SummaryOfDetections | Code,
-        summary_of_analyses: ColonCADDocumentRoot.SummaryOfAnalyses | Code,
+        summary_of_detections: ColonCADDocumentRoot.SummaryOfDetections | CodeLike,
+        summary_of_analyses: ColonCADDocumentRoot.SummaryOfAnalyses | CodeLike,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
 
@@ -38,8 +38,8 @@ class ColonCADFindingsSummary(TemplateNode):
     def __init__(
         self,
         *,
-        value: Code,
-        colon_overall_assessment: Code | None = None,
+        value: CodeLike,
+        colon_overall_assessment: CodeLike | None = None,
         colon_cad_composite_feature: Sequence[tid4125.ColonCADCompositeFeature] | None = None,
         colon_cad_single_image_finding: Sequence[tid4127.ColonCADSingleImageFinding] | None = None,
     ) -> None:

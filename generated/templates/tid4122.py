@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -45,12 +45,12 @@ class CADCommonImagePropertiesEntry(TemplateNode):
         study_instance_uid: str,
         study_date: str | datetime.date,
         study_time: str | datetime.time,
-        modality: Code,
-        horizontal_pixel_spacing: Numeric | tuple[float, Code],
-        vertical_pixel_spacing: Numeric | tuple[float, Code],
-        slice_thickness: Numeric | tuple[float, Code],
-        spacing_between_slices: Numeric | tuple[float, Code],
-        recumbent_patient_position_with_respect_to_gravity: Code | None = None,
+        modality: CodeLike,
+        horizontal_pixel_spacing: Numeric | tuple[float, CodeLike],
+        vertical_pixel_spacing: Numeric | tuple[float, CodeLike],
+        slice_thickness: Numeric | tuple[float, CodeLike],
+        spacing_between_slices: Numeric | tuple[float, CodeLike],
+        recumbent_patient_position_with_respect_to_gravity: CodeLike | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -60,8 +60,8 @@ class ColonCADCompositeFeature(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
-            cad_operating_point: Numeric | tuple[float, Code] | None = None,
+            value: CodeLike,
+            cad_operating_point: Numeric | tuple[float, CodeLike] | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -78,9 +78,9 @@ class ColonCADCompositeFeature(TemplateNode):
     def __init__(
         self,
         *,
-        value: Code,
-        composite_feature_modifier: Code | None = None,
-        rendering_intent: ColonCADCompositeFeature.RenderingIntent | Code,
+        value: CodeLike,
+        composite_feature_modifier: CodeLike | None = None,
+        rendering_intent: ColonCADCompositeFeature.RenderingIntent | CodeLike,
         tracking_identifier: tid4108.TrackingIdentifier | None = None,
         cad_observation_context: tid4022.CADObservationContext | None = None,
         algorithm_identification: tid4019.AlgorithmIdentification,

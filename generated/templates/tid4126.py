@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import ContentItem, Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -53,8 +53,8 @@ class ColonCADCompositeFeatureBody(TemplateNode):
         def __init__(
             self,
             *,
-            concept_name: Code,
-            value: Numeric | tuple[float, Code],
+            concept_name: CodeLike,
+            value: Numeric | tuple[float, CodeLike],
             inferred_from_num: Sequence[TemplateNode | ContentItem] | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
@@ -86,7 +86,7 @@ class ColonCADCompositeFeatureBody(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
+            value: CodeLike,
             description_of_change: str | None = None,
             inferred_from_code: Sequence[TemplateNode | ContentItem],
         ) -> None:
@@ -104,13 +104,13 @@ class ColonCADCompositeFeatureBody(TemplateNode):
     def __init__(
         self,
         *,
-        composite_type: Code,
-        scope_of_feature: Code,
-        certainty_of_feature: Numeric | tuple[float, Code] | None = None,
+        composite_type: CodeLike,
+        scope_of_feature: CodeLike,
+        certainty_of_feature: Numeric | tuple[float, CodeLike] | None = None,
         colon_cad_geometry: tid4129.ColonCADGeometry | None = None,
         colon_cad_descriptors: tid4128.ColonCADDescriptors | None = None,
         colon_quantitative_temporal_difference_type: Sequence[ColonCADCompositeFeatureBody.ColonQuantitativeTemporalDifferenceType] | None = None,
-        qualitative_difference: Sequence[ColonCADCompositeFeatureBody.QualitativeDifference | Code] | None = None,
+        qualitative_difference: Sequence[ColonCADCompositeFeatureBody.QualitativeDifference | CodeLike] | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from pydicom.dataset import Dataset
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric, Reference, Scoord
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -67,8 +67,8 @@ class ColonCADSingleImageFinding(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
-            cad_operating_point: Numeric | tuple[float, Code] | None = None,
+            value: CodeLike,
+            cad_operating_point: Numeric | tuple[float, CodeLike] | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -114,13 +114,13 @@ class ColonCADSingleImageFinding(TemplateNode):
     def __init__(
         self,
         *,
-        value: Code,
-        single_image_finding_modifier: Code | None = None,
-        rendering_intent: ColonCADSingleImageFinding.RenderingIntent | Code,
+        value: CodeLike,
+        single_image_finding_modifier: CodeLike | None = None,
+        rendering_intent: ColonCADSingleImageFinding.RenderingIntent | CodeLike,
         tracking_identifier: tid4108.TrackingIdentifier | None = None,
         cad_observation_context: tid4022.CADObservationContext | None = None,
         algorithm_identification: tid4019.AlgorithmIdentification,
-        certainty_of_finding: Numeric | tuple[float, Code] | None = None,
+        certainty_of_finding: Numeric | tuple[float, CodeLike] | None = None,
         selected_region_description: str | None = None,
         colon_cad_geometry: tid4129.ColonCADGeometry | None = None,
         colon_cad_descriptors: tid4128.ColonCADDescriptors | None = None,

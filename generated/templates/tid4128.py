@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -57,9 +57,9 @@ class ColonCADDescriptors(TemplateNode):
         def __init__(
             self,
             *,
-            concept_name: Code,
-            value: Numeric | tuple[float, Code],
-            type_of_content: Code | None = None,
+            concept_name: CodeLike,
+            value: Numeric | tuple[float, CodeLike],
+            type_of_content: CodeLike | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -73,9 +73,9 @@ class ColonCADDescriptors(TemplateNode):
     def __init__(
         self,
         *,
-        associated_morphology: Sequence[Code] | None = None,
-        finding_site: Code | None = None,
-        clockface_or_region: Code | None = None,
+        associated_morphology: Sequence[CodeLike] | None = None,
+        finding_site: CodeLike | None = None,
+        clockface_or_region: CodeLike | None = None,
         measurement: Sequence[tid300.Measurement] | None = None,
         linear_measurement: Sequence[tid1400.LinearMeasurement] | None = None,
         area_measurement: Sequence[tid1401.AreaMeasurement] | None = None,

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from pydicom.dataset import Dataset
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Reference, Scoord, Scoord3D
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -101,7 +101,7 @@ class ColonCADGeometry(TemplateNode):
         def __init__(
             self,
             *,
-            concept_name: Code | None = None,
+            concept_name: CodeLike | None = None,
             value: Scoord,
             selected_from_image: Reference | Dataset,
         ) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Sequence
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
 
@@ -63,8 +63,8 @@ class BreastImagingProcedureReported(TemplateNode):
             def __init__(
                 self,
                 *,
-                value: Code,
-                laterality: Code | None = None,
+                value: CodeLike,
+                laterality: CodeLike | None = None,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -77,9 +77,9 @@ class BreastImagingProcedureReported(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
-            relative_time: Code | None = None,
-            clinical_finding: Sequence[BreastImagingProcedureReported.IndicationsForProcedure.ClinicalFinding | Code] | None = None,
+            value: CodeLike,
+            relative_time: CodeLike | None = None,
+            clinical_finding: Sequence[BreastImagingProcedureReported.IndicationsForProcedure.ClinicalFinding | CodeLike] | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -97,10 +97,10 @@ class BreastImagingProcedureReported(TemplateNode):
     def __init__(
         self,
         *,
-        value: Code,
-        procedure_modifier: Sequence[Code] | None = None,
-        laterality: Code,
-        indications_for_procedure: BreastImagingProcedureReported.IndicationsForProcedure | Code | None = None,
+        value: CodeLike,
+        procedure_modifier: Sequence[CodeLike] | None = None,
+        laterality: CodeLike,
+        indications_for_procedure: BreastImagingProcedureReported.IndicationsForProcedure | CodeLike | None = None,
         study_date: str | datetime.date | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):

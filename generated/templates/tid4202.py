@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
 
@@ -63,7 +63,7 @@ class BreastImagingReportNarrative(TemplateNode):
             def __init__(
                 self,
                 *,
-                concept_name: Code,
+                concept_name: CodeLike,
                 value: str,
                 references_to_supporting_evidence: tid350.ReferencesToSupportingEvidence | None = None,
             ) -> None:
@@ -79,7 +79,7 @@ class BreastImagingReportNarrative(TemplateNode):
         def __init__(
             self,
             *,
-            concept_name: Code,
+            concept_name: CodeLike,
             observer_context: Sequence[tid1002.ObserverContext] | None = None,
             breast_imaging_report_element: BreastImagingReportNarrative.BreastImagingReportSectionTitle.BreastImagingReportElement,
         ) -> None:

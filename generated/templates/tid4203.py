@@ -8,7 +8,7 @@ import datetime
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -50,9 +50,9 @@ class BreastImagingAssessment(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
-            laterality: Code | None = None,
-            recommended_follow_up_interval: Numeric | tuple[float, Code] | None = None,
+            value: CodeLike,
+            laterality: CodeLike | None = None,
+            recommended_follow_up_interval: Numeric | tuple[float, CodeLike] | None = None,
             recommended_follow_up_date: str | datetime.date | None = None,
             breast_imaging_pathology_results: Sequence[tid4207.BreastImagingPathologyResults] | None = None,
         ) -> None:
@@ -74,8 +74,8 @@ class BreastImagingAssessment(TemplateNode):
     def __init__(
         self,
         *,
-        assessment_category: Code,
-        recommended_follow_up: Sequence[BreastImagingAssessment.RecommendedFollowUp | Code] | None = None,
+        assessment_category: CodeLike,
+        recommended_follow_up: Sequence[BreastImagingAssessment.RecommendedFollowUp | CodeLike] | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -66,10 +66,10 @@ class BreastImagingReportInterventionSection(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
+            value: CodeLike,
             needle_gauge_text: str | None = None,
-            needle_gauge_code: Code | None = None,
-            needle_length: Numeric | tuple[float, Code] | None = None,
+            needle_gauge_code: CodeLike | None = None,
+            needle_length: Numeric | tuple[float, CodeLike] | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -99,8 +99,8 @@ class BreastImagingReportInterventionSection(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
-            severity_of_complication: Code | None = None,
+            value: CodeLike,
+            severity_of_complication: CodeLike | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -129,9 +129,9 @@ class BreastImagingReportInterventionSection(TemplateNode):
             self,
             *,
             subject_context_specimen: tid1009.SubjectContextSpecimen | None = None,
-            color_of_fluid: Code | None = None,
-            action_on_fluid: Code | None = None,
-            occult_blood_test_result: Code | None = None,
+            color_of_fluid: CodeLike | None = None,
+            action_on_fluid: CodeLike | None = None,
+            occult_blood_test_result: CodeLike | None = None,
             breast_imaging_pathology_results: Sequence[tid4207.BreastImagingPathologyResults] | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
@@ -154,17 +154,17 @@ class BreastImagingReportInterventionSection(TemplateNode):
         self,
         *,
         breast_imaging_procedure_reported: tid4201.BreastImagingProcedureReported,
-        instrument: BreastImagingReportInterventionSection.Instrument | Code | None = None,
-        number_of_passes: Numeric | tuple[float, Code] | None = None,
-        number_of_specimens: Numeric | tuple[float, Code] | None = None,
-        instrument_approach: Sequence[Code] | None = None,
-        needle_in_target: Code | None = None,
-        number_of_needles_around_target: Numeric | tuple[float, Code] | None = None,
-        medication_given: Sequence[Code] | None = None,
-        incision_made: Code | None = None,
-        marker_placement: Code | None = None,
-        confirmation_of_target: Code | None = None,
-        complication_of_procedure: Sequence[BreastImagingReportInterventionSection.ComplicationOfProcedure | Code] | None = None,
+        instrument: BreastImagingReportInterventionSection.Instrument | CodeLike | None = None,
+        number_of_passes: Numeric | tuple[float, CodeLike] | None = None,
+        number_of_specimens: Numeric | tuple[float, CodeLike] | None = None,
+        instrument_approach: Sequence[CodeLike] | None = None,
+        needle_in_target: CodeLike | None = None,
+        number_of_needles_around_target: Numeric | tuple[float, CodeLike] | None = None,
+        medication_given: Sequence[CodeLike] | None = None,
+        incision_made: CodeLike | None = None,
+        marker_placement: CodeLike | None = None,
+        confirmation_of_target: CodeLike | None = None,
+        complication_of_procedure: Sequence[BreastImagingReportInterventionSection.ComplicationOfProcedure | CodeLike] | None = None,
         specimen: Sequence[BreastImagingReportInterventionSection.Specimen] | None = None,
         references_to_supporting_evidence: tid350.ReferencesToSupportingEvidence | None = None,
     ) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -54,8 +54,8 @@ class BreastCompositionSection(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
-            laterality: Code,
+            value: CodeLike,
+            laterality: CodeLike,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -82,8 +82,8 @@ class BreastCompositionSection(TemplateNode):
         def __init__(
             self,
             *,
-            value: Numeric | tuple[float, Code],
-            laterality: Code,
+            value: Numeric | tuple[float, CodeLike],
+            laterality: CodeLike,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -109,8 +109,8 @@ class BreastCompositionSection(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
-            laterality: Code,
+            value: CodeLike,
+            laterality: CodeLike,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -124,9 +124,9 @@ class BreastCompositionSection(TemplateNode):
         self,
         *,
         breast_imaging_procedure_reported: Sequence[tid4201.BreastImagingProcedureReported] | None = None,
-        breast_composition: Sequence[BreastCompositionSection.BreastComposition | Code] | None = None,
-        percent_fibroglandular_tissue: Sequence[BreastCompositionSection.PercentFibroglandularTissue | Numeric | tuple[float, Code]] | None = None,
-        breast_background_echo_texture: Sequence[BreastCompositionSection.BreastBackgroundEchoTexture | Code] | None = None,
+        breast_composition: Sequence[BreastCompositionSection.BreastComposition | CodeLike] | None = None,
+        percent_fibroglandular_tissue: Sequence[BreastCompositionSection.PercentFibroglandularTissue | Numeric | tuple[float, CodeLike]] | None = None,
+        breast_background_echo_texture: Sequence[BreastCompositionSection.BreastBackgroundEchoTexture | CodeLike] | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

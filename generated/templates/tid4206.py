@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -83,33 +83,33 @@ class BreastImagingReportFindingSection(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
-            implant_type: Sequence[Code] | None = None,
-            laterality: Code | None = None,
+            value: CodeLike,
+            implant_type: Sequence[CodeLike] | None = None,
+            laterality: CodeLike | None = None,
             breast_imaging_assessment: tid4203.BreastImagingAssessment | None = None,
-            clockface_or_region: Code | None = None,
-            quadrant_location: Code | None = None,
+            clockface_or_region: CodeLike | None = None,
+            quadrant_location: CodeLike | None = None,
             linear_measurement: Sequence[tid1400.LinearMeasurement] | None = None,
             area_measurement: Sequence[tid1401.AreaMeasurement] | None = None,
             volume_measurement: Sequence[tid1402.VolumeMeasurement] | None = None,
-            depth: Code | None = None,
-            lesion_density: Code | None = None,
-            shape: Sequence[Code] | None = None,
-            margins: Sequence[Code] | None = None,
-            calcification_type: Sequence[Code] | None = None,
-            calcification_distribution: Code | None = None,
-            number_of_calcifications: Numeric | tuple[float, Code] | None = None,
-            implant_finding: Sequence[Code] | None = None,
-            associated_finding: Sequence[Code] | None = None,
-            number_of_similar_findings: Numeric | tuple[float, Code] | None = None,
-            change_since_last_mammogram: Sequence[Code] | None = None,
-            orientation: Code | None = None,
-            lesion_boundary: Code | None = None,
-            echo_pattern: Code | None = None,
-            posterior_acoustic_features: Code | None = None,
-            identifiable_effect_on_surrounding_tissues: Code | None = None,
-            vascularity: Code | None = None,
-            correlation_to_other_findings: Sequence[Code] | None = None,
+            depth: CodeLike | None = None,
+            lesion_density: CodeLike | None = None,
+            shape: Sequence[CodeLike] | None = None,
+            margins: Sequence[CodeLike] | None = None,
+            calcification_type: Sequence[CodeLike] | None = None,
+            calcification_distribution: CodeLike | None = None,
+            number_of_calcifications: Numeric | tuple[float, CodeLike] | None = None,
+            implant_finding: Sequence[CodeLike] | None = None,
+            associated_finding: Sequence[CodeLike] | None = None,
+            number_of_similar_findings: Numeric | tuple[float, CodeLike] | None = None,
+            change_since_last_mammogram: Sequence[CodeLike] | None = None,
+            orientation: CodeLike | None = None,
+            lesion_boundary: CodeLike | None = None,
+            echo_pattern: CodeLike | None = None,
+            posterior_acoustic_features: CodeLike | None = None,
+            identifiable_effect_on_surrounding_tissues: CodeLike | None = None,
+            vascularity: CodeLike | None = None,
+            correlation_to_other_findings: Sequence[CodeLike] | None = None,
             references_to_supporting_evidence: tid350.ReferencesToSupportingEvidence | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
@@ -185,7 +185,7 @@ class BreastImagingReportFindingSection(TemplateNode):
         *,
         observer_context: Sequence[tid1002.ObserverContext] | None = None,
         breast_imaging_procedure_reported: tid4201.BreastImagingProcedureReported,
-        finding: Sequence[BreastImagingReportFindingSection.Finding | Code],
+        finding: Sequence[BreastImagingReportFindingSection.Finding | CodeLike],
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

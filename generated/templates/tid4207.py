@@ -8,7 +8,7 @@ import datetime
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -79,8 +79,8 @@ class BreastImagingPathologyResults(TemplateNode):
             def __init__(
                 self,
                 *,
-                concept_name: Code,
-                value: Numeric | tuple[float, Code],
+                concept_name: CodeLike,
+                value: Numeric | tuple[float, CodeLike],
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -106,8 +106,8 @@ class BreastImagingPathologyResults(TemplateNode):
             def __init__(
                 self,
                 *,
-                value: Code,
-                histologic_grade: Code | None = None,
+                value: CodeLike,
+                histologic_grade: CodeLike | None = None,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -120,22 +120,22 @@ class BreastImagingPathologyResults(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
-            malignancy_type: Code | None = None,
+            value: CodeLike,
+            malignancy_type: CodeLike | None = None,
             breast_linear_measurement: Sequence[BreastImagingPathologyResults.Pathology.BreastLinearMeasurement] | None = None,
-            histological_grade_finding: BreastImagingPathologyResults.Pathology.HistologicalGradeFinding | Code | None = None,
-            tumor_margin_status: Code | None = None,
-            nipple_involved: Code | None = None,
-            number_of_nodes_removed: Numeric | tuple[float, Code] | None = None,
-            number_of_nodes_positive: Numeric | tuple[float, Code] | None = None,
-            p_t_category: Code | None = None,
-            n_category: Code | None = None,
-            m_category: Code | None = None,
-            tumor_stage_finding: Code | None = None,
-            estrogen_receptor: Code | None = None,
-            progesterone_receptor: Code | None = None,
-            s_phase: Numeric | tuple[float, Code] | None = None,
-            her2: Code | None = None,
+            histological_grade_finding: BreastImagingPathologyResults.Pathology.HistologicalGradeFinding | CodeLike | None = None,
+            tumor_margin_status: CodeLike | None = None,
+            nipple_involved: CodeLike | None = None,
+            number_of_nodes_removed: Numeric | tuple[float, CodeLike] | None = None,
+            number_of_nodes_positive: Numeric | tuple[float, CodeLike] | None = None,
+            p_t_category: CodeLike | None = None,
+            n_category: CodeLike | None = None,
+            m_category: CodeLike | None = None,
+            tumor_stage_finding: CodeLike | None = None,
+            estrogen_receptor: CodeLike | None = None,
+            progesterone_receptor: CodeLike | None = None,
+            s_phase: Numeric | tuple[float, CodeLike] | None = None,
+            her2: CodeLike | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -181,8 +181,8 @@ class BreastImagingPathologyResults(TemplateNode):
         *,
         breast_imaging_procedure_reported: tid4201.BreastImagingProcedureReported | None = None,
         sampling_date_time: str | datetime.datetime,
-        procedure_result: Code,
-        pathology: Sequence[BreastImagingPathologyResults.Pathology | Code] | None = None,
+        procedure_result: CodeLike,
+        pathology: Sequence[BreastImagingPathologyResults.Pathology | CodeLike] | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
 
@@ -71,8 +71,8 @@ class BreastImagingReportSupplementaryData(TemplateNode):
         self,
         *,
         breast_imaging_procedure_reported: Sequence[tid4201.BreastImagingProcedureReported],
-        baseline_screening_mammogram: Code | None = None,
-        first_mammogram_ever: Code | None = None,
+        baseline_screening_mammogram: CodeLike | None = None,
+        first_mammogram_ever: CodeLike | None = None,
         breast_composition_section: tid4205.BreastCompositionSection | None = None,
         breast_imaging_report_finding_section: Sequence[tid4206.BreastImagingReportFindingSection] | None = None,
         breast_imaging_report_intervention_section: Sequence[tid4204.BreastImagingReportInterventionSection] | None = None,

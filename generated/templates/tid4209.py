@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
 
@@ -32,8 +32,8 @@ class BreastPatientCharacteristics(TemplateNode):
     def __init__(
         self,
         *,
-        health_status: Code | None = None,
-        clinical_course_of_disease: Code | None = None,
+        health_status: CodeLike | None = None,
+        clinical_course_of_disease: CodeLike | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

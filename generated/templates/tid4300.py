@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
 
@@ -66,7 +66,7 @@ class ProstateMultiparametricMRImagingReport(TemplateNode):
             self,
             *,
             drugs_contrast_administered: Sequence[tid3106.DrugsContrastAdministered] | None = None,
-            endorectal_coil_used: Code | None = None,
+            endorectal_coil_used: CodeLike | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -83,7 +83,7 @@ class ProstateMultiparametricMRImagingReport(TemplateNode):
         language_of_content_item_and_descendants: tid1204.LanguageOfContentItemAndDescendants,
         observation_context: tid1001.ObservationContext,
         time_point_context: tid1502.TimePointContext | None = None,
-        reporting_system: Code,
+        reporting_system: CodeLike,
         image_library: tid1600.ImageLibrary | None = None,
         general_relevant_patient_information: tid9007.GeneralRelevantPatientInformation | None = None,
         prostate_mri_relevant_procedure_information: ProstateMultiparametricMRImagingReport.ProstateMriRelevantProcedureInformation | None = None,

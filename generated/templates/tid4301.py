@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -70,7 +70,7 @@ class GenitourinaryPatientHistory(TemplateNode):
             def __init__(
                 self,
                 *,
-                concept_name: Code,
+                concept_name: CodeLike,
                 value: str,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
@@ -114,7 +114,7 @@ class GenitourinaryPatientHistory(TemplateNode):
             self,
             *,
             social_history: str | None = None,
-            tobacco_smoking_behavior: Code | None = None,
+            tobacco_smoking_behavior: CodeLike | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -243,7 +243,7 @@ class GenitourinaryPatientHistory(TemplateNode):
                 self,
                 *,
                 value: str,
-                status: Code | None = None,
+                status: CodeLike | None = None,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -270,9 +270,9 @@ class GenitourinaryPatientHistory(TemplateNode):
             def __init__(
                 self,
                 *,
-                value: Code,
-                dosage: Numeric | tuple[float, Code] | None = None,
-                status: Code | None = None,
+                value: CodeLike,
+                dosage: Numeric | tuple[float, CodeLike] | None = None,
+                status: CodeLike | None = None,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -288,7 +288,7 @@ class GenitourinaryPatientHistory(TemplateNode):
             self,
             *,
             medication_type_text: Sequence[GenitourinaryPatientHistory.HistoryOfMedicationUse.MedicationTypeText | str] | None = None,
-            medication_type_code: Sequence[GenitourinaryPatientHistory.HistoryOfMedicationUse.MedicationTypeCode | Code] | None = None,
+            medication_type_code: Sequence[GenitourinaryPatientHistory.HistoryOfMedicationUse.MedicationTypeCode | CodeLike] | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -329,8 +329,8 @@ class GenitourinaryPatientHistory(TemplateNode):
             def __init__(
                 self,
                 *,
-                value: Code,
-                subject_relationship: Code,
+                value: CodeLike,
+                subject_relationship: CodeLike,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -344,7 +344,7 @@ class GenitourinaryPatientHistory(TemplateNode):
             self,
             *,
             history: Sequence[str] | None = None,
-            family_history_of_clinical_finding: Sequence[GenitourinaryPatientHistory.HistoryOfFamilyMemberDiseases.FamilyHistoryOfClinicalFinding | Code] | None = None,
+            family_history_of_clinical_finding: Sequence[GenitourinaryPatientHistory.HistoryOfFamilyMemberDiseases.FamilyHistoryOfClinicalFinding | CodeLike] | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
 
@@ -46,8 +46,8 @@ class ProstateImagingFindings(TemplateNode):
         overall_prostate_finding: tid4303.OverallProstateFinding,
         localized_prostate_finding: Sequence[tid4304.LocalizedProstateFinding],
         extra_prostatic_finding: Sequence[tid4305.ExtraProstaticFinding] | None = None,
-        assessment_category: Sequence[Code] | None = None,
-        pi_rads_overall_assessment_category: Sequence[Code] | None = None,
+        assessment_category: Sequence[CodeLike] | None = None,
+        pi_rads_overall_assessment_category: Sequence[CodeLike] | None = None,
         comment: str,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
 
@@ -69,7 +69,7 @@ class OverallProstateFinding(TemplateNode):
             def __init__(
                 self,
                 *,
-                concept_name: Code,
+                concept_name: CodeLike,
                 value: str,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
@@ -94,8 +94,8 @@ class OverallProstateFinding(TemplateNode):
             def __init__(
                 self,
                 *,
-                concept_name: Code,
-                value: Code,
+                concept_name: CodeLike,
+                value: CodeLike,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -107,7 +107,7 @@ class OverallProstateFinding(TemplateNode):
         def __init__(
             self,
             *,
-            concept_name: Code,
+            concept_name: CodeLike,
             mp_mri_assessment_type_text: Sequence[OverallProstateFinding.ProstateAnatomy.MpMriAssessmentTypeText] | None = None,
             mp_mri_assessment_type_code: Sequence[OverallProstateFinding.ProstateAnatomy.MpMriAssessmentTypeCode] | None = None,
         ) -> None:
@@ -126,8 +126,8 @@ class OverallProstateFinding(TemplateNode):
         *,
         tracking_identifier: str,
         tracking_unique_identifier: str,
-        finding: Code,
-        finding_site: Code,
+        finding: CodeLike,
+        finding_site: CodeLike,
         best_illustration_of_findings: Sequence[tid3909.BestIllustrationOfFindings] | None = None,
         planar_roi_measurements_and_qualitative_evaluations: Sequence[tid1410.PlanarROIMeasurementsAndQualitativeEvaluations] | None = None,
         volumetric_roi_measurements_and_qualitative_evaluations: Sequence[tid1411.VolumetricROIMeasurementsAndQualitativeEvaluations] | None = None,

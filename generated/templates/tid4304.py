@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
 
@@ -64,9 +64,9 @@ class LocalizedProstateFinding(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
-            laterality: Code | None = None,
-            topographical_modifier: Code | None = None,
+            value: CodeLike,
+            laterality: CodeLike | None = None,
+            topographical_modifier: CodeLike | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -107,8 +107,8 @@ class LocalizedProstateFinding(TemplateNode):
             def __init__(
                 self,
                 *,
-                concept_name: Code,
-                value: Code,
+                concept_name: CodeLike,
+                value: CodeLike,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -130,7 +130,7 @@ class LocalizedProstateFinding(TemplateNode):
             def __init__(
                 self,
                 *,
-                concept_name: Code,
+                concept_name: CodeLike,
                 value: str,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
@@ -189,8 +189,8 @@ class LocalizedProstateFinding(TemplateNode):
         *,
         tracking_identifier: str,
         tracking_unique_identifier: str,
-        finding: Code,
-        finding_site: Sequence[LocalizedProstateFinding.FindingSite | Code],
+        finding: CodeLike,
+        finding_site: Sequence[LocalizedProstateFinding.FindingSite | CodeLike],
         best_illustration_of_findings: Sequence[tid3909.BestIllustrationOfFindings] | None = None,
         planar_roi_measurements_and_qualitative_evaluations: Sequence[tid1410.PlanarROIMeasurementsAndQualitativeEvaluations] | None = None,
         volumetric_roi_measurements_and_qualitative_evaluations: Sequence[tid1411.VolumetricROIMeasurementsAndQualitativeEvaluations] | None = None,

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
 
@@ -62,9 +62,9 @@ class ExtraProstaticFinding(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
-            laterality: Code | None = None,
-            topographical_modifier: Code | None = None,
+            value: CodeLike,
+            laterality: CodeLike | None = None,
+            topographical_modifier: CodeLike | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -105,8 +105,8 @@ class ExtraProstaticFinding(TemplateNode):
             def __init__(
                 self,
                 *,
-                concept_name: Code,
-                value: Code,
+                concept_name: CodeLike,
+                value: CodeLike,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -128,7 +128,7 @@ class ExtraProstaticFinding(TemplateNode):
             def __init__(
                 self,
                 *,
-                concept_name: Code,
+                concept_name: CodeLike,
                 value: str,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
@@ -158,8 +158,8 @@ class ExtraProstaticFinding(TemplateNode):
         *,
         tracking_identifier: str | None = None,
         tracking_unique_identifier: str | None = None,
-        finding: Code | None = None,
-        finding_site: Sequence[ExtraProstaticFinding.FindingSite | Code] | None = None,
+        finding: CodeLike | None = None,
+        finding_site: Sequence[ExtraProstaticFinding.FindingSite | CodeLike] | None = None,
         best_illustration_of_findings: Sequence[tid3909.BestIllustrationOfFindings] | None = None,
         planar_roi_measurements_and_qualitative_evaluations: Sequence[tid1410.PlanarROIMeasurementsAndQualitativeEvaluations] | None = None,
         volumetric_roi_measurements_and_qualitative_evaluations: Sequence[tid1411.VolumetricROIMeasurementsAndQualitativeEvaluations] | None = None,

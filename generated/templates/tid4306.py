@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
 
@@ -66,8 +66,8 @@ class PIRADSLocalizedAbnormalityAssessment(TemplateNode):
             def __init__(
                 self,
                 *,
-                concept_name: Code,
-                value: Code,
+                concept_name: CodeLike,
+                value: CodeLike,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -91,7 +91,7 @@ class PIRADSLocalizedAbnormalityAssessment(TemplateNode):
             def __init__(
                 self,
                 *,
-                concept_name: Code,
+                concept_name: CodeLike,
                 value: str,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
@@ -104,8 +104,8 @@ class PIRADSLocalizedAbnormalityAssessment(TemplateNode):
         def __init__(
             self,
             *,
-            pi_rads_t2wi_pz_lesion_assessment_category: Code | None = None,
-            pi_rads_t2wi_tz_lesion_assessment_category: Code | None = None,
+            pi_rads_t2wi_pz_lesion_assessment_category: CodeLike | None = None,
+            pi_rads_t2wi_tz_lesion_assessment_category: CodeLike | None = None,
             mp_mri_assessment_type_from_pi_rads_code: Sequence[PIRADSLocalizedAbnormalityAssessment.PiRadsT2wiLesionAssessment.MpMriAssessmentTypeFromPiRadsCode] | None = None,
             mp_mri_assessment_type_from_pi_rads_text: Sequence[PIRADSLocalizedAbnormalityAssessment.PiRadsT2wiLesionAssessment.MpMriAssessmentTypeFromPiRadsText] | None = None,
         ) -> None:
@@ -155,8 +155,8 @@ class PIRADSLocalizedAbnormalityAssessment(TemplateNode):
             def __init__(
                 self,
                 *,
-                concept_name: Code,
-                value: Code,
+                concept_name: CodeLike,
+                value: CodeLike,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -181,7 +181,7 @@ class PIRADSLocalizedAbnormalityAssessment(TemplateNode):
             def __init__(
                 self,
                 *,
-                concept_name: Code,
+                concept_name: CodeLike,
                 value: str,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
@@ -195,7 +195,7 @@ class PIRADSLocalizedAbnormalityAssessment(TemplateNode):
         def __init__(
             self,
             *,
-            pi_rads_dwi_lesion_assessment_category: Code | None = None,
+            pi_rads_dwi_lesion_assessment_category: CodeLike | None = None,
             mp_mri_assessment_type_from_pi_rads_code: Sequence[PIRADSLocalizedAbnormalityAssessment.PiRadsDwiLesionAssessment.MpMriAssessmentTypeFromPiRadsCode] | None = None,
             mp_mri_assessment_type_from_pi_rads_text: Sequence[PIRADSLocalizedAbnormalityAssessment.PiRadsDwiLesionAssessment.MpMriAssessmentTypeFromPiRadsText] | None = None,
         ) -> None:
@@ -242,8 +242,8 @@ class PIRADSLocalizedAbnormalityAssessment(TemplateNode):
             def __init__(
                 self,
                 *,
-                concept_name: Code,
-                value: Code,
+                concept_name: CodeLike,
+                value: CodeLike,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -268,7 +268,7 @@ class PIRADSLocalizedAbnormalityAssessment(TemplateNode):
             def __init__(
                 self,
                 *,
-                concept_name: Code,
+                concept_name: CodeLike,
                 value: str,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
@@ -282,7 +282,7 @@ class PIRADSLocalizedAbnormalityAssessment(TemplateNode):
         def __init__(
             self,
             *,
-            pi_rads_dce_lesion_assessment_category: Code,
+            pi_rads_dce_lesion_assessment_category: CodeLike,
             mp_mri_assessment_type_from_pi_rads_code: Sequence[PIRADSLocalizedAbnormalityAssessment.PiRadsDceLesionAssessment.MpMriAssessmentTypeFromPiRadsCode] | None = None,
             mp_mri_assessment_type_from_pi_rads_text: Sequence[PIRADSLocalizedAbnormalityAssessment.PiRadsDceLesionAssessment.MpMriAssessmentTypeFromPiRadsText] | None = None,
         ) -> None:
@@ -314,8 +314,8 @@ class PIRADSLocalizedAbnormalityAssessment(TemplateNode):
         def __init__(
             self,
             *,
-            concept_name: Code,
-            value: Code,
+            concept_name: CodeLike,
+            value: CodeLike,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -340,7 +340,7 @@ class PIRADSLocalizedAbnormalityAssessment(TemplateNode):
         def __init__(
             self,
             *,
-            concept_name: Code,
+            concept_name: CodeLike,
             value: str,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
@@ -354,11 +354,11 @@ class PIRADSLocalizedAbnormalityAssessment(TemplateNode):
     def __init__(
         self,
         *,
-        index_lesion: Code | None = None,
+        index_lesion: CodeLike | None = None,
         pi_rads_t2wi_lesion_assessment: PIRADSLocalizedAbnormalityAssessment.PiRadsT2wiLesionAssessment,
         pi_rads_dwi_lesion_assessment: PIRADSLocalizedAbnormalityAssessment.PiRadsDwiLesionAssessment,
         pi_rads_dce_lesion_assessment: PIRADSLocalizedAbnormalityAssessment.PiRadsDceLesionAssessment,
-        pi_rads_lesion_assessment_category: Sequence[Code] | None = None,
+        pi_rads_lesion_assessment_category: Sequence[CodeLike] | None = None,
         mp_mri_assessment_type_from_pi_rads_code: Sequence[PIRADSLocalizedAbnormalityAssessment.MpMriAssessmentTypeFromPiRadsCode] | None = None,
         mp_mri_assessment_type_from_pi_rads_text: Sequence[PIRADSLocalizedAbnormalityAssessment.MpMriAssessmentTypeFromPiRadsText] | None = None,
     ) -> None:

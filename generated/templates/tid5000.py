@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from pydicom.dataset import Dataset
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Reference
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -108,7 +108,7 @@ class OBGYNUltrasoundProcedureReport(TemplateNode):
         def __init__(
             self,
             *,
-            finding_site: Code,
+            finding_site: CodeLike,
             ob_gyn_fetal_vascular_ultrasound_measurement_group: tid5025.OBGYNFetalVascularUltrasoundMeasurementGroup,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
@@ -136,7 +136,7 @@ class OBGYNUltrasoundProcedureReport(TemplateNode):
         def __init__(
             self,
             *,
-            finding_site: Code,
+            finding_site: CodeLike,
             ob_gyn_pelvic_vascular_ultrasound_measurement_group: tid5026.OBGYNPelvicVascularUltrasoundMeasurementGroup,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
@@ -152,9 +152,9 @@ class OBGYNUltrasoundProcedureReport(TemplateNode):
     def __init__(
         self,
         *,
-        concept_name: Code,
+        concept_name: CodeLike,
         language_of_content_item_and_descendants: tid1204.LanguageOfContentItemAndDescendants | None = None,
-        acquisition_protocol: Sequence[Code] | None = None,
+        acquisition_protocol: Sequence[CodeLike] | None = None,
         observation_context: tid1001.ObservationContext,
         ob_gyn_patient_characteristics: tid5001.OBGYNPatientCharacteristics | None = None,
         image_library: OBGYNUltrasoundProcedureReport.ImageLibrary | None = None,

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 
@@ -38,12 +38,12 @@ class OBGYNPatientCharacteristics(TemplateNode):
         self,
         *,
         comment: str | None = None,
-        patient_height: Numeric | tuple[float, Code] | None = None,
-        patient_weight: Numeric | tuple[float, Code] | None = None,
-        gravida: Numeric | tuple[float, Code] | None = None,
-        para: Numeric | tuple[float, Code] | None = None,
-        aborta: Numeric | tuple[float, Code] | None = None,
-        ectopic_pregnancies: Numeric | tuple[float, Code] | None = None,
+        patient_height: Numeric | tuple[float, CodeLike] | None = None,
+        patient_weight: Numeric | tuple[float, CodeLike] | None = None,
+        gravida: Numeric | tuple[float, CodeLike] | None = None,
+        para: Numeric | tuple[float, CodeLike] | None = None,
+        aborta: Numeric | tuple[float, CodeLike] | None = None,
+        ectopic_pregnancies: Numeric | tuple[float, CodeLike] | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

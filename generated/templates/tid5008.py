@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import ContentItem, Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import Param, ValueSet
@@ -69,8 +69,8 @@ class FetalBiometryGroup(TemplateNode):
             def __init__(
                 self,
                 *,
-                concept_name: Code,
-                value: Code,
+                concept_name: CodeLike,
+                value: CodeLike,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -94,8 +94,8 @@ class FetalBiometryGroup(TemplateNode):
             def __init__(
                 self,
                 *,
-                concept_name: Code,
-                value: Numeric | tuple[float, Code],
+                concept_name: CodeLike,
+                value: Numeric | tuple[float, CodeLike],
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -107,7 +107,7 @@ class FetalBiometryGroup(TemplateNode):
         def __init__(
             self,
             *,
-            value: Numeric | tuple[float, Code],
+            value: Numeric | tuple[float, CodeLike],
             equation_or_table: FetalBiometryGroup.GestationalAge.EquationOrTable | None = None,
             inferred_from_num: Sequence[TemplateNode | ContentItem] | None = None,
             population_statistical_descriptor: Sequence[FetalBiometryGroup.GestationalAge.PopulationStatisticalDescriptor] | None = None,
@@ -149,8 +149,8 @@ class FetalBiometryGroup(TemplateNode):
             def __init__(
                 self,
                 *,
-                concept_name: Code,
-                value: Code,
+                concept_name: CodeLike,
+                value: CodeLike,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -162,8 +162,8 @@ class FetalBiometryGroup(TemplateNode):
         def __init__(
             self,
             *,
-            concept_name: Code,
-            value: Numeric | tuple[float, Code],
+            concept_name: CodeLike,
+            value: Numeric | tuple[float, CodeLike],
             equation_or_table: FetalBiometryGroup.GrowthDistributionRank.EquationOrTable | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
@@ -179,7 +179,7 @@ class FetalBiometryGroup(TemplateNode):
         self,
         *,
         measurement: Sequence[tid300.Measurement] | None = None,
-        gestational_age: FetalBiometryGroup.GestationalAge | Numeric | tuple[float, Code] | None = None,
+        gestational_age: FetalBiometryGroup.GestationalAge | Numeric | tuple[float, CodeLike] | None = None,
         growth_distribution_rank: FetalBiometryGroup.GrowthDistributionRank | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):

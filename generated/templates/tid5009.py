@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -42,12 +42,12 @@ class FetalBiophysicalProfileSection(TemplateNode):
         self,
         *,
         subject_context_fetus: tid1008.SubjectContextFetus | None = None,
-        gross_body_movement: Numeric | tuple[float, Code] | None = None,
-        fetal_breathing: Numeric | tuple[float, Code] | None = None,
-        fetal_tone: Numeric | tuple[float, Code] | None = None,
-        fetal_heart_reactivity: Numeric | tuple[float, Code] | None = None,
-        amniotic_fluid_volume: Numeric | tuple[float, Code] | None = None,
-        biophysical_profile_sum_score: Numeric | tuple[float, Code] | None = None,
+        gross_body_movement: Numeric | tuple[float, CodeLike] | None = None,
+        fetal_breathing: Numeric | tuple[float, CodeLike] | None = None,
+        fetal_tone: Numeric | tuple[float, CodeLike] | None = None,
+        fetal_heart_reactivity: Numeric | tuple[float, CodeLike] | None = None,
+        amniotic_fluid_volume: Numeric | tuple[float, CodeLike] | None = None,
+        biophysical_profile_sum_score: Numeric | tuple[float, CodeLike] | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

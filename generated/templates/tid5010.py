@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
 
@@ -39,7 +39,7 @@ class AmnioticSacSection(TemplateNode):
     def __init__(
         self,
         *,
-        finding_site: Code,
+        finding_site: CodeLike,
         subject_context_fetus: tid1008.SubjectContextFetus | None = None,
         measurement: tid300.Measurement,
         measurement_row4: Sequence[tid300.Measurement] | None = None,

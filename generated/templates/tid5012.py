@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
 
@@ -36,7 +36,7 @@ class OvariesSection(TemplateNode):
     def __init__(
         self,
         *,
-        finding_site: Code,
+        finding_site: CodeLike,
         lwh_volume_group: tid5016.LWHVolumeGroup | None = None,
         lwh_volume_group_row4: tid5016.LWHVolumeGroup | None = None,
     ) -> None:

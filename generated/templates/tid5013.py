@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import Param, ValueSet
@@ -54,8 +54,8 @@ class FolliclesSection(TemplateNode):
         def __init__(
             self,
             *,
-            concept_name: Code,
-            value: Numeric | tuple[float, Code],
+            concept_name: CodeLike,
+            value: Numeric | tuple[float, CodeLike],
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -67,8 +67,8 @@ class FolliclesSection(TemplateNode):
     def __init__(
         self,
         *,
-        finding_site: Code,
-        laterality: Code,
+        finding_site: CodeLike,
+        laterality: CodeLike,
         number: FolliclesSection.Number | None = None,
         follicle_measurement_group: Sequence[tid5014.FollicleMeasurementGroup] | None = None,
         lwh_volume_group: Sequence[tid5016.LWHVolumeGroup] | None = None,

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import Param, ValueSet
 
@@ -50,15 +50,15 @@ class LWHVolumeGroup(TemplateNode):
     def __init__(
         self,
         *,
-        concept_name: Code,
+        concept_name: CodeLike,
         identifier: str | None = None,
-        measurement_method: Sequence[Code] | None = None,
+        measurement_method: Sequence[CodeLike] | None = None,
         measurement: tid300.Measurement | None = None,
         measurement_row3: Sequence[tid300.Measurement] | None = None,
         measurement_row4: Sequence[tid300.Measurement] | None = None,
         measurement_row5: Sequence[tid300.Measurement] | None = None,
-        functional_condition_present_during_acquisition: Code | None = None,
-        finding: Code | None = None,
+        functional_condition_present_during_acquisition: CodeLike | None = None,
+        finding: CodeLike | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

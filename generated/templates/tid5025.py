@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import Param, ValueSet
 
@@ -41,9 +41,9 @@ class OBGYNFetalVascularUltrasoundMeasurementGroup(TemplateNode):
     def __init__(
         self,
         *,
-        concept_name: Code,
+        concept_name: CodeLike,
         subject_context_fetus: tid1008.SubjectContextFetus | None = None,
-        laterality: Code | None = None,
+        laterality: CodeLike | None = None,
         measurement: Sequence[tid300.Measurement],
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import Param, ValueSet
 
@@ -40,8 +40,8 @@ class OBGYNPelvicVascularUltrasoundMeasurementGroup(TemplateNode):
     def __init__(
         self,
         *,
-        concept_name: Code,
-        laterality: Code | None = None,
+        concept_name: CodeLike,
+        laterality: CodeLike | None = None,
         anatomic_identifier: str | None = None,
         measurement: Sequence[tid300.Measurement],
     ) -> None:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from pydicom.dataset import Dataset
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Reference
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -96,8 +96,8 @@ class VascularUltrasoundReport(TemplateNode):
     def __init__(
         self,
         *,
-        concept_name: Code,
-        temporal_periods_relating_to_procedure: Code | None = None,
+        concept_name: CodeLike,
+        temporal_periods_relating_to_procedure: CodeLike | None = None,
         language_of_content_item_and_descendants: tid1204.LanguageOfContentItemAndDescendants | None = None,
         observation_context: tid1001.ObservationContext,
         vascular_patient_characteristics: tid5101.VascularPatientCharacteristics | None = None,

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -36,11 +36,11 @@ class VascularPatientCharacteristics(TemplateNode):
     def __init__(
         self,
         *,
-        subject_age: Numeric | tuple[float, Code] | None = None,
-        subject_sex: Code | None = None,
-        heart_rate: Numeric | tuple[float, Code] | None = None,
-        systolic_blood_pressure: Numeric | tuple[float, Code] | None = None,
-        diastolic_blood_pressure: Numeric | tuple[float, Code] | None = None,
+        subject_age: Numeric | tuple[float, CodeLike] | None = None,
+        subject_sex: CodeLike | None = None,
+        heart_rate: Numeric | tuple[float, CodeLike] | None = None,
+        systolic_blood_pressure: Numeric | tuple[float, CodeLike] | None = None,
+        diastolic_blood_pressure: Numeric | tuple[float, CodeLike] | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

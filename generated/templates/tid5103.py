@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import Param
 
@@ -44,8 +44,8 @@ class VascularUltrasoundSection(TemplateNode):
     def __init__(
         self,
         *,
-        finding_site: Code,
-        laterality: Code,
+        finding_site: CodeLike,
+        laterality: CodeLike,
         vascular_ultrasound_measurement_group: Sequence[tid5104.VascularUltrasoundMeasurementGroup],
         measurement: Sequence[tid300.Measurement] | None = None,
     ) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import Param, ValueSet
 
@@ -40,9 +40,9 @@ class VascularUltrasoundMeasurementGroup(TemplateNode):
     def __init__(
         self,
         *,
-        concept_name: Code,
-        topographical_modifier: Code | None = None,
-        vessel_branch: Sequence[Code] | None = None,
+        concept_name: CodeLike,
+        topographical_modifier: CodeLike | None = None,
+        vessel_branch: Sequence[CodeLike] | None = None,
         measurement: Sequence[tid300.Measurement],
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
 
@@ -40,11 +40,11 @@ class UltrasoundGraftSection(TemplateNode):
     def __init__(
         self,
         *,
-        finding_site: Code,
-        laterality: Code | None = None,
-        graft_to_proximal_anastomosis: Code,
-        graft_to_distal_anastomosis: Code,
-        graft_type: Code | None = None,
+        finding_site: CodeLike,
+        laterality: CodeLike | None = None,
+        graft_to_proximal_anastomosis: CodeLike,
+        graft_to_distal_anastomosis: CodeLike,
+        graft_type: CodeLike | None = None,
         measurement: Sequence[tid300.Measurement],
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):

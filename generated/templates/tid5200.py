@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from pydicom.dataset import Dataset
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Reference
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -78,7 +78,7 @@ class EchocardiographyProcedureReport(TemplateNode):
         def __init__(
             self,
             *,
-            acquisition_protocol: Sequence[Code],
+            acquisition_protocol: Sequence[CodeLike],
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -48,8 +48,8 @@ class EchocardiographyPatientCharacteristics(TemplateNode):
         def __init__(
             self,
             *,
-            value: Numeric | tuple[float, Code],
-            body_surface_area_formula: Code | None = None,
+            value: Numeric | tuple[float, CodeLike],
+            body_surface_area_formula: CodeLike | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -62,12 +62,12 @@ class EchocardiographyPatientCharacteristics(TemplateNode):
     def __init__(
         self,
         *,
-        subject_age: Numeric | tuple[float, Code] | None = None,
-        subject_sex: Code | None = None,
-        heart_rate: Numeric | tuple[float, Code] | None = None,
-        systolic_blood_pressure: Numeric | tuple[float, Code] | None = None,
-        diastolic_blood_pressure: Numeric | tuple[float, Code] | None = None,
-        body_surface_area: EchocardiographyPatientCharacteristics.BodySurfaceArea | Numeric | tuple[float, Code],
+        subject_age: Numeric | tuple[float, CodeLike] | None = None,
+        subject_sex: CodeLike | None = None,
+        heart_rate: Numeric | tuple[float, CodeLike] | None = None,
+        systolic_blood_pressure: Numeric | tuple[float, CodeLike] | None = None,
+        diastolic_blood_pressure: Numeric | tuple[float, CodeLike] | None = None,
+        body_surface_area: EchocardiographyPatientCharacteristics.BodySurfaceArea | Numeric | tuple[float, CodeLike],
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

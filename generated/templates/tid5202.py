@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import Param, ValueSet
 
@@ -57,10 +57,10 @@ class EchoSection(TemplateNode):
         def __init__(
             self,
             *,
-            image_mode: Code | None = None,
-            acquisition_protocol_code: Code | None = None,
+            image_mode: CodeLike | None = None,
+            acquisition_protocol_code: CodeLike | None = None,
             acquisition_protocol_text: str | None = None,
-            stage: Code | None = None,
+            stage: CodeLike | None = None,
             echo_measurement: Sequence[tid5203.EchoMeasurement],
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
@@ -82,7 +82,7 @@ class EchoSection(TemplateNode):
     def __init__(
         self,
         *,
-        finding_site: Code,
+        finding_site: CodeLike,
         measurement_group: Sequence[EchoSection.MeasurementGroup],
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from pydicom.dataset import Dataset
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric, Reference
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import Param, ValueSet
@@ -55,8 +55,8 @@ class WallMotionAnalysis(TemplateNode):
         def __init__(
             self,
             *,
-            value: Numeric | tuple[float, Code],
-            assessment_scale: Code,
+            value: Numeric | tuple[float, CodeLike],
+            assessment_scale: CodeLike,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -97,11 +97,11 @@ class WallMotionAnalysis(TemplateNode):
             def __init__(
                 self,
                 *,
-                value: Code,
-                cardiac_wall_motion: Code | None = None,
-                associated_morphology: Code | None = None,
-                score: Numeric | tuple[float, Code] | None = None,
-                wall_thickness_ratio_end_systolic_to_end_diastolic: Numeric | tuple[float, Code] | None = None,
+                value: CodeLike,
+                cardiac_wall_motion: CodeLike | None = None,
+                associated_morphology: CodeLike | None = None,
+                score: Numeric | tuple[float, CodeLike] | None = None,
+                wall_thickness_ratio_end_systolic_to_end_diastolic: Numeric | tuple[float, CodeLike] | None = None,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -122,8 +122,8 @@ class WallMotionAnalysis(TemplateNode):
         def __init__(
             self,
             *,
-            finding_site: Code,
-            wall_segment: Sequence[WallMotionAnalysis.Findings.WallSegment | Code],
+            finding_site: CodeLike,
+            wall_segment: Sequence[WallMotionAnalysis.Findings.WallSegment | CodeLike],
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -137,11 +137,11 @@ class WallMotionAnalysis(TemplateNode):
     def __init__(
         self,
         *,
-        procedure_reported: Code,
-        stage: Code | None = None,
+        procedure_reported: CodeLike,
+        stage: CodeLike | None = None,
         illustration_of_finding: Reference | Dataset | None = None,
         lv_wall_motion_segmental_findings: str | None = None,
-        lv_wall_motion_score_index: WallMotionAnalysis.LvWallMotionScoreIndex | Numeric | tuple[float, Code] | None = None,
+        lv_wall_motion_score_index: WallMotionAnalysis.LvWallMotionScoreIndex | Numeric | tuple[float, CodeLike] | None = None,
         findings: WallMotionAnalysis.Findings | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):

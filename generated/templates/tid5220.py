@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from pydicom.dataset import Dataset
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Reference
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -71,7 +71,7 @@ class PediatricFetalAndCongenitalCardiacUltrasoundReports(TemplateNode):
         def __init__(
             self,
             *,
-            finding_code: Sequence[Code] | None = None,
+            finding_code: Sequence[CodeLike] | None = None,
             finding_text: str | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
@@ -110,7 +110,7 @@ class PediatricFetalAndCongenitalCardiacUltrasoundReports(TemplateNode):
     def __init__(
         self,
         *,
-        concept_name: Code,
+        concept_name: CodeLike,
         language_of_content_item_and_descendants: tid1204.LanguageOfContentItemAndDescendants,
         observation_context: tid1001.ObservationContext,
         indications_for_procedure: PediatricFetalAndCongenitalCardiacUltrasoundReports.IndicationsForProcedure | None = None,

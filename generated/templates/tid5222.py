@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import Param, ValueSet
 
@@ -53,8 +53,8 @@ class PediatricFetalAndCongenitalCardiacUltrasoundSection(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
-            prosthetic_replacement_of_heart_valve: Code | None = None,
+            value: CodeLike,
+            prosthetic_replacement_of_heart_valve: CodeLike | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -83,7 +83,7 @@ class PediatricFetalAndCongenitalCardiacUltrasoundSection(TemplateNode):
         def __init__(
             self,
             *,
-            image_mode: Code | None = None,
+            image_mode: CodeLike | None = None,
             acquisition_protocol: str | None = None,
             pediatric_fetal_and_congenital_cardiac_ultrasound_measurement: Sequence[tid5223.PediatricFetalAndCongenitalCardiacUltrasoundMeasurement],
         ) -> None:
@@ -103,7 +103,7 @@ class PediatricFetalAndCongenitalCardiacUltrasoundSection(TemplateNode):
     def __init__(
         self,
         *,
-        finding_site: PediatricFetalAndCongenitalCardiacUltrasoundSection.FindingSite | Code,
+        finding_site: PediatricFetalAndCongenitalCardiacUltrasoundSection.FindingSite | CodeLike,
         measurement_group: Sequence[PediatricFetalAndCongenitalCardiacUltrasoundSection.MeasurementGroup],
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):

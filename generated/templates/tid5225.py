@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -41,9 +41,9 @@ class CardiacUltrasoundFetalCharacteristics(TemplateNode):
         self,
         *,
         subject_context_fetus: tid1008.SubjectContextFetus | None = None,
-        gestational_age: Numeric | tuple[float, Code] | None = None,
+        gestational_age: Numeric | tuple[float, CodeLike] | None = None,
         edd: str | datetime.date | None = None,
-        heart_rate: Numeric | tuple[float, Code] | None = None,
+        heart_rate: Numeric | tuple[float, CodeLike] | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

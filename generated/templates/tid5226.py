@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
 
@@ -33,9 +33,9 @@ class CardiacUltrasoundSummarySection(TemplateNode):
     def __init__(
         self,
         *,
-        finding_code: Sequence[Code] | None = None,
+        finding_code: Sequence[CodeLike] | None = None,
         finding_text: Sequence[str] | None = None,
-        surgical_procedure: Sequence[Code] | None = None,
+        surgical_procedure: Sequence[CodeLike] | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

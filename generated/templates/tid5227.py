@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
 
@@ -39,9 +39,9 @@ class CardiacUltrasoundFetalSummarySection(TemplateNode):
         self,
         *,
         subject_context_fetus: tid1008.SubjectContextFetus | None = None,
-        finding_code: Sequence[Code] | None = None,
+        finding_code: Sequence[CodeLike] | None = None,
         finding_text: Sequence[str] | None = None,
-        surgical_procedure: Sequence[Code] | None = None,
+        surgical_procedure: Sequence[CodeLike] | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
 
@@ -64,7 +64,7 @@ class SimplifiedEchoProcedureReport(TemplateNode):
         def __init__(
             self,
             *,
-            acquisition_protocol: Sequence[Code],
+            acquisition_protocol: Sequence[CodeLike],
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -90,7 +90,7 @@ class SimplifiedEchoProcedureReport(TemplateNode):
         def __init__(
             self,
             *,
-            finding_code: Sequence[Code] | None = None,
+            finding_code: Sequence[CodeLike] | None = None,
             finding_text: str | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
@@ -275,7 +275,7 @@ class SimplifiedEchoProcedureReport(TemplateNode):
         def __init__(
             self,
             *,
-            stage: Code,
+            stage: CodeLike,
             pre_coordinated_measurements: SimplifiedEchoProcedureReport.StagedMeasurements.PreCoordinatedMeasurements,
             post_coordinated_measurements: SimplifiedEchoProcedureReport.StagedMeasurements.PostCoordinatedMeasurements,
             adhoc_measurements: SimplifiedEchoProcedureReport.StagedMeasurements.AdhocMeasurements,

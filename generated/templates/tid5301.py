@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import Param
@@ -44,10 +44,10 @@ class PreCoordinatedEchoMeasurement(TemplateNode):
     def __init__(
         self,
         *,
-        concept_name: Code,
-        value: Numeric | tuple[float, Code],
-        selection_status: Code | None = None,
-        derivation: Code | None = None,
+        concept_name: CodeLike,
+        value: Numeric | tuple[float, CodeLike],
+        selection_status: CodeLike | None = None,
+        derivation: CodeLike | None = None,
         image_or_spatial_coordinates: Sequence[tid320.ImageOrSpatialCoordinates] | None = None,
         waveform_or_temporal_coordinates: Sequence[tid321.WaveformOrTemporalCoordinates] | None = None,
         short_label: str | None = None,

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import Param, ValueSet
@@ -57,24 +57,24 @@ class PostCoordinatedEchoMeasurement(TemplateNode):
     def __init__(
         self,
         *,
-        concept_name: Code,
-        value: Numeric | tuple[float, Code],
-        equivalent_meaning_of_concept_name: Sequence[Code] | None = None,
-        selection_status: Code | None = None,
-        derivation: Code | None = None,
+        concept_name: CodeLike,
+        value: Numeric | tuple[float, CodeLike],
+        equivalent_meaning_of_concept_name: Sequence[CodeLike] | None = None,
+        selection_status: CodeLike | None = None,
+        derivation: CodeLike | None = None,
         image_or_spatial_coordinates: Sequence[tid320.ImageOrSpatialCoordinates] | None = None,
         waveform_or_temporal_coordinates: Sequence[tid321.WaveformOrTemporalCoordinates] | None = None,
-        measurement_type: Code,
-        finding_site: Code,
-        finding_observation_type: Code,
-        measured_property: Code,
-        flow_direction: Code | None = None,
-        measurement_method: Code | None = None,
-        image_mode: Code | None = None,
-        image_view: Code | None = None,
-        cardiac_cycle_point: Code | None = None,
-        respiratory_cycle_point: Code | None = None,
-        measurement_divisor: Code | None = None,
+        measurement_type: CodeLike,
+        finding_site: CodeLike,
+        finding_observation_type: CodeLike,
+        measured_property: CodeLike,
+        flow_direction: CodeLike | None = None,
+        measurement_method: CodeLike | None = None,
+        image_mode: CodeLike | None = None,
+        image_view: CodeLike | None = None,
+        cardiac_cycle_point: CodeLike | None = None,
+        respiratory_cycle_point: CodeLike | None = None,
+        measurement_divisor: CodeLike | None = None,
         short_label: str | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):

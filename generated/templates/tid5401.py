@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -56,8 +56,8 @@ class UltrasoundShearWaveElastographySection(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
-            laterality: Code | None = None,
+            value: CodeLike,
+            laterality: CodeLike | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -83,8 +83,8 @@ class UltrasoundShearWaveElastographySection(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
-            image_view_modifier: Sequence[Code] | None = None,
+            value: CodeLike,
+            image_view_modifier: Sequence[CodeLike] | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -127,11 +127,11 @@ class UltrasoundShearWaveElastographySection(TemplateNode):
             def __init__(
                 self,
                 *,
-                value: Numeric | tuple[float, Code],
-                standard_deviation: Numeric | tuple[float, Code] | None = None,
-                median: Numeric | tuple[float, Code] | None = None,
-                interquartile_range_of_population: Numeric | tuple[float, Code] | None = None,
-                interquartile_range_to_median_ratio_of_population: Numeric | tuple[float, Code],
+                value: Numeric | tuple[float, CodeLike],
+                standard_deviation: Numeric | tuple[float, CodeLike] | None = None,
+                median: Numeric | tuple[float, CodeLike] | None = None,
+                interquartile_range_of_population: Numeric | tuple[float, CodeLike] | None = None,
+                interquartile_range_to_median_ratio_of_population: Numeric | tuple[float, CodeLike],
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -168,11 +168,11 @@ class UltrasoundShearWaveElastographySection(TemplateNode):
             def __init__(
                 self,
                 *,
-                value: Numeric | tuple[float, Code],
-                standard_deviation: Numeric | tuple[float, Code] | None = None,
-                median: Numeric | tuple[float, Code] | None = None,
-                interquartile_range_of_population: Numeric | tuple[float, Code] | None = None,
-                interquartile_range_to_median_ratio_of_population: Numeric | tuple[float, Code],
+                value: Numeric | tuple[float, CodeLike],
+                standard_deviation: Numeric | tuple[float, CodeLike] | None = None,
+                median: Numeric | tuple[float, CodeLike] | None = None,
+                interquartile_range_of_population: Numeric | tuple[float, CodeLike] | None = None,
+                interquartile_range_to_median_ratio_of_population: Numeric | tuple[float, CodeLike],
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -209,11 +209,11 @@ class UltrasoundShearWaveElastographySection(TemplateNode):
             def __init__(
                 self,
                 *,
-                value: Numeric | tuple[float, Code],
-                standard_deviation: Numeric | tuple[float, Code] | None = None,
-                median: Numeric | tuple[float, Code] | None = None,
-                interquartile_range_of_population: Numeric | tuple[float, Code] | None = None,
-                interquartile_range_to_median_ratio_of_population: Numeric | tuple[float, Code],
+                value: Numeric | tuple[float, CodeLike],
+                standard_deviation: Numeric | tuple[float, CodeLike] | None = None,
+                median: Numeric | tuple[float, CodeLike] | None = None,
+                interquartile_range_of_population: Numeric | tuple[float, CodeLike] | None = None,
+                interquartile_range_to_median_ratio_of_population: Numeric | tuple[float, CodeLike],
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -234,9 +234,9 @@ class UltrasoundShearWaveElastographySection(TemplateNode):
         def __init__(
             self,
             *,
-            shear_wave_speed: UltrasoundShearWaveElastographySection.Summary.ShearWaveSpeed | Numeric | tuple[float, Code],
-            elasticity: UltrasoundShearWaveElastographySection.Summary.Elasticity | Numeric | tuple[float, Code],
-            shear_wave_dispersion_slope: UltrasoundShearWaveElastographySection.Summary.ShearWaveDispersionSlope | Numeric | tuple[float, Code] | None = None,
+            shear_wave_speed: UltrasoundShearWaveElastographySection.Summary.ShearWaveSpeed | Numeric | tuple[float, CodeLike],
+            elasticity: UltrasoundShearWaveElastographySection.Summary.Elasticity | Numeric | tuple[float, CodeLike],
+            shear_wave_dispersion_slope: UltrasoundShearWaveElastographySection.Summary.ShearWaveDispersionSlope | Numeric | tuple[float, CodeLike] | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -268,7 +268,7 @@ class UltrasoundShearWaveElastographySection(TemplateNode):
             self,
             *,
             identifier: str,
-            finding_site: Code | None = None,
+            finding_site: CodeLike | None = None,
             shear_wave_elastography_measurement: tid5402.ShearWaveElastographyMeasurement,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
@@ -299,7 +299,7 @@ class UltrasoundShearWaveElastographySection(TemplateNode):
         def __init__(
             self,
             *,
-            finding_site: Code | None = None,
+            finding_site: CodeLike | None = None,
             shear_wave_elastography_measurement: tid5402.ShearWaveElastographyMeasurement,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
@@ -314,11 +314,11 @@ class UltrasoundShearWaveElastographySection(TemplateNode):
     def __init__(
         self,
         *,
-        procedure_reported: Code,
-        finding_site: UltrasoundShearWaveElastographySection.FindingSite | Code,
-        image_mode: Code | None = None,
-        image_view: UltrasoundShearWaveElastographySection.ImageView | Code | None = None,
-        shear_wave_detection_method: Code | None = None,
+        procedure_reported: CodeLike,
+        finding_site: UltrasoundShearWaveElastographySection.FindingSite | CodeLike,
+        image_mode: CodeLike | None = None,
+        image_view: UltrasoundShearWaveElastographySection.ImageView | CodeLike | None = None,
+        shear_wave_detection_method: CodeLike | None = None,
         summary: UltrasoundShearWaveElastographySection.Summary,
         measurement_group: Sequence[UltrasoundShearWaveElastographySection.MeasurementGroup],
         reference_measurement_group: UltrasoundShearWaveElastographySection.ReferenceMeasurementGroup | None = None,

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric, Scoord
 from iodkit.sr.template import Row, TemplateNode
 
@@ -46,10 +46,10 @@ class ShearWaveElastographyMeasurement(TemplateNode):
         def __init__(
             self,
             *,
-            value: Numeric | tuple[float, Code],
-            standard_deviation: Numeric | tuple[float, Code],
-            minimum: Numeric | tuple[float, Code] | None = None,
-            maximum: Numeric | tuple[float, Code] | None = None,
+            value: Numeric | tuple[float, CodeLike],
+            standard_deviation: Numeric | tuple[float, CodeLike],
+            minimum: Numeric | tuple[float, CodeLike] | None = None,
+            maximum: Numeric | tuple[float, CodeLike] | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -81,10 +81,10 @@ class ShearWaveElastographyMeasurement(TemplateNode):
         def __init__(
             self,
             *,
-            value: Numeric | tuple[float, Code],
-            standard_deviation: Numeric | tuple[float, Code],
-            minimum: Numeric | tuple[float, Code] | None = None,
-            maximum: Numeric | tuple[float, Code] | None = None,
+            value: Numeric | tuple[float, CodeLike],
+            standard_deviation: Numeric | tuple[float, CodeLike],
+            minimum: Numeric | tuple[float, CodeLike] | None = None,
+            maximum: Numeric | tuple[float, CodeLike] | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -117,11 +117,11 @@ class ShearWaveElastographyMeasurement(TemplateNode):
         def __init__(
             self,
             *,
-            value: Numeric | tuple[float, Code],
-            standard_deviation: Numeric | tuple[float, Code],
-            minimum: Numeric | tuple[float, Code] | None = None,
-            maximum: Numeric | tuple[float, Code] | None = None,
-            shear_wave_dispersion_slope_center_frequency: Numeric | tuple[float, Code] | None = None,
+            value: Numeric | tuple[float, CodeLike],
+            standard_deviation: Numeric | tuple[float, CodeLike],
+            minimum: Numeric | tuple[float, CodeLike] | None = None,
+            maximum: Numeric | tuple[float, CodeLike] | None = None,
+            shear_wave_dispersion_slope_center_frequency: Numeric | tuple[float, CodeLike] | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -141,12 +141,12 @@ class ShearWaveElastographyMeasurement(TemplateNode):
     def __init__(
         self,
         *,
-        roi_depth: Numeric | tuple[float, Code],
-        area_of_defined_region: Numeric | tuple[float, Code] | None = None,
+        roi_depth: Numeric | tuple[float, CodeLike],
+        area_of_defined_region: Numeric | tuple[float, CodeLike] | None = None,
         image_region: Scoord,
-        shear_wave_speed: ShearWaveElastographyMeasurement.ShearWaveSpeed | Numeric | tuple[float, Code],
-        elasticity: ShearWaveElastographyMeasurement.Elasticity | Numeric | tuple[float, Code],
-        shear_wave_dispersion_slope: ShearWaveElastographyMeasurement.ShearWaveDispersionSlope | Numeric | tuple[float, Code] | None = None,
+        shear_wave_speed: ShearWaveElastographyMeasurement.ShearWaveSpeed | Numeric | tuple[float, CodeLike],
+        elasticity: ShearWaveElastographyMeasurement.Elasticity | Numeric | tuple[float, CodeLike],
+        shear_wave_dispersion_slope: ShearWaveElastographyMeasurement.ShearWaveDispersionSlope | Numeric | tuple[float, CodeLike] | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

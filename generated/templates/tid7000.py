@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from pydicom.dataset import Dataset
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric, Reference
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -81,7 +81,7 @@ class ImplantationPlan(TemplateNode):
                 self,
                 *,
                 component_id: str,
-                component_type: Code | None = None,
+                component_type: CodeLike | None = None,
                 contains_composite: Reference | Dataset,
                 frame_of_reference_uid: str,
                 manufacturer_implant_template: Reference | Dataset,
@@ -182,12 +182,12 @@ class ImplantationPlan(TemplateNode):
                         self,
                         *,
                         degree_of_freedom_id: str,
-                        degree_of_freedom_exact_translational_value: Numeric | tuple[float, Code] | None = None,
-                        degree_of_freedom_minimum_translational_value: Numeric | tuple[float, Code] | None = None,
-                        degree_of_freedom_maximum_translational_value: Numeric | tuple[float, Code] | None = None,
-                        degree_of_freedom_exact_rotational_value: Numeric | tuple[float, Code] | None = None,
-                        degree_of_freedom_minimum_rotational_value: Numeric | tuple[float, Code] | None = None,
-                        degree_of_freedom_maximum_rotational_value: Numeric | tuple[float, Code] | None = None,
+                        degree_of_freedom_exact_translational_value: Numeric | tuple[float, CodeLike] | None = None,
+                        degree_of_freedom_minimum_translational_value: Numeric | tuple[float, CodeLike] | None = None,
+                        degree_of_freedom_maximum_translational_value: Numeric | tuple[float, CodeLike] | None = None,
+                        degree_of_freedom_exact_rotational_value: Numeric | tuple[float, CodeLike] | None = None,
+                        degree_of_freedom_minimum_rotational_value: Numeric | tuple[float, CodeLike] | None = None,
+                        degree_of_freedom_maximum_rotational_value: Numeric | tuple[float, CodeLike] | None = None,
                     ) -> None:
                         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -293,8 +293,8 @@ class ImplantationPlan(TemplateNode):
                 self,
                 *,
                 value: Reference | Dataset,
-                horizontal_pixel_spacing: Numeric | tuple[float, Code],
-                vertical_pixel_spacing: Numeric | tuple[float, Code],
+                horizontal_pixel_spacing: Numeric | tuple[float, CodeLike],
+                vertical_pixel_spacing: Numeric | tuple[float, CodeLike],
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -364,7 +364,7 @@ class ImplantationPlan(TemplateNode):
         def __init__(
             self,
             *,
-            planning_method: Code | None = None,
+            planning_method: CodeLike | None = None,
             patient_image: Sequence[ImplantationPlan.InformationUsedForPlanning.PatientImage | Reference | Dataset] | None = None,
             patient_data_used_during_planning: Sequence[ImplantationPlan.InformationUsedForPlanning.PatientDataUsedDuringPlanning | Reference | Dataset] | None = None,
         ) -> None:

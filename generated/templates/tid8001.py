@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
 
@@ -46,17 +46,17 @@ class SpecimenPreparation(TemplateNode):
         *,
         specimen_identifier: str,
         issuer_of_specimen_identifier: str | None = None,
-        specimen_container: Code | None = None,
-        specimen_type: Code | None = None,
-        processing_type: Code,
+        specimen_container: CodeLike | None = None,
+        specimen_type: CodeLike | None = None,
+        processing_type: CodeLike,
         date_time_of_processing: str | datetime.datetime | None = None,
         processing_step_description_text: str | None = None,
-        processing_step_description_code: Code | None = None,
-        specimen_collection: Code | None = None,
+        processing_step_description_code: CodeLike | None = None,
+        specimen_collection: CodeLike | None = None,
         specimen_sampling: tid8002.SpecimenSampling | None = None,
         specimen_staining: tid8003.SpecimenStaining | None = None,
-        tissue_fixative: Code | None = None,
-        embedding_medium: Code | None = None,
+        tissue_fixative: CodeLike | None = None,
+        embedding_medium: CodeLike | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pydicom.dataset import Dataset
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric, Reference
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -38,15 +38,15 @@ class SpecimenSampling(TemplateNode):
     def __init__(
         self,
         *,
-        sampling_method: Code,
+        sampling_method: CodeLike,
         parent_specimen_identifier: str,
         issuer_of_parent_specimen_identifier: str | None = None,
-        parent_specimen_type: Code,
+        parent_specimen_type: CodeLike,
         position_frame_of_reference: str | None = None,
         location_of_sampling_site_text: str | None = None,
-        location_of_sampling_site_x_offset: Numeric | tuple[float, Code] | None = None,
-        location_of_sampling_site_y_offset: Numeric | tuple[float, Code] | None = None,
-        location_of_sampling_site_z_offset: Numeric | tuple[float, Code] | None = None,
+        location_of_sampling_site_x_offset: Numeric | tuple[float, CodeLike] | None = None,
+        location_of_sampling_site_y_offset: Numeric | tuple[float, CodeLike] | None = None,
+        location_of_sampling_site_z_offset: Numeric | tuple[float, CodeLike] | None = None,
         location_of_sampling_site_image: Reference | Dataset | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):

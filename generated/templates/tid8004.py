@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pydicom.dataset import Dataset
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric, Reference
 from iodkit.sr.template import Row, TemplateNode
 
@@ -37,9 +37,9 @@ class SpecimenLocalization(TemplateNode):
         *,
         position_frame_of_reference: str | None = None,
         location_of_specimen_text: str | None = None,
-        location_of_specimen_x_offset: Numeric | tuple[float, Code] | None = None,
-        location_of_specimen_y_offset: Numeric | tuple[float, Code] | None = None,
-        location_of_specimen_z_offset: Numeric | tuple[float, Code] | None = None,
+        location_of_specimen_x_offset: Numeric | tuple[float, CodeLike] | None = None,
+        location_of_specimen_y_offset: Numeric | tuple[float, CodeLike] | None = None,
+        location_of_specimen_z_offset: Numeric | tuple[float, CodeLike] | None = None,
         location_of_specimen_image: Reference | Dataset | None = None,
         location_of_specimen_composite: Reference | Dataset | None = None,
         visual_marking_of_specimen: str | None = None,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -36,15 +36,15 @@ class SlideImagingParameters(TemplateNode):
     def __init__(
         self,
         *,
-        illumination_method: Sequence[Code] | None = None,
-        number_of_focal_planes_numeric: Numeric | tuple[float, Code] | None = None,
-        number_of_focal_planes_code: Code | None = None,
-        focal_plane_z_offset: Sequence[Numeric | tuple[float, Code]] | None = None,
-        magnification_selection: Code | None = None,
-        illumination_wavelength: Sequence[Numeric | tuple[float, Code]] | None = None,
-        illumination_spectral_band: Sequence[Code] | None = None,
-        optical_filter_type: Sequence[Code] | None = None,
-        tissue_selection_method: Code | None = None,
+        illumination_method: Sequence[CodeLike] | None = None,
+        number_of_focal_planes_numeric: Numeric | tuple[float, CodeLike] | None = None,
+        number_of_focal_planes_code: CodeLike | None = None,
+        focal_plane_z_offset: Sequence[Numeric | tuple[float, CodeLike]] | None = None,
+        magnification_selection: CodeLike | None = None,
+        illumination_wavelength: Sequence[Numeric | tuple[float, CodeLike]] | None = None,
+        illumination_spectral_band: Sequence[CodeLike] | None = None,
+        optical_filter_type: Sequence[CodeLike] | None = None,
+        tissue_selection_method: CodeLike | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

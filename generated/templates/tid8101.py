@@ -8,7 +8,7 @@ import datetime
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
 
@@ -73,7 +73,7 @@ class PreclinicalSmallAnimalImageAcquisitionContext(TemplateNode):
         def __init__(
             self,
             *,
-            phase_of_animal_handling: Code,
+            phase_of_animal_handling: CodeLike,
             date_time_started: str | datetime.datetime | None = None,
             date_time_ended: str | datetime.datetime | None = None,
             animal_housing: tid8121.AnimalHousing | None = None,

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
 
@@ -32,8 +32,8 @@ class BiosafetyConditions(TemplateNode):
     def __init__(
         self,
         *,
-        biosafety_level: Code | None = None,
-        reason_for_biosafety_controls: Code | None = None,
+        biosafety_level: CodeLike | None = None,
+        reason_for_biosafety_controls: CodeLike | None = None,
         comment: str | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):

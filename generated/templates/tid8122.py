@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
 
@@ -38,14 +38,14 @@ class AnimalFeeding(TemplateNode):
     def __init__(
         self,
         *,
-        animal_feed: Code | None = None,
-        feed_source: Code | None = None,
+        animal_feed: CodeLike | None = None,
+        feed_source: CodeLike | None = None,
         feed_manufacturer: str | None = None,
         feed_product_name: str | None = None,
         feed_product_code: str | None = None,
-        feeding_method: Code | None = None,
-        water: Code | None = None,
-        water_delivery: Code | None = None,
+        feeding_method: CodeLike | None = None,
+        water: CodeLike | None = None,
+        water_delivery: CodeLike | None = None,
         comment: str | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):

@@ -8,7 +8,7 @@ import datetime
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
 
@@ -71,12 +71,12 @@ class Anesthesia(TemplateNode):
             def __init__(
                 self,
                 *,
-                anesthesia_category: Code,
+                anesthesia_category: CodeLike,
                 anesthesia_sub_category: str | None = None,
                 anesthesia_start_time: str | datetime.datetime | None = None,
                 anesthesia_finish_time: str | datetime.datetime | None = None,
-                anesthesia_induction: Code | None = None,
-                anesthesia_maintenance: Code | None = None,
+                anesthesia_induction: CodeLike | None = None,
+                anesthesia_maintenance: CodeLike | None = None,
                 comment: str | None = None,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
@@ -143,8 +143,8 @@ class Anesthesia(TemplateNode):
             def __init__(
                 self,
                 *,
-                airway_management_method: Code,
-                airway_sub_management_method: Code,
+                airway_management_method: CodeLike,
+                airway_sub_management_method: CodeLike,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -186,7 +186,7 @@ class Anesthesia(TemplateNode):
         def __init__(
             self,
             *,
-            procedure_phase: Code,
+            procedure_phase: CodeLike,
             medications_and_mixture_medications: Sequence[tid8131.MedicationsAndMixtureMedications],
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Sequence
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import Param, ValueSet
@@ -71,7 +71,7 @@ class MedicationsAndMixtureMedications(TemplateNode):
             def __init__(
                 self,
                 *,
-                value: Code,
+                value: CodeLike,
                 brand_name: str | None = None,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
@@ -97,8 +97,8 @@ class MedicationsAndMixtureMedications(TemplateNode):
             def __init__(
                 self,
                 *,
-                concept_name: Code,
-                value: Numeric | tuple[float, Code],
+                concept_name: CodeLike,
+                value: Numeric | tuple[float, CodeLike],
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -110,12 +110,12 @@ class MedicationsAndMixtureMedications(TemplateNode):
         def __init__(
             self,
             *,
-            drug_administered_code: Code | None = None,
+            drug_administered_code: CodeLike | None = None,
             drug_administered_text: str | None = None,
-            medication_type: Code,
-            dosage: Numeric | tuple[float, Code] | None = None,
-            concentration: Numeric | tuple[float, Code] | None = None,
-            drug_product_identifier: MedicationsAndMixtureMedications.Mixture.DrugProductIdentifier | Code | None = None,
+            medication_type: CodeLike,
+            dosage: Numeric | tuple[float, CodeLike] | None = None,
+            concentration: Numeric | tuple[float, CodeLike] | None = None,
+            drug_product_identifier: MedicationsAndMixtureMedications.Mixture.DrugProductIdentifier | CodeLike | None = None,
             drug_contrast_numeric_parameter: Sequence[MedicationsAndMixtureMedications.Mixture.DrugContrastNumericParameter] | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
@@ -143,7 +143,7 @@ class MedicationsAndMixtureMedications(TemplateNode):
         *,
         date_time_started: str | datetime.datetime | None = None,
         date_time_ended: str | datetime.datetime | None = None,
-        route_of_administration: Code,
+        route_of_administration: CodeLike,
         mixture: Sequence[MedicationsAndMixtureMedications.Mixture],
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -35,11 +35,11 @@ class HeatingConditions(TemplateNode):
     def __init__(
         self,
         *,
-        procedure_phase: Code | None = None,
-        heating: Code | None = None,
-        feedback_temperature_regulation: Code | None = None,
-        temperature_sensor_device_component: Code | None = None,
-        equipment_temperature: Numeric | tuple[float, Code] | None = None,
+        procedure_phase: CodeLike | None = None,
+        heating: CodeLike | None = None,
+        feedback_temperature_regulation: CodeLike | None = None,
+        temperature_sensor_device_component: CodeLike | None = None,
+        equipment_temperature: Numeric | tuple[float, CodeLike] | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Sequence
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 
@@ -34,8 +34,8 @@ class CircadianEffects(TemplateNode):
     def __init__(
         self,
         *,
-        total_duration_of_light_dark_cycle: Numeric | tuple[float, Code] | None = None,
-        light_cycle: Numeric | tuple[float, Code] | None = None,
+        total_duration_of_light_dark_cycle: Numeric | tuple[float, CodeLike] | None = None,
+        light_cycle: Numeric | tuple[float, CodeLike] | None = None,
         lights_on_time_of_day: Sequence[str | datetime.time] | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):

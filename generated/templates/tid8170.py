@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
 
@@ -32,8 +32,8 @@ class PhysiologicalMonitoringPerformedDuringProcedure(TemplateNode):
     def __init__(
         self,
         *,
-        electrocardiographic_monitoring: Code | None = None,
-        monitoring_of_respiration: Code | None = None,
+        electrocardiographic_monitoring: CodeLike | None = None,
+        monitoring_of_respiration: CodeLike | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Sequence
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric, Scoord3D
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import Param, ValueSet
@@ -84,8 +84,8 @@ class ExogenousSubstanceAdministration(TemplateNode):
             def __init__(
                 self,
                 *,
-                concept_name: Code,
-                value: Numeric | tuple[float, Code],
+                concept_name: CodeLike,
+                value: Numeric | tuple[float, CodeLike],
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -109,8 +109,8 @@ class ExogenousSubstanceAdministration(TemplateNode):
             def __init__(
                 self,
                 *,
-                concept_name: Code,
-                value: Code,
+                concept_name: CodeLike,
+                value: CodeLike,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -135,8 +135,8 @@ class ExogenousSubstanceAdministration(TemplateNode):
             def __init__(
                 self,
                 *,
-                concept_name: Code,
-                value: Code,
+                concept_name: CodeLike,
+                value: CodeLike,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -177,8 +177,8 @@ class ExogenousSubstanceAdministration(TemplateNode):
                 def __init__(
                     self,
                     *,
-                    value: Code,
-                    laterality: Code | None = None,
+                    value: CodeLike,
+                    laterality: CodeLike | None = None,
                 ) -> None:
                     """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -191,10 +191,10 @@ class ExogenousSubstanceAdministration(TemplateNode):
             def __init__(
                 self,
                 *,
-                value: Code,
-                site_of: ExogenousSubstanceAdministration.CodeConcept.RouteOfAdministration.SiteOf | Code | None = None,
+                value: CodeLike,
+                site_of: ExogenousSubstanceAdministration.CodeConcept.RouteOfAdministration.SiteOf | CodeLike | None = None,
                 stereotactic_coordinates: Scoord3D | None = None,
-                position_reference_indicator: Code | None = None,
+                position_reference_indicator: CodeLike | None = None,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -255,7 +255,7 @@ class ExogenousSubstanceAdministration(TemplateNode):
                 *,
                 value: str,
                 nomenclature: str | None = None,
-                genetic_modifications: Code | None = None,
+                genetic_modifications: CodeLike | None = None,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -270,24 +270,24 @@ class ExogenousSubstanceAdministration(TemplateNode):
         def __init__(
             self,
             *,
-            concept_name: Code,
-            value: Code,
-            classification: Code | None = None,
-            role_of_person_reporting: Code | None = None,
-            age_started: Numeric | tuple[float, Code] | None = None,
-            age_ended: Numeric | tuple[float, Code] | None = None,
+            concept_name: CodeLike,
+            value: CodeLike,
+            classification: CodeLike | None = None,
+            role_of_person_reporting: CodeLike | None = None,
+            age_started: Numeric | tuple[float, CodeLike] | None = None,
+            age_ended: Numeric | tuple[float, CodeLike] | None = None,
             date_time_started: str | datetime.datetime | None = None,
             date_time_ended: str | datetime.datetime | None = None,
-            duration: Numeric | tuple[float, Code] | None = None,
-            ongoing: Code | None = None,
+            duration: Numeric | tuple[float, CodeLike] | None = None,
+            ongoing: CodeLike | None = None,
             brand_name: str | None = None,
             usage_exposure_qualitative_concept: ExogenousSubstanceAdministration.CodeConcept.UsageExposureQualitativeConcept | None = None,
             usage_exposure_amount_qualitative_concept: ExogenousSubstanceAdministration.CodeConcept.UsageExposureAmountQualitativeConcept | None = None,
             usage_exposure_frequency_qualitative_concept: ExogenousSubstanceAdministration.CodeConcept.UsageExposureFrequencyQualitativeConcept | None = None,
-            route_of_administration: ExogenousSubstanceAdministration.CodeConcept.RouteOfAdministration | Code | None = None,
-            tissue_of_origin: Code | None = None,
-            taxonomic_rank_of_origin: Code | None = None,
-            strain: Code | None = None,
+            route_of_administration: ExogenousSubstanceAdministration.CodeConcept.RouteOfAdministration | CodeLike | None = None,
+            tissue_of_origin: CodeLike | None = None,
+            taxonomic_rank_of_origin: CodeLike | None = None,
+            strain: CodeLike | None = None,
             strain_description: ExogenousSubstanceAdministration.CodeConcept.StrainDescription | str | None = None,
             genetic_modifications_description: Sequence[ExogenousSubstanceAdministration.CodeConcept.GeneticModificationsDescription | str] | None = None,
         ) -> None:
@@ -340,7 +340,7 @@ class ExogenousSubstanceAdministration(TemplateNode):
     def __init__(
         self,
         *,
-        concept_name: Code,
+        concept_name: CodeLike,
         code_concept: Sequence[ExogenousSubstanceAdministration.CodeConcept],
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):

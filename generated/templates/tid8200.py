@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
 
@@ -41,8 +41,8 @@ class RadiologyReadingTaskParameters(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
-            reader_specialty: Code | None = None,
+            value: CodeLike,
+            reader_specialty: CodeLike | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -55,8 +55,8 @@ class RadiologyReadingTaskParameters(TemplateNode):
     def __init__(
         self,
         *,
-        modality_to_read: RadiologyReadingTaskParameters.ModalityToRead | Code | None = None,
-        modality_to_read_row3: Sequence[Code] | None = None,
+        modality_to_read: RadiologyReadingTaskParameters.ModalityToRead | CodeLike | None = None,
+        modality_to_read_row3: Sequence[CodeLike] | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -46,25 +46,25 @@ class SkinImagingAcquisitionContext(TemplateNode):
     def __init__(
         self,
         *,
-        fitzpatrick_skin_type: Code | None = None,
-        racial_group: Code | None = None,
-        history_of_malignant_melanoma: Sequence[Code] | None = None,
-        number_of_malignant_melanomas: Numeric | tuple[float, Code] | None = None,
-        history_of_melanoma_in_situ_of_skin: Sequence[Code] | None = None,
-        number_of_melanomas_in_situ: Numeric | tuple[float, Code] | None = None,
-        history_of_non_melanoma_skin_cancer: Sequence[Code] | None = None,
-        disease: Sequence[Code] | None = None,
-        family_history_of_malignant_melanoma: Sequence[Code] | None = None,
-        number_of_first_degree_relatives_affected_by_malignant_melanoma: Numeric | tuple[float, Code] | None = None,
-        family_history_of_melanoma_in_situ: Sequence[Code] | None = None,
-        family_history_of_non_melanoma_skin_cancer: Sequence[Code] | None = None,
-        findings_reported_by_patient_informant: Sequence[Code] | None = None,
-        finding_by_palpation: Sequence[Code] | None = None,
-        finding_by_inspection: Sequence[Code] | None = None,
-        past_history_of_procedure: Sequence[Code] | None = None,
-        skin_lesion_color: Sequence[Code] | None = None,
-        skin_care_topical_treatments: Sequence[Code] | None = None,
-        new_lesion_indicator: Code | None = None,
+        fitzpatrick_skin_type: CodeLike | None = None,
+        racial_group: CodeLike | None = None,
+        history_of_malignant_melanoma: Sequence[CodeLike] | None = None,
+        number_of_malignant_melanomas: Numeric | tuple[float, CodeLike] | None = None,
+        history_of_melanoma_in_situ_of_skin: Sequence[CodeLike] | None = None,
+        number_of_melanomas_in_situ: Numeric | tuple[float, CodeLike] | None = None,
+        history_of_non_melanoma_skin_cancer: Sequence[CodeLike] | None = None,
+        disease: Sequence[CodeLike] | None = None,
+        family_history_of_malignant_melanoma: Sequence[CodeLike] | None = None,
+        number_of_first_degree_relatives_affected_by_malignant_melanoma: Numeric | tuple[float, CodeLike] | None = None,
+        family_history_of_melanoma_in_situ: Sequence[CodeLike] | None = None,
+        family_history_of_non_melanoma_skin_cancer: Sequence[CodeLike] | None = None,
+        findings_reported_by_patient_informant: Sequence[CodeLike] | None = None,
+        finding_by_palpation: Sequence[CodeLike] | None = None,
+        finding_by_inspection: Sequence[CodeLike] | None = None,
+        past_history_of_procedure: Sequence[CodeLike] | None = None,
+        skin_lesion_color: Sequence[CodeLike] | None = None,
+        skin_care_topical_treatments: Sequence[CodeLike] | None = None,
+        new_lesion_indicator: CodeLike | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
 
@@ -28,7 +28,7 @@ class SpecimenStainingForCutaneousConfocalMicroscopy(TemplateNode):
     def __init__(
         self,
         *,
-        using_substance_code: Sequence[Code] | None = None,
+        using_substance_code: Sequence[CodeLike] | None = None,
         using_substance_text: str | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -64,8 +64,8 @@ class GynecologicalHistory(TemplateNode):
         def __init__(
             self,
             *,
-            value: Numeric | tuple[float, Code],
-            extent: Code | None = None,
+            value: Numeric | tuple[float, CodeLike],
+            extent: CodeLike | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -91,8 +91,8 @@ class GynecologicalHistory(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
-            average_breast_feeding_period: Numeric | tuple[float, Code] | None = None,
+            value: CodeLike,
+            average_breast_feeding_period: Numeric | tuple[float, CodeLike] | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -105,25 +105,25 @@ class GynecologicalHistory(TemplateNode):
     def __init__(
         self,
         *,
-        role_of_person_reporting: Code | None = None,
+        role_of_person_reporting: CodeLike | None = None,
         last_menstrual_period: str | datetime.date | None = None,
-        age_when_first_menstrual_period_occurred: Numeric | tuple[float, Code] | None = None,
-        age_at_first_full_term_pregnancy: Numeric | tuple[float, Code] | None = None,
-        para: Numeric | tuple[float, Code] | None = None,
-        term: Numeric | tuple[float, Code] | None = None,
-        preterm: Numeric | tuple[float, Code] | None = None,
-        live_births: Numeric | tuple[float, Code] | None = None,
-        lbw_or_iugr: Numeric | tuple[float, Code] | None = None,
-        gravida: Numeric | tuple[float, Code] | None = None,
-        aborta: Numeric | tuple[float, Code] | None = None,
-        ectopic_pregnancies: Numeric | tuple[float, Code] | None = None,
-        age_at_menopause: Numeric | tuple[float, Code] | None = None,
-        age_when_hysterectomy_performed: GynecologicalHistory.AgeWhenHysterectomyPerformed | Numeric | tuple[float, Code] | None = None,
-        age_when_left_ovary_removed: Numeric | tuple[float, Code] | None = None,
-        age_when_right_ovary_removed: Numeric | tuple[float, Code] | None = None,
-        breast_feeding_history: GynecologicalHistory.BreastFeedingHistory | Code | None = None,
-        pregnancy_observable: Code | None = None,
-        menstrual_cycle_phase: Code | None = None,
+        age_when_first_menstrual_period_occurred: Numeric | tuple[float, CodeLike] | None = None,
+        age_at_first_full_term_pregnancy: Numeric | tuple[float, CodeLike] | None = None,
+        para: Numeric | tuple[float, CodeLike] | None = None,
+        term: Numeric | tuple[float, CodeLike] | None = None,
+        preterm: Numeric | tuple[float, CodeLike] | None = None,
+        live_births: Numeric | tuple[float, CodeLike] | None = None,
+        lbw_or_iugr: Numeric | tuple[float, CodeLike] | None = None,
+        gravida: Numeric | tuple[float, CodeLike] | None = None,
+        aborta: Numeric | tuple[float, CodeLike] | None = None,
+        ectopic_pregnancies: Numeric | tuple[float, CodeLike] | None = None,
+        age_at_menopause: Numeric | tuple[float, CodeLike] | None = None,
+        age_when_hysterectomy_performed: GynecologicalHistory.AgeWhenHysterectomyPerformed | Numeric | tuple[float, CodeLike] | None = None,
+        age_when_left_ovary_removed: Numeric | tuple[float, CodeLike] | None = None,
+        age_when_right_ovary_removed: Numeric | tuple[float, CodeLike] | None = None,
+        breast_feeding_history: GynecologicalHistory.BreastFeedingHistory | CodeLike | None = None,
+        pregnancy_observable: CodeLike | None = None,
+        menstrual_cycle_phase: CodeLike | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Sequence
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import Param, ValueSet
@@ -79,8 +79,8 @@ class MedicationSubstanceEnvironmentalExposure(TemplateNode):
             def __init__(
                 self,
                 *,
-                concept_name: Code,
-                value: Numeric | tuple[float, Code],
+                concept_name: CodeLike,
+                value: Numeric | tuple[float, CodeLike],
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -104,8 +104,8 @@ class MedicationSubstanceEnvironmentalExposure(TemplateNode):
             def __init__(
                 self,
                 *,
-                concept_name: Code,
-                value: Code,
+                concept_name: CodeLike,
+                value: CodeLike,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -130,8 +130,8 @@ class MedicationSubstanceEnvironmentalExposure(TemplateNode):
             def __init__(
                 self,
                 *,
-                concept_name: Code,
-                value: Code,
+                concept_name: CodeLike,
+                value: CodeLike,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -170,8 +170,8 @@ class MedicationSubstanceEnvironmentalExposure(TemplateNode):
                 def __init__(
                     self,
                     *,
-                    value: Code,
-                    laterality: Code | None = None,
+                    value: CodeLike,
+                    laterality: CodeLike | None = None,
                 ) -> None:
                     """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -184,8 +184,8 @@ class MedicationSubstanceEnvironmentalExposure(TemplateNode):
             def __init__(
                 self,
                 *,
-                value: Code,
-                site_of: MedicationSubstanceEnvironmentalExposure.CodeConcept.RouteOfAdministration.SiteOf | Code | None = None,
+                value: CodeLike,
+                site_of: MedicationSubstanceEnvironmentalExposure.CodeConcept.RouteOfAdministration.SiteOf | CodeLike | None = None,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -198,21 +198,21 @@ class MedicationSubstanceEnvironmentalExposure(TemplateNode):
         def __init__(
             self,
             *,
-            concept_name: Code,
-            value: Code,
-            classification: Code | None = None,
-            role_of_person_reporting: Code | None = None,
-            age_started: Numeric | tuple[float, Code] | None = None,
-            age_ended: Numeric | tuple[float, Code] | None = None,
+            concept_name: CodeLike,
+            value: CodeLike,
+            classification: CodeLike | None = None,
+            role_of_person_reporting: CodeLike | None = None,
+            age_started: Numeric | tuple[float, CodeLike] | None = None,
+            age_ended: Numeric | tuple[float, CodeLike] | None = None,
             date_time_started: str | datetime.datetime | None = None,
             date_time_ended: str | datetime.datetime | None = None,
-            duration: Numeric | tuple[float, Code] | None = None,
-            ongoing: Code | None = None,
+            duration: Numeric | tuple[float, CodeLike] | None = None,
+            ongoing: CodeLike | None = None,
             brand_name: str | None = None,
             usage_exposure_qualitative_concept: MedicationSubstanceEnvironmentalExposure.CodeConcept.UsageExposureQualitativeConcept | None = None,
             usage_exposure_amount_qualitative_concept: MedicationSubstanceEnvironmentalExposure.CodeConcept.UsageExposureAmountQualitativeConcept | None = None,
             usage_exposure_frequency_qualitative_concept: MedicationSubstanceEnvironmentalExposure.CodeConcept.UsageExposureFrequencyQualitativeConcept | None = None,
-            route_of_administration: MedicationSubstanceEnvironmentalExposure.CodeConcept.RouteOfAdministration | Code | None = None,
+            route_of_administration: MedicationSubstanceEnvironmentalExposure.CodeConcept.RouteOfAdministration | CodeLike | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -253,7 +253,7 @@ class MedicationSubstanceEnvironmentalExposure(TemplateNode):
     def __init__(
         self,
         *,
-        concept_name: Code,
+        concept_name: CodeLike,
         code_concept: Sequence[MedicationSubstanceEnvironmentalExposure.CodeConcept],
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):

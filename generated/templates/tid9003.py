@@ -8,7 +8,7 @@ import datetime
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import Param, ValueSet
@@ -78,8 +78,8 @@ class PreviousProcedure(TemplateNode):
             def __init__(
                 self,
                 *,
-                concept_name: Code,
-                value: Numeric | tuple[float, Code],
+                concept_name: CodeLike,
+                value: Numeric | tuple[float, CodeLike],
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -104,8 +104,8 @@ class PreviousProcedure(TemplateNode):
             def __init__(
                 self,
                 *,
-                value: Code,
-                severity_of_complication: Code | None = None,
+                value: CodeLike,
+                severity_of_complication: CodeLike | None = None,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -118,16 +118,16 @@ class PreviousProcedure(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
-            procedure_modifier: Sequence[Code] | None = None,
-            role_of_person_reporting: Code | None = None,
+            value: CodeLike,
+            procedure_modifier: Sequence[CodeLike] | None = None,
+            role_of_person_reporting: CodeLike | None = None,
             num_concept_name: Sequence[PreviousProcedure.PreviousProcedureRow.NumConceptName] | None = None,
-            laterality: Code | None = None,
+            laterality: CodeLike | None = None,
             procedure_date_time: str | datetime.datetime | None = None,
-            estimated_timeframe: Code | None = None,
-            number_of_occurrences: Numeric | tuple[float, Code] | None = None,
-            complication_of_procedure: Sequence[PreviousProcedure.PreviousProcedureRow.ComplicationOfProcedure | Code] | None = None,
-            procedure_result: Code | None = None,
+            estimated_timeframe: CodeLike | None = None,
+            number_of_occurrences: Numeric | tuple[float, CodeLike] | None = None,
+            complication_of_procedure: Sequence[PreviousProcedure.PreviousProcedureRow.ComplicationOfProcedure | CodeLike] | None = None,
+            procedure_result: CodeLike | None = None,
             breast_imaging_pathology_results: Sequence[tid4207.BreastImagingPathologyResults] | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
@@ -159,7 +159,7 @@ class PreviousProcedure(TemplateNode):
     def __init__(
         self,
         *,
-        previous_procedure: Sequence[PreviousProcedure.PreviousProcedureRow | Code],
+        previous_procedure: Sequence[PreviousProcedure.PreviousProcedureRow | CodeLike],
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Sequence
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import Param, ValueSet
@@ -58,13 +58,13 @@ class IndicatedProblem(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
-            role_of_person_reporting: Code | None = None,
+            value: CodeLike,
+            role_of_person_reporting: CodeLike | None = None,
             date_time_problem_observed: str | datetime.datetime | None = None,
-            laterality: Code | None = None,
-            finding_site: Code | None = None,
-            duration: Numeric | tuple[float, Code] | None = None,
-            frequency: Code | None = None,
+            laterality: CodeLike | None = None,
+            finding_site: CodeLike | None = None,
+            duration: Numeric | tuple[float, CodeLike] | None = None,
+            frequency: CodeLike | None = None,
             date_time_of_last_evaluation: str | datetime.datetime | None = None,
             comment: str | None = None,
         ) -> None:
@@ -93,7 +93,7 @@ class IndicatedProblem(TemplateNode):
     def __init__(
         self,
         *,
-        indicated_problem: Sequence[IndicatedProblem.IndicatedProblemRow | Code],
+        indicated_problem: Sequence[IndicatedProblem.IndicatedProblemRow | CodeLike],
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import Param, ValueSet
@@ -71,10 +71,10 @@ class RiskFactor(TemplateNode):
             def __init__(
                 self,
                 *,
-                value: Code,
-                age_at_occurrence: Numeric | tuple[float, Code] | None = None,
-                menopausal_phase: Code | None = None,
-                side_of_family: Code | None = None,
+                value: CodeLike,
+                age_at_occurrence: Numeric | tuple[float, CodeLike] | None = None,
+                menopausal_phase: CodeLike | None = None,
+                side_of_family: CodeLike | None = None,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -91,14 +91,14 @@ class RiskFactor(TemplateNode):
         def __init__(
             self,
             *,
-            value: Code,
-            risk_factor_modifier: Code | None = None,
-            gestational_age: Numeric | tuple[float, Code] | None = None,
-            role_of_person_reporting: Code | None = None,
-            age_at_occurrence: Numeric | tuple[float, Code] | None = None,
-            duration: Numeric | tuple[float, Code] | None = None,
+            value: CodeLike,
+            risk_factor_modifier: CodeLike | None = None,
+            gestational_age: Numeric | tuple[float, CodeLike] | None = None,
+            role_of_person_reporting: CodeLike | None = None,
+            age_at_occurrence: Numeric | tuple[float, CodeLike] | None = None,
+            duration: Numeric | tuple[float, CodeLike] | None = None,
             comment: str | None = None,
-            family_member_with_risk_factor: Sequence[RiskFactor.RiskFactorRow.FamilyMemberWithRiskFactor | Code] | None = None,
+            family_member_with_risk_factor: Sequence[RiskFactor.RiskFactorRow.FamilyMemberWithRiskFactor | CodeLike] | None = None,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -124,7 +124,7 @@ class RiskFactor(TemplateNode):
     def __init__(
         self,
         *,
-        risk_factor: Sequence[RiskFactor.RiskFactorRow | Code],
+        risk_factor: Sequence[RiskFactor.RiskFactorRow | CodeLike],
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

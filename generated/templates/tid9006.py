@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Sequence
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import Numeric
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -46,7 +46,7 @@ class ObstetricHistory(TemplateNode):
         def __init__(
             self,
             *,
-            concept_name: Code,
+            concept_name: CodeLike,
             value: str | datetime.date,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
@@ -60,7 +60,7 @@ class ObstetricHistory(TemplateNode):
         self,
         *,
         ob_gyn_date: Sequence[ObstetricHistory.ObGynDate] | None = None,
-        gestational_age: Numeric | tuple[float, Code] | None = None,
+        gestational_age: Numeric | tuple[float, CodeLike] | None = None,
         comment: Sequence[str] | None = None,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):

@@ -18,7 +18,7 @@ from typing import Any, Literal
 import numpy as np
 from iodkit.ann.coordinates import Packed, encode, pack
 from iodkit.ann.errors import AnnotationError
-from iodkit.codes import Code, as_code
+from iodkit.codes import CodeLike, as_code
 from iodkit.seg.description import AlgorithmIdentification
 from pydicom.uid import generate_uid
 
@@ -34,8 +34,8 @@ class Measurement:
     where an annotation was not measured (those are left out through Annotation Index List).
     Values are stored as float32 (Floating Point Values is OF)."""
 
-    name: Code
-    unit: Code
+    name: CodeLike
+    unit: CodeLike
     values: Any
 
     def __post_init__(self) -> None:
@@ -91,8 +91,8 @@ class AnnotationGroup:
     """
 
     label: str
-    category: Code
-    type: Code
+    category: CodeLike
+    type: CodeLike
     graphic_type: GraphicType
     points: Any
     offsets: Any = None
@@ -100,9 +100,9 @@ class AnnotationGroup:
     generation_type: GenerationType = "AUTOMATIC"
     algorithm: AlgorithmIdentification | None = None
     description: str | None = None
-    type_modifiers: Sequence[Code] = ()
-    anatomic_regions: Sequence[Code] = ()
-    primary_anatomic_structures: Sequence[Code] = ()
+    type_modifiers: Sequence[CodeLike] = ()
+    anatomic_regions: Sequence[CodeLike] = ()
+    primary_anatomic_structures: Sequence[CodeLike] = ()
     optical_paths: Sequence[str] | None = None
     all_z_planes: bool = False
     common_z: Any = None
@@ -161,7 +161,7 @@ class AnnotationGroup:
             encoded = encode(self.packed, self.graphic_type, self.common_z)
         except AnnotationError as exc:
             raise AnnotationError(f"{where}: {exc}") from None
-        type_item = self.type.to_item(AnnotationPropertyTypeCodeSequenceItem)
+        type_item = as_code(self.type).to_item(AnnotationPropertyTypeCodeSequenceItem)
         if self.type_modifiers:
             type_item.annotation_property_type_modifier_code_sequence = list(self.type_modifiers)
         values: dict[str, Any] = {

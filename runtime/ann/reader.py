@@ -26,7 +26,7 @@ import numpy as np
 from iodkit.ann.coordinates import decode_offsets
 from iodkit.ann.errors import AnnotationReadError
 from iodkit.ann.groups import Measurement
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike, as_code
 from iodkit.seg.description import AlgorithmIdentification
 from pydicom.dataset import Dataset
 
@@ -342,7 +342,7 @@ class AnnotationGroupReader:
         return out
 
     def get_measurements(
-        self, name: Code | None = None
+        self, name: CodeLike | None = None
     ) -> tuple[list[Code], np.ndarray, list[Code]]:
         """(names, values of shape (annotations, measurements), units), optionally only those
         named ``name`` — highdicom's ``get_measurements`` layout."""
@@ -350,12 +350,12 @@ class AnnotationGroupReader:
         values = np.empty((self.number_of_annotations, len(chosen)), dtype=np.float32)
         for j, m in enumerate(chosen):
             values[:, j] = m.values
-        return [m.name for m in chosen], values, [m.unit for m in chosen]
+        return [as_code(m.name) for m in chosen], values, [as_code(m.unit) for m in chosen]
 
 
-def _same(a: Code, b: Any) -> bool:
-    scheme = getattr(b, "scheme", getattr(b, "scheme_designator", None))
-    return (a.value, a.scheme) == (str(getattr(b, "value", "")), str(scheme))
+def _same(a: CodeLike, b: CodeLike) -> bool:
+    a, b = as_code(a), as_code(b)
+    return (a.value, a.scheme) == (b.value, b.scheme)
 
 
 def _algorithm(item: Any) -> AlgorithmIdentification:

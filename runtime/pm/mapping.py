@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike, as_code
 from iodkit.pm.errors import ParametricMapError
 from pydicom.dataset import Dataset
 
@@ -45,17 +45,25 @@ class RealWorldValueMapping:
 
     label: str
     explanation: str
-    units: Code
+    units: CodeLike
     slope: float | None = None
     intercept: float | None = None
     lut: Sequence[float] | np.ndarray | None = None
     first_value_mapped: float | None = None
     last_value_mapped: float | None = None
-    quantity: Code | None = None
+    quantity: CodeLike | None = None
+
+    def __post_init__(self) -> None:
+        # pydicom's and highdicom's codes become iodkit Codes now (and anything else is
+        # refused now), not when the map is written
+        name = f"real world value mapping {self.label!r}"
+        object.__setattr__(self, "units", as_code(self.units, f"{name}: units"))
+        if self.quantity is not None:
+            object.__setattr__(self, "quantity", as_code(self.quantity, f"{name}: quantity"))
 
     @classmethod
     def identity(
-        cls, label: str, explanation: str, units: Code, **kw: Any
+        cls, label: str, explanation: str, units: CodeLike, **kw: Any
     ) -> RealWorldValueMapping:
         """Stored values are the real-world values (slope 1, intercept 0)."""
         return cls(label, explanation, units, slope=1.0, intercept=0.0, **kw)
@@ -234,4 +242,5 @@ class RealWorldValueMapping:
             return selector == self.label
         value = getattr(selector, "value", None)
         scheme = getattr(selector, "scheme", getattr(selector, "scheme_designator", None))
-        return (value, scheme) == (self.units.value, self.units.scheme)
+        units = as_code(self.units)
+        return (value, scheme) == (units.value, units.scheme)

@@ -33,7 +33,7 @@ from collections.abc import Sequence
 from typing import Any, Literal
 
 import numpy as np
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.derived import encoding, frames, imagemodules
 from iodkit.derived import modules as core
 from iodkit.derived.errors import errors_as
@@ -97,7 +97,7 @@ class ParametricMap(encoding.Writes):
         derived_pixel_contrast: str = "QUANTITY",
         content_qualification: ContentQualification = "RESEARCH",
         recognizable_visual_features: bool = False,
-        derivation: Code | None = None,
+        derivation: CodeLike | None = None,
         modality: str | None = None,
         identification: core.Identification | None = None,
         equipment: core.Equipment | None = None,

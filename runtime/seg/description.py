@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from iodkit.codes import Code, as_code
+from iodkit.codes import Code, CodeLike, as_code
 from iodkit.seg.errors import SegmentationError
 
 if TYPE_CHECKING:
@@ -38,7 +38,7 @@ class AlgorithmIdentification:
 
     name: str
     version: str
-    family: Code = ARTIFICIAL_INTELLIGENCE
+    family: CodeLike = ARTIFICIAL_INTELLIGENCE
     source: str | None = None
     parameters: str | None = None
 
@@ -71,14 +71,14 @@ class SegmentDescription:
 
     number: int
     label: str
-    category: Code
-    type: Code
+    category: CodeLike
+    type: CodeLike
     algorithm_type: AlgorithmType = "AUTOMATIC"
     algorithm: AlgorithmIdentification | None = None
     description: str | None = None
-    anatomic_regions: Sequence[Code] = field(default=())
-    primary_anatomic_structures: Sequence[Code] = field(default=())
-    type_modifiers: Sequence[Code] = field(default=())
+    anatomic_regions: Sequence[CodeLike] = field(default=())
+    primary_anatomic_structures: Sequence[CodeLike] = field(default=())
+    type_modifiers: Sequence[CodeLike] = field(default=())
     tracking_id: str | None = None
     tracking_uid: str | None = None
     #: Recommended Display CIELab Value: three unsigned 16-bit PCS values (C.10.7.1.1).
@@ -146,7 +146,7 @@ class SegmentDescription:
             SegmentedPropertyTypeCodeSequenceItem,
         )
 
-        item = self.type.to_item(SegmentedPropertyTypeCodeSequenceItem)
+        item = as_code(self.type).to_item(SegmentedPropertyTypeCodeSequenceItem)
         if self.type_modifiers:
             item.segmented_property_type_modifier_code_sequence = list(self.type_modifiers)
         return item

@@ -34,7 +34,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeError, CodeLike, is_code_like
+from iodkit.codes import as_code as _as_code
 from iodkit.rulemodel.coded import concept_key
 
 __all__ = [
@@ -86,10 +87,14 @@ class Numeric:
     """
 
     value: float | int | None
-    unit: Code | None = None
-    qualifier: Code | None = None
+    unit: CodeLike | None = None
+    qualifier: CodeLike | None = None
 
     def __post_init__(self) -> None:
+        for name in ("unit", "qualifier"):  # pydicom's and highdicom's codes become Codes
+            given = getattr(self, name)
+            if given is not None and not isinstance(given, Code):
+                object.__setattr__(self, name, as_code(given, f"Numeric.{name}"))
         if self.value is None:
             if self.qualifier is None:
                 raise ContentError(
@@ -293,7 +298,7 @@ class ContentItem:
     def __init__(
         self,
         value_type: str | None,
-        name: Code | None,
+        name: CodeLike | None,
         value: Any = None,
         *,
         relationship: str | None = None,
@@ -305,8 +310,13 @@ class ContentItem:
         reference: tuple[int, ...] | None = None,
         check: bool = True,
     ) -> None:
+        if check:  # pydicom's and highdicom's codes become Codes (read trees hold Codes)
+            if name is not None and not isinstance(name, Code) and is_code_like(name):
+                name = as_code(name, "ContentItem.name")
+            if value_type == "CODE" and not isinstance(value, Code) and is_code_like(value):
+                value = as_code(value, "ContentItem.value")
         self.value_type = value_type
-        self.name = name
+        self.name: Code | None = name  # type: ignore[assignment]  # converted above
         self.value = value
         self.relationship = relationship
         self.children = list(children)
@@ -322,7 +332,7 @@ class ContentItem:
     @classmethod
     def container(
         cls,
-        name: Code,
+        name: CodeLike,
         children: Sequence[ContentItem] = (),
         *,
         relationship: str | None = None,
@@ -469,16 +479,18 @@ class ContentItem:
     __hash__ = None  # type: ignore[assignment]
 
 
-def same_concept(a: Code | None, b: Code | None) -> bool:
-    """Whether two codes name the same concept (see :func:`concept_key`)."""
+def same_concept(a: CodeLike | None, b: CodeLike | None) -> bool:
+    """Whether two codes (any :data:`~iodkit.codes.CodeLike`) name the same concept (see
+    :func:`concept_key`)."""
     if a is None or b is None:
         return a is b
-    return concept_key(a) == concept_key(b)
+    return concept_key(_as_code(a)) == concept_key(_as_code(b))
 
 
 def as_code(value: Any, argument: str) -> Code:
-    """``value`` as a :class:`Code`: a Code, or anything with value/scheme/meaning attributes
-    (pydicom's and highdicom's codes); a plain string is refused with the argument's name."""
+    """``value`` as a :class:`Code` by :func:`iodkit.codes.as_code` (a Code, pydicom's and
+    highdicom's codes), raising :class:`ContentError` naming ``argument``; a plain string is
+    refused with a hint."""
     if isinstance(value, Code):
         return value
     if isinstance(value, str):
@@ -486,12 +498,10 @@ def as_code(value: Any, argument: str) -> Code:
             f"{argument}: a code is needed, not the string {value!r} — e.g. "
             f'Code("value", "scheme", "meaning") or a constant of iodkit.codes'
         )
-    scheme = getattr(value, "scheme_designator", None) or getattr(value, "scheme", None)
-    code_value = getattr(value, "value", None)
-    meaning = getattr(value, "meaning", None)
-    if isinstance(code_value, str) and isinstance(scheme, str) and isinstance(meaning, str):
-        return Code(code_value, scheme, meaning, getattr(value, "scheme_version", None) or None)
-    raise ContentError(f"{argument}: expected a Code, got {type(value).__name__} {value!r}")
+    try:
+        return _as_code(value, argument)
+    except CodeError as exc:
+        raise ContentError(str(exc)) from None
 
 
 __all__ += ["as_code", "concept_key", "same_concept"]

@@ -30,7 +30,7 @@ import iodkit.templates.tid1502 as tid1502
 import iodkit.templates.tid1600 as tid1600
 import iodkit.templates.tid1601 as tid1601
 import iodkit.templates.tid1602 as tid1602
-from iodkit.codes import Code, context_group
+from iodkit.codes import Code, CodeLike, context_group
 from iodkit.sr.content import ContentError, ContentItem, Numeric, Reference, same_concept
 
 __all__ = [
@@ -74,8 +74,8 @@ class PersonObserver:
     name: str
     login_name: str | None = None
     organization: str | None = None
-    role_in_organization: Code | None = None
-    role_in_procedure: Code | None = None
+    role_in_organization: CodeLike | None = None
+    role_in_procedure: CodeLike | None = None
 
     def builder(self) -> Any:
         return _O(
@@ -100,7 +100,7 @@ class DeviceObserver:
     model_name: str | None = None
     serial_number: str | None = None
     physical_location: str | None = None
-    roles: Sequence[Code] = ()
+    roles: Sequence[CodeLike] = ()
 
     def builder(self) -> Any:
         return _O(
@@ -145,7 +145,7 @@ class SpecimenSubject:
     uid: str | None = None
     identifier: str | None = None
     issuer: str | None = None
-    specimen_type: Code | None = None
+    specimen_type: CodeLike | None = None
     container_identifier: str | None = None
 
     def builder(self) -> Any:
@@ -194,7 +194,7 @@ class TimePointContext:
     time_point: str
     subject_time_point_identifier: str | None = None
     protocol_time_point_identifier: str | None = None
-    time_point_types: Sequence[Code] = ()
+    time_point_types: Sequence[CodeLike] = ()
     time_point_order: int | None = None
 
     def __post_init__(self) -> None:
@@ -253,7 +253,7 @@ def observation_context(observers: Sequence[Observer], subject: Subject | None) 
     )
 
 
-def language(code: Code = ENGLISH_US) -> Any:
+def language(code: CodeLike = ENGLISH_US) -> Any:
     """TID 1204 Language of Content Item and Descendants."""
     return tid1204.LanguageOfContentItemAndDescendants(value=code)
 

@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.derived import (
     DerivedObjectError,
     Equipment,
@@ -271,7 +271,7 @@ class SRDocumentWriter:
         verified: bool = False,
         verifying_observer: str | None = None,
         verifying_organization: str | None = None,
-        performed_procedures: Sequence[Code] = (),
+        performed_procedures: Sequence[CodeLike] = (),
         record_all_evidence: bool = True,
     ) -> None:
         if root.value_type != "CONTAINER" or root.name is None:

@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from iodkit.codes import Code
+from iodkit.codes import Code, as_code
 from iodkit.sr.content import ContentError, ContentItem, Numeric, Reference
 
 _PACK_SHORT = struct.Struct("<H").pack
@@ -322,7 +322,7 @@ class Encoder:
             body += self.text(_NUMERIC_VALUE, text, "DS", what)
             out += self.sequence(_MEASURED_VALUE, [body])
         if value.qualifier is not None:
-            out += self.code_sequence(_QUALIFIER, value.qualifier)
+            out += self.code_sequence(_QUALIFIER, as_code(value.qualifier))
         return out
 
     def reference(self, ref: Reference, item: ContentItem | None = None) -> bytes:

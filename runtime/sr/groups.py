@@ -31,7 +31,7 @@ import iodkit.templates.tid1410 as tid1410
 import iodkit.templates.tid1411 as tid1411
 import iodkit.templates.tid1419 as tid1419
 import iodkit.templates.tid1501 as tid1501
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import ContentError, ContentItem, Reference, Scoord, Scoord3D
 from iodkit.sr.context import TimePointContext
 from iodkit.sr.measurements import (
@@ -223,10 +223,10 @@ class MeasurementGroup:
 
     tracking_identifier: str
     tracking_uid: str = field(default_factory=generate_uid)
-    finding_type: Code | None = None
-    finding_category: Code | None = None
-    finding_sites: Sequence[FindingSite | Code] = ()
-    method: Code | None = None
+    finding_type: CodeLike | None = None
+    finding_category: CodeLike | None = None
+    finding_sites: Sequence[FindingSite | CodeLike] = ()
+    method: CodeLike | None = None
     algorithm: AlgorithmIdentification | None = None
     session: str | None = None
     measurements: Sequence[Measurement] = ()
@@ -350,11 +350,13 @@ class MeasurementGroup:
     def _read(cls, source: ContentItem, **values: Any) -> MeasurementGroup:
         return cls(**values)
 
-    def get_measurements(self, name: Code | None = None) -> list[Measurement]:
+    def get_measurements(self, name: CodeLike | None = None) -> list[Measurement]:
         """The group's measurements, all or those named ``name`` (highdicom's semantics)."""
         return [m for m in self.measurements if name is None or _same(m.name, name)]
 
-    def get_qualitative_evaluations(self, name: Code | None = None) -> list[QualitativeEvaluation]:
+    def get_qualitative_evaluations(
+        self, name: CodeLike | None = None
+    ) -> list[QualitativeEvaluation]:
         return [e for e in self.qualitative_evaluations if name is None or _same(e.name, name)]
 
     @property
@@ -364,7 +366,7 @@ class MeasurementGroup:
         return None
 
 
-def _same(a: Code, b: Code) -> bool:
+def _same(a: CodeLike, b: CodeLike) -> bool:
     from iodkit.sr.content import same_concept
 
     return same_concept(a, b)
@@ -384,7 +386,7 @@ class PlanarROIMeasurements(MeasurementGroup):
     """TID 1410 Planar ROI Measurements and Qualitative Evaluations: one planar ``region``."""
 
     region: ImageRegion | ImageRegion3D | ReferencedSegmentationFrame | RegionInSpace | None
-    geometric_purpose: Code | None = None
+    geometric_purpose: CodeLike | None = None
     template: ClassVar[str] = "1410"
 
     def _make(self) -> Any:
@@ -463,7 +465,7 @@ class VolumetricROIMeasurements(MeasurementGroup):
     image regions on several images, a volume surface, a segment, or an RT structure."""
 
     region: Sequence[ImageRegion] | VolumeSurface | ReferencedSegment | RegionInSpace | None
-    geometric_purpose: Code | None = None
+    geometric_purpose: CodeLike | None = None
     template: ClassVar[str] = "1411"
 
     def _make(self) -> Any:

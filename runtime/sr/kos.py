@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from typing import Any, BinaryIO
 
 import iodkit.templates.tid2010 as tid2010
-from iodkit.codes import Code, cid7010
+from iodkit.codes import CodeLike, cid7010
 from iodkit.derived import Equipment
 from iodkit.sr.content import ContentError, ContentItem, Reference, as_code
 from iodkit.sr.context import DeviceObserver, PersonObserver, language
@@ -49,12 +49,12 @@ class KeyObjectSelection:
         self,
         selected: Sequence[Dataset],
         *,
-        title: Code = cid7010.OF_INTEREST,
+        title: CodeLike = cid7010.OF_INTEREST,
         description: str | None = None,
-        modifiers: Sequence[Code] = (),
-        reason: Code | None = None,
+        modifiers: Sequence[CodeLike] = (),
+        reason: CodeLike | None = None,
         observers: Sequence[PersonObserver | DeviceObserver] = (),
-        language_code: Code | None = None,
+        language_code: CodeLike | None = None,
         equipment: Equipment | None = None,
     ) -> None:
         self.selected = [selected] if isinstance(selected, Dataset) else list(selected)

@@ -24,7 +24,7 @@ import iodkit.templates.tid320 as tid320
 import iodkit.templates.tid1419 as tid1419
 import iodkit.templates.tid4019 as tid4019
 import iodkit.templates.tid4108 as tid4108
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike, is_code_like
 from iodkit.sr.content import (
     ContentError,
     ContentItem,
@@ -87,9 +87,9 @@ class FindingSite:
     """An anatomic location (Finding Site, SCT 363698007), with laterality and topographical
     modifier (TID 300 rows 5-7, TID 1419 rows 2-4)."""
 
-    site: Code
-    laterality: Code | None = None
-    topographical_modifier: Code | None = None
+    site: CodeLike
+    laterality: CodeLike | None = None
+    topographical_modifier: CodeLike | None = None
 
     def __post_init__(self) -> None:
         self.site = _code(self.site, "FindingSite.site")
@@ -99,7 +99,9 @@ class FindingSite:
         )
 
     @classmethod
-    def of(cls, value: FindingSite | Code | Any, argument: str = "finding_sites") -> FindingSite:
+    def of(
+        cls, value: FindingSite | CodeLike | Any, argument: str = "finding_sites"
+    ) -> FindingSite:
         return value if isinstance(value, FindingSite) else cls(_code(value, argument))
 
     def builder(self, cls: Any) -> Any:
@@ -123,7 +125,7 @@ class AlgorithmIdentification:
     name: str
     version: str
     parameters: Sequence[str] = ()
-    family: Code | None = None
+    family: CodeLike | None = None
 
     def __post_init__(self) -> None:
         self.parameters = tuple(self.parameters)
@@ -160,9 +162,9 @@ class AlgorithmIdentification:
 class MeasurementProperties:
     """Normality, level of significance and selection status of a measurement (TID 310)."""
 
-    normality: Code | None = None
-    level_of_significance: Code | None = None
-    selection_status: Code | None = None
+    normality: CodeLike | None = None
+    level_of_significance: CodeLike | None = None
+    selection_status: CodeLike | None = None
 
     def builder(self) -> Any:
         return tid310.MeasurementProperties(
@@ -188,13 +190,13 @@ class Measurement:
     (TID 1501) only, ``referenced_images`` / ``referenced_coordinates`` (TID 320) and a
     tracking identifier (TID 4108)."""
 
-    name: Code
+    name: CodeLike
     value: float | int | None
-    unit: Code | None = None
-    qualifier: Code | None = None
-    derivation: Code | None = None
-    method: Code | None = None
-    finding_sites: Sequence[FindingSite | Code] = ()
+    unit: CodeLike | None = None
+    qualifier: CodeLike | None = None
+    derivation: CodeLike | None = None
+    method: CodeLike | None = None
+    finding_sites: Sequence[FindingSite | CodeLike] = ()
     properties: MeasurementProperties | None = None
     algorithm: AlgorithmIdentification | None = None
     referenced_images: Sequence[Reference | Any] = ()
@@ -342,9 +344,9 @@ class QualitativeEvaluation:
     """A coded (or text) evaluation: ``name`` and ``value`` (TID 1410 rows 12-13, TID 1411
     rows 16-17, TID 1501 rows 11-12), with coded ``modifiers`` (name, value) pairs."""
 
-    name: Code
-    value: Code | str
-    modifiers: Sequence[tuple[Code, Code]] = ()
+    name: CodeLike
+    value: CodeLike | str
+    modifiers: Sequence[tuple[CodeLike, CodeLike]] = ()
     item: ContentItem | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -383,6 +385,6 @@ def as_list(values: Any, argument: str) -> list[Any]:
     """``values`` (a sequence; None: empty) as a list; a lone code or string is an error."""
     if values is None:
         return []
-    if isinstance(values, str | Code) or not isinstance(values, Sequence):
+    if isinstance(values, str) or is_code_like(values) or not isinstance(values, Sequence):
         raise ContentError(f"{argument}: expected a list, got {type(values).__name__}")
     return list(values)

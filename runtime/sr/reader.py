@@ -30,7 +30,7 @@ from collections.abc import Iterator
 from typing import Any, BinaryIO
 
 import iodkit.templates.tid1500 as tid1500
-from iodkit.codes import Code
+from iodkit.codes import Code, CodeLike
 from iodkit.sr.content import ContentItem, Reference, same_concept
 from iodkit.sr.context import read_observers, read_subjects, subject_class
 from iodkit.sr.decode import content_sequence_bytes, decode_content
@@ -276,11 +276,13 @@ class SRDocument:
         ``referenced_sop_instance_uid``, ``referenced_sop_class_uid``."""
         return self._query("1501", filters)  # type: ignore[return-value]
 
-    def get_measurements(self, name: Code | None = None) -> list[Measurement]:
+    def get_measurements(self, name: CodeLike | None = None) -> list[Measurement]:
         """The measurements of every group (named ``name``, if given)."""
         return [m for g in self.get_measurement_groups() for m in g.get_measurements(name)]
 
-    def get_qualitative_evaluations(self, name: Code | None = None) -> list[QualitativeEvaluation]:
+    def get_qualitative_evaluations(
+        self, name: CodeLike | None = None
+    ) -> list[QualitativeEvaluation]:
         """Evaluations of every group and of the report (TID 1500 rows 12-14)."""
         out = [
             e for g in self.get_measurement_groups() for e in g.get_qualitative_evaluations(name)

@@ -28,7 +28,7 @@ from typing import Any, BinaryIO
 
 import iodkit.templates.tid1420 as tid1420
 import iodkit.templates.tid1500 as tid1500
-from iodkit.codes import Code, cid7021
+from iodkit.codes import CodeLike, cid7021, is_code_like
 from iodkit.derived import Equipment
 from iodkit.sr.content import ContentError, ContentItem, Numeric, as_code
 from iodkit.sr.context import (
@@ -64,11 +64,11 @@ class DerivedMeasurement:
     planar or all volumetric (rows 2-3, XOR), referred to by reference (R-INFERRED FROM), so
     they must be groups of the same report."""
 
-    name: Code
+    name: CodeLike
     value: float | int | None
-    unit: Code | None
+    unit: CodeLike | None
     groups: Sequence[PlanarROIMeasurements | VolumetricROIMeasurements]
-    qualifier: Code | None = None
+    qualifier: CodeLike | None = None
     algorithm: AlgorithmIdentification | None = None
     item: ContentItem | None = field(default=None, compare=False, repr=False)
 
@@ -121,11 +121,11 @@ class MeasurementReport:
         self,
         groups: Sequence[MeasurementGroup],
         *,
-        title: Code = cid7021.IMAGING_MEASUREMENT_REPORT,
-        procedure_reported: Sequence[Code] | Code = (),
+        title: CodeLike = cid7021.IMAGING_MEASUREMENT_REPORT,
+        procedure_reported: Sequence[CodeLike] | CodeLike = (),
         observers: Sequence[PersonObserver | DeviceObserver] | None = None,
         subject: FetusSubject | SpecimenSubject | DeviceSubject | None = None,
-        language_code: Code | None = ENGLISH_US,
+        language_code: CodeLike | None = ENGLISH_US,
         image_library_images: Sequence[Dataset] = (),
         algorithm: AlgorithmIdentification | None = None,
         qualitative_evaluations: Sequence[QualitativeEvaluation] = (),
@@ -143,9 +143,7 @@ class MeasurementReport:
         self.groups = list(groups)
         self.title = as_code(title, "MeasurementReport.title")
         procedures = (
-            [procedure_reported]
-            if isinstance(procedure_reported, Code)
-            else list(procedure_reported)
+            [procedure_reported] if is_code_like(procedure_reported) else list(procedure_reported)  # type: ignore[arg-type]  # a sequence, then
         )
         self.procedure_reported = [as_code(p, "procedure_reported") for p in procedures]
         self.equipment = equipment or Equipment.of()

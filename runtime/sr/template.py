@@ -34,7 +34,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from iodkit.codes import Code
+from iodkit.codes import Code, is_code_like
 from iodkit.sr.conditions import presence_only, violations
 from iodkit.sr.content import (
     ContentError,
@@ -218,13 +218,15 @@ class TemplateNode:
         return code
 
     def _check(self, row: Row, value: Any) -> Any:
+        # pydicom's Code is a NamedTuple: one code, not a sequence of values
+        single = not isinstance(value, list | tuple) or is_code_like(value)
         if row.many:
-            values = [value] if not isinstance(value, list | tuple) else list(value)
+            values = [value] if single else list(value)
             low, high = row.vm
             if len(values) < low or (high is not None and len(values) > high):
                 raise self.fail(row, f"{len(values)} values given, VM is {_vm(row.vm)}")
             return [self._check_one(row, v) for v in values]
-        if isinstance(value, list | tuple) and not isinstance(value, Tcoord):
+        if not single and not isinstance(value, Tcoord):
             raise self.fail(row, f"{len(value)} values given, VM is 1")
         return self._check_one(row, value)
 
@@ -290,7 +292,7 @@ class TemplateNode:
             if not isinstance(value, Numeric):
                 raise self.fail(row, f"expected a Numeric (value and units), got {value!r}")
             if value.unit is not None:
-                check_code(value.unit, row.units, f"{self.where(row)} units")
+                check_code(_code(value.unit, "units"), row.units, f"{self.where(row)} units")
             return value
         if vt in ("TEXT", "UIDREF", "PNAME"):
             if not isinstance(value, str) or (vt != "TEXT" and not value):
