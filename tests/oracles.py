@@ -48,3 +48,17 @@ def assert_valid(path: Path) -> None:
     assert errors == [], "dciodvfy:\n" + "\n".join(errors)
     mine = iodkit_errors(path)
     assert mine == [], "iodkit validate:\n" + "\n".join(mine)
+
+
+def assert_valid_bytes(data: bytes, tmp_path: Path | None = None) -> None:
+    """No error from iodkit validate on a file's bytes; with ``tmp_path`` also none from
+    dciodvfy (slower: for a share of generated cases)."""
+    from iodkit.validation import validate_bytes
+
+    errors = [str(f) for f in validate_bytes(data) if f.severity == "error"]
+    assert errors == [], "iodkit validate:\n" + "\n".join(errors)
+    if tmp_path is not None:
+        path = tmp_path / "case.dcm"
+        path.write_bytes(data)
+        found = dciodvfy_errors(path)
+        assert found == [], "dciodvfy:\n" + "\n".join(found)

@@ -18,9 +18,10 @@ derived-object core. A coordinate system places the pixels:
   Image Position/Orientation (Patient) with Pixel Spacing: the Image Plane Module of a single
   frame (C.7.6.2), the Pixel Measures and Plane Position/Orientation (Patient) functional
   groups of a multi-frame image (A.8.3.5);
-* ``"SLIDE"`` — a frame of reference whose Position Reference Indicator is SLIDE_CORNER
-  (C.7.4.1.1.2) and the pixel spacing as Nominal Scanned Pixel Spacing (C.8.6.2): a capture of
-  a slide, measurable, not positioned in the patient;
+* ``"SLIDE"`` — the pixel spacing as Nominal Scanned Pixel Spacing (C.8.6.2): a capture of a
+  slide, measurable, not positioned in the patient; a single frame also gets a frame of
+  reference whose Position Reference Indicator is SLIDE_CORNER (C.7.4.1.1.2) — a multi-frame
+  SC may have one only with the patient-positioned functional groups (Table A.8-3);
 * none — only the pixels.
 
 Every lossless transfer syntax of :mod:`iodkit.pixels` applies (a lossy one is refused: a
@@ -103,7 +104,8 @@ class SecondaryCapture(encoding.Writes):
     capture joins; ``coordinate_system`` with ``pixel_spacing`` (mm between rows, columns),
     for PATIENT ``image_orientation`` and ``image_positions`` (one per frame) and optionally
     ``frame_of_reference_uid`` (default: the reference's, else a new one); ``conversion_type``
-    (SC Equipment, C.8.6.1: WSD workstation, DV digitized video, SI screen image …);
+    (SC Equipment, C.8.6.1: WSD workstation — the default —, DV digitized video, SI scanned
+    image — a SLIDE capture's default, which must be DF, SD or SI …);
     ``identification`` (default series 600) and ``equipment`` as :mod:`iodkit.derived` makes
     them. ``color``: whether the last axis holds R, G, B samples — by default a uint8 array
     whose last axis is 3 is colour and a last axis of 3 or 4 of any other array is refused as
@@ -121,7 +123,7 @@ class SecondaryCapture(encoding.Writes):
         image_orientation: Sequence[float] | None = None,
         image_positions: Sequence[Sequence[float]] | None = None,
         frame_of_reference_uid: str | None = None,
-        conversion_type: str = "WSD",
+        conversion_type: str | None = None,
         transfer_syntax_uid: str = ExplicitVRLittleEndian,
         identification: core.Identification | None = None,
         equipment: core.Equipment | None = None,
@@ -168,12 +170,12 @@ class SecondaryCapture(encoding.Writes):
         )
         self.frame_of_reference_uid = (
             None
-            if coordinate_system is None
+            if coordinate_system is None or (coordinate_system == "SLIDE" and self.multi_frame)
             else frame_of_reference_uid
             or str(reference.get("FrameOfReferenceUID", "") or "")
             or generate_uid()
         )
-        self.conversion_type = conversion_type
+        self.conversion_type = _conversion_type(conversion_type, coordinate_system)
         self.threads = threads
         self.identification = identification or core.Identification.of(series_number=600)
         self.equipment = equipment or core.Equipment.of()
@@ -251,7 +253,7 @@ class SecondaryCapture(encoding.Writes):
             sop_class_uid=self.sop_class_uid,
             frame_of_reference_uid=self.frame_of_reference_uid,
         )
-        if self.coordinate_system == "SLIDE":
+        if "frame_of_reference" in modules and self.coordinate_system == "SLIDE":
             modules["frame_of_reference"].position_reference_indicator = "SLIDE_CORNER"
         # the reference's body part when unpaired; else Laterality unknown (empty) for a
         # patient capture — dciodvfy presumes an unknown body part paired
@@ -304,14 +306,19 @@ class SecondaryCapture(encoding.Writes):
                 )
         else:
             modules["sc_image"] = sc_image
+            several = len(self.frames) > 1
+            # one frame: no Frame Increment Pointer (Type 1C in the SC Multi-frame Image Module,
+            # C.8-25b, "if Number of Frames is greater than 1", specializing the Multi-frame
+            # Module's Type 1) and no SC Multi-frame Vector Module (the same condition, A.8-3)
             modules["multi_frame"] = m.MultiFrameModule(
                 number_of_frames=len(self.frames),
-                frame_increment_pointer=[0x00182002],  # Frame Label Vector (C.8.6.4)
+                frame_increment_pointer=[0x00182002] if several else None,  # Frame Label Vector
             )
             modules["sc_multi_frame_image"] = self._multi_frame_image(m, description)
-            modules["sc_multi_frame_vector"] = m.SCMultiFrameVectorModule(
-                frame_label_vector=[f"Frame {k + 1}" for k in range(len(self.frames))]
-            )
+            if several:
+                modules["sc_multi_frame_vector"] = m.SCMultiFrameVectorModule(
+                    frame_label_vector=[f"Frame {k + 1}" for k in range(len(self.frames))]
+                )
             if self.coordinate_system == "PATIENT":
                 modules["multi_frame_functional_groups"] = self._functional_groups(
                     m, iod_class, spacing
@@ -365,3 +372,25 @@ def patient_orientation(orientation: Sequence[float]) -> list[str]:
             )
         )
     return out
+
+
+#: Conversion Types whose captures may carry Nominal Scanned Pixel Spacing (C.8.6.2: required
+#: for DF Digitized Film, "may also be present" for SD Scanned Document and SI Scanned Image).
+_SCANNED = ("DF", "SD", "SI")
+
+
+def _conversion_type(given: str | None, system: str | None) -> str:
+    """SC Equipment's Conversion Type (C.8.6.1): as given, or WSD (workstation); for a SLIDE
+    capture, whose pixel spacing is Nominal Scanned Pixel Spacing, SI (scanned image) by
+    default and one of DF, SD, SI if given."""
+    if system != "SLIDE":
+        return given or "WSD"
+    if given is None:
+        return "SI"
+    if given not in _SCANNED:
+        raise SecondaryCaptureError(
+            f"conversion_type {given!r}: a SLIDE capture's pixel spacing is Nominal Scanned Pixel "
+            "Spacing, which only DF, SD and SI captures carry (C.8.6.2); give one of those or "
+            "leave it out (SI)"
+        )
+    return given
