@@ -121,6 +121,31 @@ def test_shapes_must_fit_the_sources(ct, tmp_path: Path) -> None:
     refused(r"map dtype complex128", np.zeros((3, 6, 7), complex), ct, IDENTITY)
 
 
+def test_sources_without_positions(ct, tmp_path: Path) -> None:
+    """A series whose images are not placed (no Image Position (Patient)) or placed twice at
+    one position cannot be mapped plane by plane: refused, nothing written."""
+    import copy
+
+    unplaced = copy.deepcopy(ct)
+    del unplaced[1].ImagePositionPatient
+    refused(
+        rf"source image 1 \({unplaced[1].SOPInstanceUID}\) has no ImagePositionPatient",
+        np.zeros((3, 6, 7), np.float32),
+        unplaced,
+        IDENTITY,
+        tmp=tmp_path,
+    )
+    doubled = copy.deepcopy(ct)
+    doubled[2].ImagePositionPatient = doubled[1].ImagePositionPatient
+    refused(
+        r"two source images have the same Image Position \(Patient\)",
+        np.zeros((3, 6, 7), np.float32),
+        doubled,
+        IDENTITY,
+        tmp=tmp_path,
+    )
+
+
 def test_integers_must_fit_16_bits(ct) -> None:
     values = np.zeros((3, 6, 7), dtype=np.int32)
     values[0, 0, 0] = 70000
