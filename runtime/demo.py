@@ -1,4 +1,4 @@
-"""``make demo``: segment a synthetic CT series, store it as DICOM Segmentations, check, read back.
+"""``make demo``: each object iodkit writes, made from synthetic data, validated and read back.
 
 Everything is made here, in memory — no network, no files from elsewhere — and every file the
 demo writes is kept in ``demo-output/`` (git-ignored; ``--out`` picks another folder), each path

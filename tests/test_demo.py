@@ -51,6 +51,8 @@ def test_demo_help_lists_the_steps_and_out_chooses_the_folder(tmp_path: Path) ->
 
     help_ = _demo("--help", cwd=tmp_path)
     assert help_.returncode == 0 and "--out" in help_.stdout
+    # QA-25(d): the summary speaks of every object the steps write, not only Segmentations
+    assert "each object iodkit writes" in help_.stdout.split("Steps:")[0]
     for n, step in enumerate(STEPS, start=1):
         assert f"{n}. {title(step)}" in help_.stdout
     assert list(tmp_path.iterdir()) == []  # --help writes nothing

@@ -283,3 +283,43 @@ def test_numeric_units_follow_the_row() -> None:
     with pytest.raises(ValueSetError, match="is not EV"):
         lib(pixel_data_rows=Numeric(512, Code("mm", "UCUM", "millimeter")))
     assert np.isfinite(512)
+
+
+def test_a_document_is_written_from_a_root_templates_builder() -> None:
+    """QA-25(a): the builder itself is a document's root (its content made on the way); a
+    builder of no single root CONTAINER is refused saying so."""
+    from iodkit.seg.synthetic import ct_series
+    from iodkit.sr.document import DocumentError, SRDocumentWriter
+
+    ct = ct_series(1, 16, 16)
+    group = P(
+        tracking_identifier="t",
+        image_region_scoord=P.ImageRegionScoord(
+            value=OUTLINE, selected_from_image=Reference.to(ct[0])
+        ),
+        roi_measurements=ROI(
+            measurement=[ROI.Measurement(concept_name=AREA, value=Numeric(4.0, MM2))]
+        ),
+    )
+    report = tid1500.MeasurementReport(
+        concept_name=cid7021.IMAGING_MEASUREMENT_REPORT,
+        observation_context=template_class(1001)(),
+        imaging_measurements=tid1500.MeasurementReport.ImagingMeasurements(
+            planar_roi_measurements_and_qualitative_evaluations=[group]
+        ),
+    )
+    ds = SRDocumentWriter(report, ct).to_dataset()
+    assert ds.ContentTemplateSequence[0].TemplateIdentifier == "1500"
+    assert (
+        ds.CurrentRequestedProcedureEvidenceSequence[0].StudyInstanceUID == ct[0].StudyInstanceUID
+    )
+    with pytest.raises(DocumentError, match="ROIMeasurements makes 2 top content items"):
+        SRDocumentWriter(
+            ROI(
+                measurement=[
+                    ROI.Measurement(concept_name=AREA, value=Numeric(4.0, MM2)),
+                    ROI.Measurement(concept_name=AREA, value=Numeric(5.0, MM2)),
+                ]
+            ),
+            ct,
+        )

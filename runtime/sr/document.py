@@ -38,6 +38,7 @@ from iodkit.derived.charset import cover_text
 from iodkit.derived.itemcodec import raw_sequence_element
 from iodkit.sr.content import ContentError, ContentItem, Reference
 from iodkit.sr.encode import Encoder
+from iodkit.sr.template import TemplateNode
 from pydicom.dataset import Dataset
 
 __all__ = ["SOP_CLASSES", "DocumentError", "SRDocumentWriter", "resolve_references"]
@@ -248,9 +249,10 @@ def identification_from(options: dict[str, Any]) -> Identification:
 
 class SRDocumentWriter:
     """Writes one SR document: ``root`` (the root CONTAINER, its concept name the document
-    title) and the ``evidence`` (pydicom Datasets — metadata suffices — or
-    :class:`~iodkit.derived.InstanceReference` s; the first joins the document to its
-    patient and study and must be a Dataset).
+    title — a :class:`~iodkit.sr.content.ContentItem`, or the generated builder of a root
+    template, e.g. ``iodkit.templates.tid1500.MeasurementReport(…)``) and the ``evidence``
+    (pydicom Datasets — metadata suffices — or :class:`~iodkit.derived.InstanceReference` s;
+    the first joins the document to its patient and study and must be a Dataset).
 
     ``sop_class``: "enhanced", "comprehensive", "comprehensive3d" or "kos" (default: the
     first of Comprehensive SR / Comprehensive 3D SR that can hold the tree). Completion and
@@ -260,7 +262,7 @@ class SRDocumentWriter:
 
     def __init__(
         self,
-        root: ContentItem,
+        root: ContentItem | TemplateNode,
         evidence: Sequence[Dataset | InstanceReference] | Dataset,
         *,
         sop_class: str | None = None,
@@ -274,6 +276,20 @@ class SRDocumentWriter:
         performed_procedures: Sequence[CodeLike] = (),
         record_all_evidence: bool = True,
     ) -> None:
+        if isinstance(root, TemplateNode):  # a builder: the content items it makes
+            made = root.content()
+            if len(made) != 1:
+                raise DocumentError(
+                    f"root: {type(root).__qualname__} makes {len(made)} top content items; a "
+                    "document has one root CONTAINER (build a root template, e.g. TID 1500)"
+                )
+            root = made[0]
+        if not isinstance(root, ContentItem):
+            raise DocumentError(
+                "root: give the root CONTAINER as a ContentItem or the builder of a root "
+                f"template (iodkit.templates.tid1500.MeasurementReport(…)), not "
+                f"{type(root).__name__}"
+            )
         if root.value_type != "CONTAINER" or root.name is None:
             raise DocumentError("the root of a document is a CONTAINER named by the title")
         self.root = root
