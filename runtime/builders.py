@@ -24,6 +24,7 @@ Values:
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, overload
 
 from iodkit import vrvalues
@@ -256,7 +257,13 @@ class Attr(Generic[T]):
                 return EMPTY
             if self.item is None:
                 return list(value)
-            return [self.item.from_dataset(it) for it in value]
+            items = [self.item.from_dataset(it) for it in value]
+            if _KEEP_UNMODELED.get():
+                # read as part of a whole instance (IODBuilder.from_dataset): each item keeps
+                # the elements its class does not model, undecoded; to_dataset writes them
+                for built, it in zip(items, value, strict=True):
+                    built._unmodeled = unmodeled_elements(it, built.__by_tag__)
+            return items
         if (
             value is None
             or value == ""
@@ -331,7 +338,8 @@ class Builder(metaclass=BuilderType):
     __nofill__: ClassVar[frozenset[int]] = frozenset()  # __conditional__ of the class and its bases
     __attrs__: ClassVar[tuple[Attr[Any], ...]] = ()
     __by_tag__: ClassVar[dict[int, Attr[Any]]] = {}
-    __slots__ = ("_values", "_vrs")
+    __slots__ = ("_values", "_vrs", "_unmodeled")
+    _unmodeled: list[Any]  # set only on items read as part of a whole instance
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -401,6 +409,9 @@ class Builder(metaclass=BuilderType):
                     ds.add(attr.element(EMPTY))
                 continue
             ds.add(attr.element(value, vrs.get(attr.tag), fill_type2))
+        for raw in getattr(self, "_unmodeled", None) or ():
+            if raw.tag not in ds:
+                ds[raw.tag] = raw
         return ds
 
     @classmethod
@@ -474,8 +485,20 @@ class IODBuilder(metaclass=BuilderType):
 
     def __init__(self, **modules: Any) -> None:
         self._modules: dict[str, ModuleBuilder] = {}
+        self._unmodeled: list[Any] = []
         for name, module in modules.items():
             setattr(self, name, module)
+
+    @property
+    def unmodeled(self) -> Dataset:
+        """The elements of the dataset this builder was read from (:meth:`from_dataset`) that
+        none of the IOD's modules models — private elements, retired attributes, Type 3
+        attributes of a Standard Extended SOP Class (PS3.4 B.1.2) — as they were read;
+        :meth:`to_dataset` writes them back. (Items of sequences keep theirs the same way.)"""
+        ds = Dataset()
+        for raw in self._unmodeled:
+            ds[raw.tag] = raw
+        return ds
 
     def validate(self, context: ValidationContext | None = None) -> list[Finding]:
         """Check what would be written, before writing it: the validator's findings (errors,
@@ -541,6 +564,10 @@ class IODBuilder(metaclass=BuilderType):
         if "SOPClassUID" not in ds or not ds.SOPClassUID:
             ds.SOPClassUID = self.sop_class_uid
         _correct_ambiguous(ds)
+        for raw in self._unmodeled:  # after: only those of an ambiguous VR are decoded
+            if raw.tag not in ds:
+                ds[raw.tag] = raw
+                _correct_ambiguous_element(ds, raw)
         if file_meta:
             add_file_meta(ds)
         return ds
@@ -548,23 +575,75 @@ class IODBuilder(metaclass=BuilderType):
     @classmethod
     def from_dataset(cls, ds: Dataset) -> IODBuilder:
         """Read every module of the IOD from ``ds``; modules with no attribute present are
-        left unset."""
+        left unset. Nothing is lost: what no module models is kept as it was read
+        (:attr:`unmodeled`, and the same inside sequence items) and written back by
+        :meth:`to_dataset`, so ``from_dataset(ds).to_dataset()`` has every element of ``ds``."""
         obj = cls()
         owners: dict[int, int] = {}
         for module_cls, _ie, _usage in cls.__modules__.values():
             for tag in module_cls.__by_tag__:
                 owners[tag] = owners.get(tag, 0) + 1
-        for name, (module_cls, _ie, _usage) in cls.__modules__.items():
-            tags = module_cls.__by_tag__
-            own = [t for t in tags if owners[t] == 1]
-            # A module is there when one of its own attributes is; a module made only of
-            # attributes other modules also have is there when any of them is.
-            if any(t in ds for t in (own or tags)):
-                obj._modules[name] = module_cls.from_dataset(ds)
+        token = _KEEP_UNMODELED.set(True)
+        try:
+            for name, (module_cls, _ie, _usage) in cls.__modules__.items():
+                tags = module_cls.__by_tag__
+                own = [t for t in tags if owners[t] == 1]
+                # A module is there when one of its own attributes is; a module made only of
+                # attributes other modules also have is there when any of them is.
+                if any(t in ds for t in (own or tags)):
+                    obj._modules[name] = module_cls.from_dataset(ds)
+        finally:
+            _KEEP_UNMODELED.reset(token)
+        modeled = {t for name in obj._modules for t in cls.__modules__[name][0].__by_tag__}
+        obj._unmodeled = unmodeled_elements(ds, modeled)
         return obj
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({', '.join(self._modules)})"
+
+
+#: set while an IODBuilder reads a whole instance: its items keep what they do not model
+_KEEP_UNMODELED: ContextVar[bool] = ContextVar("iodkit_keep_unmodeled", default=False)
+
+
+def unmodeled_elements(ds: Dataset, modeled: Iterable[int]) -> list[Any]:
+    """The elements of ``ds`` whose tags are not in ``modeled``, undecoded (pydicom's raw
+    elements where it has not decoded them: a value it could not decode is still kept). Left
+    out: group lengths (gggg,0000), which would be stale once anything changes, and item or
+    delimiter tags (FFFE,xxxx) a damaged file leaves among its elements."""
+    known = set(modeled)
+    out = []
+    for tag in sorted(ds.keys()):
+        if tag in known or tag & 0xFFFF == 0 or tag >> 16 == 0xFFFE:
+            continue
+        try:
+            out.append(ds.get_item(tag))  # a deferred value is read here
+        except Exception:  # pydicom cannot convert it: kept as read, for the writer to judge
+            out.append(ds.get_item(tag, keep_deferred=True))
+    return out
+
+
+def _correct_ambiguous_element(ds: Dataset, raw: Any) -> None:
+    """Resolve the VR of an element kept as read from an implicit VR file whose dictionary VR
+    is ambiguous ("OB or OW", "US or SS" …), from the dataset around it (PS3.5 Annex A.1), as
+    the writer needs; an element that cannot be decoded stays as read."""
+    from pydicom.datadict import dictionary_VR
+    from pydicom.filewriter import correct_ambiguous_vr_element
+
+    try:
+        vr = raw.VR or dictionary_VR(raw.tag)
+    except KeyError:  # private or unknown: written as UN
+        return
+    if " or " not in vr:
+        return
+    try:
+        elem = ds[raw.tag]
+        correct_ambiguous_vr_element(elem, ds, True)
+    except Exception:
+        return
+    if " or " in elem.VR:  # one pydicom has no rule for (retired Curve Data, 50xx,3000):
+        # its bytes are kept; OW is what an implicit VR file means by "OB or OW" (PS3.5 A.1)
+        elem.VR = "OW" if "OW" in elem.VR.split(" or ") else "UN"
 
 
 def _correct_ambiguous(ds: Dataset) -> None:
