@@ -325,6 +325,24 @@ def test_cli_json_and_jobs_agree(testdata: Path) -> None:
     assert a["summary"]["files_with_errors"] == 1
 
 
+def test_jobs_validate_one_file_of_each_sop_class_before_forking(testdata: Path) -> None:
+    """The parent validates the first file of each SOP Class itself (the workers then share
+    the rules, plans and compiled conditions it made); every report still comes back once,
+    in the order given, the same as one process gives."""
+    from iodkit.validation import runners
+    from iodkit.validation.context import STORED
+    from iodkit.validation.inputs import resolve
+
+    paths = [str(testdata / CT), str(testdata / SEG), str(testdata / CT), str(testdata / SEG)]
+    sources = resolve([paths[0], paths[1]]).sources * 2
+    warmed = runners._warm(sources, STORED)
+    assert sorted(warmed) == [0, 1]  # one CT, one SEG; the repeats are the workers'
+    reports = list(runners.processes(sources, STORED, jobs=2))
+    alone = list(runners.sequential(sources, STORED))
+    assert [r.path for r in reports] == [r.path for r in alone] == [s.location for s in sources]
+    assert [len(r.findings) for r in reports] == [len(r.findings) for r in alone]
+
+
 def test_import_iodkit_stays_cheap_and_validate_is_lazy() -> None:
     code = (
         "import sys, iodkit; assert 'iodkit.validation.engine' not in sys.modules; "

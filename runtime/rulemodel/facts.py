@@ -230,6 +230,13 @@ def _non_default_text(ds: Any, depth: int) -> bool:
                 ):
                     return True
         elif vr in CHARSET_VRS:
+            # the bytes as read when there are any (no decoding: a character outside ISO-IR 6
+            # is a byte over 0x7F in every character set DICOM uses, or an ESC)
+            encoded = getattr(el, "encoded", None)
+            if encoded is not None:
+                if not encoded.isascii() or b"\x1b" in encoded:
+                    return True
+                continue
             for v in values_of(el):
                 text = str(v)
                 if not text.isascii() or "\x1b" in text:

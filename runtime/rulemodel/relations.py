@@ -75,7 +75,13 @@ class Relations(FrozenValue):
         holders = lookup(Ref(r.path[:1], r.scope), ctx)
         if not holders:
             return None
-        return {value_key(v) for e in lookup(r, ctx) for v in values_of(e)}
+        # asked for every frame of a multi-frame image (Referenced Segment Number in each
+        # Segment Identification item): the values are made once per sequence and file
+        key = ("refers", r, *map(id, holders))
+        hit: set[Any] | None = ctx.cache.get(key)
+        if hit is None:
+            hit = ctx.cache[key] = {value_key(v) for e in lookup(r, ctx) for v in values_of(e)}
+        return hit
 
     def refers_words(self) -> str:
         if self.refers is None:

@@ -151,6 +151,14 @@ class Element:
             return b""
         return bytes(self._buf[self._start : self._start + self.length])
 
+    @property
+    def encoded(self) -> bytes | None:
+        """The value bytes as the file has them; None for a value made in memory (from a
+        pydicom Dataset), a sequence or encapsulated data."""
+        if self._buf is None or self.items is not None or self.fragments is not None:
+            return None
+        return bytes(self._buf[self._start : self._start + self.length])
+
     def view(self) -> memoryview | bytes:
         """The value bytes without copying them: a view of the buffer the file was read into
         (a memory map stays on disk until the view is read). Bulk data readers such as

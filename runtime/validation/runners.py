@@ -97,8 +97,9 @@ def processes(
 
     _quiet_collector()
     method = "fork" if sys.platform.startswith("linux") else "spawn"
+    done: dict[int, FileReport] = {}
     if method == "fork":
-        _warm(sources)
+        done = _warm(sources, context)
         gc.freeze()  # shared with the workers, never scanned again
     ctx = mp.get_context(method)
     # Within each block of sources, largest first, one at a time (a large multi-frame file
@@ -112,11 +113,14 @@ def processes(
         for i in sorted(
             range(start, min(start + block, len(sources))), key=lambda i: -sources[i].size
         )
+        if i not in done
     ]
-    done: dict[int, FileReport] = {}
     nxt = 0
     with ctx.Pool(jobs) as pool:
         jobs_in = [(i, sources[i], context) for i in order]
+        while nxt in done:
+            yield done.pop(nxt)
+            nxt += 1
         for i, report in pool.imap_unordered(_validate_indexed, jobs_in):
             done[i] = report
             while nxt in done:
@@ -130,32 +134,32 @@ def _validate_indexed(
     return job[0], validate_source(job[1], job[2])
 
 
-def _warm(sources: list[Source]) -> None:
+def _warm(sources: list[Source], context: ValidationContext) -> dict[int, FileReport]:
     """Load what every worker needs before forking, so the workers share it instead of each
-    making its own: the rules of the IODs the files need (the File Meta Information names the
-    SOP Class) with their top-level layouts, the data dictionary, the context groups' index."""
+    making its own: the first file of each SOP Class (the File Meta Information names it) is
+    validated here, which loads its IOD's rules and makes every plan, item scope and compiled
+    condition it uses — and, for an SR, the template rules and pydicom's code tables — once for
+    all workers; also the data dictionary and the context groups' index. Returns those files'
+    reports by their index in ``sources``."""
     from . import api  # noqa: F401 - the engine's modules, imported once for all workers
     from .dictionary import entry
-    from .engine import root_layout
     from .reader import sop_class_of
-    from .rules import rule_book
 
     entry(0x00080016)  # loads the data dictionary
     try:
         import iodkit.codes  # noqa: F401 - context groups, for code sequences
     except ImportError:
         pass
-    book = rule_book()
     seen: set[str] = set()
-    for s in sources:
+    done: dict[int, FileReport] = {}
+    for i, s in enumerate(sources):
         if s.validator != FILE_VALIDATOR:  # not a file this process can peek into
             continue
-        uid = sop_class_of(s.location)
+        try:
+            uid = sop_class_of(s.location)
+        except OSError:
+            continue  # the worker reports it
         if uid and uid not in seen:
             seen.add(uid)
-            try:
-                iod = book.iod_for(uid)
-                if iod is not None:
-                    root_layout(book.plans, iod)
-            except Exception:  # a broken rule module must not stop the run; the worker reports
-                continue
+            done[i] = validate_source(s, context)
+    return done
