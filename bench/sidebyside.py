@@ -12,7 +12,10 @@ prepare the inputs and the no-argument operation of each tool; this module measu
   comparison. ``--quick`` asks the module for small inputs (a smoke run).
 
 A module provides ``CASES`` (name → target speed-up), ``prepare(case, folder, quick)``,
-``operation(case, tool, folder, data)`` and ``warm_up(tool, folder)``.
+``operation(case, tool, folder, data)`` and ``warm_up(tool, folder)``. It may also provide
+``floor(case, folder, data)``: the least any tool must do for the case (write the pixel bytes to
+the file; read them into the output array), timed in the same rounds, so the table says how far
+above that floor each tool is and what the best possible speed-up over highdicom would be.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from __future__ import annotations
 import importlib
 import json
 import logging
+import os
 import resource
 import statistics
 import subprocess
@@ -53,8 +57,11 @@ def _summary(result: Any) -> Any:
 def time_worker(module: ModuleType, case: str, folder: Path, repeat: int, quick: bool) -> Any:
     data = module.prepare(case, folder, quick)
     runs = {tool: module.operation(case, tool, folder, data) for tool in TOOLS}
+    if hasattr(module, "floor"):
+        runs["floor"] = module.floor(case, folder, data)
+    tools = list(runs)
     out: dict[str, Any] = {}
-    for tool in TOOLS:  # highdicom first: reads may use its file
+    for tool in tools:  # highdicom first: reads may use its file
         started = time.perf_counter()
         result = runs[tool]()
         out[tool] = {
@@ -64,13 +71,14 @@ def time_worker(module: ModuleType, case: str, folder: Path, repeat: int, quick:
         }
         del result
     for _ in range(repeat):
-        for tool in TOOLS:
+        for tool in tools:
             started = time.perf_counter()
             result = runs[tool]()
             out[tool]["times_s"].append(time.perf_counter() - started)
             del result
-    for tool in TOOLS:
+    for tool in tools:
         out[tool]["median_s"] = statistics.median(out[tool]["times_s"])
+    out["load_average"] = list(os.getloadavg())
     return out
 
 
@@ -116,6 +124,8 @@ def run(module_name: str, argv: list[str], title: str) -> dict[str, Any]:
         print("highdicom is not installed: run `make bench` (it installs iodkit[bench])")
         return {}
     print(f"highdicom {highdicom.__version__}; {title}; median of {repeat} runs after a warm-up")
+    print(f"load average at the start: {' '.join(f'{v:.1f}' for v in os.getloadavg())}")
+    floors = hasattr(module, "floor")
     shm = Path("/dev/shm")
     results: dict[str, Any] = {"quick": quick, "repeat": repeat, "cases": {}}
     rows = []
@@ -132,6 +142,9 @@ def run(module_name: str, argv: list[str], title: str) -> dict[str, Any]:
             ours, theirs = measured["iodkit"], measured["highdicom"]
             ratio = theirs["median_s"] / ours["median_s"]
             measured.update(ratio=ratio, target=target)
+            floor = measured.get("floor", {}).get("median_s")
+            if floor:
+                measured["best_possible_ratio"] = theirs["median_s"] / floor
             if ours["summary"] is not None:
                 measured["same_output"] = ours["summary"] == theirs["summary"]
             results["cases"][case] = measured
@@ -149,6 +162,15 @@ def run(module_name: str, argv: list[str], title: str) -> dict[str, Any]:
                     _mib(theirs["rss_growth_bytes"]),
                     "" if "same_output" not in measured else str(measured["same_output"]),
                 ]
+                + (
+                    [
+                        f"{floor:.3f}" if floor else "",
+                        f"{measured['best_possible_ratio']:.1f}×" if floor else "",
+                        " ".join(f"{v:.1f}" for v in measured["load_average"]),
+                    ]
+                    if floors
+                    else []
+                )
             )
     header = [
         "case",
@@ -162,9 +184,14 @@ def run(module_name: str, argv: list[str], title: str) -> dict[str, Any]:
         "iodkit RSS+",
         "highdicom RSS+",
         "same output",
-    ]
+    ] + (["floor s", "best possible", "load 1/5/15 min"] if floors else [])
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
     print("\nmedian wall time; peak = tracemalloc peak of one run; RSS+ = growth of peak RSS")
+    if floors:
+        print(
+            "floor = the least any tool must do (see the module), same rounds; best possible ="
+            " highdicom s / floor s"
+        )
     print("  " + "  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))
     for row in rows:
         print("  " + "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)))

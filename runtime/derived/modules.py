@@ -29,8 +29,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from iodkit.builders import EMPTY
+from iodkit.derived.references import value_of
 from pydicom.dataset import Dataset
+from pydicom.tag import BaseTag
 from pydicom.uid import generate_uid
+
+_BODY_PART_EXAMINED = BaseTag(0x00180015)
 
 
 def _now() -> datetime.datetime:
@@ -286,7 +290,7 @@ def series_body_part(images: Sequence[Dataset]) -> dict[str, Any]:
     than written into a file one of the two validators refuses. Sources that disagree, or do
     not say, give nothing.
     """
-    values = {str(ds.get("BodyPartExamined", "") or "").strip() for ds in images}
+    values = {str(value_of(ds, _BODY_PART_EXAMINED) or "").strip() for ds in images}
     if len(values) != 1 or "" in values:
         return {}
     body_part = values.pop()

@@ -40,13 +40,16 @@ from iodkit.derived.errors import errors_as
 from iodkit.derived.geometry import format_ds
 from iodkit.derived.groups import PerFrameItems, shared_derivation, shared_item
 from iodkit.derived.images import SourceImages, describe_sources
+from iodkit.derived.references import value_of
 from iodkit.pm.errors import ParametricMapError
 from iodkit.pm.mapping import RealWorldValueMapping
 from iodkit.pm.values import MapValues, check_values
 from pydicom.dataset import Dataset
+from pydicom.tag import BaseTag
 from pydicom.uid import UID, ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
 PARAMETRIC_MAP_STORAGE = "1.2.840.10008.5.1.4.1.1.30"
+_MODALITY = BaseTag(0x00080060)
 
 ContentQualification = Literal["PRODUCT", "RESEARCH", "SERVICE"]
 
@@ -158,7 +161,7 @@ class ParametricMap(encoding.Writes):
         self.content_qualification = content_qualification
         self.recognizable_visual_features = recognizable_visual_features
         self.derivation = _derivation(derivation)
-        modalities = {str(ds.get("Modality", "") or "") for ds in sources.datasets}
+        modalities = {str(value_of(ds, _MODALITY) or "") for ds in sources.datasets}
         self.modality = modality or (modalities.pop() if len(modalities) == 1 else "OT") or "OT"
         self.identification = identification or core.Identification.of(series_number=400)
         self.equipment = equipment or core.Equipment.of()
