@@ -90,3 +90,12 @@ def test_the_validator_survives_a_few_mutants(testdata: Path, n: int) -> None:
     data = (testdata / "highdicom" / "sr_document.dcm").read_bytes()
     mutant, _ = fuzz.mutate(data, random.Random(f"test:{n}"))
     assert fuzz.check_validator(mutant) is None
+
+
+@pytest.mark.parametrize("name", ["ann", "pr", "sr"])
+def test_object_readers_name_the_file_they_refuse(testdata: Path, name: str) -> None:
+    """ANN and PR said why they refused a file (another SOP Class, a damaged one) without
+    saying which file (make fuzz: 'file not named')."""
+    reader = next(r for r in fuzz.READERS if r.name == name)
+    for path in (testdata / "highdicom" / "ct_image.dcm", testdata / "MANIFEST.tsv"):
+        assert fuzz.check_reader(reader, path) is None, path

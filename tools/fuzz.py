@@ -88,6 +88,7 @@ READERS: tuple[Reader, ...] = (
             "get_measurement_groups",
             "get_measurements",
             "get_qualitative_evaluations",
+            "walk",  # template rows by the validator's matcher
         ),
         tuple(f"1.2.840.10008.5.1.4.1.1.88.{n}" for n in (11, 22, 33, 34, 35, 59, 71)),
     ),

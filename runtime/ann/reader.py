@@ -63,8 +63,17 @@ _ALGORITHM_SOURCE, _ALGORITHM_PARAMETERS = 0x00660032, 0x00660035
 def read_annotations(
     source: str | os.PathLike[str] | BinaryIO | Dataset,
 ) -> BulkAnnotationsReader:
-    """Open Microscopy Bulk Simple Annotations from a path, a binary file or a Dataset."""
-    return BulkAnnotationsReader(source)
+    """Open Microscopy Bulk Simple Annotations from a path, a binary file or a Dataset; an
+    :class:`AnnotationReadError` naming the source when it cannot be opened."""
+    from iodkit.derived.readguard import source_name
+
+    try:
+        return BulkAnnotationsReader(source)
+    except (AnnotationReadError, OSError) as exc:
+        name = source_name(source)
+        if isinstance(exc, AnnotationReadError) and name in str(exc):
+            raise
+        raise AnnotationReadError(f"{name}: {exc}") from exc
 
 
 # -- values of a parsed tree (iodkit.validation.reader Nodes) or a pydicom Dataset ---------------

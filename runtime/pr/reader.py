@@ -90,7 +90,20 @@ class PresentationStateReader:
 def read_presentation_state(
     source: str | os.PathLike[str] | BinaryIO | Dataset,
 ) -> PresentationStateReader:
-    """Read a Grayscale, Color or Pseudo-Color Softcopy Presentation State."""
+    """Read a Grayscale, Color or Pseudo-Color Softcopy Presentation State; a
+    :class:`PresentationStateReadError` naming the source when it cannot be read."""
+    from iodkit.derived.readguard import source_name
+
+    try:
+        return _open(source)
+    except PresentationStateReadError as exc:
+        name = source_name(source)
+        if name in str(exc):
+            raise
+        raise PresentationStateReadError(f"{name}: {exc}") from exc.__cause__
+
+
+def _open(source: str | os.PathLike[str] | BinaryIO | Dataset) -> PresentationStateReader:
     if isinstance(source, Dataset):
         ds = source
     else:

@@ -26,7 +26,8 @@ __all__ = ["annotate", "template_rows"]
 def template_rows(dataset: Any, tid: str | None = None) -> dict[tuple[int, ...], tuple[str, str]]:
     """(TID, row label) by position (the root is ``(1,)``) of every item of the SR document
     ``dataset`` (a pydicom Dataset) whose template row is certain; ``tid`` is the root
-    template (default: Content Template Sequence, else the root template the title fits)."""
+    template (default: Content Template Sequence, else the root template the title fits).
+    A dataset pydicom cannot write again (a damaged file) gives no rows."""
     import pydicom
     from iodkit.generated import EDITION
     from iodkit.validation.reader import parse
@@ -34,10 +35,13 @@ def template_rows(dataset: Any, tid: str | None = None) -> dict[tuple[int, ...],
 
     encoded = io.BytesIO()
     try:
-        pydicom.dcmwrite(encoded, dataset)  # as read: a raw Content Sequence is written as is
-    except (AttributeError, ValueError):  # built in memory with no encoding said
-        encoded = io.BytesIO()
-        pydicom.dcmwrite(encoded, dataset, implicit_vr=False, little_endian=True)
+        try:
+            pydicom.dcmwrite(encoded, dataset)  # as read: a raw Content Sequence as it is
+        except (AttributeError, ValueError):  # built in memory with no encoding said
+            encoded = io.BytesIO()
+            pydicom.dcmwrite(encoded, dataset, implicit_vr=False, little_endian=True)
+    except Exception:  # a damaged dataset pydicom cannot write again: no row is certain
+        return {}
     checker = ContentTreeChecker(parse(encoded.getvalue()).dataset, EDITION)
     checker.run(tid)
     return checker.rows_by_position()

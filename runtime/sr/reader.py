@@ -75,7 +75,6 @@ class SRReadError(ValueError):
 def read_sr(source: str | os.PathLike[str] | BinaryIO | Dataset) -> SRDocument:
     """The SR document at ``source`` (a path, a binary file or a pydicom Dataset)."""
     import pydicom
-    from pydicom.errors import InvalidDicomError
 
     name = (
         str(source)
@@ -87,7 +86,7 @@ def read_sr(source: str | os.PathLike[str] | BinaryIO | Dataset) -> SRDocument:
     else:
         try:
             dataset = pydicom.dcmread(source)  # type: ignore[arg-type]
-        except (InvalidDicomError, OSError, EOFError, ValueError, TypeError, KeyError) as exc:
+        except Exception as exc:  # pydicom's own (InvalidDicomError, BytesLengthException …)
             raise SRReadError(f"{name}: cannot read it as DICOM: {exc}") from None
     return SRDocument(dataset, name)
 
