@@ -20,6 +20,7 @@ from .datasets import (
     CODING_SCHEME_DESIGNATOR,
     SPECIFIC_CHARACTER_SET,
     Context,
+    IndexedDataset,
     Verdict,
     any3,
     fg_index,
@@ -217,6 +218,8 @@ def _non_default_text(ds: Any, depth: int) -> bool:
     (the reader keeps the bytes it cannot decode as Latin-1, so they stay non-ASCII)."""
     if depth > 16:
         return False
+    if isinstance(ds, IndexedDataset):
+        return _non_default_bytes(ds, depth)
     try:
         elems = list(ds)
     except Exception:
@@ -241,6 +244,29 @@ def _non_default_text(ds: Any, depth: int) -> bool:
                 text = str(v)
                 if not text.isascii() or "\x1b" in text:
                     return True
+    return False
+
+
+def _non_default_bytes(ds: IndexedDataset, depth: int) -> bool:
+    """:func:`_non_default_text` on the validator's own tree: its elements' bytes as read (a
+    character outside ISO-IR 6 is a byte over 0x7F in every character set DICOM uses, or an
+    ESC), values made in memory decoded as above."""
+    for el in ds.elems.values():
+        items = getattr(el, "items", None)
+        if items is not None:
+            for item in items:
+                if SPECIFIC_CHARACTER_SET not in item.elems and _non_default_text(item, depth + 1):
+                    return True
+        elif getattr(el, "VR", None) in CHARSET_VRS:
+            encoded = getattr(el, "encoded", None)
+            if encoded is not None:
+                if not encoded.isascii() or b"\x1b" in encoded:
+                    return True
+            else:
+                for v in values_of(el):
+                    text = str(v)
+                    if not text.isascii() or "\x1b" in text:
+                        return True
     return False
 
 

@@ -40,7 +40,7 @@ from iodkit.rulemodel import (
     normalize_module_name,
 )
 
-from . import relations
+from . import itemmemo, relations
 from .context import STORED, ValidationContext
 from .dictionary import entry, join, keyword_of, tag_text
 from .directory import DIRECTORY_RECORD_SEQUENCE, check_directory
@@ -158,8 +158,7 @@ class _Check(FileChecks):
                 self.presence[key] = True
             if checked and mu.scope.masked:
                 self.masked(root, mu.scope.masked, ctx, "", mu.name)
-        for tag, lst in _root_plan(self.book.plans, iod, tuple(flags)).visit(present):
-            self.attribute(root, tag, lst, ctx, "")
+        _root_plan(self.book.plans, iod, tuple(flags)).visit_memo(self, root, ctx, "")
         if iod.groups and (shared or frames or SHARED_FG in present):
             self.functional_group_usage(iod, ctx, group_presence, len(frames))
         for tag in present:
@@ -831,8 +830,7 @@ class _Check(FileChecks):
         has it at hand)."""
         if plan is None:
             plan = _item_plan(self.book, scope, module)
-        for tag, uses in plan.visit(node.elems):
-            self.attribute(node, tag, uses, ctx, path)
+        plan.visit_memo(self, node, ctx, path)
         if scope.masked:
             self.masked(node, scope.masked, ctx, path, module)
         allowed_groups: frozenset[int] = frozenset()
@@ -1081,7 +1079,17 @@ class _Plan:
     tags of an IOD are never present, and making them all up front was most of the cost of
     a first file."""
 
-    __slots__ = ("layout", "modules", "checked", "required", "optional", "_uses")
+    __slots__ = (
+        "layout",
+        "modules",
+        "checked",
+        "required",
+        "optional",
+        "_uses",
+        "local",
+        "deps",
+        "silent",
+    )
 
     def __init__(
         self, layout: _Layout, modules: tuple[str, ...], checked: tuple[bool, ...]
@@ -1098,6 +1106,12 @@ class _Plan:
         for i in self.required:
             del self.optional[rows[i][0]]
         self._uses: list[tuple[int, list[_Use]] | None] = [None] * len(layout.rows)
+        # item plans: the required rows whose verdict on an absent tag reads only the item,
+        # the tags they read, and per combination of their values the rows that said nothing
+        # (see iodkit.validation.itemmemo); made on first use
+        self.local: frozenset[int] | None = None
+        self.deps: tuple[Ref, ...] = ()
+        self.silent: dict[tuple[Any, ...], set[int]] = {}
 
     def visit(self, elements: dict[int, Any]) -> list[tuple[int, list[_Use]]]:
         optional = self.optional
@@ -1112,6 +1126,58 @@ class _Plan:
                 entry = made[i] = self._make(i)
             out.append(entry)
         return out
+
+    def memo_for(self, ctx: Context) -> tuple[frozenset[int], set[int]] | None:
+        """For the dataset in ``ctx``: the rows whose absent tags are remembered, and those
+        known to say nothing for its values (None: nothing is remembered for it)."""
+        local = self.local
+        if local is None:
+            local = frozenset()
+            refs: set[Ref] = set()
+            for i in self.required:
+                entry = self._uses[i]
+                if entry is None:
+                    entry = self._uses[i] = self._make(i)
+                d = itemmemo.row_refs(entry[1], _OPTIONAL_TYPES)
+                if d is not None:
+                    local |= {i}
+                    refs |= d
+            self.local = local
+            self.deps = tuple(sorted(refs, key=lambda r: (r.scope, r.path)))
+        if not local:
+            return None
+        key = itemmemo.values_key(ctx, self.deps)
+        if key is None:
+            return None
+        silent = self.silent.get(key)
+        if silent is None:
+            if len(self.silent) >= itemmemo.MAX_KEYS:
+                return None
+            silent = self.silent[key] = set()
+        return local, silent
+
+    def visit_memo(self, check: _Check, node: Node, ctx: Context, path: str) -> None:
+        """:meth:`visit` and judge each tag, skipping the absent ones this plan remembers as
+        silent for the values ``ctx`` has (:mod:`iodkit.validation.itemmemo`)."""
+        elems = node.elems
+        memo = self.memo_for(ctx)
+        if memo is None:
+            for tag, uses in self.visit(elems):
+                check.attribute(node, tag, uses, ctx, path)
+            return
+        local, silent = memo
+        positions = self.layout.positions
+        for tag, uses in self.visit(elems):
+            i = positions[tag]
+            if i in local and tag not in elems:
+                if i in silent:
+                    continue  # a dataset with the same values said nothing here
+                before = check.attempts
+                check.attribute(node, tag, uses, ctx, path)
+                if check.attempts == before:
+                    silent.add(i)
+            else:
+                check.attribute(node, tag, uses, ctx, path)
 
     def _make(self, i: int) -> tuple[int, list[_Use]]:
         tag, rules = self.layout.rows[i]
