@@ -4,9 +4,10 @@ It finds the root templates and nothing wrong with the KOS. On the report it dif
 PS3.16 2024c in three known ways, each checked here by its words so that any other finding
 fails the test (docs/sr.md, "PixelMed's verdicts", gives the reasons):
 
-* "Incorrect relationship" for the TID 310 properties (Normality …) under a measurement: 2024c
-  includes TID 310 HAS PROPERTIES (TID 1419 row 12, TID 300 row 8), PixelMed matches the item
-  to TID 300 row 2 (HAS CONCEPT MOD);
+* "Incorrect relationship" for the TID 310 properties under a measurement: 2024c includes TID
+  310 HAS PROPERTIES (TID 1419 row 12, TID 300 row 8), with TID 311 and 312 inside it; PixelMed
+  matches Normality to TID 300 row 2 (HAS CONCEPT MOD) and each statistic, normal range limit
+  and uncertainty (NUM) to TID 300 rows 9-10 / TID 1419 rows 13-14 (INFERRED FROM);
 * "Content Item not in template" for Finding category (TID 1410/1411 row 3a, newer than its
   rules) and for a qualitative evaluation (row 12, whose concept name is the parameter
   $QualType that TID 1500 row 7 leaves unbound: any concept name).
@@ -17,19 +18,23 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from iodkit.codes import Code, cid7010
+from iodkit.codes import Code, cid223, cid225, cid226, cid280, cid7010
 from iodkit.seg.synthetic import ct_series
 from iodkit.sr import (
     FindingSite,
     ImageRegion,
     KeyObjectSelection,
+    LongitudinalTemporalOffsetFromEvent,
     Measurement,
     MeasurementProperties,
     MeasurementReport,
+    MeasurementStatisticalProperties,
+    NormalRangeProperties,
     PersonObserver,
     PlanarROIMeasurements,
     QualitativeEvaluation,
     Scoord,
+    TimePointContext,
     VolumetricROIMeasurements,
 )
 from pixelmed import need_pixelmed, validate_all
@@ -53,9 +58,22 @@ def small_report(ct: list) -> MeasurementReport:  # type: ignore[type-arg]
                 Code("42798000", "SCT", "Area"),
                 40.0,
                 MM2,
-                properties=MeasurementProperties(normality=NORMAL),
+                properties=MeasurementProperties(
+                    normality=NORMAL,
+                    statistical_properties=MeasurementStatisticalProperties(
+                        [(cid226.MEAN_VALUE_OF_POPULATION, 35.0, MM2)], authority="a study"
+                    ),
+                    normal_range_properties=NormalRangeProperties(
+                        [(cid223.NORMAL_RANGE_UPPER_LIMIT, 50.0, MM2)]
+                    ),
+                    uncertainty=[(cid225.RANGE_OF_MEASUREMENT_UNCERTAINTY, 2.0, MM2)],
+                ),
             )
         ],
+        time_point_context=TimePointContext(
+            "follow-up",
+            temporal_offset=LongitudinalTemporalOffsetFromEvent(30, cid280.BASELINE),
+        ),
         qualitative_evaluations=[
             QualitativeEvaluation(
                 Code("129755006", "SCT", "Spiculated lesion margin"),
@@ -85,9 +103,15 @@ def test_pixelmed_agrees_but_for_known_rule_differences(tmp_path: Path) -> None:
     on_kos, on_report = found[str(kos)], found[str(report)]
     assert on_kos.root == "2010" and on_kos.errors == [] and on_kos.warnings == []
     assert on_report.root == "1500"
+    properties = ("Normality", "Mean Value of population", "Normal Range Upper Limit")
+    properties += ("+/-, range of measurement uncertainty",)
     for error in on_report.errors:
-        assert "Incorrect relationship" in error and '(121402,DCM,"Normality")' in error, error
-    assert len(on_report.errors) == 1
+        assert "Incorrect relationship" in error and "found HAS PROPERTIES" in error, error
+        assert any(f'"{name}"): Incorrect' in error for name in properties), error
+    # each property is reported (a NUM under one or more of TID 300 rows 9-10 and TID 1419
+    # rows 13-14, as PixelMed tries them), and nothing else is
+    named = {n for n in properties if any(f'"{n}"): Incorrect' in e for e in on_report.errors)}
+    assert named == set(properties)
     for warning in on_report.warnings:
         assert "Content Item not in template" in warning, warning
         assert ('"Finding category"' in warning) or ('"Spiculated lesion margin"' in warning)

@@ -67,7 +67,10 @@ _EXPORTS = {
     "AlgorithmIdentification": "measurements",
     "FindingSite": "measurements",
     "Measurement": "measurements",
-    "MeasurementProperties": "measurements",
+    "MeasurementProperties": "properties",
+    "MeasurementStatisticalProperties": "properties",
+    "NormalRangeProperties": "properties",
+    "LongitudinalTemporalOffsetFromEvent": "context",
     "QualitativeEvaluation": "measurements",
     "SRDocument": "reader",
     "SRReadError": "reader",
@@ -95,11 +98,14 @@ __all__ = [
     "ImageRegion",
     "ImageRegion3D",
     "KeyObjectSelection",
+    "LongitudinalTemporalOffsetFromEvent",
     "Measurement",
     "MeasurementGroup",
     "MeasurementProperties",
     "MeasurementReport",
+    "MeasurementStatisticalProperties",
     "MeasurementsAndQualitativeEvaluations",
+    "NormalRangeProperties",
     "Numeric",
     "PersonObserver",
     "PlanarROIMeasurements",
@@ -138,6 +144,7 @@ if TYPE_CHECKING:
         DeviceObserver,
         DeviceSubject,
         FetusSubject,
+        LongitudinalTemporalOffsetFromEvent,
         PersonObserver,
         SpecimenSubject,
         TimePointContext,
@@ -163,8 +170,12 @@ if TYPE_CHECKING:
         AlgorithmIdentification,
         FindingSite,
         Measurement,
-        MeasurementProperties,
         QualitativeEvaluation,
+    )
+    from iodkit.sr.properties import (
+        MeasurementProperties,
+        MeasurementStatisticalProperties,
+        NormalRangeProperties,
     )
     from iodkit.sr.reader import SRDocument, SRReadError, read_sr
     from iodkit.sr.report import DerivedMeasurement, MeasurementReport

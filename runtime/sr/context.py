@@ -14,7 +14,7 @@ image library (TID 1600-1602), written through the generated builders and read b
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import iodkit.templates.tid1001 as tid1001
@@ -31,10 +31,18 @@ import iodkit.templates.tid1600 as tid1600
 import iodkit.templates.tid1601 as tid1601
 import iodkit.templates.tid1602 as tid1602
 from iodkit.codes import Code, CodeLike, context_group
-from iodkit.sr.content import ContentError, ContentItem, Numeric, Reference, same_concept
+from iodkit.sr.content import (
+    ContentError,
+    ContentItem,
+    Numeric,
+    Reference,
+    as_code,
+    same_concept,
+)
 
 __all__ = [
     "ENGLISH_US",
+    "LongitudinalTemporalOffsetFromEvent",
     "DeviceObserver",
     "DeviceSubject",
     "FetusSubject",
@@ -52,6 +60,8 @@ __all__ = [
 ENGLISH_US = Code("en-US", "RFC5646", "English (United States)")
 
 _NO_UNITS: Code = tid1502.TimePointContext.row("5").units  # type: ignore[assignment]  # EV (1, UCUM, "no units")
+# row 6's units: DT (d, UCUM, "days"), the default
+_DAYS: Code = tid1502.TimePointContext.row("6").units.code  # type: ignore[union-attr,assignment]
 _O = tid1002.ObserverContext
 _OBSERVER_TYPE = _O.concept("1")
 _PERSON = tid1003.PersonObserverIdentifyingAttributes
@@ -187,18 +197,59 @@ class DeviceSubject:
 
 
 @dataclass
+class LongitudinalTemporalOffsetFromEvent:
+    """How long after (or, negative, before) an event the time point is (TID 1502 rows 6-7):
+    ``value`` in ``unit`` (default days, the row's DT (d, UCUM, "days")) from an event of
+    ``event_type`` (row 7, M; CID 280 "Longitudinal Temporal Event Type": baseline,
+    enrollment …). highdicom's class of the same name."""
+
+    value: float
+    event_type: CodeLike
+    unit: CodeLike = field(default_factory=lambda: _DAYS)
+
+    def __post_init__(self) -> None:
+        what = "LongitudinalTemporalOffsetFromEvent"
+        if isinstance(self.value, bool) or not isinstance(self.value, int | float):
+            raise ContentError(f"{what}.value: a number, got {self.value!r}")
+        self.event_type = as_code(self.event_type, f"{what}.event_type")
+        self.unit = as_code(self.unit, f"{what}.unit")
+
+    def builder(self) -> Any:
+        return tid1502.TimePointContext.LongitudinalTemporalOffsetFromEvent(
+            value=Numeric(self.value, self.unit), longitudinal_temporal_event_type=self.event_type
+        )
+
+    @classmethod
+    def from_item(cls, item: ContentItem) -> LongitudinalTemporalOffsetFromEvent | None:
+        """From the NUM item of row 6 (None without a value or an event type)."""
+        event = item.first(tid1502.TimePointContext.concept("7"), "CODE")
+        value = item.value
+        if event is None or not isinstance(value, Numeric) or value.value is None:
+            return None
+        return cls(value.value, event.value, value.unit or _DAYS)
+
+
+@dataclass
 class TimePointContext:
     """When in a longitudinal study the measurements were made (TID 1502): ``time_point``
-    (row 3, M), the subject's and protocol's identifiers, type(s) (CID 6146) and order."""
+    (row 3, M), the subject's and protocol's identifiers, type(s) (CID 6146), order and
+    ``temporal_offset`` from an event (rows 6-7)."""
 
     time_point: str
     subject_time_point_identifier: str | None = None
     protocol_time_point_identifier: str | None = None
     time_point_types: Sequence[CodeLike] = ()
     time_point_order: int | None = None
+    temporal_offset: LongitudinalTemporalOffsetFromEvent | None = None
 
     def __post_init__(self) -> None:
         self.time_point_types = tuple(self.time_point_types)
+        offset = self.temporal_offset
+        if offset is not None and not isinstance(offset, LongitudinalTemporalOffsetFromEvent):
+            raise ContentError(
+                "TimePointContext.temporal_offset: a LongitudinalTemporalOffsetFromEvent, got "
+                f"{offset!r}"
+            )
 
     def builder(self) -> Any:
         return tid1502.TimePointContext(
@@ -210,6 +261,9 @@ class TimePointContext:
                 Numeric(self.time_point_order, _NO_UNITS)
                 if self.time_point_order is not None
                 else None
+            ),
+            longitudinal_temporal_offset_from_event=(
+                self.temporal_offset.builder() if self.temporal_offset else None
             ),
         )
 
@@ -223,12 +277,14 @@ class TimePointContext:
         subject = group.first(t.concept("1"), "TEXT")
         protocol = group.first(t.concept("2"), "TEXT")
         order = group.first(t.concept("5"), "NUM")
+        offset = group.first(t.concept("6"), "NUM")
         return cls(
             point.value,
             subject.value if subject else None,
             protocol.value if protocol else None,
             [i.value for i in group.find(t.concept("4"), "CODE")],
             int(order.value.value) if order and order.value.value is not None else None,
+            LongitudinalTemporalOffsetFromEvent.from_item(offset) if offset else None,
         )
 
 

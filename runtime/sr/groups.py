@@ -333,7 +333,11 @@ class MeasurementGroup:
             method=text(_METHOD, "CODE"),
             algorithm=AlgorithmIdentification.from_items(item.children),
             session=text(_SESSION, "TEXT"),
-            measurements=[Measurement.from_item(i) for i in item.children if i.value_type == "NUM"],
+            measurements=[
+                Measurement.from_item(i)
+                for i in item.children
+                if i.value_type == "NUM" and i.relationship == "CONTAINS"  # not a time offset
+            ],
             qualitative_evaluations=[
                 QualitativeEvaluation.from_item(i)
                 for i in item.children

@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import iodkit.templates.tid300 as tid300
-import iodkit.templates.tid310 as tid310
 import iodkit.templates.tid320 as tid320
 import iodkit.templates.tid1419 as tid1419
 import iodkit.templates.tid4019 as tid4019
@@ -34,6 +33,7 @@ from iodkit.sr.content import (
     Scoord3D,
     as_code,
 )
+from iodkit.sr.properties import MeasurementProperties
 
 __all__ = [
     "AlgorithmIdentification",
@@ -57,9 +57,6 @@ _ALGORITHM_NAME = tid4019.AlgorithmIdentification.concept("1")
 _ALGORITHM_VERSION = tid4019.AlgorithmIdentification.concept("2")
 _ALGORITHM_PARAMETERS = tid4019.AlgorithmIdentification.concept("3")
 _ALGORITHM_FAMILY = tid4019.AlgorithmIdentification.concept("4")
-_NORMALITY = tid310.MeasurementProperties.concept("1")
-_SIGNIFICANCE = tid310.MeasurementProperties.concept("4")
-_SELECTION = tid310.MeasurementProperties.concept("6")
 _TRACKING_ID = tid4108.TrackingIdentifier.concept("1")
 _TRACKING_UID = tid4108.TrackingIdentifier.concept("2")
 
@@ -156,29 +153,6 @@ class AlgorithmIdentification:
         return cls(
             name.value, version.value if version else "", params, family.value if family else None
         )
-
-
-@dataclass
-class MeasurementProperties:
-    """Normality, level of significance and selection status of a measurement (TID 310)."""
-
-    normality: CodeLike | None = None
-    level_of_significance: CodeLike | None = None
-    selection_status: CodeLike | None = None
-
-    def builder(self) -> Any:
-        return tid310.MeasurementProperties(
-            normality=self.normality,
-            level_of_significance=self.level_of_significance,
-            selection_status=self.selection_status,
-        )
-
-    @classmethod
-    def from_item(cls, item: ContentItem) -> MeasurementProperties | None:
-        found = [item.first(c, "CODE") for c in (_NORMALITY, _SIGNIFICANCE, _SELECTION)]
-        if not any(found):
-            return None
-        return cls(*(f.value if f else None for f in found))
 
 
 @dataclass
