@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import iodkit.templates.tid310 as tid310
 import iodkit.templates.tid311 as tid311
@@ -85,64 +85,91 @@ def _named(items: Sequence[ContentItem], code: Code) -> str | Code | None:
     return None if found is None else found.value
 
 
+class _ReferenceValues:
+    """What TID 311 and TID 312 share: row 1's values (M), a description (row 2) and an
+    authority as text (row 3) XOR a code (row 4); ``ROWS`` names the generated builder's
+    arguments for them (values, row 1's class, description, authority text, authority code)."""
+
+    TEMPLATE: ClassVar[Any]
+    ROWS: ClassVar[tuple[str, str, str, str, str]]
+    values: Sequence[PropertyValue]
+    authority: str | CodeLike | None
+
+    def _check(self) -> None:
+        what = type(self).__name__
+        self.values = _values(self.values, f"{what}.values")
+        if not self.values:
+            tid = self.TEMPLATE.__tid__
+            raise ContentError(f"{what}.values: at least one (TID {tid} row 1 is M)")
+        self.authority = _authority(self.authority, f"{what}.authority")
+
+    def _description(self) -> str | None:  # pragma: no cover - each defines it
+        raise NotImplementedError
+
+    def builder(self) -> Any:
+        values, row, description, text, code = self.ROWS
+        t, a = self.TEMPLATE, self.authority
+        return t(
+            **{
+                values: [
+                    getattr(t, row)(concept_name=n, value=Numeric(v, u)) for n, v, u in self.values
+                ],
+                description: self._description(),
+                text: a if isinstance(a, str) else None,
+                code: None if isinstance(a, str) else a,
+            }
+        )
+
+
 @dataclass
-class MeasurementStatisticalProperties:
+class MeasurementStatisticalProperties(_ReferenceValues):
     """TID 311: the measurement among a reference population — ``values`` (row 1, M; names
     of CID 221: mean, standard deviation, percentiles …), ``population_description`` (row 2)
     and ``authority`` (a bibliographic reference as text, row 3, or a code of the including
     template's $RefAuthority, row 4)."""
 
+    TEMPLATE = _S
+    ROWS = (
+        "measurement_range_concept",
+        "MeasurementRangeConcept",
+        "population_description",
+        "reference_authority_text",
+        "reference_authority_code",
+    )
     values: Sequence[PropertyValue]
     population_description: str | None = None
     authority: str | CodeLike | None = None
 
     def __post_init__(self) -> None:
-        what = "MeasurementStatisticalProperties"
-        self.values = _values(self.values, f"{what}.values")
-        if not self.values:
-            raise ContentError(f"{what}.values: at least one (TID 311 row 1 is M)")
-        self.authority = _authority(self.authority, f"{what}.authority")
+        self._check()
 
-    def builder(self) -> Any:
-        a = self.authority
-        return _S(
-            measurement_range_concept=[
-                _S.MeasurementRangeConcept(concept_name=n, value=Numeric(v, u))
-                for n, v, u in self.values
-            ],
-            population_description=self.population_description,
-            reference_authority_text=a if isinstance(a, str) else None,
-            reference_authority_code=None if isinstance(a, str) else a,
-        )
+    def _description(self) -> str | None:
+        return self.population_description
 
 
 @dataclass
-class NormalRangeProperties:
+class NormalRangeProperties(_ReferenceValues):
     """TID 312: the normal range — ``values`` (row 1, M; names of CID 223: Normal Range Upper
     / Lower Limit), ``description`` (row 2) and ``authority`` (text, row 3, or a code of
     $RangeAuthority, row 4)."""
 
+    TEMPLATE = _N
+    ROWS = (
+        "normal_range_value",
+        "NormalRangeValue",
+        "normal_range_description",
+        "normal_range_authority_text",
+        "normal_range_authority_code",
+    )
     values: Sequence[PropertyValue]
     description: str | None = None
     authority: str | CodeLike | None = None
 
     def __post_init__(self) -> None:
-        what = "NormalRangeProperties"
-        self.values = _values(self.values, f"{what}.values")
-        if not self.values:
-            raise ContentError(f"{what}.values: at least one (TID 312 row 1 is M)")
-        self.authority = _authority(self.authority, f"{what}.authority")
+        self._check()
 
-    def builder(self) -> Any:
-        a = self.authority
-        return _N(
-            normal_range_value=[
-                _N.NormalRangeValue(concept_name=n, value=Numeric(v, u)) for n, v, u in self.values
-            ],
-            normal_range_description=self.description,
-            normal_range_authority_text=a if isinstance(a, str) else None,
-            normal_range_authority_code=None if isinstance(a, str) else a,
-        )
+    def _description(self) -> str | None:
+        return self.description
 
 
 @dataclass
