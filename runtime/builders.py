@@ -24,11 +24,18 @@ Values:
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, overload
 
 from iodkit import vrvalues
 from iodkit.builderdocs import BuilderType, fmt_tag, init_doc, iod_init_doc
+from iodkit.builderio import (
+    KEEP_UNMODELED,
+    add_file_meta,
+    convert_item,
+    correct_ambiguous,
+    unmodeled_elements,
+    write_back,
+)
 from iodkit.codes import short_repr
 from iodkit.vrvalues import EMPTY, Empty, ValueProblem
 from pydicom.dataelem import DataElement
@@ -216,7 +223,7 @@ class Attr(Generic[T]):
         out: list[Any] = []
         for i, item in enumerate(value):
             if self.item is not None and not isinstance(item, self.item):
-                converted = _convert_item(item, self.item)
+                converted = convert_item(item, self.item)
                 if converted is None:
                     codes = ", or a code (iodkit, pydicom or highdicom)" * self._takes_codes()
                     raise self.fail(
@@ -258,7 +265,7 @@ class Attr(Generic[T]):
             if self.item is None:
                 return list(value)
             items = [self.item.from_dataset(it) for it in value]
-            if _KEEP_UNMODELED.get():
+            if KEEP_UNMODELED.get():
                 # read as part of a whole instance (IODBuilder.from_dataset): each item keeps
                 # the elements its class does not model, undecoded; to_dataset writes them
                 for built, it in zip(items, value, strict=True):
@@ -303,26 +310,6 @@ def _item_dataset(item: Any, fill_type2: bool = True) -> Dataset:
     if isinstance(item, Builder):
         return item.to_dataset(fill_type2=fill_type2)
     return item  # type: ignore[no-any-return]
-
-
-def _convert_item(item: Any, cls: type[Builder]) -> Builder | None:
-    """Accept for an item: a pydicom Dataset (highdicom's CodedConcept is one), a dict of
-    attribute names to values, and a code (iodkit's ``Code`` or pydicom's) for items that hold
-    the Code Sequence Macro. None: ``item`` is none of these."""
-    if isinstance(item, Dataset):
-        return cls.from_dataset(item)
-    if isinstance(item, dict):
-        return cls(**item)
-    from iodkit.codes import as_code
-
-    try:
-        code = as_code(item)
-    except TypeError:
-        return None
-    try:
-        return code.to_item(cls)  # type: ignore[no-any-return]
-    except TypeError:  # the item class has no Code Value &c.: not a code sequence
-        return None
 
 
 class Builder(metaclass=BuilderType):
@@ -409,9 +396,7 @@ class Builder(metaclass=BuilderType):
                     ds.add(attr.element(EMPTY))
                 continue
             ds.add(attr.element(value, vrs.get(attr.tag), fill_type2))
-        for raw in getattr(self, "_unmodeled", None) or ():
-            if raw.tag not in ds:
-                ds[raw.tag] = raw
+        write_back(ds, getattr(self, "_unmodeled", None) or ())
         return ds
 
     @classmethod
@@ -563,11 +548,8 @@ class IODBuilder(metaclass=BuilderType):
                 origin.setdefault(elem.tag, name)
         if "SOPClassUID" not in ds or not ds.SOPClassUID:
             ds.SOPClassUID = self.sop_class_uid
-        _correct_ambiguous(ds)
-        for raw in self._unmodeled:  # after: only those of an ambiguous VR are decoded
-            if raw.tag not in ds:
-                ds[raw.tag] = raw
-                _correct_ambiguous_element(ds, raw)
+        correct_ambiguous(ds)
+        write_back(ds, self._unmodeled, resolve_vr=True)  # after: their VRs from the rest
         if file_meta:
             add_file_meta(ds)
         return ds
@@ -583,7 +565,7 @@ class IODBuilder(metaclass=BuilderType):
         for module_cls, _ie, _usage in cls.__modules__.values():
             for tag in module_cls.__by_tag__:
                 owners[tag] = owners.get(tag, 0) + 1
-        token = _KEEP_UNMODELED.set(True)
+        token = KEEP_UNMODELED.set(True)
         try:
             for name, (module_cls, _ie, _usage) in cls.__modules__.items():
                 tags = module_cls.__by_tag__
@@ -593,79 +575,13 @@ class IODBuilder(metaclass=BuilderType):
                 if any(t in ds for t in (own or tags)):
                     obj._modules[name] = module_cls.from_dataset(ds)
         finally:
-            _KEEP_UNMODELED.reset(token)
+            KEEP_UNMODELED.reset(token)
         modeled = {t for name in obj._modules for t in cls.__modules__[name][0].__by_tag__}
         obj._unmodeled = unmodeled_elements(ds, modeled)
         return obj
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({', '.join(self._modules)})"
-
-
-#: set while an IODBuilder reads a whole instance: its items keep what they do not model
-_KEEP_UNMODELED: ContextVar[bool] = ContextVar("iodkit_keep_unmodeled", default=False)
-
-
-def unmodeled_elements(ds: Dataset, modeled: Iterable[int]) -> list[Any]:
-    """The elements of ``ds`` whose tags are not in ``modeled``, undecoded (pydicom's raw
-    elements where it has not decoded them: a value it could not decode is still kept). Left
-    out: group lengths (gggg,0000), which would be stale once anything changes, and item or
-    delimiter tags (FFFE,xxxx) a damaged file leaves among its elements."""
-    known = set(modeled)
-    out = []
-    for tag in sorted(ds.keys()):
-        if tag in known or tag & 0xFFFF == 0 or tag >> 16 == 0xFFFE:
-            continue
-        try:
-            out.append(ds.get_item(tag))  # a deferred value is read here
-        except Exception:  # pydicom cannot convert it: kept as read, for the writer to judge
-            out.append(ds.get_item(tag, keep_deferred=True))
-    return out
-
-
-def _correct_ambiguous_element(ds: Dataset, raw: Any) -> None:
-    """Resolve the VR of an element kept as read from an implicit VR file whose dictionary VR
-    is ambiguous ("OB or OW", "US or SS" …), from the dataset around it (PS3.5 Annex A.1), as
-    the writer needs; an element that cannot be decoded stays as read."""
-    from pydicom.datadict import dictionary_VR
-    from pydicom.filewriter import correct_ambiguous_vr_element
-
-    try:
-        vr = raw.VR or dictionary_VR(raw.tag)
-    except KeyError:  # private or unknown: written as UN
-        return
-    if " or " not in vr:
-        return
-    try:
-        elem = ds[raw.tag]
-        correct_ambiguous_vr_element(elem, ds, True)
-    except Exception:
-        return
-    if " or " in elem.VR:  # one pydicom has no rule for (retired Curve Data, 50xx,3000):
-        # its bytes are kept; OW is what an implicit VR file means by "OB or OW" (PS3.5 A.1)
-        elem.VR = "OW" if "OW" in elem.VR.split(" or ") else "UN"
-
-
-def _correct_ambiguous(ds: Dataset) -> None:
-    from pydicom.filewriter import correct_ambiguous_vr
-
-    correct_ambiguous_vr(ds, True)
-
-
-def add_file_meta(ds: Dataset, transfer_syntax_uid: str = "1.2.840.10008.1.2.1") -> Dataset:
-    """Add a PS3.10 File Meta Information group matching ``ds`` (Explicit VR Little Endian by
-    default)."""
-    from pydicom.dataset import FileMetaDataset
-    from pydicom.uid import PYDICOM_IMPLEMENTATION_UID, UID
-
-    meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = ds.SOPClassUID
-    meta.MediaStorageSOPInstanceUID = UID(ds.get("SOPInstanceUID", ""))
-    meta.TransferSyntaxUID = UID(transfer_syntax_uid)
-    meta.ImplementationClassUID = PYDICOM_IMPLEMENTATION_UID
-    meta.ImplementationVersionName = "IODKIT_0_1"
-    ds.file_meta = meta
-    return ds
 
 
 def _register_dictionary() -> None:
