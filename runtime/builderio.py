@@ -100,7 +100,49 @@ def convert_item(item: Any, cls: type[Builder]) -> Builder | None:
         return None
 
 
-def add_file_meta(ds: Dataset, transfer_syntax_uid: str = "1.2.840.10008.1.2.1") -> Dataset:
+EXPLICIT_VR_LITTLE_ENDIAN = "1.2.840.10008.1.2.1"
+
+
+def kept_transfer_syntax(ds: Dataset) -> str | None:
+    """The transfer syntax of the file ``ds`` was read from, where the values read depend on
+    it: an encapsulated one (PS3.5 A.4), whose Pixel Data stays in its fragments, or a big
+    endian one, whose OB/OW bytes keep its byte order. None for the others: pydicom decoded
+    every value, which Explicit VR Little Endian writes unchanged."""
+    from pydicom.uid import UID
+
+    meta = getattr(ds, "file_meta", None)
+    uid = UID(str(meta.get("TransferSyntaxUID", "") if meta is not None else "").strip())
+    if not uid:
+        return None
+    try:
+        needed = uid.is_encapsulated or not uid.is_little_endian
+    except ValueError:  # a transfer syntax pydicom does not know: kept while it has fragments
+        needed = in_fragments(ds)
+    return str(uid) if needed else None
+
+
+def in_fragments(ds: Dataset) -> bool:
+    """Pixel Data is encapsulated: its value starts with an Item tag (PS3.5 A.4)."""
+    value = ds.get("PixelData")
+    return isinstance(value, bytes) and value[:4] == b"\xfe\xff\x00\xe0"
+
+
+def file_transfer_syntax(ds: Dataset, kept: str | None) -> str:
+    """The transfer syntax to write ``ds`` with: ``kept`` (see :func:`kept_transfer_syntax`)
+    while it still fits — an encapsulated one only while Pixel Data is still in fragments —
+    else Explicit VR Little Endian."""
+    if kept is None:
+        return EXPLICIT_VR_LITTLE_ENDIAN
+    from pydicom.uid import UID
+
+    try:
+        encapsulated = UID(kept).is_encapsulated
+    except ValueError:
+        encapsulated = True
+    return kept if not encapsulated or in_fragments(ds) else EXPLICIT_VR_LITTLE_ENDIAN
+
+
+def add_file_meta(ds: Dataset, transfer_syntax_uid: str = EXPLICIT_VR_LITTLE_ENDIAN) -> Dataset:
     """Add a PS3.10 File Meta Information group matching ``ds`` (Explicit VR Little Endian by
     default)."""
     from pydicom.dataset import FileMetaDataset

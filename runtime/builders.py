@@ -33,6 +33,8 @@ from iodkit.builderio import (
     add_file_meta,
     convert_item,
     correct_ambiguous,
+    file_transfer_syntax,
+    kept_transfer_syntax,
     unmodeled_elements,
     write_back,
 )
@@ -266,8 +268,7 @@ class Attr(Generic[T]):
                 return list(value)
             items = [self.item.from_dataset(it) for it in value]
             if KEEP_UNMODELED.get():
-                # read as part of a whole instance (IODBuilder.from_dataset): each item keeps
-                # the elements its class does not model, undecoded; to_dataset writes them
+                # part of a whole instance (IODBuilder.from_dataset): items keep the rest too
                 for built, it in zip(items, value, strict=True):
                     built._unmodeled = unmodeled_elements(it, built.__by_tag__)
             return items
@@ -471,6 +472,7 @@ class IODBuilder(metaclass=BuilderType):
     def __init__(self, **modules: Any) -> None:
         self._modules: dict[str, ModuleBuilder] = {}
         self._unmodeled: list[Any] = []
+        self._transfer_syntax: str | None = None  # builderio.kept_transfer_syntax of a file
         for name, module in modules.items():
             setattr(self, name, module)
 
@@ -481,8 +483,7 @@ class IODBuilder(metaclass=BuilderType):
         attributes of a Standard Extended SOP Class (PS3.4 B.1.2) — as they were read;
         :meth:`to_dataset` writes them back. (Items of sequences keep theirs the same way.)"""
         ds = Dataset()
-        for raw in self._unmodeled:
-            ds[raw.tag] = raw
+        write_back(ds, self._unmodeled)
         return ds
 
     def validate(self, context: ValidationContext | None = None) -> list[Finding]:
@@ -525,8 +526,9 @@ class IODBuilder(metaclass=BuilderType):
     def to_dataset(self, *, file_meta: bool = False, fill_type2: bool = True) -> Dataset:
         """Merge the modules into one Dataset; SOP Class UID from PS3.4 unless a module set it.
 
-        With ``file_meta`` a File Meta Information group (PS3.10) is added for Explicit VR
-        Little Endian, so ``ds.save_as(path)`` writes a conformant Part 10 file.
+        With ``file_meta`` a File Meta Information group (PS3.10) is added, so ``ds.save_as``
+        writes a conformant file: Explicit VR Little Endian, or the transfer syntax of the file
+        read where values depend on it (Pixel Data in fragments, big endian bytes).
         """
         ds = Dataset()
         origin: dict[int, str] = {}
@@ -551,15 +553,16 @@ class IODBuilder(metaclass=BuilderType):
         correct_ambiguous(ds)
         write_back(ds, self._unmodeled, resolve_vr=True)  # after: their VRs from the rest
         if file_meta:
-            add_file_meta(ds)
+            add_file_meta(ds, file_transfer_syntax(ds, self._transfer_syntax))
         return ds
 
     @classmethod
     def from_dataset(cls, ds: Dataset) -> IODBuilder:
         """Read every module of the IOD from ``ds``; modules with no attribute present are
-        left unset. Nothing is lost: what no module models is kept as it was read
-        (:attr:`unmodeled`, and the same inside sequence items) and written back by
-        :meth:`to_dataset`, so ``from_dataset(ds).to_dataset()`` has every element of ``ds``."""
+        left unset. Nothing is lost: what no module models is kept as read (:attr:`unmodeled`,
+        and likewise inside sequence items) and written back by :meth:`to_dataset`, so
+        ``from_dataset(ds).to_dataset()`` has every element of ``ds``, and ``file_meta=True``
+        keeps a compressed or big endian file's transfer syntax."""
         obj = cls()
         owners: dict[int, int] = {}
         for module_cls, _ie, _usage in cls.__modules__.values():
@@ -578,6 +581,7 @@ class IODBuilder(metaclass=BuilderType):
             KEEP_UNMODELED.reset(token)
         modeled = {t for name in obj._modules for t in cls.__modules__[name][0].__by_tag__}
         obj._unmodeled = unmodeled_elements(ds, modeled)
+        obj._transfer_syntax = kept_transfer_syntax(ds)
         return obj
 
     def __repr__(self) -> str:
