@@ -17,6 +17,10 @@ it further. A suppressed finding is not counted towards the exit code, and is ne
 marks them ``"suppressed": true``), and names the entries that matched nothing (the problem they
 accepted is gone: the entry can go too). ``--write-baseline FILE`` writes the errors and
 warnings of a run as a baseline to start from.
+
+Series findings (``--series``, scope "series") are matched the same way; their ``file`` is the
+Series Instance UID or any of the files the finding names, and ``--write-baseline`` records them
+under the Series Instance UID (the files of a duplicate SOP Instance UID without one).
 """
 
 from __future__ import annotations
@@ -56,17 +60,18 @@ class Entry:
     reason: str = ""
     hits: int = 0
 
-    def matches(self, finding: Finding, file: str) -> bool:
+    def matches(self, finding: Finding, file: str, *more: str) -> bool:
+        """Whether this entry accepts ``finding``; its ``file`` pattern may match ``file`` or
+        any of ``more`` (a series finding: the files it names and its Series Instance UID)."""
         for name, value in (
             ("code", finding.code),
             ("path", finding.path),
-            ("file", file),
             ("severity", finding.severity),
         ):
             want = getattr(self, name)
             if want and not _pattern(want).fullmatch(value):
                 return False
-        return True
+        return not self.file or any(_pattern(self.file).fullmatch(n) for n in (file, *more))
 
     def describe(self) -> str:
         parts = [f"{k}={getattr(self, k)!r}" for k in _FIELDS if getattr(self, k)]
@@ -80,10 +85,11 @@ class Baseline:
     source: str = ""
     entries: list[Entry] = field(default_factory=list)
 
-    def suppressed(self, finding: Finding, file: str) -> bool:
-        """Whether an entry accepts ``finding`` of ``file`` (counted on the first entry)."""
+    def suppressed(self, finding: Finding, file: str, *more: str) -> bool:
+        """Whether an entry accepts ``finding`` of ``file`` (or of any of ``more``: the other
+        names a series finding goes by), counted on the first entry that does."""
         for e in self.entries:
-            if e.matches(finding, file):
+            if e.matches(finding, file, *more):
                 e.hits += 1
                 return True
         return False

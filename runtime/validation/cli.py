@@ -279,7 +279,12 @@ def _run(args: argparse.Namespace, out: TextIO, jobs: int, started: Any) -> int:
         return _broken_pipe()
     progress.close()
     elapsed = now() - started
+    series, series_suppressed = _series_outcome(series, base)
+    suppressed += len(series_suppressed)
     series_errors = sum(1 for x in series if x.finding.severity == "error")
+    series_warnings = sum(1 for x in series if x.finding.severity == "warning")
+    if args.write_baseline:
+        accepted.extend((_series_name(x), x.finding) for x in series)
     if table is not None:
         table.write_series(series)
         table.close()
@@ -302,19 +307,24 @@ def _run(args: argparse.Namespace, out: TextIO, jobs: int, started: Any) -> int:
             document: dict[str, Any] = {"files": entries, "summary": summary}
             if args.series:
                 document["series"] = [x.to_dict() for x in series if how.shows(x.finding)]
+                if how.verbose:
+                    document["series"] += [
+                        {**x.to_dict(), "suppressed": True} for x in series_suppressed
+                    ]
                 summary["series_errors"] = series_errors
-                summary["series_warnings"] = sum(
-                    1 for x in series if x.finding.severity == "warning"
-                )
+                summary["series_warnings"] = series_warnings
+                summary["series_suppressed"] = len(series_suppressed)
             json.dump(document, out, indent=1)
             out.write("\n")
         else:
             if how.verbose:
                 for e in unused:
                     print(f"baseline entry matched nothing (can go): {e.describe()}", file=out)
+            counted = (series_errors, series_warnings) if args.series else None
             if args.series:
-                series_text(series, how, out)
-            print(summary_line(len(sources), with_errors, totals, suppressed, elapsed), file=out)
+                series_text(series, how, out, series_suppressed)
+            line = summary_line(len(sources), with_errors, totals, suppressed, elapsed, counted)
+            print(line, file=out)
     except BrokenPipeError:
         return _broken_pipe()
     if args.write_baseline:
@@ -343,6 +353,26 @@ def _outcome(report: Any, base: Any) -> Outcome:
     for f in report.findings:
         (gone if f.severity != "info" and base.suppressed(f, report.path) else kept).append(f)
     return Outcome(report, kept, gone)
+
+
+def _series_name(x: Any) -> str:
+    """The name a baseline records a series finding under: its Series Instance UID (the files
+    it names when there is none, as for a duplicate SOP Instance UID without a series)."""
+    return str(x.series) if x.series else "|".join(x.files)
+
+
+def _series_outcome(series: list[Any], base: Any) -> tuple[list[Any], list[Any]]:
+    """The series findings a baseline keeps and those it suppresses; an entry's ``file`` may
+    name the Series Instance UID or any of the files the finding names."""
+    if base is None:
+        return series, []
+    kept: list[Any] = []
+    gone: list[Any] = []
+    for x in series:
+        f = x.finding
+        names = (_series_name(x), *x.files)
+        (gone if f.severity != "info" and base.suppressed(f, *names) else kept).append(x)
+    return kept, gone
 
 
 def _coverage(out: TextIO, verbose: bool = False) -> int:

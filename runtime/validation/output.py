@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TextIO
@@ -107,24 +107,36 @@ def json_entry(outcome: Outcome, how: Verbosity) -> dict[str, Any] | None:
     }
 
 
-def series_text(findings: list[Any], how: Verbosity, out: TextIO) -> None:
-    """The series-level findings (``--series``), after the files: one block per series."""
+def series_text(
+    findings: list[Any], how: Verbosity, out: TextIO, suppressed: Sequence[Any] = ()
+) -> None:
+    """The series-level findings (``--series``), after the files: one block per series; those
+    a baseline suppressed are counted there (and listed under ``-v``)."""
     shown = [x for x in findings if how.shows(x.finding)]
-    if not shown:
-        return
-    by_series: dict[str, list[Any]] = {}
+    gone = list(suppressed)
+    by_series: dict[str, tuple[list[Any], list[Any]]] = {}
     for x in shown:
-        by_series.setdefault(x.series, []).append(x)
-    for uid, group in by_series.items():
+        by_series.setdefault(x.series, ([], []))[0].append(x)
+    for x in gone:
+        by_series.setdefault(x.series, ([], []))[1].append(x)
+    for uid, (group, accepted) in by_series.items():
         errors = sum(1 for x in group if x.finding.severity == "error")
         warnings = sum(1 for x in group if x.finding.severity == "warning")
-        print(
-            f"series {uid} (study {group[0].study}): {plural(errors, 'error')}, "
-            f"{plural(warnings, 'warning')}",
-            file=out,
+        if how.quiet and not errors:
+            continue
+        study = (group or accepted)[0].study
+        head = (
+            f"series {uid} (study {study}): {plural(errors, 'error')}, "
+            f"{plural(warnings, 'warning')}"
         )
+        if accepted:
+            head += f"; {len(accepted)} suppressed by the baseline"
+        print(head, file=out)
         for x in group:
             print(f"  {x.finding}", file=out)
+        if how.verbose:
+            for x in accepted:
+                print(f"  SUPPRESSED {x.finding}", file=out)
 
 
 class Progress:
@@ -190,13 +202,22 @@ def _isatty(stream: TextIO) -> bool:
 
 
 def summary_line(
-    files: int, with_errors: int, totals: dict[str, int], suppressed: int, elapsed: float
+    files: int,
+    with_errors: int,
+    totals: dict[str, int],
+    suppressed: int,
+    elapsed: float,
+    series: tuple[int, int] | None = None,
 ) -> str:
+    """The last line of a text run; ``series``: the (errors, warnings) of ``--series`` that a
+    baseline kept, which count towards the exit code like a file's."""
     line = (
         f"{plural(files, 'file')}, {with_errors} with errors; "
         f"{plural(totals['error'], 'error')}, {plural(totals['warning'], 'warning')}, "
         f"{totals['info']} undecided"
     )
+    if series is not None:
+        line += f"; series: {plural(series[0], 'error')}, {plural(series[1], 'warning')}"
     if suppressed:
         line += f", {suppressed} suppressed by the baseline"
     return f"{line} in {elapsed:.1f} s"
