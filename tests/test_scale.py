@@ -474,3 +474,25 @@ def test_workers_write_the_findings_table(testdata: Path, tmp_path: Path, cluste
     assert {k: summary[k] for k in expected} == expected
     assert json.loads((folder / "summary.json").read_text()) == summary
     assert not list(folder.glob(".*.tmp"))
+
+
+def test_a_script_without_the_main_guard_gets_one_clear_error(tmp_path: Path) -> None:
+    """QA-24: LocalCluster workers import the main module again; a script that calls
+    validate_archive(dask=True) at top level gets a RunnerError naming the guard, not pages of
+    "Nanny failed to start"."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "noguard.py"
+    script.write_text(
+        "from iodkit.scale import validate_archive\n"
+        "run = validate_archive([], dask=True, workers=1)\n"
+        "print(list(run.reports()))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=300
+    )
+    last = [line for line in done.stderr.splitlines() if "Error" in line][-1]
+    assert done.returncode != 0
+    assert last.startswith("iodkit.validation.runners.RunnerError:"), done.stderr[-2000:]
+    assert 'if __name__ == "__main__":' in last

@@ -304,21 +304,38 @@ def local_cluster(workers: int | None = None) -> Any:
     """A LocalCluster on this machine: ``workers`` single-threaded worker processes (default:
     one per core) forked from a process that has imported what they need, with
     :data:`WORKER_SETTINGS`, nothing listening beyond 127.0.0.1."""
+    import multiprocessing
     import os
 
     import dask
     from distributed import LocalCluster
+    from iodkit.validation.runners import RunnerError
 
+    if getattr(multiprocessing.current_process(), "_inheriting", False):
+        # a worker process re-running the user's script as it starts: stop here, short
+        raise RunnerError(f"a Dask worker process is starting another cluster: {_GUARD}")
     settings = {**WORKER_SETTINGS, **_start_method()}
-    with dask.config.set(settings):  # the workers take the settings when they start
-        return LocalCluster(
-            n_workers=workers or os.cpu_count() or 1,
-            threads_per_worker=1,
-            processes=True,
-            host="127.0.0.1",  # this machine only
-            dashboard_address="127.0.0.1:0",  # its status page: a free port, loopback only
-            silence_logs=40,  # logging.ERROR: a lost worker is the run's to report, not noise
-        )
+    try:
+        with dask.config.set(settings):  # the workers take the settings when they start
+            return LocalCluster(
+                n_workers=workers or os.cpu_count() or 1,
+                threads_per_worker=1,
+                processes=True,
+                host="127.0.0.1",  # this machine only
+                dashboard_address="127.0.0.1:0",  # its status page: a free port, loopback only
+                silence_logs=40,  # logging.ERROR: a lost worker is the run's to report
+            )
+    except RuntimeError as exc:  # "Nanny failed to start." — the cause is in the workers
+        raise RunnerError(f"the Dask worker processes did not start ({exc}); {_GUARD}") from exc
+
+
+#: The usual reason a LocalCluster's workers fail to start, and its cure (Python's
+#: multiprocessing: "Safe importing of main module").
+_GUARD = (
+    "a worker process imports the main module again, so a script that starts a LocalCluster "
+    "(validate_archive(..., dask=True), iodkit.scale.runner.local_cluster) must do so under "
+    '`if __name__ == "__main__":`'
+)
 
 
 def validate_archive(
