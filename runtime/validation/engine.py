@@ -111,6 +111,10 @@ class _Check(FileChecks):
             from .templates import check_content_tree  # SR documents only: loaded on demand
 
             self.findings.extend(check_content_tree(self.root, self.edition))
+        if self.context.metadata:  # a server may have left the pixel bulk data out (QA-19)
+            from .omitted import server_omissions
+
+            self.findings[:] = server_omissions(self.findings, self.root)
         return self.findings
 
     # -- IOD, modules ----------------------------------------------------------------------------
