@@ -122,9 +122,14 @@ def _number_of_frames(ds: Dataset) -> int:
         return 1
 
 
-def describe_sources(source_images: Sequence[Dataset]) -> SourceImages:
-    """Check ``source_images`` and describe them (see the module docstring)."""
-    instances = SourceInstances(source_images, what="source image")
+def describe_sources(source_images: Sequence[Dataset] | SourceInstances) -> SourceImages:
+    """Check ``source_images`` and describe them (see the module docstring); already
+    checked :class:`~iodkit.derived.references.SourceInstances` are not checked again."""
+    instances = (
+        source_images
+        if isinstance(source_images, SourceInstances)
+        else SourceInstances(source_images, what="source image")
+    )
     images = instances.datasets
     shapes = set()
     for i, ds in enumerate(images):

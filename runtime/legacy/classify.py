@@ -54,7 +54,7 @@ def split(images: list[Dataset], skip: Iterable[int]) -> Split:
     shared: dict[BaseTag, DataElement] = {}
     varying: set[BaseTag] = set()
     for tag in tags:
-        elements = [ds.get_item(tag) if tag in ds else None for ds in images]
+        elements = [ds.get_item(tag) for ds in images]  # None where absent
         first = next((e for e in elements if e is not None), None)
         if first is None:
             continue

@@ -18,6 +18,7 @@ from typing import Any
 
 from iodkit.derived.geometry import format_ds
 from iodkit.derived.images import value_strings
+from iodkit.derived.references import value_of
 from iodkit.legacy.profiles import Profile
 from pydicom.datadict import tag_for_keyword
 from pydicom.dataset import Dataset
@@ -66,8 +67,7 @@ def _tag(keyword: str) -> BaseTag:
 def _nonempty(ds: Dataset, keyword: str) -> Any:
     """``ds``'s value of ``keyword``, None when absent or empty (read by tag: hundreds of
     classic images are read attribute by attribute)."""
-    elem = ds.get(_tag(keyword))
-    value = None if elem is None else elem.value
+    value = value_of(ds, _tag(keyword))
     return None if value in (None, "") else value
 
 

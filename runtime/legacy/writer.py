@@ -97,11 +97,11 @@ class LegacyConvertedEnhancedImage(encoding.Writes):
     ) -> None:
         images = list(classic_images)
         with errors_as(LegacyConversionError):
-            SourceInstances(images, what="classic image")
+            instances = SourceInstances(images, what="classic image")
         self.profile: Profile = _profile(images)
         _check_primary(images)
         with errors_as(LegacyConversionError):
-            self.sources: SourceImages = describe_sources(images)
+            self.sources: SourceImages = describe_sources(instances)
             encoding.codec_for(transfer_syntax_uid, what="converted images")
         if self.sources.kind != "series":
             raise LegacyConversionError(
