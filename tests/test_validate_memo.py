@@ -11,7 +11,7 @@ import pytest
 from iodkit.rulemodel import Ref
 from iodkit.rulemodel.facts import CodeValueForm, IodRequires
 from iodkit.rulemodel.predicates import And, Equals, Not, Present
-from iodkit.validation import engine, itemmemo, validate_file
+from iodkit.validation import itemmemo, plans, validate_file
 
 FILES = (
     "dcmqi/sr-example_sr.dcm",
@@ -35,7 +35,7 @@ def test_the_same_findings_with_and_without_the_memory(
     assert len(paths) >= 5
     # twice over: the second pass meets every value combination the first one remembered
     remembered = findings(paths) + findings(paths)
-    monkeypatch.setattr(engine._Plan, "memo_for", lambda self, ctx: None)
+    monkeypatch.setattr(plans.Plan, "memo_for", lambda self, ctx: None)
     plain = findings(paths) + findings(paths)
     assert remembered == plain
 
