@@ -328,3 +328,50 @@ def test_text_outside_the_sources_character_set(ct, tmp_path: Path) -> None:
         .SpecificCharacterSet
         == "ISO_IR 100"
     )
+
+
+def test_states_over_multi_frame_images_copy_their_functional_groups() -> None:
+    """Defaults reproduce how an image with functional groups shows itself: its rescale is in
+    the Pixel Value Transformation group and its window in Frame VOI LUT (C.7.6.16.2.9/.10),
+    and a state without them would show the stored values as an identity (PS3.4 N.2.1)."""
+    import numpy as np
+    from iodkit.legacy import LegacyConvertedEnhancedImage
+    from iodkit.pr import Rescale, Window
+    from iodkit.render.images import GreySteps, grey_pipeline, stored_pixels
+    from iodkit.seg.synthetic import ct_series, phantom
+
+    series = ct_series(3, 12, 16, volume=phantom(3, 12, 16))
+    for ds in series:
+        ds.PixelData = (ds.pixel_array.astype(np.int32) + 1024).astype(np.int16).tobytes()
+        ds.RescaleIntercept, ds.WindowCenter, ds.WindowWidth = -1024, 40, 400
+    lce = LegacyConvertedEnhancedImage(series).to_dataset()
+    state = GrayscaleSoftcopyPresentationState([lce])
+    assert state.modality == Rescale(1.0, -1024.0, "HU")
+    assert [(v.transform, v.images) for v in state.voi] == [(Window(40, 400), None)]
+    written = state.to_dataset()
+    assert read_presentation_state(written).voi_for(lce.SOPInstanceUID, 2).transform == Window(
+        40, 400
+    )
+    # the state's steps give the grey levels the image's own steps give
+    arr = stored_pixels(lce, 1)
+    as_state = grey_pipeline(arr, lce, GreySteps(written, written.SoftcopyVOILUTSequence[0]))
+    assert np.array_equal(as_state, grey_pipeline(arr, lce, GreySteps.of_image(lce, 1)))
+
+    # frames with their own windows: one VOI item per window, naming its frames
+    for k, item in enumerate(lce.PerFrameFunctionalGroupsSequence):
+        item.FrameVOILUTSequence = [pydicom.Dataset()]
+        item.FrameVOILUTSequence[0].WindowCenter = 40 if k < 2 else 300
+        item.FrameVOILUTSequence[0].WindowWidth = 400
+    del lce.SharedFunctionalGroupsSequence[0].FrameVOILUTSequence
+    state = GrayscaleSoftcopyPresentationState([lce])
+    assert sorted((v.transform.center, v.images[0].frames) for v in state.voi) == [
+        (40.0, (1, 2)),
+        (300.0, (3,)),
+    ]
+    # frames with different rescales cannot share one Modality LUT
+    lce.PerFrameFunctionalGroupsSequence[2].PixelValueTransformationSequence = copy.deepcopy(
+        lce.SharedFunctionalGroupsSequence[0].PixelValueTransformationSequence
+    )
+    lce.PerFrameFunctionalGroupsSequence[2].PixelValueTransformationSequence[0].RescaleSlope = 2
+    with pytest.raises(PresentationStateError, match="different modality transformations"):
+        GrayscaleSoftcopyPresentationState([lce])

@@ -363,3 +363,38 @@ def test_voi_lut_states_render_through_their_table() -> None:
     image.VOILUTSequence = state.SoftcopyVOILUTSequence[0].VOILUTSequence
     copied = GrayscaleSoftcopyPresentationState([image]).to_dataset()
     assert np.array_equal(np.asarray(render(copied, [image], scale=1, legend=False))[..., 0], grey)
+
+
+def test_multi_frame_images_use_their_functional_groups() -> None:
+    """An enhanced multi-frame image keeps its rescale and window in the Pixel Value
+    Transformation and Frame VOI LUT functional groups (PS3.3 C.7.6.16.2.9/.10): each frame
+    of a Legacy Converted CT shows as its classic image does, and a Parametric Map frame of
+    near-zero probabilities under its 0…1 window is dark — not its own range stretched to
+    white."""
+    from iodkit.codes import Code, cid7203
+    from iodkit.legacy import LegacyConvertedEnhancedImage
+    from iodkit.pm import ParametricMap, RealWorldValueMapping
+
+    volume = synthetic.phantom(3, 20, 24)
+    series = synthetic.ct_series(3, 20, 24, volume=volume)
+    for ds in series:  # stored values offset by the intercept, as scanners write them
+        ds.PixelData = (ds.pixel_array.astype(np.int32) + 1024).astype(np.int16).tobytes()
+        ds.RescaleIntercept, ds.WindowCenter, ds.WindowWidth = -1024, 40, 400
+    lce = LegacyConvertedEnhancedImage(series).to_dataset()
+    by_uid = {ds.SOPInstanceUID: ds for ds in series}
+    for frame, item in enumerate(lce.PerFrameFunctionalGroupsSequence):
+        source = by_uid[item.ConversionSourceAttributesSequence[0].ReferencedSOPInstanceUID]
+        shown = np.asarray(render(lce, frame=frame, scale=1))
+        assert np.array_equal(shown, np.asarray(render(source, scale=1)))
+
+    p = np.zeros((3, 20, 24), dtype=np.float32)
+    p[0, 5:15, 5:15] = 0.002  # frame 0: the model is sure there is nothing
+    p[1, 5:15, 5:15] = 1.0
+    mapping = RealWorldValueMapping(
+        "p", "probability", Code("1", "UCUM", "no units"), slope=1.0, intercept=0.0
+    )
+    pm = ParametricMap(p, series, mapping, derivation=cid7203.SEGMENTATION).to_dataset()
+    window = pm.SharedFunctionalGroupsSequence[0].FrameVOILUTSequence[0]
+    assert (float(window.WindowCenter), float(window.WindowWidth)) == (0.5, 1.0)
+    assert np.asarray(render(pm, frame=0, scale=1)).max() <= 1
+    assert np.asarray(render(pm, frame=1, scale=1))[10, 10, 0] == 255

@@ -212,14 +212,93 @@ class VOI:
 PresentationLUT = Literal["IDENTITY", "INVERSE"] | LUT
 
 
-def window_of(image: Dataset) -> Window | LUT | None:
-    """The first window (or VOI LUT) an image recommends, if any."""
+def frame_macro(image: Dataset, frame: int, sequence: str) -> Dataset | None:
+    """The item of functional group ``sequence`` ("PixelValueTransformationSequence",
+    "FrameVOILUTSequence" …) that applies to ``frame`` (0-based) of a multi-frame image with
+    functional groups: the frame's Per-Frame item, else the Shared one (PS3.3 C.7.6.16: a
+    macro is in one or the other); None when neither has it."""
+    per_frame = image.get("PerFrameFunctionalGroupsSequence")
+    shared = image.get("SharedFunctionalGroupsSequence")
+    for group in (
+        per_frame[frame] if per_frame and frame < len(per_frame) else None,
+        shared[0] if shared else None,
+    ):
+        if group is not None and group.get(sequence):
+            return group[sequence].value[0]  # type: ignore[no-any-return]
+    return None
+
+
+def has_functional_groups(image: Dataset) -> bool:
+    """Whether the image keeps its per-frame description in functional groups (enhanced and
+    other multi-frame IODs, C.7.6.16) rather than at the top level (classic images)."""
+    return "SharedFunctionalGroupsSequence" in image or "PerFrameFunctionalGroupsSequence" in image
+
+
+def modality_of(image: Dataset, frame: int | None = None) -> Rescale | LUT | None:
+    """An image's modality transformation (Rescale, Modality LUT, or None); for ``frame`` of
+    an image with functional groups, its Pixel Value Transformation (C.7.6.16.2.9)."""
+    ds = image
+    if frame is not None and has_functional_groups(image):
+        item = frame_macro(image, frame, "PixelValueTransformationSequence")
+        if item is None:
+            return None
+        ds = item
+    if "ModalityLUTSequence" in ds and ds.ModalityLUTSequence:
+        return LUT.from_item(ds.ModalityLUTSequence[0])
+    if "RescaleSlope" in ds or "RescaleIntercept" in ds:
+        default_type = "HU" if image.get("Modality") == "CT" else "US"
+        return Rescale(
+            float(ds.get("RescaleSlope", 1.0)),
+            float(ds.get("RescaleIntercept", 0.0)),
+            str(ds.get("RescaleType") or default_type),
+        )
+    return None
+
+
+def frame_count(image: Dataset) -> int:
+    """Number of Frames, 1 for a single-frame image."""
+    return int(image.get("NumberOfFrames") or 1)
+
+
+def window_of(image: Dataset, frame: int | None = None) -> Window | LUT | None:
+    """The first window (or VOI LUT) an image recommends, if any; for ``frame`` of an image
+    with functional groups, its Frame VOI LUT (C.7.6.16.2.10)."""
+    if frame is not None and has_functional_groups(image):
+        item = frame_macro(image, frame, "FrameVOILUTSequence")
+        return None if item is None else window_of(item)
     if "VOILUTSequence" in image and image.VOILUTSequence:
         return LUT.from_item(image.VOILUTSequence[0])
     if "WindowCenter" in image and "WindowWidth" in image:
         voi = VOI.from_item(image)
         return voi.transform
     return None
+
+
+def image_windows(images: Sequence[Dataset]) -> list[VOI]:
+    """Softcopy VOI LUT items that show ``images`` as they show themselves: each image's
+    first window or VOI LUT, grouped by transform; an image with functional groups by its
+    frames' Frame VOI LUT (frames named where they differ). One item without references
+    when every image (every frame) has the same one."""
+    groups: dict[Any, list[ImageReference]] = {}
+    whole = True  # every image (every frame) has a window
+    for ds in images:
+        if not has_functional_groups(ds):
+            transform = window_of(ds)
+            whole = whole and transform is not None
+            if transform is not None:
+                groups.setdefault(transform, []).append(ImageReference.of(ds))
+            continue
+        frames: dict[Any, list[int]] = {}
+        for frame in range(frame_count(ds)):
+            frames.setdefault(window_of(ds, frame), []).append(frame + 1)
+        whole = whole and None not in frames
+        for transform, numbers in frames.items():
+            if transform is not None:
+                numbered = () if len(frames) == 1 else numbers
+                groups.setdefault(transform, []).append(ImageReference.of(ds, numbered))
+    if len(groups) == 1 and whole:
+        return [VOI(next(iter(groups)))]
+    return [VOI(t, tuple(refs)) for t, refs in groups.items()]
 
 
 def palette_values(palette: Any) -> dict[str, Any]:
@@ -246,4 +325,15 @@ def palette_values(palette: Any) -> dict[str, Any]:
     return out
 
 
-__all__ = ["LUT", "VOI", "PresentationLUT", "Rescale", "Window", "palette_values", "window_of"]
+__all__ = [
+    "LUT",
+    "VOI",
+    "PresentationLUT",
+    "Rescale",
+    "Window",
+    "frame_macro",
+    "image_windows",
+    "modality_of",
+    "palette_values",
+    "window_of",
+]

@@ -28,7 +28,17 @@ from iodkit.pr.content import (
     ImageReference,
 )
 from iodkit.pr.errors import PresentationStateError
-from iodkit.pr.luts import LUT, VOI, Rescale, Window, palette_values, window_of
+from iodkit.pr.luts import (
+    LUT,
+    VOI,
+    Rescale,
+    Window,
+    frame_count,
+    has_functional_groups,
+    image_windows,
+    modality_of,
+    palette_values,
+)
 from pydicom.dataset import Dataset
 
 GRAYSCALE_SOFTCOPY_PRESENTATION_STATE = "1.2.840.10008.5.1.4.1.1.11.1"
@@ -399,10 +409,14 @@ class GrayscaleSoftcopyPresentationState(PresentationState):
             return modality  # type: ignore[no-any-return]
         found: dict[Any, list[str]] = {}
         for ds in self.images.datasets:
-            found.setdefault(modality_of(ds), []).append(str(ds.SOPInstanceUID))
+            # an image with functional groups has one per frame (Pixel Value Transformation)
+            frames = range(frame_count(ds)) if has_functional_groups(ds) else [None]
+            for frame in frames:
+                found.setdefault(modality_of(ds, frame), []).append(str(ds.SOPInstanceUID))
         if len(found) > 1:
             raise PresentationStateError(
-                f"the images have {len(found)} different modality transformations; one "
+                f"the images (or their frames) have {len(found)} different modality "
+                "transformations; one "
                 "presentation state has one Modality LUT (C.11.1): pass modality= explicitly "
                 "or one presentation state per group of images"
             )
@@ -414,18 +428,7 @@ class GrayscaleSoftcopyPresentationState(PresentationState):
         if isinstance(voi, (Window, LUT)):
             return [VOI(voi)]
         if voi == "image":
-            groups: dict[Any, list[Dataset]] = {}
-            for ds in self.images.datasets:
-                transform = window_of(ds)
-                if transform is not None:
-                    groups.setdefault(transform, []).append(ds)
-            every = sum(len(v) for v in groups.values()) == len(self.images.datasets)
-            if len(groups) == 1 and every:
-                return [VOI(next(iter(groups)))]
-            return [
-                VOI(t, tuple(ImageReference.of(d) for d in members))
-                for t, members in groups.items()
-            ]
+            return image_windows(self.images.datasets)
         items = list(voi)
         for k, item in enumerate(items):
             if not isinstance(item, VOI):
@@ -487,20 +490,6 @@ class GrayscaleSoftcopyPresentationState(PresentationState):
         from iodkit.generated.iods import GrayscaleSoftcopyPresentationStateIOD
 
         return GrayscaleSoftcopyPresentationStateIOD
-
-
-def modality_of(ds: Dataset) -> Rescale | LUT | None:
-    """An image's modality transformation (Rescale, Modality LUT, or None)."""
-    if "ModalityLUTSequence" in ds and ds.ModalityLUTSequence:
-        return LUT.from_item(ds.ModalityLUTSequence[0])
-    if "RescaleSlope" in ds or "RescaleIntercept" in ds:
-        default_type = "HU" if ds.get("Modality") == "CT" else "US"
-        return Rescale(
-            float(ds.get("RescaleSlope", 1.0)),
-            float(ds.get("RescaleIntercept", 0.0)),
-            str(ds.get("RescaleType") or default_type),
-        )
-    return None
 
 
 def _icc(images: _Images, profile: bytes | None) -> bytes:

@@ -105,10 +105,22 @@ class GreySteps:
     own_range: bool = False
 
     @classmethod
-    def of_image(cls, image: Dataset) -> GreySteps:
-        """The image's own Modality LUT and VOI LUT modules (its first window or LUT)."""
+    def of_image(cls, image: Dataset, frame: int = 0) -> GreySteps:
+        """The image's own Modality LUT and VOI LUT steps (its first window or LUT) for frame
+        ``frame`` (0-based): a multi-frame image with functional groups keeps them in the Pixel
+        Value Transformation and Frame VOI LUT groups (PS3.3 C.7.6.16.2.9, C.7.6.16.2.10) — the
+        frame's own item, else the shared one — and only a classic image at the top level."""
+        from iodkit.pr.luts import frame_macro, has_functional_groups
+
         has_voi = any(k in image for k in ("WindowCenter", "VOILUTSequence"))
-        return cls(image, image if has_voi else None, None, own_range=True)
+        modality: Dataset = image
+        voi: Dataset | None = image if has_voi else None
+        if has_functional_groups(image):
+            transformation = frame_macro(image, frame, "PixelValueTransformationSequence")
+            frame_voi = frame_macro(image, frame, "FrameVOILUTSequence")
+            modality = image if transformation is None else transformation
+            voi = voi if frame_voi is None else frame_voi
+        return cls(modality, voi, None, own_range=True)
 
 
 def grey_pipeline(arr: np.ndarray, image: Dataset, steps: GreySteps | None = None) -> np.ndarray:
@@ -224,7 +236,7 @@ def display_rgb(image: Dataset, frame: int = 0) -> np.ndarray:
     arr = stored_pixels(image, frame)
     photometric = str(image.get("PhotometricInterpretation", "MONOCHROME2"))
     if photometric in _MONOCHROME:
-        grey = grey_pipeline(arr, image)
+        grey = grey_pipeline(arr, image, GreySteps.of_image(image, frame))
         return np.repeat(grey[..., None], 3, axis=-1)
     if photometric == "PALETTE COLOR":
         from pydicom.pixels.processing import apply_color_lut
