@@ -17,10 +17,10 @@ from typing import Literal
 from iodkit.rulemodel import Context, Verdict, evaluate, explanation
 
 from . import relations
+from .compiled import Attr, Scope
 from .dictionary import entry, join, tag_text
 from .plans import OPTIONAL_TYPES, Plan, Use, item_plan, sequence_plan
 from .reader import Element, Node
-from .rules import Attr, Scope
 from .valuesets import ValueSetChecks
 from .vr import check_vm
 

@@ -39,6 +39,7 @@ from typing import Any
 from iodkit.rulemodel import SHARED_FG, Context, normalize_module_name
 
 from .attributes import ALWAYS_ALLOWED
+from .compiled import IodRules
 from .context import STORED, ValidationContext
 from .dictionary import entry, keyword_of, tag_text
 from .directory import DIRECTORY_RECORD_SEQUENCE, check_directory
@@ -48,7 +49,7 @@ from .functionalgroups import fg_items
 from .iodfacts import IodFacts
 from .plans import root_plan
 from .reader import ParsedFile
-from .rules import IodRules, RuleBook
+from .rules import RuleBook
 
 CONTENT_SEQUENCE = 0x0040A730  # an SR document's root (PS3.3 C.17.3)
 VALUE_TYPE = 0x0040A040

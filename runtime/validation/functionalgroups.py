@@ -14,9 +14,9 @@ from typing import Any
 from iodkit.rulemodel import PER_FRAME_FG, SHARED_FG, Context
 
 from .attributes import AttributeChecks
+from .compiled import GroupUse, IodRules, Scope
 from .plans import Plan, item_plan
 from .reader import Node
-from .rules import GroupUse, IodRules, Scope
 
 
 class FunctionalGroupChecks(AttributeChecks):

@@ -14,8 +14,8 @@ from typing import Any
 
 from iodkit.rulemodel import Context, Ref, Verdict, evaluate, lookup, normalize_module_name
 
+from .compiled import GroupUse, IodRules
 from .functionalgroups import FunctionalGroupChecks, fg_items
-from .rules import GroupUse, IodRules
 
 _MISS = object()
 

@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from iodkit.rulemodel import Context, Ref
 
 from . import itemmemo
+from .compiled import Attr, IodRules, Scope, without_overridden
 from .reader import Node
-from .rules import Attr, IodRules, RuleBook, Scope, without_overridden
+from .rules import RuleBook
 
 if TYPE_CHECKING:
     from .attributes import AttributeChecks

@@ -20,9 +20,9 @@ from iodkit.rulemodel import Context
 from iodkit.rulemodel.datasets import values_of
 from iodkit.rulemodel.relations import value_key
 
+from .compiled import Attr
 from .findings import Reference, Severity, shown
 from .reader import Element, Node
-from .rules import Attr
 
 
 class Reporter(Protocol):

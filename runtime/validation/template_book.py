@@ -78,10 +78,10 @@ class TemplateBook:
     def __init__(self, package: str = PACKAGE) -> None:
         import importlib
 
-        from .rules import _data_module
+        from .datamodules import data_module
 
         self.package = package
-        self._load = lambda name: _data_module(package, name)
+        self._load = lambda name: data_module(package, name)
         index = importlib.import_module(package)
         self.modules: dict[str, str] = dict(index.TEMPLATES)
         self.roots: tuple[str, ...] = tuple(index.ROOTS)
