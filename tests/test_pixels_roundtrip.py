@@ -231,3 +231,64 @@ def test_jpeg_baseline_is_lossy_but_decoders_agree() -> None:
             ours = reader.read_frames()
         np.testing.assert_array_equal(ours, theirs)
         assert np.abs(ours.astype(int) - frames).max() <= 8
+
+
+MAPPED_CASES = {
+    "uint16": (np.arange(3 * 5 * 7, dtype=np.uint16).reshape(3, 5, 7), {}, True),
+    "int16": (np.arange(-50, 55, dtype=np.int16).reshape(3, 5, 7), {}, True),
+    "uint8 odd length": (np.arange(1 * 5 * 7, dtype=np.uint8).reshape(1, 5, 7), {}, True),
+    "float32": (np.linspace(-1, 1, 3 * 5 * 7, dtype=np.float32).reshape(3, 5, 7), {}, True),
+    "float64": (np.linspace(-1, 1, 2 * 5 * 7).reshape(2, 5, 7), {}, True),
+    "rgb by pixel": (np.arange(2 * 5 * 7 * 3, dtype=np.uint8).reshape(2, 5, 7, 3), {}, True),
+    "rgb by plane": (
+        np.arange(2 * 5 * 7 * 3, dtype=np.uint8).reshape(2, 5, 7, 3),
+        {"planar_configuration": 1},
+        True,
+    ),
+    "implicit VR": (
+        np.arange(3 * 5 * 7, dtype=np.uint16).reshape(3, 5, 7),
+        {"transfer_syntax_uid": ImplicitVRLittleEndian},
+        True,
+    ),
+    "deflated": (
+        np.arange(3 * 5 * 7, dtype=np.uint16).reshape(3, 5, 7),
+        {"transfer_syntax_uid": DeflatedExplicitVRLittleEndian},
+        True,
+    ),
+    "12 of 16 bits": (
+        np.arange(3 * 5 * 7, dtype=np.uint16).reshape(3, 5, 7),
+        {"bits_stored": 12},
+        False,
+    ),
+    "1-bit": (np.eye(8, dtype=bool)[None].repeat(3, 0), {}, False),
+    "RLE": (
+        np.arange(3 * 5 * 7, dtype=np.uint16).reshape(3, 5, 7),
+        {"transfer_syntax_uid": RLELossless},
+        False,
+    ),
+}
+
+
+@pytest.mark.parametrize("case", MAPPED_CASES)
+def test_native_frames_map_the_stored_values(tmp_path, case: str) -> None:
+    """FrameReader.native_frames: the file's native Pixel Data as one read-only array equal to
+    the frames read one by one; None where frames need decoding, and for an in-memory file
+    (unless deflated: that is inflated into a temporary file, which maps)."""
+    frames, options, mapped = MAPPED_CASES[case]
+    ds = new_dataset()
+    encode_frames(frames, **options).apply_to(ds)
+    path = tmp_path / "frames.dcm"
+    write_dataset(ds, path)
+    with FrameReader(path, as_rgb=False) as reader:
+        view = reader.native_frames()
+        expected = reader.read_frames()
+        assert (view is not None) == mapped
+        if view is not None:
+            assert view.dtype == expected.dtype and not view.flags.writeable
+            np.testing.assert_array_equal(view, expected)
+            np.testing.assert_array_equal(view, frames)
+    with FrameReader(io.BytesIO(path.read_bytes()), as_rgb=False) as reader:
+        view = reader.native_frames()
+        assert (view is not None) == (case == "deflated")
+        if view is not None:
+            np.testing.assert_array_equal(view, frames)

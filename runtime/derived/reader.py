@@ -103,6 +103,15 @@ class FrameIndex:
     def frame(self, index: int) -> np.ndarray:
         return self.source.read_frame(index)
 
+    def native_frames(self) -> np.ndarray | None:
+        """All frames' stored values as one read-only array mapping the source's bytes, if the
+        source offers that (:meth:`iodkit.pixels.FrameReader.native_frames`: a native file);
+        else None and frames are read one by one with :meth:`frame`. For bulk reads that put
+        every frame somewhere else anyway: the bytes are converted once, straight from the
+        file's pages into the output."""
+        native = getattr(self.source, "native_frames", None)
+        return native() if callable(native) else None
+
     def prefetch(self, indices: Sequence[int]) -> None:
         prefetch(self.source, indices)
 

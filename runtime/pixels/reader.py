@@ -43,7 +43,7 @@ from iodkit.pixels.encapsulation import (
     scan_items,
 )
 from iodkit.pixels.errors import FrameReadError, PixelError
-from iodkit.pixels.native import decode_native_frame
+from iodkit.pixels.native import _stored_view, decode_native_frame
 from pydicom.dataset import Dataset
 from pydicom.filereader import _at_pixel_data, _read_file_meta_info, read_dataset, read_preamble
 from pydicom.uid import UID, DeflatedExplicitVRLittleEndian
@@ -76,6 +76,7 @@ class FrameReader:
         else:
             self._fp = source
         self._fd: int | None = None
+        self._mapped: np.ndarray | None = None  # native_frames(), made when first asked for
         try:
             self._open()
         except BaseException:
@@ -326,6 +327,50 @@ class FrameReader:
                 raise
             raise type(exc)(f"frame {index}: {exc}") from exc
 
+    def native_frames(self) -> np.ndarray | None:
+        """Every frame as one read-only array (frames, Rows, Columns[, Samples]) of the stored
+        values, mapping the file's Pixel Data — nothing is read until the array is, and a frame
+        read from it is not copied first. None where frames must be decoded (encapsulated,
+        1-bit, YBR converted to RGB, unused high bits to clear) or the source has no file
+        descriptor (an in-memory file): use :meth:`read_frame` there.
+
+        For bulk reads into an array of the caller's (a whole volume). The map covers only the
+        Pixel Data bytes checked at opening; a file truncated by another process while a
+        returned array is in use is outside what the reader can guard (use :meth:`read_frame`
+        for files that may change while read)."""
+        desc = self.description
+        if (
+            self.is_encapsulated
+            or self._fd is None
+            or desc.bits_allocated == 1
+            or (desc.photometric_interpretation.startswith("YBR_FULL") and self.as_rgb)
+            or (not desc.is_float and desc.bits_stored < desc.bits_allocated)
+        ):
+            return None
+        mapped = self._mapped
+        if mapped is None:
+            import mmap
+
+            length = desc.native_length
+            if length == 0:
+                return None
+            start = self._value_start - self._value_start % mmap.ALLOCATIONGRANULARITY
+            try:
+                memory = mmap.mmap(
+                    self._fd,
+                    self._value_start + length - start,
+                    access=mmap.ACCESS_READ,
+                    offset=start,
+                )
+            except (OSError, ValueError):  # a file system that cannot map: decode instead
+                return None
+            raw = np.frombuffer(
+                memory, dtype=np.uint8, count=length, offset=self._value_start - start
+            )
+            mapped = _stored_view(raw, self.number_of_frames, desc)
+            self._mapped = mapped
+        return mapped
+
     def read_frames(self, indices: Sequence[int] | None = None) -> np.ndarray:
         """Decode several frames into one array (frames, Rows, Columns[, Samples])."""
         if indices is None:
@@ -355,6 +400,7 @@ class FrameReader:
         return self.number_of_frames
 
     def close(self) -> None:
+        self._mapped = None  # the map closes when no array made from it is left
         inflated = getattr(self, "_inflated", None)
         if inflated is not None:
             inflated.close()

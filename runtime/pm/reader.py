@@ -306,29 +306,36 @@ class ParametricMapReader:
     ) -> None:
         """Read each frame once and put its values (real-world unless ``apply`` is False)
         where the placements say, converting straight into the output (one pass)."""
-        self._index.prefetch([k for k, _, _ in placement])
+        frames = self._index.native_frames()  # a native file: converted from its pages
+        if frames is None:
+            self._index.prefetch([k for k, _, _ in placement])
         ordered = sorted(placement, key=lambda p: p[0])
         workers = min(self.threads, len(ordered) // 16)  # reads and copies release the GIL
         if workers < 2:
-            self._place_some(out, ordered, apply, selector)
+            self._place_some(out, ordered, apply, selector, frames)
             return
         from concurrent.futures import ThreadPoolExecutor
 
         share = -(-len(ordered) // workers)
         with ThreadPoolExecutor(workers) as pool:
             done = [
-                pool.submit(self._place_some, out, ordered[i : i + share], apply, selector)
+                pool.submit(self._place_some, out, ordered[i : i + share], apply, selector, frames)
                 for i in range(0, len(ordered), share)
             ]
             for future in done:
                 future.result()
 
     def _place_some(
-        self, out: np.ndarray, placement: list[Placement], apply: bool | None, selector: Selector
+        self,
+        out: np.ndarray,
+        placement: list[Placement],
+        apply: bool | None,
+        selector: Selector,
+        frames: np.ndarray | None,
     ) -> None:
         padding = self.padding_value
         for k, source, target in placement:
-            stored = self._index.frame(k)[source]
+            stored = (frames[k] if frames is not None else self._index.frame(k))[source]
             mapping = None if apply is False else self._mapping(k, selector)
             if mapping is None and apply:
                 raise ParametricMapReadError(f"frame {k + 1} has no Real World Value Mapping")
