@@ -217,6 +217,8 @@ class Attr(Generic[T]):
         try:
             return vrvalues.coerce(self.vr, v)
         except ValueProblem as problem:
+            if self.enum is not None and isinstance(v, str):  # 'left' for R/L: say the values
+                self._check_enum([v], table)
             raise self.fail(table, str(problem)) from None
 
     def _check_items(self, value: Any, table: tuple[str, str]) -> list[Any]:
@@ -227,7 +229,8 @@ class Attr(Generic[T]):
             if self.item is not None and not isinstance(item, self.item):
                 converted = convert_item(item, self.item)
                 if converted is None:
-                    codes = ", or a code (iodkit, pydicom or highdicom)" * self._takes_codes()
+                    code = isinstance(self, CodeSequenceAttr)
+                    codes = ", or a code (iodkit, pydicom or highdicom)" * code
                     raise self.fail(
                         table,
                         f"item {i} is a {type(item).__name__} {short_repr(item)}, expected a "
@@ -238,9 +241,6 @@ class Attr(Generic[T]):
                 raise self.fail(table, f"item {i} is a {type(item).__name__}, not an item")
             out.append(item)
         return out
-
-    def _takes_codes(self) -> bool:
-        return isinstance(self, CodeSequenceAttr)
 
     # -- encoding ---------------------------------------------------------------------------
     def element(self, value: Any, vr: str | None = None, fill_type2: bool = True) -> DataElement:

@@ -14,6 +14,7 @@ import math
 from numbers import Integral, Real
 from typing import Any
 
+from iodkit.vrformat import format_problem
 from pydicom.valuerep import DA, DT, TM, DSfloat, PersonName
 
 STR_VRS = frozenset("AE AS CS LO LT SH ST UC UT UR UI".split())
@@ -142,17 +143,33 @@ def _string(vr: str, v: Any) -> str:
         raise ValueProblem(f"{v[:20]!r}… is {len(v)} characters, VR {vr} allows {limit}")
     if "\\" in v and vr not in ("LT", "ST", "UT", "UR"):
         raise ValueProblem("contains a backslash (the value delimiter); pass a list")
+    _check_format(vr, v)
     return v
+
+
+def _check_format(vr: str, v: str) -> None:
+    """A string value in the format of its VR (AS, CS, DA, DS, DT, IS, TM, UI), as the
+    validator judges a file's values (:mod:`iodkit.vrformat`), or :class:`ValueProblem`."""
+    problem = format_problem(vr, v)
+    if problem is not None:
+        shown = repr(v) if len(v) <= 40 else f"{v[:20]!r}…"
+        give = _GIVE.get(vr, "")
+        raise ValueProblem(f"{shown} {problem} (PS3.5 Table 6.2-1){give}")
+
+
+_GIVE = {
+    "DA": ": give 'YYYYMMDD' or a datetime.date",
+    "TM": ": give 'HHMMSS' or a datetime.time",
+    "DT": ": give 'YYYYMMDDHHMMSS' or a datetime.datetime",
+    "UI": ": pydicom.uid.generate_uid() makes one",
+}
 
 
 def _float(vr: str, v: Any) -> Any:
     if isinstance(v, bool) or not isinstance(v, Real):
         if vr == "DS" and isinstance(v, str):
-            try:
-                float(v)
-                return v
-            except ValueError:
-                pass
+            _check_format(vr, v)
+            return v
         raise ValueProblem(f"expected float for VR {vr}, got {type(v).__name__} {v!r}")
     number = v if isinstance(v, int | float) else float(v)  # NumPy floats and integers
     if vr == "FL" and math.isfinite(number) and abs(number) > FL_MAX:
@@ -169,17 +186,20 @@ def _temporal(vr: str, v: Any) -> Any:
         if isinstance(v, datetime.date) and not isinstance(v, datetime.datetime):
             return v
         if isinstance(v, str):
+            _check_format(vr, v)
             return parse(DA, v)
         raise ValueProblem(f"expected datetime.date or 'YYYYMMDD', got {type(v).__name__}")
     if vr == "TM":
         if isinstance(v, datetime.time):
             return v
         if isinstance(v, str):
+            _check_format(vr, v)
             return parse(TM, v)
         raise ValueProblem(f"expected datetime.time or 'HHMMSS', got {type(v).__name__}")
     if isinstance(v, datetime.datetime):
         return v
     if isinstance(v, str):
+        _check_format(vr, v)
         return parse(DT, v)
     raise ValueProblem(f"expected datetime.datetime or DT string, got {type(v).__name__}")
 

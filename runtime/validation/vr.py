@@ -11,6 +11,11 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from iodkit.vrformat import FORMAT as _FORMAT
+from iodkit.vrformat import hint as _hint
+from iodkit.vrformat import valid_date as _valid_date
+from iodkit.vrformat import valid_time as _valid_time
+
 from .findings import shown
 from .reader import CHARSET_VRS, TEXT_VRS, Element
 
@@ -52,20 +57,6 @@ _BINARY_SIZE = {
     "OD": 8,
     "OV": 8,
 }
-_FORMAT: dict[str, re.Pattern[str]] = {
-    "AS": re.compile(r"\d{3}[DWMY]"),
-    "CS": re.compile(r"[A-Z0-9_ ]*"),
-    "DA": re.compile(r"\d{8}"),
-    "DS": re.compile(r" *[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)? *"),
-    "DT": re.compile(
-        r"\d{4}(?:\d{2}(?:\d{2}(?:\d{2}(?:\d{2}(?:\d{2}(?:\.\d{1,6})?)?)?)?)?)?"
-        r"(?:[+-]\d{4})?"
-    ),
-    "IS": re.compile(r" *[+-]?\d+ *"),
-    "TM": re.compile(r"\d{2}(?:\d{2}(?:\d{2}(?:\.\d{1,6})?)?)?"),
-    "UI": re.compile(r"(?:0|[1-9]\d*)(?:\.(?:0|[1-9]\d*))*"),
-}
-_UI_CHARS = re.compile(r"[0-9.]*")
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1a\x1c-\x1f\x7f]")  # ESC (1B) allowed for ISO 2022
 _TEXT_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1a\x1c-\x1f\x7f]")  # + TAB, LF, FF, CR
 
@@ -118,50 +109,6 @@ def check_value(el: Element) -> list[Problem]:
         if pattern is None and control.search(v):  # a format pattern excludes them already
             out.append(("value", f"{where}{shown(v)} contains control characters"))
     return out
-
-
-def _hint(vr: str, v: str) -> str:
-    if "\x00" in v:
-        return " (NUL padding is for UI values only; others pad with a space)"
-    if vr == "UI":
-        if not _UI_CHARS.fullmatch(v):
-            return " (only digits and dots)"
-        return " (empty or leading-zero component)"
-    if vr in ("DA", "TM") and re.search(r"[.:/-]", v):
-        return " (ACR-NEMA style separators are not DICOM)"
-    if vr == "CS" and v.upper() == v:
-        return ""
-    if vr == "CS":
-        return " (upper case, digits, space and underscore only)"
-    return ""
-
-
-def _valid_date(v: str) -> bool:
-    y, m, d = int(v[:4]), int(v[4:6]), int(v[6:8])
-    if not (1 <= m <= 12 and 1 <= d <= 31):
-        return False
-    days = [
-        31,
-        29 if (y % 4 == 0 and y % 100 != 0) or y % 400 == 0 else 28,
-        31,
-        30,
-        31,
-        30,
-        31,
-        31,
-        30,
-        31,
-        30,
-        31,
-    ]
-    return d <= days[m - 1]
-
-
-def _valid_time(v: str) -> bool:
-    hh = int(v[:2])
-    mm = int(v[2:4]) if len(v) >= 4 else 0
-    ss = int(v[4:6]) if len(v) >= 6 else 0
-    return hh < 24 and mm < 60 and ss < 61  # 60: leap second
 
 
 def value_count(el: Element) -> int:
