@@ -18,6 +18,7 @@ from __future__ import annotations
 import importlib
 import re
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeAlias
 
@@ -28,6 +29,7 @@ __all__ = [
     "CodedConceptLike",
     "ContextGroup",
     "as_code",
+    "as_codes",
     "context_group",
 ]
 
@@ -149,6 +151,22 @@ def as_code(value: object, what: str = "code") -> Code:
         f"(pydicom.sr.codedict.codes.SCT.Liver) or highdicom's CodedConcept — got "
         f"{type(value).__name__} {short_repr(value)}"
     )
+
+
+def as_codes(values: object, what: str = "codes") -> list[Code]:
+    """``values`` — one code or a sequence of them — as a list of iodkit codes
+    (each through :func:`as_code`). A string is refused whole: iterated, it would be a
+    sequence of one-letter "codes" and the error would name only its first character."""
+    if isinstance(values, str):
+        raise CodeError(
+            f"{what}: a code or a list of codes is needed, not the string {short_repr(values)} "
+            '— e.g. [Code("value", "scheme", "meaning")] or constants of iodkit.codes'
+        )
+    if is_code_like(values):
+        return [as_code(values, what)]
+    if not isinstance(values, Iterable):
+        return [as_code(values, what)]  # raises, naming what it got
+    return [as_code(v, f"{what}[{i}]") for i, v in enumerate(values)]
 
 
 def is_code_like(value: object) -> bool:

@@ -115,3 +115,36 @@ def test_ann(tmp_path: Path) -> None:
         names, values, units = ann.groups[0].get_measurements(codes.SCT.Area)
         assert names == [Code("42798000", "SCT", "Area")] and values.shape == (2, 1)
         assert ann.groups[0].type == Code("84640000", "SCT", "Nucleus")
+
+
+def test_a_string_where_codes_are_taken_is_named_whole() -> None:
+    """A list-of-codes argument given one string was read letter by letter: the error named
+    the string 'C' of procedure_reported="CT chest" (SR), 'u' of a KOS's modifiers="urgent",
+    'a' of an annotation group's type_modifiers="abc". One code alone is a list of one."""
+    import pytest
+    from iodkit.codes import CodeError, as_codes
+    from iodkit.sr import ContentError, ImageMeasurements, KeyObjectSelection
+    from pydicom.sr.codedict import codes
+
+    ct = ct_series(2, 8, 8)
+    tissue = Code("85756007", "SCT", "Tissue")
+    assert as_codes(tissue) == as_codes([codes.SCT.Tissue]) == [tissue]
+    assert as_codes(()) == []
+    with pytest.raises(CodeError, match=r"x\[1\]: expected a code .* got str 'b'"):
+        as_codes([tissue, "b"], "x")
+    group = ImageMeasurements(tracking_identifier="t", source_images=[ct[0]])
+    with pytest.raises(ContentError, match="not the string 'CT chest'"):
+        MeasurementReport([group], procedure_reported="CT chest")
+    assert MeasurementReport([group], procedure_reported=tissue).procedure_reported == [tissue]
+    with pytest.raises(ContentError, match="modifiers: .* not the string 'urgent'"):
+        KeyObjectSelection(ct, modifiers="urgent")
+    with pytest.raises(CodeError, match="type_modifiers: .* not the string 'abc'"):
+        AnnotationGroup(
+            "n",
+            tissue,
+            tissue,
+            "POINT",
+            np.zeros((1, 2), np.float32),
+            type_modifiers="abc",
+            algorithm=AlgorithmIdentification("a", "1"),
+        )

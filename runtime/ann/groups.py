@@ -18,7 +18,7 @@ from typing import Any, Literal
 import numpy as np
 from iodkit.ann.coordinates import Packed, encode, pack
 from iodkit.ann.errors import AnnotationError
-from iodkit.codes import CodeLike, as_code
+from iodkit.codes import CodeLike, as_code, as_codes
 from iodkit.seg.description import AlgorithmIdentification
 from pydicom.uid import generate_uid
 
@@ -113,14 +113,11 @@ class AnnotationGroup:
         where = f"group {self.label!r}"
         self.category = as_code(self.category, f"{where}: property category")
         self.type = as_code(self.type, f"{where}: property type")
-        self.type_modifiers = [as_code(c, f"{where}: type modifier") for c in self.type_modifiers]
-        self.anatomic_regions = [
-            as_code(c, f"{where}: anatomic region") for c in self.anatomic_regions
-        ]
-        self.primary_anatomic_structures = [
-            as_code(c, f"{where}: primary anatomic structure")
-            for c in self.primary_anatomic_structures
-        ]
+        self.type_modifiers = as_codes(self.type_modifiers, f"{where}: type_modifiers")
+        self.anatomic_regions = as_codes(self.anatomic_regions, f"{where}: anatomic_regions")
+        self.primary_anatomic_structures = as_codes(
+            self.primary_anatomic_structures, f"{where}: primary_anatomic_structures"
+        )
         if self.generation_type not in ("AUTOMATIC", "SEMIAUTOMATIC", "MANUAL"):
             raise AnnotationError(
                 f"group {self.label!r}: generation type {self.generation_type!r} is not "

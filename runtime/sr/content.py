@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 from iodkit.codes import Code, CodeError, CodeLike, is_code_like
 from iodkit.codes import as_code as _as_code
+from iodkit.codes import as_codes as _as_codes
 from iodkit.rulemodel.coded import concept_key
 
 __all__ = [
@@ -504,4 +505,13 @@ def as_code(value: Any, argument: str) -> Code:
         raise ContentError(str(exc)) from None
 
 
-__all__ += ["as_code", "concept_key", "same_concept"]
+def as_codes(values: Any, argument: str) -> list[Code]:
+    """One code or a sequence of them as a list (:func:`iodkit.codes.as_codes`: a string is
+    refused whole, not read letter by letter), raising :class:`ContentError`."""
+    try:
+        return _as_codes(values, argument)
+    except CodeError as exc:
+        raise ContentError(str(exc)) from None
+
+
+__all__ += ["as_code", "as_codes", "concept_key", "same_concept"]

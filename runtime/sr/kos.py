@@ -22,7 +22,7 @@ from typing import Any, BinaryIO
 import iodkit.templates.tid2010 as tid2010
 from iodkit.codes import CodeLike, cid7010
 from iodkit.derived import Equipment
-from iodkit.sr.content import ContentError, ContentItem, Reference, as_code
+from iodkit.sr.content import ContentError, ContentItem, Reference, as_code, as_codes
 from iodkit.sr.context import DeviceObserver, PersonObserver, language
 from iodkit.sr.document import SRDocumentWriter, identification_from
 from pydicom.dataset import Dataset
@@ -74,7 +74,7 @@ class KeyObjectSelection:
         self.equipment = equipment or Equipment.of()
         self._builder = _K(
             concept_name=self.title,
-            document_title_modifier=list(modifiers) or None,
+            document_title_modifier=as_codes(modifiers, "KeyObjectSelection.modifiers") or None,
             document_title_modifier_row3=reason if rejected else None,
             document_title_modifier_row4=reason if not rejected and reason is not None else None,
             language_of_content_item_and_descendants=(

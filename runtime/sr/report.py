@@ -28,9 +28,9 @@ from typing import Any, BinaryIO
 
 import iodkit.templates.tid1420 as tid1420
 import iodkit.templates.tid1500 as tid1500
-from iodkit.codes import CodeLike, cid7021, is_code_like
+from iodkit.codes import CodeLike, cid7021
 from iodkit.derived import Equipment
-from iodkit.sr.content import ContentError, ContentItem, Numeric, as_code
+from iodkit.sr.content import ContentError, ContentItem, Numeric, as_code, as_codes
 from iodkit.sr.context import (
     ENGLISH_US,
     DeviceObserver,
@@ -142,10 +142,7 @@ class MeasurementReport:
                 )
         self.groups = list(groups)
         self.title = as_code(title, "MeasurementReport.title")
-        procedures = (
-            [procedure_reported] if is_code_like(procedure_reported) else list(procedure_reported)  # type: ignore[arg-type]  # a sequence, then
-        )
-        self.procedure_reported = [as_code(p, "procedure_reported") for p in procedures]
+        self.procedure_reported = as_codes(procedure_reported, "procedure_reported")
         self.equipment = equipment or Equipment.of()
         self.observers = (
             list(observers) if observers is not None else [default_observer(self.equipment)]
