@@ -398,3 +398,29 @@ def test_multi_frame_images_use_their_functional_groups() -> None:
     assert (float(window.WindowCenter), float(window.WindowWidth)) == (0.5, 1.0)
     assert np.asarray(render(pm, frame=0, scale=1)).max() <= 1
     assert np.asarray(render(pm, frame=1, scale=1))[10, 10, 0] == 255
+
+
+def test_files_without_the_part_10_header(tmp_path: Path, capsys) -> None:
+    """A dataset written without preamble and "DICM" (old files, fo-dicom's CR-MONO1-10-chest)
+    is drawn as iodkit validate reads it; a file that is no DICOM at all is said to be so,
+    without pydicom's "Use force=True", which no caller of `iodkit render` can pass."""
+    from iodkit.cli import main
+
+    [ct] = synthetic.ct_series(1, 10, 12)
+    expected = np.asarray(render(ct, scale=1))
+    bare = tmp_path / "bare.dcm"
+    ct.preamble, ct.file_meta = None, pydicom.dataset.FileMetaDataset()
+    pydicom.dcmwrite(bare, ct, implicit_vr=True, little_endian=True, enforce_file_format=False)
+    assert bare.read_bytes()[128:132] != b"DICM"
+    assert np.array_equal(np.asarray(render(bare, scale=1)), expected)
+    assert main(["render", str(bare), "-o", str(tmp_path / "bare.png")]) == 0
+    text = tmp_path / "notes.txt"
+    text.write_text("not an image\n")
+    assert main(["render", str(text)]) == 2
+    said = capsys.readouterr().err
+    assert "not a DICOM file" in said and "force" not in said
+    with pytest.raises(RenderError, match="not a DICOM file"):
+        render(text)
+    del ct.PixelData
+    with pytest.raises(RenderError, match="has no Pixel Data: nothing to draw"):
+        render(ct)

@@ -114,9 +114,6 @@ def render(obj: str | os.PathLike[str] | Any, images: Iterable[Any] = (), **opti
 
 
 def _header(path: str | os.PathLike[str]) -> Any:
-    import pydicom
+    from iodkit.render.images import read_file
 
-    try:
-        return pydicom.dcmread(path, stop_before_pixels=True, specific_tags=["SOPClassUID", "Rows"])
-    except Exception as exc:
-        raise RenderError(f"{path}: not a readable DICOM file ({exc})") from exc
+    return read_file(path, stop_before_pixels=True, specific_tags=["SOPClassUID", "Rows"])

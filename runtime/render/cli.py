@@ -68,9 +68,9 @@ def run(args: argparse.Namespace) -> int:
     if args.scale is not None:
         options["scale"] = args.scale
     try:
-        import pydicom
+        from iodkit.render.images import read_file
 
-        header = pydicom.dcmread(args.object, stop_before_pixels=True)
+        header = read_file(args.object, stop_before_pixels=True)
         kind = drawn_kind(header, args.object)
         options.update(_options_for(kind, args))
         picture = render(args.object, args.images, **options)

@@ -49,12 +49,47 @@ def load(source: str | os.PathLike[str] | Dataset) -> Dataset:
     """A Dataset as given, or read from a path (pixel data included, decoded on use)."""
     if isinstance(source, Dataset):
         return source
+    return read_file(source)
+
+
+_SYNTAX = {
+    (True, True): "1.2.840.10008.1.2",  # Implicit VR Little Endian
+    (False, True): "1.2.840.10008.1.2.1",  # Explicit VR Little Endian
+    (False, False): "1.2.840.10008.1.2.2",  # Explicit VR Big Endian (retired)
+    (True, False): "1.2.840.10008.1.2",
+}
+
+
+def read_file(path: str | os.PathLike[str], **options: Any) -> Dataset:
+    """``path`` read by pydicom (``options`` go to ``dcmread``). A file without the PS3.10
+    preamble and "DICM" (an old or hand-made dataset) is read as a bare dataset when it holds
+    a SOP Class UID, as ``iodkit validate`` reads it; anything else is a :class:`RenderError`
+    naming the file — never pydicom's advice to pass ``force=True``, which no caller of
+    ``iodkit render`` can."""
     import pydicom
+    from pydicom.errors import InvalidDicomError
 
     try:
-        return pydicom.dcmread(source)
+        return pydicom.dcmread(path, **options)
+    except InvalidDicomError:
+        try:
+            bare = pydicom.dcmread(path, force=True, **options)
+            if "SOPClassUID" in bare:
+                # the encoding pydicom found, so that Pixel Data can be decoded (PS3.5 A.1-A.3)
+                implicit, little = bare.original_encoding
+                meta = getattr(bare, "file_meta", None) or pydicom.dataset.FileMetaDataset()
+                bare.file_meta = meta
+                syntax = _SYNTAX[(implicit is not False, little is not False)]
+                bare.file_meta.setdefault("TransferSyntaxUID", syntax)
+                return bare
+        except Exception:
+            pass
+        raise RenderError(
+            f"{path}: not a DICOM file (no PS3.10 preamble and 'DICM' prefix, and no "
+            "dataset with a SOP Class UID either)"
+        ) from None
     except Exception as exc:
-        raise RenderError(f"{source}: not a readable DICOM file ({exc})") from exc
+        raise RenderError(f"{path}: not a readable DICOM file ({exc})") from exc
 
 
 def dicom_files(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Path]:
@@ -81,8 +116,8 @@ def stored_pixels(ds: Dataset, frame: int = 0) -> np.ndarray:
         raise RenderError(f"frame index {frame} is outside the image's {frames} frames")
     if "PixelData" not in ds and "FloatPixelData" not in ds and "DoubleFloatPixelData" not in ds:
         raise RenderError(
-            f"image {ds.get('SOPInstanceUID', '?')} has no pixel data (pass the images "
-            "themselves, not only their headers)"
+            f"image {ds.get('SOPInstanceUID', '?')} has no Pixel Data: nothing to draw (a "
+            "source image given by its header alone: pass the file itself)"
         )
     return pixel_array(ds, index=frame if frames > 1 else None)
 
