@@ -418,6 +418,27 @@ def test_bad_input_names_the_argument_or_the_row(ct: list) -> None:
         ).to_dataset(ct, sop_class="comprehensive")
 
 
+def test_qualitative_modifiers_are_pairs_of_codes() -> None:
+    """Modifiers of a qualitative evaluation (TID 1410 row 13 …) are (name, value) pairs of
+    codes, checked when the evaluation is made: a bare code, a string or a triple surfaced only
+    at save(), as Python's own "cannot unpack non-iterable Code object"."""
+    from iodkit.sr import QualitativeEvaluation
+
+    name, value = Code("1", "99X", "severity"), Code("2", "99X", "mild")
+    assert QualitativeEvaluation(name, value, modifiers=[(name, value)]).modifiers == [
+        (name, value)
+    ]
+    for wrong, said in [
+        ("mild", r"modifiers: a list of \(name, value\) pairs of codes"),
+        ([value], r"modifiers\[0\]: a \(name, value\) pair of codes, got Code"),
+        ((name, value), r"modifiers\[0\]: a \(name, value\) pair of codes, got Code"),
+        ([(name, value, value)], r"modifiers\[0\]: a \(name, value\) pair"),
+        ([(name, "mild")], r"modifiers\[0\] value: a code is needed, not the string 'mild'"),
+    ]:
+        with pytest.raises(ContentError, match=said):
+            QualitativeEvaluation(name, value, modifiers=wrong)
+
+
 def test_malformed_files_raise_an_error_naming_the_file(ct: list, tmp_path: Path) -> None:
     good = tmp_path / "good.dcm"
     report(ct).save(good, evidence=ct)

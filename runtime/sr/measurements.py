@@ -313,6 +313,31 @@ class Measurement:
         )
 
 
+def _modifier_pairs(modifiers: Any) -> list[tuple[Code, Code]]:
+    """``modifiers`` as (name, value) pairs of codes (TID 1410 row 13 …: a CODE item with its
+    own concept name), or a ContentError saying what a pair is — they were unpacked only when
+    the report was saved, with Python's own "not enough values to unpack"."""
+    where = "QualitativeEvaluation.modifiers"
+    if isinstance(modifiers, str) or is_code_like(modifiers) or not isinstance(modifiers, Sequence):
+        raise ContentError(
+            f"{where}: a list of (name, value) pairs of codes, e.g. [(name_code, value_code)]; "
+            f"got {type(modifiers).__name__}"
+        )
+    pairs = []
+    for k, pair in enumerate(modifiers):
+        if (
+            isinstance(pair, str)
+            or is_code_like(pair)
+            or not isinstance(pair, Sequence)
+            or len(pair) != 2
+        ):
+            raise ContentError(
+                f"{where}[{k}]: a (name, value) pair of codes, got {type(pair).__name__}"
+            )
+        pairs.append((_code(pair[0], f"{where}[{k}] name"), _code(pair[1], f"{where}[{k}] value")))
+    return pairs
+
+
 @dataclass
 class QualitativeEvaluation:
     """A coded (or text) evaluation: ``name`` and ``value`` (TID 1410 rows 12-13, TID 1411
@@ -329,6 +354,7 @@ class QualitativeEvaluation:
         self.name = _code(self.name, "QualitativeEvaluation.name")
         if not isinstance(self.value, str):
             self.value = _code(self.value, "QualitativeEvaluation.value")
+        self.modifiers = _modifier_pairs(self.modifiers)
 
     def builder(self, group: Any) -> tuple[str, Any]:
         """(argument, builder) for the group template class ``group``."""
