@@ -32,8 +32,16 @@ from iodkit.derived.frames import (
     FramePlan,
 )
 from iodkit.derived.images import SourceImages
-from iodkit.derived.itemcodec import ItemTemplate, binary_values, raw_sequence_element, text_values
-from pydicom.dataelem import RawDataElement
+from iodkit.derived.itemcodec import (
+    _BINARY,
+    ItemTemplate,
+    binary_values,
+    element_value,
+    leaves,
+    raw_sequence_element,
+    text_values,
+)
+from pydicom.dataelem import DataElement, RawDataElement, convert_raw_data_element
 from pydicom.dataset import Dataset
 
 DERIVATION_IMAGE = 0x00089124
@@ -262,9 +270,6 @@ def _flatten(
 
 
 def _encode(value: Any, vr: str, implicit: bool, encodings: Any) -> bytes:
-    from iodkit.derived.itemcodec import _BINARY, element_value
-    from pydicom.dataelem import DataElement, convert_raw_data_element
-
     if isinstance(value, RawDataElement):  # a namedtuple: before the tuple case below
         if (
             value.is_little_endian
@@ -282,6 +287,16 @@ def _encode(value: Any, vr: str, implicit: bool, encodings: Any) -> bytes:
     return text_values([str(value)], vr=vr)[0]
 
 
+def _encode_column(values: list[Any], vr: str, implicit: bool, encodings: Any) -> list[bytes]:
+    """Every frame's value of one leaf encoded: plain strings (or lists of them) in one
+    :func:`text_values` call, anything else value by value (:func:`_encode`)."""
+    if vr not in _BINARY and all(
+        type(v) is str or (type(v) is list and all(type(x) is str for x in v)) for v in values
+    ):
+        return text_values(values, vr=vr)
+    return [_encode(v, vr, implicit, encodings) for v in values]
+
+
 def stamp_values(
     item_class: type, frames: list[dict[str, Any]], ds: Dataset, *, implicit_vr: bool
 ) -> RawDataElement | None:
@@ -291,8 +306,6 @@ def stamp_values(
     items (Unassigned Per-Frame Converted Attributes) — without building a Dataset per frame,
     under the character set of instance ``ds`` (made to cover the frames' text first). None
     when the frames are not of one shape (different leaves, several items)."""
-    from iodkit.derived.itemcodec import leaves
-
     flat = [_flatten(item_class, values) for values in frames]
     first = flat[0]
     if first is None or any(f is None or f.keys() != first.keys() for f in flat):
@@ -315,7 +328,7 @@ def stamp_values(
     encodings = ds.get("SpecificCharacterSet")
     stamp = ItemTemplate(template, varying, implicit_vr=implicit_vr, encodings=encodings)
     columns = [
-        [_encode(f[p], elements[p].VR, implicit_vr, encodings) for f in flat]  # type: ignore[index]
+        _encode_column([f[p] for f in flat], elements[p].VR, implicit_vr, encodings)  # type: ignore[index]
         for p in varying
     ]
     items = stamp.encode(columns, count=len(frames))

@@ -41,25 +41,34 @@ def _empty(elem: Any) -> bool:
     return value is None or len(value) == 0 if hasattr(value, "__len__") else value is None
 
 
+def by_tag(ds: Dataset) -> dict[int, Any]:
+    """``ds``'s top-level elements by plain ``int`` tag, as they are (raw elements stay raw).
+    Looking a tag up in a Dataset compares pydicom ``BaseTag`` keys in Python; in this dict the
+    comparisons are the interpreter's own — what matters when hundreds of images are compared
+    attribute by attribute."""
+    return dict(zip(map(int, ds.keys()), ds.values(), strict=True))
+
+
 def split(images: list[Dataset], skip: Iterable[int]) -> Split:
     """Compare every top-level attribute of ``images`` but those in ``skip`` (and File Meta
     Information, group lengths, pixel data). Elements read from files are compared as their
     raw bytes, not converted (converting them costs more than the rest of the conversion)."""
-    skipped = set(skip)
-    tags: dict[BaseTag, None] = {}
-    for ds in images:
-        for tag in ds.keys():
-            if tag not in skipped and tag.group != 0x0002 and tag.element != 0:
-                tags.setdefault(tag, None)
+    skipped = {int(t) for t in skip}
+    indexed = [by_tag(ds) for ds in images]
+    tags: dict[int, None] = {}
+    for elements_by_tag in indexed:
+        tags.update(dict.fromkeys(elements_by_tag))
     shared: dict[BaseTag, DataElement] = {}
     varying: set[BaseTag] = set()
     for tag in tags:
-        elements = [ds.get_item(tag) for ds in images]  # None where absent
+        if tag in skipped or tag >> 16 == 0x0002 or tag & 0xFFFF == 0:
+            continue
+        elements = [e.get(tag) for e in indexed]  # None where absent
         first = next((e for e in elements if e is not None), None)
         if first is None:
             continue
         if all(_empty(e) for e in elements):
-            shared[tag] = images[elements.index(first)][tag]
+            shared[BaseTag(tag)] = images[elements.index(first)][tag]
             continue
         kinds = {type(e) for e in elements}
         if (
@@ -67,9 +76,9 @@ def split(images: list[Dataset], skip: Iterable[int]) -> Split:
             or len(kinds) > 1
             or any(_value(e) != _value(first) for e in elements)
         ):
-            varying.add(tag)
+            varying.add(BaseTag(tag))
         else:
-            shared[tag] = images[0][tag]
+            shared[BaseTag(tag)] = images[0][tag]
     return Split(shared, varying)
 
 

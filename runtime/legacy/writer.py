@@ -20,6 +20,7 @@ conversion would change the stored values), images without pixel data.
 from __future__ import annotations
 
 import datetime
+import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -372,19 +373,42 @@ def _check_primary(images: list[Dataset]) -> None:
             )
 
 
+#: What :meth:`PixelDescription.from_dataset` reads: Rows, Columns, Bits Allocated / Stored,
+#: Pixel Representation, Samples per Pixel, Photometric Interpretation, Planar Configuration,
+#: Number of Frames, and whether Float / Double Float Pixel Data are there.
+_DESCRIBING = tuple(
+    BaseTag(t)
+    for t in (0x00280010, 0x00280011, 0x00280100, 0x00280101, 0x00280103, 0x00280002)
+    + (0x00280004, 0x00280006, 0x00280008)
+)
+_FLOAT_PIXELS = (BaseTag(0x7FE00008), BaseTag(0x7FE00009))
+_PIXEL_DATA = BaseTag(0x7FE00010)
+
+
+def _describing(ds: Dataset) -> list[Any]:
+    """The elements' values a pixel description is made of, as they are (raw bytes as read):
+    images whose values are equal have equal descriptions."""
+    values = [None if (e := ds.get_item(t)) is None else e.value for t in _DESCRIBING]
+    return values + [t in ds for t in _FLOAT_PIXELS]
+
+
 def _pixel_description(images: list[Dataset]) -> Any:
     from iodkit.pixels import PixelDescription
     from iodkit.pixels.errors import PixelError
 
     found = set()
+    known: list[Any] | None = None  # the values the first description was made from
     for i, ds in enumerate(images):
-        if "PixelData" not in ds:
+        if _PIXEL_DATA not in ds:
             raise LegacyConversionError(f"classic image {i} has no Pixel Data to convert")
-        if not ds.PixelData:
+        if not ds[_PIXEL_DATA].value:  # read if its reading was deferred
             raise LegacyConversionError(
                 f"classic image {i} (SOP Instance {ds.get('SOPInstanceUID', '?')}) has an "
                 "empty Pixel Data element: there is no frame to convert"
             )
+        values = _describing(ds)
+        if values == known:  # described (and checked) as the first image was
+            continue
         try:
             description = PixelDescription.from_dataset(ds)
         except (PixelError, AttributeError, KeyError) as exc:
@@ -395,6 +419,8 @@ def _pixel_description(images: list[Dataset]) -> Any:
                 "IODs are MONOCHROME2 and converting would change its stored values "
                 "(PS3.3 A.70.3.1): convert it to MONOCHROME2 first"
             )
+        if known is None:
+            known = values
         found.add(description)
     if len(found) > 1:
         raise LegacyConversionError(
@@ -413,12 +439,20 @@ def _as_list(value: Any) -> list[Any]:
 def _frame(ds: Dataset, description: Any) -> np.ndarray:
     """The stored frame: the native bytes as they are, or decoded from a compressed file."""
     syntax = getattr(getattr(ds, "file_meta", None), "TransferSyntaxUID", ExplicitVRLittleEndian)
-    if not UID(syntax).is_compressed and UID(syntax).is_little_endian:
+    if _native_little_endian(str(syntax)):
         raw = np.frombuffer(
-            ds.PixelData, dtype=description.dtype, count=description.rows * description.columns
+            ds[_PIXEL_DATA].value,
+            dtype=description.dtype,
+            count=description.rows * description.columns,
         )
         return raw.reshape(description.rows, description.columns)
     return np.ascontiguousarray(ds.pixel_array, dtype=description.dtype)
+
+
+@functools.cache
+def _native_little_endian(syntax: str) -> bool:
+    uid = UID(syntax)
+    return not uid.is_compressed and uid.is_little_endian
 
 
 def _window_over(images: list[Dataset], description: Any) -> tuple[float, float]:
