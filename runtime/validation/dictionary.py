@@ -7,11 +7,10 @@ so results are cached per tag.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from functools import lru_cache
-from pathlib import Path
 from typing import Any, NamedTuple
+
+from iodkit.pydicomdata import data_module
 
 
 class Entry(NamedTuple):
@@ -41,28 +40,10 @@ def _pydicom_tables() -> tuple[dict[int, Any], tuple[tuple[int, int, Any], ...]]
     """pydicom's data dictionary (``pydicom/_dicom_dict.py``: ``DicomDictionary`` and the
     repeating-group ``RepeatersDictionary``) as plain data.
 
-    The file is plain data and is loaded on its own, without importing the ``pydicom``
-    package: that import brings NumPy and pydicom's pixel handlers, ~0.3 s, more than the
-    validation of a typical file, and the validator needs nothing else from pydicom for a file
-    in the default character set. When pydicom is already loaded its module is used.
+    Loaded without importing the ``pydicom`` package (:mod:`iodkit.pydicomdata`): the
+    validator needs nothing else from pydicom for a file in the default character set.
     """
-    mod: Any = sys.modules.get("pydicom._dicom_dict")
-    if mod is None:
-        try:
-            spec = importlib.util.find_spec("pydicom")  # locates, does not import
-            origin = spec.origin if spec is not None else None
-            if origin is None:
-                raise ImportError("pydicom not found")
-            path = Path(origin).with_name("_dicom_dict.py")
-            file_spec = importlib.util.spec_from_file_location("_iodkit_pydicom_dict", path)
-            if file_spec is None or file_spec.loader is None:
-                raise ImportError(f"cannot load {path}")
-            mod = importlib.util.module_from_spec(file_spec)
-            file_spec.loader.exec_module(mod)
-        except (ImportError, OSError):  # pragma: no cover - an odd pydicom layout
-            import pydicom._dicom_dict
-
-            mod = pydicom._dicom_dict
+    mod: Any = data_module("pydicom._dicom_dict")
     masks: list[tuple[int, int, Any]] = []
     for key, value in mod.RepeatersDictionary.items():  # "60xx0010" → mask and value
         keep = int("".join("0" if c in "xX" else "F" for c in key), 16)
