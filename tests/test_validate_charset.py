@@ -3,6 +3,10 @@ so validating never imports pydicom); it must read every value as pydicom does."
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
 import pytest
 from iodkit.validation.charset import decode, python_encodings
 from pydicom.charset import convert_encodings, decode_bytes
@@ -52,3 +56,69 @@ def test_unknown_or_misspelt_terms_are_left_to_pydicom() -> None:
     assert python_encodings(["ISO-IR 100"]) is None  # pydicom patches this, with a warning
     assert python_encodings(["ISO_IR 192", "ISO 2022 IR 87"]) is None  # stand-alone combined
     assert python_encodings([""]) == ["iso8859"]
+
+
+def _nodes(node: Any) -> Iterator[Any]:
+    yield node
+    for el in node.elems.values():
+        for item in el.items or ():
+            yield from _nodes(item)
+
+
+def _walked(node: Any) -> bool:
+    """What the condition evaluator finds by walking the values (the reader's note hidden)."""
+    from iodkit.rulemodel.facts import _non_default_text
+
+    saved = [(n, n.extended_text) for n in _nodes(node)]
+    try:
+        for n, _ in saved:
+            n.extended_text = None
+        return bool(_non_default_text(node, 0))
+    finally:
+        for n, v in saved:
+            n.extended_text = v
+
+
+def test_reader_notes_extended_text_as_the_walk_finds_it(testdata: Path) -> None:
+    # "an expanded or replacement character set is used" (SOP Common) reads the reader's note
+    # of text bytes outside ISO-IR 6 instead of walking the tree again: it must say what the
+    # walk says, in every dataset and item of the corpus and of crafted files
+    import io
+
+    from iodkit.validation.reader import parse
+    from pydicom.dataset import Dataset, FileMetaDataset
+    from pydicom.sequence import Sequence
+
+    def written(item_charset: str | None, name: bytes, *, implicit: bool = False) -> bytes:
+        inner = Dataset()
+        if item_charset is not None:
+            inner.SpecificCharacterSet = item_charset
+        inner.add_new(0x00100010, "PN", name)
+        mid = Dataset()
+        mid.add_new(0x0040A730, "SQ", Sequence([inner]))
+        ds = Dataset()
+        ds.PatientID = "1"
+        ds.add_new(0x0040A730, "SQ", Sequence([mid]))
+        ds.file_meta = FileMetaDataset()
+        ds.file_meta.TransferSyntaxUID = "1.2.840.10008.1.2" if implicit else "1.2.840.10008.1.2.1"
+        out = io.BytesIO()
+        ds.save_as(out, implicit_vr=implicit, little_endian=True, enforce_file_format=False)
+        return out.getvalue()
+
+    cases = {
+        "ascii": (written(None, b"Doe^John"), False),
+        "latin-1 in a nested item": (written(None, "Buc^Jérôme".encode("latin_1")), True),
+        "implicit VR": (written(None, "Buc^Jérôme".encode("latin_1"), implicit=True), True),
+        "escape": (written(None, b"a\x1b(Bb"), True),
+        "item declares its own set": (written("ISO_IR 100", "Jérôme".encode("latin_1")), False),
+    }
+    for name, (data, expected) in cases.items():
+        root = parse(data).dataset
+        assert root.extended_text is expected, name
+        assert all(n.extended_text == _walked(n) for n in _nodes(root)), name
+    files = sorted(p for p in testdata.rglob("*.dcm") if not p.name.startswith("."))
+    assert files
+    for path in files:
+        root = parse(path.read_bytes()).dataset
+        for n in _nodes(root):
+            assert n.extended_text is not None and n.extended_text == _walked(n), path

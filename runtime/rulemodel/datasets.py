@@ -44,6 +44,11 @@ class IndexedDataset:
     Information) is looked up through ``file_meta``, as on a pydicom Dataset."""
 
     elems: dict[int, Any]
+    # Whether a value of a VR the character set governs, here or in an item (items that
+    # declare their own Specific Character Set excepted), holds a byte outside ISO-IR 6 (over
+    # 0x7F, or ESC): noted by a reader as it reads the bytes, so "an extended character set
+    # is used" need not walk the tree again; None when not known (values made in memory).
+    extended_text: bool | None = None
 
     def __iter__(self) -> Iterator[Any]:
         return iter(self.elems.values())

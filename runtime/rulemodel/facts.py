@@ -250,7 +250,11 @@ def _non_default_text(ds: Any, depth: int) -> bool:
 def _non_default_bytes(ds: IndexedDataset, depth: int) -> bool:
     """:func:`_non_default_text` on the validator's own tree: its elements' bytes as read (a
     character outside ISO-IR 6 is a byte over 0x7F in every character set DICOM uses, or an
-    ESC), values made in memory decoded as above."""
+    ESC), values made in memory decoded as above. The reader notes it as it reads
+    (``extended_text``); the walk is for trees it did not read."""
+    known = ds.extended_text
+    if known is not None:
+        return known
     for el in ds.elems.values():
         items = getattr(el, "items", None)
         if items is not None:

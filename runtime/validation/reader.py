@@ -469,6 +469,7 @@ class _Reader:
         the item has undefined length); returns the node and the position after it."""
         buf = self.buf
         node = Node(Encoding(not self.little, parent.enc if parent is not None else None))
+        node.extended_text = False  # True on the first text byte outside ISO-IR 6 (below)
         enc = node.enc
         elements = node.elems
         last = -1
@@ -564,12 +565,16 @@ class _Reader:
                     )
                     el.length = max(0, end - start)
                     elements[tag] = el
+                    if vr in CHARSET_VRS and _extended(buf, start, el.length):
+                        node.extended_text = True
                     return node, end
                 if length & 1:
                     self.issue("error", "odd-length", f"odd value length {length}", sub, tag)
                 if tag == SPECIFIC_CHARACTER_SET:
                     text = bytes(buf[start : start + length]).decode("latin-1")
                     enc.terms = [t.strip(" \x00") for t in text.split("\\")]
+                elif vr in CHARSET_VRS and _extended(buf, start, length):
+                    node.extended_text = True
                 pos = start + length
             elements[tag] = el
         return node, pos
@@ -634,6 +639,8 @@ class _Reader:
                 item, _ = reader.dataset(istart, iend, depth + 1, ipath, False, node)
                 pos = iend
             el.items.append(item)
+            if item.extended_text and SPECIFIC_CHARACTER_SET not in item.elems:
+                node.extended_text = True  # the item's text is in this dataset's set
             if offsets is not None:
                 offsets.append(istart - 8)
         if length == UNDEFINED:
@@ -664,6 +671,13 @@ class _Reader:
         el.fragments = count
         el.length = max(0, min(pos, end) - start)
         return end
+
+
+def _extended(buf: Any, start: int, length: int) -> bool:
+    """A text value's bytes hold a character outside ISO-IR 6: a byte over 0x7F (in every
+    character set DICOM uses) or ESC (which only code extensions use)."""
+    raw = bytes(buf[start : start + length])
+    return not raw.isascii() or b"\x1b" in raw
 
 
 def _dictionary_vr(tag: int) -> str:
