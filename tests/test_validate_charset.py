@@ -122,3 +122,33 @@ def test_reader_notes_extended_text_as_the_walk_finds_it(testdata: Path) -> None
         root = parse(path.read_bytes()).dataset
         for n in _nodes(root):
             assert n.extended_text is not None and n.extended_text == _walked(n), path
+
+
+def test_text_verdicts_remembered_by_bytes_and_character_set() -> None:
+    # the value checks of text in a character set are remembered by its bytes and the
+    # encodings they are decoded with: the same bytes under another set are checked anew
+    import io
+
+    from iodkit.validation.api import validate_bytes
+    from pydicom.dataset import Dataset, FileMetaDataset
+
+    def file(charset: str) -> bytes:
+        ds = Dataset()
+        ds.SpecificCharacterSet = charset
+        ds.add_new(0x00081030, "LO", b"Caf\xe9 study")  # Study Description
+        ds.file_meta = FileMetaDataset()
+        ds.file_meta.TransferSyntaxUID = "1.2.840.10008.1.2.1"
+        out = io.BytesIO()
+        ds.save_as(out, implicit_vr=False, little_endian=True, enforce_file_format=False)
+        return out.getvalue()
+
+    def undecodable(data: bytes) -> list[str]:
+        return [
+            f.message
+            for f in validate_bytes(data)
+            if f.path == "StudyDescription" and "cannot be decoded" in f.message
+        ]
+
+    for _ in range(2):  # each verdict twice: the second from memory
+        assert undecodable(file("ISO_IR 100")) == []  # é in Latin-1
+        assert undecodable(file("ISO_IR 192"))  # a lone 0xE9 is not UTF-8

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import Any
 
 from iodkit.vrformat import FORMAT as _FORMAT
 from iodkit.vrformat import hint as _hint
@@ -172,8 +173,9 @@ def check_vm(el: Element, vm: str) -> Problem | None:
 # Text VRs whose values are read as ASCII whatever the character set: their checks depend on the
 # VR, the VM and the bytes alone (UIDs, codes, dates, numbers recur in every item of a file)
 _BYTES_DECIDE = TEXT_VRS - CHARSET_VRS
-_CHECKED: dict[tuple[str, str, int, bytes], tuple[list[Problem], Problem | None]] = {}
+_CHECKED: dict[tuple[Any, ...], tuple[list[Problem], Problem | None]] = {}
 _CHECKED_MAX = 50_000
+_KEY_BYTES_MAX = 1024  # text values longer than this are checked each time
 
 
 def check_element(el: Element, vm: str) -> tuple[list[Problem], Problem | None]:
@@ -182,16 +184,24 @@ def check_element(el: Element, vm: str) -> tuple[list[Problem], Problem | None]:
     The same values recur across a file's items and across files (the same UIDs in every
     per-frame item, the same codes, dates and numbers), so for the text VRs whose bytes alone
     decide (no character set involved) the verdicts are remembered by VR, VM and bytes; for
-    binary VRs, by VR, VM and length, which is all their checks look at."""
+    the text VRs a character set governs, by VR, VM, bytes and the Python encodings they are
+    decoded with (all that decoding and the checks read); for binary VRs, by VR, VM and
+    length, which is all their checks look at."""
     vr = el.vr
     if el._buf is None or el.items is not None or el.fragments is not None:
         return check_value(el), check_vm(el, vm) if vm else None
+    if el.length > _KEY_BYTES_MAX and vr in TEXT_VRS:  # a long text rarely recurs: not kept
+        return check_value(el), check_vm(el, vm) if vm else None
     if vr in _BYTES_DECIDE:
-        key = (vr, vm, el.length, el.raw)
+        key: tuple[Any, ...] = (vr, vm, el.length, el.raw)
     elif vr not in TEXT_VRS:  # binary: the length alone decides (its multiple, the count)
         key = (vr, vm, el.length, b"")
     else:
-        return check_value(el), check_vm(el, vm) if vm else None
+        # text in the character set: the bytes and the set they are decoded with decide (the
+        # same names, descriptions and code meanings recur in every item)
+        enc = el.enc
+        encodings = enc.encodings() if enc is not None else None
+        key = (vr, vm, el.length, el.raw, tuple(encodings) if encodings else ())
     hit = _CHECKED.get(key)
     if hit is None:
         hit = (check_value(el), check_vm(el, vm) if vm else None)
