@@ -424,3 +424,16 @@ def test_files_without_the_part_10_header(tmp_path: Path, capsys) -> None:
     del ct.PixelData
     with pytest.raises(RenderError, match="has no Pixel Data: nothing to draw"):
         render(ct)
+
+
+def test_presentation_state_picture_names_its_image_as_a_viewer_does() -> None:
+    """The legend said "… on 204493266525" (the end of a UID); a person looks for the
+    modality and Instance Number (and the frame)."""
+    from iodkit.render.pr import _which
+
+    [ct] = synthetic.ct_series(1, 8, 8)
+    ct.InstanceNumber = 25
+    assert _which(ct, None) == "CT image 25"
+    assert _which(ct, 2) == "CT image 25, frame 2"
+    del ct.InstanceNumber
+    assert _which(ct, None) == f"image …{str(ct.SOPInstanceUID)[-12:]}"

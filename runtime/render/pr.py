@@ -95,7 +95,7 @@ def render_presentation_state(
         for text in annotation.text_objects:
             _draw_text(draw, text, geometry, picture.size, colour, width)
     if legend:
-        title = f"{reader.kind} presentation state {reader.content_label!r} on {uid[-12:]}"
+        title = f"{reader.kind} presentation state {reader.content_label!r} on {_which(ds, number)}"
         picture = canvas.with_legend(picture, list(entries.items()), title)
     return picture
 
@@ -246,3 +246,15 @@ def _draw_text(
         draw.text((x + 14, y - 14), text.text, fill=colour, font=face, anchor="ld")
     else:
         draw.text((x, y), text.text, fill=colour, font=face, anchor="la")
+
+
+def _which(image: Any, frame_number: int | None) -> str:
+    """The image a picture shows, as a person finds it in a viewer: its modality and
+    Instance Number (and frame), the end of its SOP Instance UID only when it has none."""
+    number = image.get("InstanceNumber")
+    what = (
+        f"{image.get('Modality') or 'image'} image {number}"
+        if number not in (None, "")
+        else (f"image …{str(image.SOPInstanceUID)[-12:]}")
+    )
+    return what + (f", frame {frame_number}" if frame_number is not None else "")
