@@ -21,9 +21,10 @@ from .engine import _Check
 from .findings import Finding
 from .fromvalues import from_dataset
 from .inputs import Source
-from .reader import ParsedFile, parse
+from .reader import parse
 from .rules import RuleBook, rule_book
 from .sniff import not_dicom
+from .tree import ParsedFile
 
 
 @dataclass(frozen=True, slots=True)

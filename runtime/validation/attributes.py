@@ -20,7 +20,7 @@ from . import relations
 from .compiled import Attr, Scope
 from .dictionary import entry, join, tag_text
 from .plans import OPTIONAL_TYPES, Plan, Use, item_plan, sequence_plan
-from .reader import Element, Node
+from .tree import Element, Node
 from .valuesets import ValueSetChecks
 from .vr import check_vm
 

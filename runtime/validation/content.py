@@ -31,7 +31,7 @@ from iodkit.rulemodel.datasets import as_number, values_of
 
 from .dictionary import entry
 from .findings import Reference
-from .reader import Element, Node
+from .tree import Element, Node
 
 ROWS, COLUMNS = 0x00280010, 0x00280011
 NORMAL_TOLERANCE = 1.5e-4

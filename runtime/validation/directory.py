@@ -25,7 +25,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from .dictionary import join
-from .reader import Element, Node
+from .tree import Element, Node
 
 if TYPE_CHECKING:
     from .filelevel import FileChecks

@@ -48,8 +48,8 @@ from .findings import Finding, Reference
 from .functionalgroups import fg_items
 from .iodfacts import IodFacts
 from .plans import root_plan
-from .reader import ParsedFile
 from .rules import RuleBook
+from .tree import ParsedFile
 
 CONTENT_SEQUENCE = 0x0040A730  # an SR document's root (PS3.3 C.17.3)
 VALUE_TYPE = 0x0040A040

@@ -13,8 +13,9 @@ from iodkit.rulemodel import CODING_SCHEME_DESIGNATOR
 from .context import STORED, ValidationContext
 from .dictionary import entry, join, keyword_of, tag_text
 from .findings import Finding, Reference, Severity
-from .reader import PIXEL_DATA, Element, Node, ParsedFile, ReadIssue
+from .reader import PIXEL_DATA
 from .rules import RuleBook
+from .tree import Element, Node, ParsedFile, ReadIssue
 from .vr import check_element, vr_matches
 
 SOP_CLASS_UID = 0x00080016

@@ -1,4 +1,4 @@
-"""The validation reader's tree (:mod:`.reader`) built from element values instead of bytes.
+"""The validation reader's tree (:mod:`.tree`) built from element values instead of bytes.
 
 :func:`from_dataset` takes a pydicom ``Dataset`` (in-memory validation; metadata a pydicom
 reader made); :func:`from_elements` takes ``(tag, VR, value)`` triples, so that a reader of
@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any
 from iodkit.rulemodel.datasets import SPECIFIC_CHARACTER_SET
 
 from .findings import shown
-from .reader import _NUMBER_FORMATS, MAX_DEPTH, Element, Encoding, Node, ParsedFile
+from .reader import MAX_DEPTH
+from .tree import NUMBER_FORMATS, Element, Encoding, Node, ParsedFile
 
 if TYPE_CHECKING:
     from pydicom.dataset import Dataset
@@ -128,7 +129,7 @@ def _leaf(node: Node, tag: int, vr: str, value: Any, bulk: bool) -> Element:
     else:
         el.length = 2
     el._value = _plain(value)
-    if vr in _NUMBER_FORMATS and vr not in ("OB", "OW", "OF", "OD", "OL", "OV"):
+    if vr in NUMBER_FORMATS and vr not in ("OB", "OW", "OF", "OD", "OL", "OV"):
         bad = [v for v in el.numbers() if not isinstance(v, (int, float))]
         if bad:
             el.decode_error = f"{type(bad[0]).__name__} value {shown(bad[0])} for VR {vr}"

@@ -16,7 +16,7 @@ from iodkit.rulemodel import PER_FRAME_FG, SHARED_FG, Context
 from .attributes import AttributeChecks
 from .compiled import GroupUse, IodRules, Scope
 from .plans import Plan, item_plan
-from .reader import Node
+from .tree import Node
 
 
 class FunctionalGroupChecks(AttributeChecks):

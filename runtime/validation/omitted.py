@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from .findings import Finding
-from .reader import Node
+from .tree import Node
 
 #: Pixel Data, Float Pixel Data, Double Float Pixel Data (PS3.3 C.7.6.3).
 PIXEL_BULK = (0x7FE00010, 0x7FE00008, 0x7FE00009)

@@ -17,8 +17,8 @@ from iodkit.rulemodel import Context, Ref
 
 from . import itemmemo
 from .compiled import Attr, IodRules, Scope, without_overridden
-from .reader import Node
 from .rules import RuleBook
+from .tree import Node
 
 if TYPE_CHECKING:
     from .attributes import AttributeChecks

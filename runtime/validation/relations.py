@@ -22,7 +22,7 @@ from iodkit.rulemodel.relations import value_key
 
 from .compiled import Attr
 from .findings import Reference, Severity, shown
-from .reader import Element, Node
+from .tree import Element, Node
 
 
 class Reporter(Protocol):

@@ -1,6 +1,6 @@
 """An SR document's content tree as the template checker sees it (PS3.3 C.17.3).
 
-Built from the validator's read tree (:class:`~iodkit.validation.reader.Node`), never from
+Built from the validator's read tree (:class:`~iodkit.validation.tree.Node`), never from
 pydicom, and tolerant: an item without a value type, a concept name that is not a code, a
 by-reference item pointing nowhere are kept with what could be read, for the checker to report.
 """

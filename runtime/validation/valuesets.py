@@ -19,7 +19,7 @@ from .dictionary import tag_text
 from .filelevel import FileChecks
 from .findings import shown
 from .plans import Use
-from .reader import Element, Node
+from .tree import Element, Node
 
 
 class ValueSetChecks(FileChecks):

@@ -1,6 +1,6 @@
 """Value formats and multiplicities: PS3.5 Table 6.2-1 and the dictionary's VM, as checks.
 
-Each check takes an :class:`~iodkit.validation.reader.Element` and returns problems as
+Each check takes an :class:`~iodkit.validation.tree.Element` and returns problems as
 ``(code, message)`` pairs; nothing here raises on odd input. Lengths count characters after
 decoding with the dataset's Specific Character Set (which is what PS3.5 limits), bytes for the
 VRs restricted to the default repertoire.
@@ -12,13 +12,14 @@ import re
 from functools import lru_cache
 from typing import Any
 
+from iodkit.rulemodel.datasets import CHARSET_VRS
 from iodkit.vrformat import FORMAT as _FORMAT
 from iodkit.vrformat import hint as _hint
 from iodkit.vrformat import valid_date as _valid_date
 from iodkit.vrformat import valid_time as _valid_time
 
 from .findings import shown
-from .reader import CHARSET_VRS, TEXT_VRS, Element
+from .tree import TEXT_VRS, Element
 
 Problem = tuple[str, str]
 
