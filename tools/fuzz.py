@@ -210,16 +210,47 @@ def _function(name: str) -> Any:
 def own_error(exc: BaseException, path: Path | None = None) -> bool:
     """An error iodkit defines (and, with ``path``, whose message names the file)."""
     mod = type(exc).__module__ or ""
-    named = path is None or path.name in str(exc) or str(path) in str(exc)
-    return mod.startswith("iodkit.") and named
+    return mod.startswith("iodkit.") and (path is None or names(exc, path))
+
+
+def names(exc: BaseException, path: Path) -> bool:
+    """The message of ``exc`` says which file it is about."""
+    return path.name in str(exc) or str(path) in str(exc)
+
+
+_IODKIT = Path(importlib.import_module("iodkit").__file__ or "").resolve().parent
+
+
+def hidden_failure(exc: BaseException) -> BaseException | None:
+    """A foreign exception behind iodkit's error ``exc`` (its ``__cause__`` chain) that says
+    more than "the file is damaged": one raised by iodkit's own code — ``int()`` of a value it
+    did not check, a method of the wrong type — or a MemoryError (a size believed before it
+    was checked against the file). The readers' guard turns these into the reader's error too,
+    but each is a fault to fix where it happens; None when there is none."""
+    seen: set[int] = set()
+    cause = exc.__cause__
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        if isinstance(cause, MemoryError):
+            return cause
+        if not own_error(cause):
+            tb = traceback.extract_tb(cause.__traceback__)
+            if tb and Path(tb[-1].filename).resolve().is_relative_to(_IODKIT):
+                return cause
+        cause = cause.__cause__
+    return None
 
 
 def check_reader(reader: Reader, path: Path) -> str | None:
-    """Open and read ``path``; None when all went as documented, else what went wrong."""
+    """Open and read ``path``; None when all went as documented, else what went wrong.
+
+    Opening and reading may raise only iodkit's own errors, naming the file (issue 12: "each
+    naming the file and the problem"), with no fault of iodkit's own code behind them
+    (:func:`hidden_failure`)."""
     try:
         opened = _function(reader.opens)(str(path))
     except Exception as exc:
-        return None if own_error(exc, path) else _failure(exc, f"{reader.opens}")
+        return _judged(exc, reader.opens, path)
     try:
         for attr in reader.reads:
             try:
@@ -228,9 +259,10 @@ def check_reader(reader: Reader, path: Path) -> str | None:
                         _read(element, attr.removeprefix("each:"))
                 else:
                     _read(opened, attr)
-            except Exception as exc:  # on what is already open: iodkit's own, any message
-                if not own_error(exc):
-                    return _failure(exc, f"{reader.name}.{attr}")
+            except Exception as exc:  # on what is already open: the same rules
+                problem = _judged(exc, f"{reader.name}.{attr}", path)
+                if problem:
+                    return problem
     finally:
         close = getattr(opened, "close", None)
         if callable(close):
@@ -238,6 +270,15 @@ def check_reader(reader: Reader, path: Path) -> str | None:
                 close()
             except Exception as exc:  # closing must not fail either
                 return _failure(exc, f"{reader.name}.close")
+    return None
+
+
+def _judged(exc: Exception, where: str, path: Path) -> str | None:
+    if not own_error(exc) or not names(exc, path):
+        return _failure(exc, where)
+    hidden = hidden_failure(exc)
+    if hidden is not None:
+        return _failure(hidden, f"{where} (behind {type(exc).__name__})")
     return None
 
 
@@ -258,9 +299,17 @@ def _failure(exc: BaseException, where: str) -> str:
 
 
 def failure_kind(problem: str) -> str:
-    """The kind of a :func:`_failure` line: "foreign exception" (not one of iodkit's errors)
-    or "file not named" (iodkit's own error, whose message does not say which file)."""
-    raised = problem.split(": ", 2)[1] if problem.count(": ") >= 2 else ""
+    """The kind of a :func:`check_reader` failure: "foreign exception" (not one of iodkit's
+    errors), "file not named" (iodkit's own error, whose message does not say which file),
+    "memory" (an allocation the file's size did not allow, even behind iodkit's error) or
+    "iodkit code failed" (iodkit's error made at the reader's boundary from a foreign
+    exception of iodkit's own code, see :func:`hidden_failure`)."""
+    where, _, rest = problem.partition(": ")
+    raised = rest.split(" at ", 1)[0]
+    if raised.endswith("MemoryError"):
+        return "memory"
+    if "(behind " in where:
+        return "iodkit code failed"
     return "file not named" if raised.startswith("iodkit.") else "foreign exception"
 
 
@@ -275,13 +324,17 @@ def check_validator(data: bytes) -> str | None:
     return f"validate: guard fired: {stopped[0].message[:200]}" if stopped else None
 
 
-def _limit_memory() -> None:
-    """Let a mutant that makes a reader allocate without bound fail as MemoryError (a finding)
-    rather than take the shared machine's memory."""
+#: address space a worker may take (``--memory``): the corpus' files are ≤ 1.5 MB and what
+#: iodkit writes is small, so a reader that needs more has believed a damaged size
+MEMORY_LIMIT = 3 * 1024**3
+
+
+def _limit_memory(limit: int = MEMORY_LIMIT) -> None:
+    """Let a mutant that makes a reader allocate without bound fail as MemoryError (a finding,
+    "memory") rather than take the shared machine's memory."""
     try:
         import resource
 
-        limit = 6 * 1024**3
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     except (ImportError, ValueError, OSError):
         pass
@@ -353,6 +406,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--testdata", type=Path, default=TESTDATA)
     ap.add_argument(
+        "--memory",
+        type=float,
+        default=MEMORY_LIMIT / 1024**3,
+        help="GiB of address space a worker may take (default: %(default)s)",
+    )
+    ap.add_argument(
         "--own",
         action=argparse.BooleanOptionalAction,
         default=True,
@@ -379,12 +438,13 @@ def run(args: argparse.Namespace, files: list[str]) -> int:
     if args.jobs > 1:
         import multiprocessing as mp
 
-        with mp.get_context("fork").Pool(args.jobs, initializer=_limit_memory) as pool:
+        limit = int(args.memory * 1024**3)
+        with mp.get_context("fork").Pool(args.jobs, _limit_memory, (limit,)) as pool:
             for c, f in pool.imap_unordered(work, jobs):
                 counts.update(c)
                 failures.extend(f)
     else:
-        _limit_memory()
+        _limit_memory(int(args.memory * 1024**3))
         for job in jobs:
             c, f = work(job)
             counts.update(c)
