@@ -79,15 +79,16 @@ def test_damaged_files_raise_only_iodkit_errors(tmp_path: Path, kind: str) -> No
 
 
 def test_sources_other_than_paths_are_named(tmp_path: Path) -> None:
-    """A Dataset is named by its file or SOP Instance UID, an open file by its name."""
+    """A Dataset is named by its file or SOP Instance UID, an open file by its name, an open
+    file without one as ``<bytes>``."""
     ct = ct_series(2, 8, 8)
-    with pytest.raises(SegmentationReadError, match=rf"the dataset {ct[0].SOPInstanceUID}: SOP"):
+    with pytest.raises(SegmentationReadError, match=rf"<dataset {ct[0].SOPInstanceUID}>: SOP"):
         read_segmentation(ct[0])
     path = tmp_path / "ct.dcm"
     pydicom.dcmwrite(path, ct[0], enforce_file_format=True)
     with open(path, "rb") as fp, pytest.raises(SegmentationReadError, match=str(path)):
         read_segmentation(fp)
-    with pytest.raises(SegmentationReadError, match=r"the BytesIO: .*(not|no)"):
+    with pytest.raises(SegmentationReadError, match=r"<bytes>: .*(not|no)"):
         read_segmentation(io.BytesIO(b"\0" * 300))
 
 

@@ -128,4 +128,3 @@ def cover_text(ds: Dataset, *more: Dataset | str) -> bool:
     _decode_raw(ds)
     ds.SpecificCharacterSet = UTF8
     return True
-

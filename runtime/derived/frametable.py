@@ -23,9 +23,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from iodkit.datavalues import (
+    DamagedValueError,
+    decimal,
+    decimals,
+    describe,
+    float_of,
+    floats_of,
+    int_of,
+    integer,
+    integers,
+    items,
+)
 from iodkit.derived import geometry, rawitems
 from pydicom.dataset import Dataset
-from pydicom.multival import MultiValue
 
 ROW_POSITION = 0x0048021F
 COLUMN_POSITION = 0x0048021E
@@ -80,15 +91,8 @@ def _first(item: Dataset | None, sequence: int) -> Dataset | None:
     if item is None:
         return None
     elem = item.get(sequence)
-    if elem is None or not elem.value:
-        return None
-    return elem.value[0]  # type: ignore[no-any-return]
-
-
-def _as_list(value: Any) -> list[Any]:
-    if isinstance(value, MultiValue | list | tuple):
-        return list(value)
-    return [value]
+    found = [] if elem is None else items(elem.value, describe(sequence))
+    return found[0] if found else None
 
 
 def build_frame_table(
@@ -99,22 +103,23 @@ def build_frame_table(
     ``channel`` names the leaf holding each frame's channel; ``channel_numbers`` are the
     channel values in TILED_FULL order (a Segmentation's Segment Numbers), since TILED_FULL
     frames carry no per-frame groups (C.7.6.17.3)."""
-    n = int(ds.get("NumberOfFrames", 1) or 1)
-    table = FrameTable(n, int(ds.Rows), int(ds.Columns))
+    n = int_of(ds, "NumberOfFrames", 1)
+    if n < 1:
+        raise DamagedValueError(f"Number of Frames is {n}")
+    table = FrameTable(n, int_of(ds, "Rows"), int_of(ds, "Columns"))
     table.referenced_instances = referenced_instances(ds)
     shared = _first(ds, 0x52009229)
     table.tiled_full = str(ds.get("DimensionOrganizationType", "")) == "TILED_FULL"
 
-    for item in ds.get("DimensionIndexSequence") or []:
-        table.dimension_pointers.append(int(item.DimensionIndexPointer))
-        pointer = item.get("FunctionalGroupPointer")
-        table.functional_group_pointers.append(None if pointer is None else int(pointer))
+    for item in items(ds.get("DimensionIndexSequence"), "Dimension Index Sequence"):
+        table.dimension_pointers.append(int_of(item, "DimensionIndexPointer"))
+        table.functional_group_pointers.append(int_of(item, "FunctionalGroupPointer", None))
 
     orientation_item = _first(shared, 0x00209116)
     measures = _first(shared, 0x00289110)
     slide = "ImageOrientationSlide" in ds  # slides: orientation at the top level
     if orientation_item is not None and "ImageOrientationPatient" in orientation_item:
-        table.orientation = [float(v) for v in orientation_item.ImageOrientationPatient]
+        table.orientation = floats_of(orientation_item, "ImageOrientationPatient", 6)
     if measures is not None:
         _measures(table, measures.get("PixelSpacing"), measures.get("SpacingBetweenSlices"))
     raw_frames = _raw_per_frame_items(ds)
@@ -124,20 +129,20 @@ def build_frame_table(
             first = raw_frames[0]
             orientation_raw = rawitems.first(first, 0x00209116)
             if table.orientation is None and not slide and orientation_raw:
-                values = rawitems.text(orientation_raw.get(0x00200037))
-                table.orientation = [float(v) for v in values] or None
+                values = rawitems.text(orientation_raw.get(0x00200037), 0x00200037)
+                table.orientation = decimals(values, describe(0x00200037), 6) if values else None
             measures_raw = rawitems.first(first, 0x00289110)
             if table.pixel_spacing is None and measures_raw:
                 _measures(
                     table,
-                    rawitems.text(measures_raw.get(0x00280030)) or None,
-                    next(iter(rawitems.text(measures_raw.get(0x00180088))), None),
+                    rawitems.text(measures_raw.get(0x00280030), 0x00280030) or None,
+                    next(iter(rawitems.text(measures_raw.get(0x00180088), 0x00180088)), None),
                 )
         elif "PerFrameFunctionalGroupsSequence" in ds:
             first_frame = _first(ds, 0x52009230)
             orientation_item = _first(first_frame, 0x00209116)
             if table.orientation is None and orientation_item is not None:
-                table.orientation = [float(v) for v in orientation_item.ImageOrientationPatient]
+                table.orientation = floats_of(orientation_item, "ImageOrientationPatient", 6)
             measures = _first(first_frame, 0x00289110)
             if table.pixel_spacing is None and measures is not None:
                 _measures(table, measures.get("PixelSpacing"), measures.get("SpacingBetweenSlices"))
@@ -157,13 +162,16 @@ def build_frame_table(
     frames_facts = (
         [_raw_facts(item, channel) for item in raw_frames]
         if raw_frames is not None
-        else [_facts(item, channel) for item in ds.get("PerFrameFunctionalGroupsSequence") or []]
+        else [
+            _facts(item, channel)
+            for item in items(ds.get("PerFrameFunctionalGroupsSequence"), describe(0x52009230))
+        ]
     )
     for k in range(n):
         facts = frames_facts[k] if k < len(frames_facts) else _Facts()
         if dims and facts.indices is not None:
             if len(facts.indices) != dims:
-                raise ValueError(
+                raise DamagedValueError(
                     f"frame {k + 1} has {len(facts.indices)} Dimension Index Values, the "
                     f"Dimension Index Sequence has {dims} items"
                 )
@@ -187,6 +195,9 @@ def build_frame_table(
     if has_tile:
         table.tile_rows, table.tile_columns = tile_rows, tile_columns
     return table
+
+
+_NO_SOURCE_UID = f"a Source Image Sequence item has no {describe(0x00081155)}"
 
 
 @dataclass
@@ -223,36 +234,41 @@ def _raw_sequence(ds: Dataset, tag: int) -> list[rawitems.Item] | None:
 
 def _measures(table: FrameTable, spacing: Any, between: Any) -> None:
     if spacing:
-        table.pixel_spacing = [float(v) for v in _as_list(spacing)]
+        table.pixel_spacing = decimals(spacing, describe(0x00280030), 2)
     if between not in (None, ""):
-        table.spacing_between_slices = float(between)
+        table.spacing_between_slices = decimal(between, describe(0x00180088))
 
 
 def _facts(frame: Dataset, channel: ChannelLeaf | None) -> _Facts:
     facts = _Facts()
     content = _first(frame, 0x00209111)
     if content is not None and "DimensionIndexValues" in content:
-        facts.indices = [int(v) for v in _as_list(content.DimensionIndexValues)]
+        facts.indices = integers(content.DimensionIndexValues, describe(0x00209157))
     holder = None if channel is None else _first(frame, channel.sequence)
     if holder is not None and channel is not None and channel.leaf in holder:
-        facts.channel = int(_as_list(holder[channel.leaf].value)[0])
+        facts.channel = integer(holder[channel.leaf].value, describe(channel.leaf))
     position = _first(frame, 0x00209113)
     if position is not None and position.get("ImagePositionPatient"):
-        facts.position = [float(v) for v in position.ImagePositionPatient]
+        facts.position = floats_of(position, "ImagePositionPatient", 3)
     slide = _first(frame, PLANE_POSITION_SLIDE)
     if slide is not None and "RowPositionInTotalImagePixelMatrix" in slide:
         facts.tile = (
-            int(slide.RowPositionInTotalImagePixelMatrix),
-            int(slide.ColumnPositionInTotalImagePixelMatrix),
+            int_of(slide, "RowPositionInTotalImagePixelMatrix"),
+            int_of(slide, "ColumnPositionInTotalImagePixelMatrix"),
         )
-    for derivation in frame.get("DerivationImageSequence") or []:
-        for source in derivation.get("SourceImageSequence") or []:
+    for derivation in items(frame.get("DerivationImageSequence"), describe(0x00089124)):
+        for source in items(derivation.get("SourceImageSequence"), describe(0x00082112)):
             number = source.get("ReferencedFrameNumber")
             preserved = source.get("SpatialLocationsPreserved")
+            uid = source.get("ReferencedSOPInstanceUID")
+            if not uid:
+                raise DamagedValueError(
+                    f"a Source Image Sequence item has no {describe(0x00081155)}"
+                )
             facts.sources.append(
                 (
-                    str(source.ReferencedSOPInstanceUID),
-                    None if number in (None, "") else int(_as_list(number)[0]),
+                    str(uid),
+                    None if number in (None, "") else integers(number, describe(0x00081160))[0],
                     None if preserved in (None, "") else str(preserved),
                 )
             )
@@ -263,27 +279,33 @@ def _raw_facts(frame: rawitems.Item, channel: ChannelLeaf | None) -> _Facts:
     facts = _Facts()
     content = rawitems.first(frame, 0x00209111)
     if content is not None and 0x00209157 in content:
-        facts.indices = rawitems.integers(content[0x00209157], "UL")
+        facts.indices = rawitems.integers(content[0x00209157], "UL", 0x00209157)
     holder = None if channel is None else rawitems.first(frame, channel.sequence)
     if holder is not None and channel is not None and channel.leaf in holder:
-        facts.channel = rawitems.integers(holder[channel.leaf], channel.vr)[0]
+        facts.channel = rawitems.integer(holder[channel.leaf], channel.vr, channel.leaf)
     position = rawitems.first(frame, 0x00209113)
     if position is not None and position.get(0x00200032):
-        facts.position = [float(v) for v in rawitems.text(position[0x00200032])]
+        text = rawitems.text(position[0x00200032], 0x00200032)
+        facts.position = decimals(text, describe(0x00200032), 3)
     slide = rawitems.first(frame, PLANE_POSITION_SLIDE)
     if slide is not None and ROW_POSITION in slide:
         facts.tile = (
-            rawitems.integers(slide[ROW_POSITION], "SL")[0],
-            rawitems.integers(slide[COLUMN_POSITION], "SL")[0],
+            rawitems.integer(slide[ROW_POSITION], "SL", ROW_POSITION),
+            rawitems.integer(slide.get(COLUMN_POSITION), "SL", COLUMN_POSITION),
         )
-    for derivation in frame.get(0x00089124) or []:
-        for source in derivation.get(0x00082112) or []:
-            number = rawitems.text(source.get(0x00081160))
-            preserved = rawitems.text(source.get(0x0028135A))
+    for derivation in rawitems.items(frame, 0x00089124):
+        for source in rawitems.items(derivation, 0x00082112):
+            number = rawitems.text(source.get(0x00081160), 0x00081160)
+            preserved = rawitems.text(source.get(0x0028135A), 0x0028135A)
+            uid = rawitems.text(source.get(0x00081155), 0x00081155)
+            if not uid:
+                raise DamagedValueError(
+                    f"a Source Image Sequence item has no {describe(0x00081155)}"
+                )
             facts.sources.append(
                 (
-                    rawitems.text(source[0x00081155])[0],
-                    int(number[0]) if number else None,
+                    uid[0],
+                    integer(number[0], describe(0x00081160)) if number else None,
                     preserved[0] if preserved else None,
                 )
             )
@@ -295,12 +317,26 @@ def _tiled_full(
 ) -> None:
     """Implied positions and channels of TILED_FULL frames (PS3.3 C.7.6.17.3): tiles row by
     row, then focal planes, then channels (``numbers`` in order; 1, 2, … past their end)."""
-    tile_rows, tile_columns = geometry.tile_grid(
-        int(ds.TotalPixelMatrixRows), int(ds.TotalPixelMatrixColumns), table.rows, table.columns
-    )
-    focal_planes = int(ds.get("TotalPixelMatrixFocalPlanes", 1) or 1)
-    per_channel = len(tile_rows) * focal_planes
+    total_rows = int_of(ds, "TotalPixelMatrixRows")
+    total_columns = int_of(ds, "TotalPixelMatrixColumns")
+    focal_planes = int_of(ds, "TotalPixelMatrixFocalPlanes", 1)
     n = table.number_of_frames
+    if min(total_rows, total_columns, table.rows, table.columns, focal_planes) < 1:
+        raise DamagedValueError(
+            f"a TILED_FULL image of {total_rows}×{total_columns} pixels in {focal_planes} "
+            f"focal planes, tiles of {table.rows}×{table.columns}"
+        )
+    tiles = -(-total_rows // table.rows) * -(-total_columns // table.columns)
+    if tiles * focal_planes > n:  # checked before the grid is made: sizes may be damaged
+        raise DamagedValueError(
+            f"a TILED_FULL total pixel matrix of {total_rows}×{total_columns} in tiles of "
+            f"{table.rows}×{table.columns} has {tiles} tiles per focal plane, and "
+            f"{focal_planes} focal planes: more than its {n} frames (C.7.6.17.3)"
+        )
+    tile_rows, tile_columns = geometry.tile_grid(
+        total_rows, total_columns, table.rows, table.columns
+    )
+    per_channel = len(tile_rows) * focal_planes
     repeat = -(-n // per_channel)
     table.tile_rows = np.tile(np.repeat(tile_rows[None], focal_planes, 0).ravel(), repeat)[:n]
     table.tile_columns = np.tile(np.repeat(tile_columns[None], focal_planes, 0).ravel(), repeat)[:n]
@@ -337,17 +373,20 @@ def _tiled_full_offsets(
     Slices (C.7.6.17.3)."""
     if table.pixel_spacing is None or "ImageOrientationSlide" not in ds:
         return None
-    origin = ds.TotalPixelMatrixOriginSequence[0]
+    origins = items(ds.get("TotalPixelMatrixOriginSequence"), describe(0x00480008))
+    if not origins:
+        raise DamagedValueError(f"a slide's {describe(0x00480008)} is missing")
+    origin = origins[0]
     n = table.number_of_frames
     plane = (np.arange(n) % per_channel) // (per_channel // focal_planes)
     assert table.tile_rows is not None and table.tile_columns is not None
     xy = geometry.slide_offsets(
         [
-            float(origin.XOffsetInSlideCoordinateSystem),
-            float(origin.YOffsetInSlideCoordinateSystem),
+            float_of(origin, "XOffsetInSlideCoordinateSystem"),
+            float_of(origin, "YOffsetInSlideCoordinateSystem"),
             0.0,
         ],
-        [float(v) for v in ds.ImageOrientationSlide],
+        floats_of(ds, "ImageOrientationSlide", 6),
         table.pixel_spacing,
         table.tile_rows,
         table.tile_columns,
@@ -371,20 +410,18 @@ def _sequence(node: _Node, tag: int) -> list[Any]:
     """The items of sequence ``tag`` in ``node`` (top level: parsed raw when pydicom has not
     decoded it, see :func:`_raw_sequence`)."""
     if isinstance(node, dict):
-        value = node.get(tag)
-        return value if isinstance(value, list) else []
+        return rawitems.items(node, tag)
     if not isinstance(node, Dataset) or tag not in node:
         return []
     raw = _raw_sequence(node, tag)
     if raw is not None:
         return raw
-    value = node[tag].value
-    return list(value) if value else []
+    return items(node[tag].value, describe(tag))
 
 
 def _uid(node: _Node, tag: int) -> str:
     if isinstance(node, dict):
-        parts = rawitems.text(node.get(tag))
+        parts = rawitems.text(node.get(tag), tag)
         return parts[0] if parts else ""
     elem = node.get(tag)
     return "" if elem is None or elem.value is None else str(elem.value)
@@ -407,7 +444,7 @@ def referenced_instances(ds: Dataset) -> list[tuple[str, str, str]]:
             for i, instance in enumerate(instances, start=1):
                 uid = _uid(instance, _SOP_INSTANCE_UID)
                 if not uid:
-                    raise ValueError(
+                    raise DamagedValueError(
                         f"{where}Referenced Series Sequence item {s}, instance item {i} has no "
                         "Referenced SOP Instance UID (0008,1155)"
                     )

@@ -5,14 +5,18 @@ nested sequence — most of the time spent reading it. The frame table needs a f
 frame, so :func:`parse_items` walks the encoded items (PS3.5 7.1 data elements, 7.5 nested
 data sets with defined or undefined lengths, little endian, explicit or implicit VR) into
 plain dicts: tag → raw value bytes, or tag → list of item dicts for sequences. Leaves are
-decoded only when asked for (:func:`text`, :func:`integers`). Anything unexpected raises
-:class:`ValueError` and the caller falls back to pydicom.
+decoded only when asked for (:func:`text`, :func:`integers`). Anything unexpected in the
+encoding raises :class:`ValueError` and the caller falls back to pydicom; a leaf or sequence of
+the wrong kind where the caller looks (a damaged file) raises
+:class:`~iodkit.datavalues.DamagedValueError` naming the tag.
 """
 
 from __future__ import annotations
 
 import struct
 from typing import Any
+
+from iodkit.datavalues import DamagedValueError, describe
 
 _ITEM = 0xFFFEE000
 _ITEM_END = 0xFFFEE00D
@@ -106,28 +110,50 @@ def _dataset(
     return out, pos
 
 
+def items(item: Item | None, tag: int) -> list[Item]:
+    """The items of sequence ``tag`` in ``item`` (none when absent)."""
+    if item is None:
+        return []
+    value = item.get(tag)
+    if value is None or value == b"":
+        return []
+    if not isinstance(value, list):
+        raise DamagedValueError(f"{describe(tag)} is not a sequence")
+    return value
+
+
 def first(item: Item | None, tag: int) -> Item | None:
     """The first item of sequence ``tag`` in ``item``, if any."""
-    if item is None:
-        return None
-    value = item.get(tag)
-    if isinstance(value, list) and value:
-        return value[0]  # type: ignore[no-any-return]
-    return None
+    found = items(item, tag)
+    return found[0] if found else None
 
 
-def text(value: bytes | None) -> list[str]:
-    """A string value's parts (backslash-separated), padding stripped."""
+def text(value: bytes | list[Item] | None, tag: int = 0) -> list[str]:
+    """A string value's parts (backslash-separated), padding stripped; ``tag`` names the
+    element in the error for a value that is a sequence."""
     if value is None:
         return []
+    if not isinstance(value, bytes):
+        raise DamagedValueError(f"{describe(tag)} is a sequence where a value was expected")
     decoded = value.decode("latin-1").rstrip("\x00 ")
     return [part.strip(" \x00") for part in decoded.split("\\")] if decoded else []
 
 
-def integers(value: bytes | None, vr: str) -> list[int]:
+def integers(value: bytes | list[Item] | None, vr: str, tag: int = 0) -> list[int]:
     """Binary integer values (US, SS, UL, SL) as ints."""
     if value is None:
         return []
     code = {"US": "H", "SS": "h", "UL": "I", "SL": "i"}[vr]
     size = struct.calcsize(code)
+    if not isinstance(value, bytes) or len(value) % size:
+        shown = "a sequence" if not isinstance(value, bytes) else f"{len(value)} bytes"
+        raise DamagedValueError(f"{describe(tag)} is {shown}, not {vr} values of {size} bytes")
     return list(struct.unpack(f"<{len(value) // size}{code}", value))
+
+
+def integer(value: bytes | list[Item] | None, vr: str, tag: int) -> int:
+    """The one binary integer of ``value``."""
+    values = integers(value, vr, tag)
+    if len(values) != 1:
+        raise DamagedValueError(f"{describe(tag)} holds {len(values)} values where it has one")
+    return values[0]

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from iodkit.datavalues import describe, float_of, floats_of, int_of, items
 from iodkit.derived import geometry
 from iodkit.derived.framesource import FrameSource, open_frame_source, prefetch
 from iodkit.derived.frametable import ChannelLeaf, FrameTable, build_frame_table
@@ -124,7 +125,7 @@ class FrameIndex:
         """(rows, columns) of the total pixel matrix (tiled) or of a frame."""
         ds = self.dataset
         if self.is_tiled:
-            return int(ds.TotalPixelMatrixRows), int(ds.TotalPixelMatrixColumns)
+            return int_of(ds, "TotalPixelMatrixRows"), int_of(ds, "TotalPixelMatrixColumns")
         return self.table.rows, self.table.columns
 
     # -- by source ------------------------------------------------------------------------
@@ -345,13 +346,15 @@ class FrameIndex:
     def slide_affine(self) -> np.ndarray:
         """Affine of a tiled image's total pixel matrix in the slide coordinate system."""
         ds = self.dataset
-        origin = ds.TotalPixelMatrixOriginSequence[0]
+        origins = items(ds.get("TotalPixelMatrixOriginSequence"), describe(0x00480008))
+        if not origins:
+            raise self.error(f"the {self.what} has no {describe(0x00480008)}")
         position = [
-            float(origin.XOffsetInSlideCoordinateSystem),
-            float(origin.YOffsetInSlideCoordinateSystem),
-            float(origin.get("ZOffsetInSlideCoordinateSystem", 0.0) or 0.0),
+            float_of(origins[0], "XOffsetInSlideCoordinateSystem"),
+            float_of(origins[0], "YOffsetInSlideCoordinateSystem"),
+            float_of(origins[0], "ZOffsetInSlideCoordinateSystem", 0.0),
         ]
-        orientation = [float(v) for v in ds.ImageOrientationSlide]
+        orientation = floats_of(ds, "ImageOrientationSlide", 6)
         spacing = self.table.pixel_spacing or [1.0, 1.0]
         return geometry.volume_affine(
             position, orientation, spacing, self.table.spacing_between_slices or 1.0

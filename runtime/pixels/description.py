@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
+from iodkit.datavalues import int_of
 from iodkit.pixels.errors import PixelEncodingError
 from pydicom.dataset import Dataset
 
@@ -98,25 +99,20 @@ class PixelDescription:
             keyword = "FloatPixelData"
         elif "DoubleFloatPixelData" in ds:
             keyword = "DoubleFloatPixelData"
-        try:
-            bits_allocated = int(ds.BitsAllocated)
-            is_float = keyword != "PixelData"
-            return cls(
-                rows=int(ds.Rows),
-                columns=int(ds.Columns),
-                bits_allocated=bits_allocated,
-                bits_stored=bits_allocated
-                if is_float
-                else int(ds.get("BitsStored", bits_allocated)),
-                pixel_representation=0 if is_float else int(ds.get("PixelRepresentation", 0)),
-                samples_per_pixel=int(ds.get("SamplesPerPixel", 1)),
-                photometric_interpretation=str(ds.get("PhotometricInterpretation", "MONOCHROME2")),
-                planar_configuration=int(ds.get("PlanarConfiguration", 0) or 0),
-                number_of_frames=int(ds.get("NumberOfFrames", 1) or 1),
-                pixel_keyword=keyword,
-            )
-        except AttributeError as exc:
-            raise PixelEncodingError(f"the dataset lacks an Image Pixel attribute: {exc}") from exc
+        bits_allocated = int_of(ds, "BitsAllocated")
+        is_float = keyword != "PixelData"
+        return cls(
+            rows=int_of(ds, "Rows"),
+            columns=int_of(ds, "Columns"),
+            bits_allocated=bits_allocated,
+            bits_stored=bits_allocated if is_float else int_of(ds, "BitsStored", bits_allocated),
+            pixel_representation=0 if is_float else int_of(ds, "PixelRepresentation", 0),
+            samples_per_pixel=int_of(ds, "SamplesPerPixel", 1),
+            photometric_interpretation=str(ds.get("PhotometricInterpretation", "MONOCHROME2")),
+            planar_configuration=int_of(ds, "PlanarConfiguration", 0),
+            number_of_frames=int_of(ds, "NumberOfFrames", 1),
+            pixel_keyword=keyword,
+        )
 
     def with_frames(self, number_of_frames: int) -> PixelDescription:
         return replace(self, number_of_frames=number_of_frames)

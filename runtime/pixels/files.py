@@ -10,18 +10,26 @@ file gets ``0o666`` less the process's umask (the temporary file is created with
 request, so the kernel applies the umask), and a file that is replaced keeps its mode. A PACS
 sender, a viewer or another user reads it as they would any other file the user writes.
 (``tempfile.mkstemp`` would make every file ``0o600``.)
+
+Reading: pydicom reads an element's value with ``fp.read(length)``, and a file object asked for
+more than it holds allocates the whole ``length`` first — a damaged length of ``0xFFFFFFF0``
+takes 4 GiB for a 2 kB file. :func:`within_file` hands pydicom a memory map of the file instead,
+whose ``read`` never returns (nor allocates) more than remains; :func:`read_dataset` is
+``pydicom.dcmread`` through it.
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
+import io
+import mmap
 import os
 import secrets
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import pydicom
 from pydicom.dataset import Dataset
@@ -110,3 +118,38 @@ def write_frames(
     encoded = encode_frames(frames, **encode_options)  # type: ignore[arg-type]
     encoded.apply_to(ds)
     write_dataset(ds, destination)
+
+
+# -- reading ------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def within_file(fp: BinaryIO) -> Iterator[BinaryIO]:
+    """``fp`` for pydicom to parse, at its position, such that no read allocates more than the
+    file holds: a real file as a read-only memory map (left where parsing stopped when done),
+    anything else — an in-memory file already reads no more than it has — as it is."""
+    try:
+        mapped = mmap.mmap(fp.fileno(), 0, access=mmap.ACCESS_READ)
+    except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+        yield fp  # no descriptor, a pipe, an empty file: nothing to map
+        return
+    try:
+        mapped.seek(fp.tell())
+        yield mapped  # type: ignore[misc]  # read/seek/tell as pydicom uses them
+        fp.seek(mapped.tell())
+    finally:
+        mapped.close()
+
+
+def read_dataset(source: str | os.PathLike[str] | BinaryIO, **dcmread_options: Any) -> Dataset:
+    """``pydicom.dcmread(source, **dcmread_options)`` reading through :func:`within_file`; the
+    data set's ``filename`` is the path or the file's name, as pydicom sets it."""
+    if isinstance(source, (str, os.PathLike)):
+        with open(source, "rb") as fp:
+            return read_dataset(fp, **dcmread_options)
+    with within_file(source) as view:
+        ds = pydicom.dcmread(view, **dcmread_options)
+    name = getattr(source, "name", None)
+    if isinstance(name, str):
+        ds.filename = name
+    return ds

@@ -43,6 +43,7 @@ from iodkit.pixels.encapsulation import (
     scan_items,
 )
 from iodkit.pixels.errors import FrameReadError, PixelError
+from iodkit.pixels.files import within_file
 from iodkit.pixels.native import _stored_view, decode_native_frame
 from pydicom.dataset import Dataset
 from pydicom.filereader import _at_pixel_data, _read_file_meta_info, read_dataset, read_preamble
@@ -89,6 +90,24 @@ class FrameReader:
         fp = self._fp
         if not (fp.readable() and fp.seekable()):
             raise FrameReadError("FrameReader needs a readable, seekable binary file")
+        with within_file(fp) as view:  # no damaged length allocates beyond the file
+            dataset = self._parse(view)
+            position = view.tell()
+        name = getattr(fp, "name", None)
+        if isinstance(name, str):
+            dataset.filename = name
+        self.dataset: Dataset = dataset
+        if self.transfer_syntax_uid == DeflatedExplicitVRLittleEndian:
+            fp = self._inflated  # parsed and read from here on
+            position = fp.tell()
+        self._source = fp
+        self._file_size = fp.seek(0, io.SEEK_END)
+        self._fd = self._real_fd(fp)
+        self._locate_pixel_element(position)
+
+    def _parse(self, fp: BinaryIO) -> Dataset:
+        """The data set up to the pixel data element, with its File Meta Information; ``fp``
+        left at the pixel data element's tag (of the inflated data set, if deflated)."""
         start = fp.tell()
         try:
             read_preamble(fp, False)
@@ -103,28 +122,31 @@ class FrameReader:
             raise FrameReadError(f"the File Meta Information cannot be read: {exc}") from exc
         if "TransferSyntaxUID" not in meta:
             raise FrameReadError("the file has no File Meta Information Transfer Syntax UID")
-        self.transfer_syntax_uid = UID(meta.TransferSyntaxUID)
-        ts = self.transfer_syntax_uid
-        if not ts.is_little_endian:
+        try:
+            self.transfer_syntax_uid = UID(meta.TransferSyntaxUID)
+            ts = self.transfer_syntax_uid
+            little_endian = ts.is_little_endian
+        except (TypeError, ValueError) as exc:  # not a UID, or not a transfer syntax's
+            raise FrameReadError(
+                f"the File Meta Information's Transfer Syntax UID "
+                f"{str(meta.get('TransferSyntaxUID'))[:80]!r} is not a transfer syntax"
+            ) from exc
+        if not little_endian:
             raise FrameReadError(f"{ts.name} is retired and not supported for frame reads")
         if ts == DeflatedExplicitVRLittleEndian:
-            fp, dataset = self._inflate(fp)
+            dataset = self._inflate(fp)
         else:
             fp.seek(start)
             try:  # leaves fp at the pixel data element's tag
                 dataset = pydicom.dcmread(fp, stop_before_pixels=True)
             except Exception as exc:
                 raise FrameReadError(f"the data set cannot be parsed: {exc}") from exc
-        position = fp.tell()
         dataset.file_meta = meta
-        self.dataset: Dataset = dataset
-        self._source = fp
-        self._file_size = fp.seek(0, io.SEEK_END)
-        self._fd = self._real_fd(fp)
-        self._locate_pixel_element(position)
+        return dataset
 
-    def _inflate(self, fp: BinaryIO) -> tuple[BinaryIO, Dataset]:
-        """Inflate the data set (PS3.5 A.5) into an anonymous temp file, chunk by chunk."""
+    def _inflate(self, fp: BinaryIO) -> Dataset:
+        """Inflate the data set (PS3.5 A.5) into an anonymous temp file, chunk by chunk, and
+        parse it; the temp file is left at the pixel data element's tag."""
         inflater = zlib.decompressobj(-zlib.MAX_WBITS)
         out = tempfile.TemporaryFile()  # noqa: SIM115 - closed in close()
         self._inflated = out
@@ -135,12 +157,12 @@ class FrameReader:
         out.write(inflater.flush())
         out.seek(0)
         try:
-            dataset = read_dataset(
-                out, is_implicit_VR=False, is_little_endian=True, stop_when=_at_pixel_data
-            )
+            with within_file(out) as view:
+                return read_dataset(
+                    view, is_implicit_VR=False, is_little_endian=True, stop_when=_at_pixel_data
+                )
         except Exception as exc:
             raise FrameReadError(f"the deflated data set cannot be parsed: {exc}") from exc
-        return out, dataset
 
     @staticmethod
     def _real_fd(fp: BinaryIO) -> int | None:

@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 from iodkit.codes import Code, CodeLike, as_code
+from iodkit.datavalues import float_of, floats_of, items_of
 from iodkit.pm.errors import ParametricMapError
 from pydicom.dataset import Dataset
 
@@ -173,25 +174,28 @@ class RealWorldValueMapping:
     @classmethod
     def from_item(cls, item: Dataset) -> RealWorldValueMapping:
         """Read a Real World Value Mapping Sequence item (any writer's)."""
-        units = item.get("MeasurementUnitsCodeSequence")
+        units = items_of(item, "MeasurementUnitsCodeSequence")
         quantity = None
-        for q in item.get("QuantityDefinitionSequence") or []:
-            if q.get("ConceptCodeSequence"):
-                quantity = Code.from_dataset(q.ConceptCodeSequence[0])
+        for q in items_of(item, "QuantityDefinitionSequence"):
+            concepts = items_of(q, "ConceptCodeSequence")
+            if concepts:
+                quantity = Code.from_dataset(concepts[0])
         if "DoubleFloatRealWorldValueFirstValueMapped" in item:
-            first = float(item.DoubleFloatRealWorldValueFirstValueMapped)
-            last = float(item.DoubleFloatRealWorldValueLastValueMapped)
+            first = float_of(item, "DoubleFloatRealWorldValueFirstValueMapped")
+            last = float_of(item, "DoubleFloatRealWorldValueLastValueMapped")
         else:
-            first = float(item.get("RealWorldValueFirstValueMapped", 0))
-            last = float(item.get("RealWorldValueLastValueMapped", 0))
+            first = float_of(item, "RealWorldValueFirstValueMapped", 0.0)
+            last = float_of(item, "RealWorldValueLastValueMapped", 0.0)
         lut = item.get("RealWorldValueLUTData")
         return cls(
             label=str(item.get("LUTLabel", "")),
             explanation=str(item.get("LUTExplanation", "")),
             units=Code.from_dataset(units[0]) if units else Code("", "", ""),
-            slope=None if lut is not None else float(item.RealWorldValueSlope),
-            intercept=None if lut is not None else float(item.RealWorldValueIntercept),
-            lut=None if lut is None else np.asarray(lut, dtype=np.float64),
+            slope=None if lut is not None else float_of(item, "RealWorldValueSlope"),
+            intercept=None if lut is not None else float_of(item, "RealWorldValueIntercept"),
+            lut=None
+            if lut is None
+            else np.array(floats_of(item, "RealWorldValueLUTData"), dtype=np.float64),
             first_value_mapped=first,
             last_value_mapped=last,
             quantity=quantity,
