@@ -13,20 +13,26 @@ number, UID, label, property category/type, graphic type or algorithm
 from __future__ import annotations
 
 import contextlib
-import functools
 import io
 import mmap
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, BinaryIO, TypeVar
+from typing import Any, BinaryIO
 
 import numpy as np
 from iodkit.ann.coordinates import decode_offsets
 from iodkit.ann.errors import AnnotationReadError
 from iodkit.ann.groups import Measurement
 from iodkit.codes import Code, CodeLike, as_code
+from iodkit.derived.readguard import (
+    ArgumentError,
+    NotReferencedError,
+    OutOfRangeError,
+    guarded,
+    part_of,
+)
 from iodkit.seg.description import AlgorithmIdentification
 from pydicom.dataset import Dataset
 
@@ -64,16 +70,8 @@ def read_annotations(
     source: str | os.PathLike[str] | BinaryIO | Dataset,
 ) -> BulkAnnotationsReader:
     """Open Microscopy Bulk Simple Annotations from a path, a binary file or a Dataset; an
-    :class:`AnnotationReadError` naming the source when it cannot be opened."""
-    from iodkit.derived.readguard import source_name
-
-    try:
-        return BulkAnnotationsReader(source)
-    except (AnnotationReadError, OSError) as exc:
-        name = source_name(source)
-        if isinstance(exc, AnnotationReadError) and name in str(exc):
-            raise
-        raise AnnotationReadError(f"{name}: {exc}") from exc
+    :class:`AnnotationReadError` naming the source when it cannot be opened or, later, read."""
+    return BulkAnnotationsReader(source)
 
 
 # -- values of a parsed tree (iodkit.validation.reader Nodes) or a pydicom Dataset ---------------
@@ -131,24 +129,6 @@ def _bulk(node: Any, tag: int) -> memoryview | bytes | bytearray | None:
     return value if isinstance(value, (bytes, bytearray, memoryview)) else None
 
 
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _guarded(method: F) -> F:
-    """Bad values met while reading (a damaged file) become :class:`AnnotationReadError`."""
-
-    @functools.wraps(method)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return method(*args, **kwargs)
-        except AnnotationReadError:
-            raise
-        except Exception as exc:
-            raise AnnotationReadError(f"the annotations cannot be read: {exc}") from exc
-
-    return wrapper  # type: ignore[return-value]
-
-
 @dataclass(frozen=True)
 class ReferencedImage:
     """An image the annotations refer to (Referenced Image Sequence, C.37.1.2.1.1)."""
@@ -158,10 +138,11 @@ class ReferencedImage:
     frame_numbers: tuple[int, ...] = ()
 
 
+@guarded(AnnotationReadError, "annotations", opens=False)
 class AnnotationGroupReader:
-    """One Annotation Group Sequence item, its bulk values read on demand."""
+    """One Annotation Group Sequence item, its bulk values read on demand (named by the
+    reader that made it, :func:`~iodkit.derived.readguard.part_of`)."""
 
-    @_guarded
     def __init__(self, item: Any, order: str, coordinate_type: str) -> None:
         self._item = item
         self._order = order  # "<" or ">": byte order of the bulk values
@@ -210,7 +191,6 @@ class AnnotationGroupReader:
     # -- coordinates -------------------------------------------------------------------------
 
     @cached_property
-    @_guarded
     def _stored(self) -> tuple[memoryview | bytes | bytearray, np.dtype]:
         double = _bulk(self._item, _DOUBLE_POINTS)
         if double is not None:
@@ -239,7 +219,6 @@ class AnnotationGroupReader:
         return len(buffer) // (dtype.itemsize * self.stored_dimensions)
 
     @cached_property
-    @_guarded
     def offsets(self) -> np.ndarray:
         """``n + 1`` indices into :attr:`coordinates`: annotation *i* is
         ``coordinates[offsets[i]:offsets[i + 1]]``."""
@@ -258,7 +237,6 @@ class AnnotationGroupReader:
                 f"annotation group {self.number} ({self.label!r}): {exc}"
             ) from None
 
-    @_guarded
     def _points(self, start: int, stop: int) -> np.ndarray:
         """Points ``start:stop`` as an owned native-order array with Z filled in."""
         buffer, dtype = self._stored
@@ -288,7 +266,6 @@ class AnnotationGroupReader:
         return self._points(0, self.number_of_points)
 
     @property
-    @_guarded
     def stored_points(self) -> np.ndarray:
         """The points as stored (Z left out where it is common)."""
         buffer, dtype = self._stored
@@ -298,7 +275,7 @@ class AnnotationGroupReader:
     def annotation(self, index: int) -> np.ndarray:
         """The points of annotation ``index`` (0-based), read alone."""
         if not -self.number_of_annotations <= index < self.number_of_annotations:
-            raise IndexError(
+            raise OutOfRangeError(
                 f"annotation {index} is outside group {self.number}'s "
                 f"{self.number_of_annotations} annotations"
             )
@@ -313,7 +290,6 @@ class AnnotationGroupReader:
     # -- measurements -------------------------------------------------------------------------
 
     @cached_property
-    @_guarded
     def measurements(self) -> list[Measurement]:
         """Each kind of measurement with one value per annotation (float32, NaN where none)."""
         out = []
@@ -380,8 +356,11 @@ def _algorithm(item: Any) -> AlgorithmIdentification:
     )
 
 
+@guarded(AnnotationReadError, "annotations")
 class BulkAnnotationsReader:
-    """Microscopy Bulk Simple Annotations opened for reading (a context manager)."""
+    """Microscopy Bulk Simple Annotations opened for reading (a context manager). Opening and
+    reading raise only :class:`AnnotationReadError` naming the source on a damaged file
+    (:mod:`iodkit.derived.readguard`)."""
 
     def __init__(self, source: str | os.PathLike[str] | BinaryIO | Dataset) -> None:
         self._map: mmap.mmap | None = None
@@ -394,14 +373,7 @@ class BulkAnnotationsReader:
         else:
             root, order = self._parse(source)
         self._root = root
-        try:
-            self._read_header(root, order)
-        except AnnotationReadError:
-            self.close()
-            raise
-        except Exception as exc:
-            self.close()
-            raise AnnotationReadError(f"the annotations cannot be read: {exc}") from exc
+        self._read_header(root, order)  # on failure the guard closes the file
 
     def _read_header(self, root: Any, order: str) -> None:
         sop_class = _text(root, _SOP_CLASS)
@@ -429,7 +401,7 @@ class BulkAnnotationsReader:
             for item in _items(root, _REFERENCED_IMAGES)
         ]
         self.groups: list[AnnotationGroupReader] = [
-            AnnotationGroupReader(item, order, self.coordinate_type)
+            part_of(AnnotationGroupReader(item, order, self.coordinate_type), self)
             for item in _items(root, _GROUPS)
         ]
 
@@ -464,11 +436,11 @@ class BulkAnnotationsReader:
     def get_group(self, number: int | None = None, uid: str | None = None) -> AnnotationGroupReader:
         """The group with Annotation Group Number ``number`` or UID ``uid``."""
         if (number is None) == (uid is None):
-            raise TypeError("give the group's number or its uid")
+            raise ArgumentError("give the group's number or its uid")
         found = [g for g in self.groups if g.number == number or (uid is not None and g.uid == uid)]
         if len(found) != 1:
             what = f"number {number}" if number is not None else f"UID {uid}"
-            raise KeyError(f"{len(found)} annotation groups have {what}")
+            raise NotReferencedError(f"{len(found)} annotation groups have {what}")
         return found[0]
 
     def get_groups(

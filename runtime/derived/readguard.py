@@ -42,7 +42,8 @@ C = TypeVar("C", bound=type)
 
 
 class NotReferencedError(KeyError):
-    """A SOP Instance UID asked for is not among those the instance references."""
+    """What a query asked for — a SOP Instance UID, an annotation group — is not in the
+    object (not among the instances it references, no group of that number)."""
 
     def __str__(self) -> str:  # a KeyError shows its argument's repr: show the message
         return str(self.args[0]) if self.args else ""
@@ -52,8 +53,12 @@ class ArgumentError(TypeError):
     """An argument of the wrong type (one UID where a sequence of UIDs is expected …)."""
 
 
+class OutOfRangeError(IndexError):
+    """An index past what the object holds (annotation 12 of a group of 10)."""
+
+
 #: what the caller got wrong, not the file: these pass every guard unchanged
-ARGUMENT_ERRORS: tuple[type[Exception], ...] = (NotReferencedError, ArgumentError)
+ARGUMENT_ERRORS: tuple[type[Exception], ...] = (NotReferencedError, ArgumentError, OutOfRangeError)
 
 
 def source_name(source: Any) -> str:
@@ -192,6 +197,8 @@ def _reading(function: Callable[..., Any], error: type[Exception], what: str) ->
         try:
             return function(self, *args, **kwargs)
         except Exception as exc:
+            if isinstance(exc, TypeError) and _at_the_call(exc):
+                raise  # arguments the method does not take: the caller's mistake
             name = getattr(self, "_source_name", None) or f"the {what}"
             named = translated(exc, error, name, what)
             if named is exc:
@@ -199,3 +206,10 @@ def _reading(function: Callable[..., Any], error: type[Exception], what: str) ->
             raise named from exc
 
     return reading
+
+
+def _at_the_call(exc: BaseException) -> bool:
+    """``exc`` was raised binding the arguments of the call in this frame (an unexpected
+    keyword, one argument too many), not inside the function called."""
+    tb = exc.__traceback__
+    return tb is not None and tb.tb_next is None

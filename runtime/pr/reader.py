@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from typing import BinaryIO
 
 import numpy as np
+from iodkit.derived.readguard import opening
+from iodkit.pixels.files import read_dataset
 from iodkit.pr.content import (
     DisplayedArea,
     GraphicAnnotation,
@@ -91,45 +93,17 @@ def read_presentation_state(
     source: str | os.PathLike[str] | BinaryIO | Dataset,
 ) -> PresentationStateReader:
     """Read a Grayscale, Color or Pseudo-Color Softcopy Presentation State; a
-    :class:`PresentationStateReadError` naming the source when it cannot be read."""
-    from iodkit.derived.readguard import source_name
-
-    try:
-        return _open(source)
-    except PresentationStateReadError as exc:
-        name = source_name(source)
-        if name in str(exc):
-            raise
-        raise PresentationStateReadError(f"{name}: {exc}") from exc.__cause__
-
-
-def _open(source: str | os.PathLike[str] | BinaryIO | Dataset) -> PresentationStateReader:
-    if isinstance(source, Dataset):
-        ds = source
-    else:
-        import pydicom
-
-        try:
-            ds = pydicom.dcmread(source)
-        except Exception as exc:
-            raise PresentationStateReadError(f"not a readable DICOM file: {exc}") from exc
-    try:
+    :class:`PresentationStateReadError` naming the source when it cannot be read (the state is
+    read whole here, so nothing fails later)."""
+    with opening(PresentationStateReadError, "presentation state", source):
+        ds = source if isinstance(source, Dataset) else read_dataset(source)
         kind = KINDS.get(str(ds.get("SOPClassUID", "")))
-    except Exception as exc:
-        raise PresentationStateReadError(f"not a readable DICOM data set: {exc}") from exc
-    if kind is None:
-        raise PresentationStateReadError(
-            f"SOP Class {ds.get('SOPClassUID', '(none)')} is not a Grayscale, Color or "
-            "Pseudo-Color Softcopy Presentation State"
-        )
-    try:
+        if kind is None:
+            raise PresentationStateReadError(
+                f"SOP Class {ds.get('SOPClassUID', '(none)')} is not a Grayscale, Color or "
+                "Pseudo-Color Softcopy Presentation State"
+            )
         return _read(ds, kind)
-    except PresentationStateReadError:
-        raise
-    except Exception as exc:  # pydicom reads values lazily: a damaged file fails here
-        raise PresentationStateReadError(
-            f"the {kind} presentation state cannot be read: {type(exc).__name__}: {exc}"
-        ) from exc
 
 
 def _read(ds: Dataset, kind: str) -> PresentationStateReader:

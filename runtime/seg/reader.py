@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from iodkit.datavalues import int_of, items_of
 from iodkit.derived.framesource import Openable
 from iodkit.derived.frametable import ChannelLeaf, FrameTable
 from iodkit.derived.reader import (
@@ -75,7 +76,7 @@ def _segment_numbers(ds: Dataset) -> list[int] | None:
     """Segment Numbers in TILED_FULL frame order; none for a label map (no segment frames)."""
     if str(ds.get("SegmentationType", "")) == "LABELMAP":
         return None
-    return [int(item.SegmentNumber) for item in ds.get("SegmentSequence") or []]
+    return [int_of(item, "SegmentNumber") for item in items_of(ds, "SegmentSequence")]
 
 
 @guarded(SegmentationReadError, "segmentation")
@@ -113,8 +114,7 @@ class SegmentationReader:
 
     @property
     def max_fractional_value(self) -> int | None:
-        value = self.dataset.get("MaximumFractionalValue")
-        return None if value is None else int(value)
+        return int_of(self.dataset, "MaximumFractionalValue", None)  # type: ignore[no-any-return]
 
     @property
     def number_of_frames(self) -> int:
@@ -124,16 +124,18 @@ class SegmentationReader:
     def segment_numbers(self) -> list[int]:
         """Segment Numbers of the Segment Sequence, the background of a label map (its Pixel
         Padding Value) left out."""
-        numbers = [int(item.SegmentNumber) for item in self.dataset.SegmentSequence]
-        padding = self.dataset.get("PixelPaddingValue")
+        numbers = [
+            int_of(item, "SegmentNumber") for item in items_of(self.dataset, "SegmentSequence")
+        ]
+        padding = int_of(self.dataset, "PixelPaddingValue", None)
         if padding is not None:
-            numbers = [n for n in numbers if n != int(padding)]
+            numbers = [n for n in numbers if n != padding]
         return numbers
 
     @property
     def segment_descriptions(self) -> list[Dataset]:
         """Items of the Segment Sequence (the label map background included)."""
-        return list(self.dataset.SegmentSequence)
+        return items_of(self.dataset, "SegmentSequence")
 
     def get_segment_numbers(
         self,
@@ -158,8 +160,8 @@ class SegmentationReader:
 
         numbers = set(self.segment_numbers)
         out = []
-        for item in self.dataset.SegmentSequence:
-            if int(item.SegmentNumber) not in numbers:
+        for item in items_of(self.dataset, "SegmentSequence"):
+            if int_of(item, "SegmentNumber") not in numbers:
                 continue
             if segment_label is not None and item.get("SegmentLabel") != segment_label:
                 continue
@@ -177,7 +179,7 @@ class SegmentationReader:
                 continue
             if tracking_id is not None and item.get("TrackingID") != tracking_id:
                 continue
-            out.append(int(item.SegmentNumber))
+            out.append(int_of(item, "SegmentNumber"))
         return out
 
     def get_source_image_uids(self) -> list[tuple[str, str, str]]:
@@ -564,8 +566,8 @@ class SegmentationReader:
             relabel,
             out_dtype,
             self._frame,
-            bits=int(self.dataset.BitsStored),
-            background=int(self.dataset.get("PixelPaddingValue", 0) or 0),
+            bits=int_of(self.dataset, "BitsStored"),
+            background=int_of(self.dataset, "PixelPaddingValue", 0),
             all_segments=self.segment_numbers,
         )
 

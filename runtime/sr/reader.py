@@ -31,6 +31,8 @@ from typing import Any, BinaryIO
 
 import iodkit.templates.tid1500 as tid1500
 from iodkit.codes import Code, CodeLike
+from iodkit.derived.readguard import ArgumentError, guarded, opening, source_name
+from iodkit.pixels.files import read_dataset
 from iodkit.sr.content import ContentItem, Reference, same_concept
 from iodkit.sr.context import read_observers, read_subjects, subject_class
 from iodkit.sr.decode import content_sequence_bytes, decode_content
@@ -74,37 +76,25 @@ class SRReadError(ValueError):
 
 def read_sr(source: str | os.PathLike[str] | BinaryIO | Dataset) -> SRDocument:
     """The SR document at ``source`` (a path, a binary file or a pydicom Dataset)."""
-    import pydicom
-
-    name = (
-        str(source)
-        if isinstance(source, str | os.PathLike)
-        else getattr(source, "name", "<dataset>" if isinstance(source, Dataset) else "<file>")
-    )
-    if isinstance(source, Dataset):
-        dataset = source
-    else:
-        try:
-            dataset = pydicom.dcmread(source)  # type: ignore[arg-type]
-        except Exception as exc:  # pydicom's own (InvalidDicomError, BytesLengthException …)
-            raise SRReadError(f"{name}: cannot read it as DICOM: {exc}") from None
-    return SRDocument(dataset, name)
+    with opening(SRReadError, "SR document", source) as name:
+        dataset = source if isinstance(source, Dataset) else read_dataset(source)
+        return SRDocument(dataset, name)
 
 
+@guarded(SRReadError, "SR document")
 class SRDocument:
-    """An SR document read back: its dataset, its content tree, and queries on it."""
+    """An SR document read back: its dataset, its content tree, and queries on it. Opening
+    and every query raise only :class:`SRReadError` naming the file on a damaged document
+    (:mod:`iodkit.derived.readguard`)."""
 
-    def __init__(self, dataset: Dataset, name: str = "<dataset>") -> None:
+    def __init__(self, dataset: Dataset, name: str | None = None) -> None:
         self.dataset = dataset
-        self.name = name
-        try:
-            value_type = dataset.get("ValueType")
-            title_items = dataset.get("ConceptNameCodeSequence")
-        except Exception as exc:  # pydicom decodes lazily: a broken element shows here
-            raise SRReadError(f"{name}: cannot read the root content item: {exc}") from None
+        self.name = self._source_name = name or source_name(dataset)
+        value_type = dataset.get("ValueType")
+        title_items = dataset.get("ConceptNameCodeSequence")
         if value_type != "CONTAINER" or not title_items:
             raise SRReadError(
-                f"{name}: not an SR document (SOP Class {dataset.get('SOPClassUID', '?')}): "
+                f"{self.name}: not an SR document (SOP Class {dataset.get('SOPClassUID', '?')}): "
                 "no root CONTAINER with a concept name (PS3.3 C.17.3)"
             )
         try:
@@ -121,7 +111,7 @@ class SRDocument:
             template = dataset.get("ContentTemplateSequence")
             tid = str(template[0].get("TemplateIdentifier", "")) if template else None
         except Exception as exc:  # any malformed tree: an error naming the file, no traceback
-            raise SRReadError(f"{name}: cannot read the content tree: {exc}") from None
+            raise SRReadError(f"{self.name}: cannot read the content tree: {exc}") from exc
         self.content = ContentItem(
             "CONTAINER",
             title,
@@ -256,7 +246,7 @@ class SRDocument:
         except Exception as exc:  # an item that breaks the template: name the file
             raise SRReadError(
                 f"{self.name}: cannot read measurement group {item.describe()} (TID {kind}): {exc}"
-            ) from None
+            ) from exc
 
     def get_planar_roi_measurement_groups(self, **filters: Any) -> list[PlanarROIMeasurements]:
         """TID 1410 groups, filtered as highdicom does: ``tracking_uid``, ``finding_type``,
@@ -308,7 +298,7 @@ class SRDocument:
         }
         unknown = set(filters) - allowed
         if unknown:
-            raise TypeError(f"unknown filter(s) {', '.join(sorted(unknown))}")
+            raise ArgumentError(f"unknown filter(s) {', '.join(sorted(unknown))}")
         out = []
         for k, item in self._group_items():
             if k != kind:
