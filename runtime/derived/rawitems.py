@@ -6,7 +6,9 @@ frame, so :func:`parse_items` walks the encoded items (PS3.5 7.1 data elements, 
 data sets with defined or undefined lengths, little endian, explicit or implicit VR) into
 plain dicts: tag → raw value bytes, or tag → list of item dicts for sequences. Leaves are
 decoded only when asked for (:func:`text`, :func:`integers`). Anything unexpected in the
-encoding raises :class:`ValueError` and the caller falls back to pydicom; a leaf or sequence of
+encoding — a tag where an item should start, a length past the end of its item or of the
+value — raises :class:`EncodingError` (a ``ValueError``) and the caller falls back to pydicom
+or reports the file damaged; a leaf or sequence of
 the wrong kind where the caller looks (a damaged file) raises
 :class:`~iodkit.datavalues.DamagedValueError` naming the tag.
 """
@@ -32,6 +34,11 @@ _LONG_LENGTH = struct.Struct("<I")
 Item = dict[int, Any]
 
 
+class EncodingError(ValueError):
+    """The encoded items break PS3.5's rules (7.1 data elements, 7.5 nested data sets): the
+    value is damaged."""
+
+
 def _is_sequence_implicit(tag: int) -> bool:
     from pydicom.datadict import dictionary_VR
 
@@ -52,24 +59,33 @@ def _items(
 ) -> tuple[list[Item], int]:
     items: list[Item] = []
     while pos < end:
+        _fits(pos, 8, end, "an item header")
         group, element, length = _HEADER.unpack_from(buf, pos)
         tag = group << 16 | element
         pos += 8
         if tag == _SEQUENCE_END:
             if not stop_at_delimiter:
-                raise ValueError("sequence delimiter in a defined-length sequence")
+                raise EncodingError("sequence delimiter in a defined-length sequence")
             return items, pos
         if tag != _ITEM:
-            raise ValueError(f"expected an item tag, found {tag:08X}")
+            raise EncodingError(f"expected an item tag, found {tag:08X}")
         if length == _UNDEFINED:
             item, pos = _dataset(buf, pos, end, implicit, until_delimiter=True)
         else:
+            _fits(pos, length, end, "an item")
             item, _ = _dataset(buf, pos, pos + length, implicit, until_delimiter=False)
             pos += length
         items.append(item)
     if stop_at_delimiter:
-        raise ValueError("undefined-length sequence without a delimiter")
+        raise EncodingError("undefined-length sequence without a delimiter")
     return items, pos
+
+
+def _fits(pos: int, length: int, end: int, what: str) -> None:
+    if pos + length > end:
+        raise EncodingError(
+            f"{what} of {length} bytes at offset {pos} runs past the end of its value ({end})"
+        )
 
 
 def _dataset(
@@ -77,6 +93,7 @@ def _dataset(
 ) -> tuple[Item, int]:
     out: Item = {}
     while pos < end:
+        _fits(pos, 8, end, "an element header")
         if implicit:
             group, element, length = _HEADER.unpack_from(buf, pos)
             tag = group << 16 | element
@@ -91,6 +108,7 @@ def _dataset(
                 return out, pos + 8
             pos += 8
             if vr in _LONG_VRS:
+                _fits(pos, 4, end, "an element's length")
                 (length,) = _LONG_LENGTH.unpack_from(buf, pos)
                 pos += 4
             is_sequence = vr == b"SQ" or (vr == b"UN" and length == _UNDEFINED)
@@ -98,15 +116,17 @@ def _dataset(
             if length == _UNDEFINED:
                 out[tag], pos = _items(buf, pos, end, implicit, stop_at_delimiter=True)
             else:
+                _fits(pos, length, end, f"sequence {tag:08X}")
                 out[tag], _ = _items(buf, pos, pos + length, implicit, stop_at_delimiter=False)
                 pos += length
         else:
             if length == _UNDEFINED:
-                raise ValueError(f"undefined length for non-sequence element {tag:08X}")
+                raise EncodingError(f"undefined length for non-sequence element {tag:08X}")
+            _fits(pos, length, end, f"element {tag:08X}")
             out[tag] = bytes(buf[pos : pos + length])
             pos += length
     if until_delimiter:
-        raise ValueError("undefined-length item without a delimiter")
+        raise EncodingError("undefined-length item without a delimiter")
     return out, pos
 
 

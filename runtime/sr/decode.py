@@ -22,7 +22,8 @@ from typing import Any
 
 import numpy as np
 from iodkit.codes import Code
-from iodkit.derived.rawitems import Item, parse_items
+from iodkit.datavalues import DamagedValueError, decimal
+from iodkit.derived.rawitems import Item, items, parse_items
 from iodkit.sr.content import (
     ContentError,
     ContentItem,
@@ -147,10 +148,8 @@ class Decoder:
         return code
 
     def first_code(self, item: Item, tag: int) -> Code | None:
-        value = item.get(tag)
-        if isinstance(value, list) and value:
-            return self.code(value[0])
-        return None
+        found = items(item, tag)
+        return self.code(found[0]) if found else None
 
     def numbers(self, raw: bytes | None, fmt: str) -> tuple[Any, ...]:
         if not raw:
@@ -160,8 +159,8 @@ class Decoder:
 
     def reference(self, item: Item) -> Reference:
         frames = tuple(int(v) for v in (self.ascii(item.get(_REF_FRAMES)) or "").split("\\") if v)
-        nested = item.get(_REF_SOP_SEQUENCE)
-        rwv = item.get(_REF_RWV)
+        nested = items(item, _REF_SOP_SEQUENCE)
+        rwv = items(item, _REF_RWV)
         return Reference(
             self.ascii(item.get(_REF_SOP_CLASS)) or "",
             self.ascii(item.get(_REF_SOP_INSTANCE)) or "",
@@ -174,7 +173,7 @@ class Decoder:
 
     def numeric(self, item: Item) -> Numeric:
         qualifier = self.first_code(item, _QUALIFIER)
-        measured = item.get(_MEASURED_VALUE)
+        measured = items(item, _MEASURED_VALUE)
         if not measured:
             return Numeric(None, None, qualifier or Code("114006", "DCM", "Measurement failure"))
         mv = measured[0]
@@ -201,17 +200,16 @@ class Decoder:
             if isinstance(exc, _PathError):
                 raise
             where = ".".join(str(p) for p in path)
-            raise _PathError(f"content item {where}: {exc}") from None
+            raise _PathError(f"content item {where}: {exc}") from exc
 
     def _item(self, entry: Item, path: Path) -> ContentItem:
         relationship = self.ascii(entry.get(_RELATIONSHIP))
         vt = self.ascii(entry.get(_VALUE_TYPE))
-        children_raw = entry.get(_CONTENT_SEQUENCE)
-        children = self.items(children_raw, path) if isinstance(children_raw, list) else []
+        children = self.items(items(entry, _CONTENT_SEQUENCE), path)
         if vt is None or vt == "":
             ref = self.numbers(entry.get(_REF_CONTENT_ITEM), "I")
             if not ref:
-                raise ValueError(
+                raise DamagedValueError(
                     "has neither a Value Type nor a Referenced Content Item Identifier"
                 )
             return ContentItem(
@@ -238,7 +236,7 @@ class Decoder:
         elif vt == "DATETIME":
             value = self.ascii(entry.get(_DATETIME)) or ""
         elif vt in ("IMAGE", "COMPOSITE", "WAVEFORM"):
-            refs = entry.get(_REF_SOP_SEQUENCE)
+            refs = items(entry, _REF_SOP_SEQUENCE)
             value = self.reference(refs[0]) if refs else None
         elif vt == "SCOORD":
             value = Scoord(
@@ -257,7 +255,7 @@ class Decoder:
         elif vt == "TCOORD":
             value = self._tcoord(entry)
         template = None
-        templates = entry.get(_CONTENT_TEMPLATE)
+        templates = items(entry, _CONTENT_TEMPLATE)
         if templates:
             template = self.ascii(templates[0].get(_TEMPLATE_ID))
         return ContentItem(
@@ -292,7 +290,7 @@ def _number(text: str) -> float | int:
     try:
         return int(text)
     except ValueError:
-        return float(text)
+        return decimal(text, "Numeric Value (0040,A30A)")
 
 
 def decode_content(
