@@ -4,6 +4,8 @@ own read error naming the problem — never another exception (fixed seeds, a fe
 from __future__ import annotations
 
 import io
+import random
+from pathlib import Path
 
 import numpy as np
 import pydicom
@@ -28,6 +30,8 @@ from iodkit.pr import (
     read_presentation_state,
 )
 from iodkit.seg import synthetic
+
+from tools import fuzz
 
 
 def _bytes(ds: pydicom.Dataset) -> bytes:
@@ -121,3 +125,23 @@ def test_broken_files_raise_only_read_errors(kind: str, ann_bytes: bytes, pr_byt
         except Exception as exc:  # noqa: BLE001 - the point of the test
             failures.append(f"variant {k}: {type(exc).__name__}: {exc}")
     assert not failures, "\n".join(failures[:10]) + f"\n({len(failures)} in all)"
+
+
+@pytest.mark.filterwarnings("ignore")
+@pytest.mark.parametrize("kind", ["ann", "pr"])
+def test_mutants_pass_make_fuzz_rules(
+    kind: str, ann_bytes: bytes, pr_bytes: bytes, tmp_path: Path
+) -> None:
+    """``make fuzz``'s own mutations and judgement (tools/fuzz.py): errors name the file, and
+    no foreign exception of iodkit's code or MemoryError hides behind them."""
+    reader = next(r for r in fuzz.READERS if r.name == kind)
+    data = ann_bytes if kind == "ann" else pr_bytes
+    path = tmp_path / f"{kind}.dcm"
+    failures = []
+    for n in range(150):
+        mutant, done = fuzz.mutate(data, random.Random(f"read:{kind}:{n}"))
+        path.write_bytes(mutant)
+        problem = fuzz.check_reader(reader, path)
+        if problem is not None:
+            failures.append(f"mutant {n} ({', '.join(done)}): {problem}")
+    assert failures == [], "\n".join(failures[:10])

@@ -1,12 +1,15 @@
-"""The derived-image readers raise only iodkit's errors on damaged files, naming the file (QA-15).
+"""The readers raise only iodkit's errors on damaged files, naming the file (QA-15, issue 12).
 
 150 seeded mutants (``make fuzz``'s mutations: truncation, bit flips, changed VRs and lengths,
 stray delimiters, inserted and spliced bytes) of a small file of each kind iodkit writes — a
 Segmentation, a Parametric Map, a Legacy Converted Enhanced CT, a Secondary Capture, a slide
 level — opened and read by its reader as ``make fuzz`` does (tools/fuzz.py ``check_reader``):
-opening may fail only with one of iodkit's errors whose message names the file, reading only
-with iodkit's errors. Before the readers were guarded (iodkit.derived.readguard), pydicom's
-``OSError``/``NotImplementedError``, ``AttributeError`` and ``ValueError`` came through.
+opening and reading may fail only with one of iodkit's errors whose message names the file,
+with no foreign exception of iodkit's own code behind it (an unchecked value) and no
+MemoryError (a damaged length believed). Before the readers were guarded
+(iodkit.derived.readguard), pydicom's ``OSError``/``NotImplementedError``, ``AttributeError``
+and ``ValueError`` came through. SR documents: mutants of highdicom's (the test data);
+annotations and presentation states: tests/test_ann_pr_fuzz.py.
 """
 
 from __future__ import annotations
@@ -71,6 +74,22 @@ def test_damaged_files_raise_only_iodkit_errors(tmp_path: Path, kind: str) -> No
     path = tmp_path / f"mutant-{kind}.dcm"
     for n in range(MUTANTS):
         mutant, done = fuzz.mutate(data, random.Random(f"corea:{kind}:{n}"))
+        path.write_bytes(mutant)
+        problem = fuzz.check_reader(reader, path)
+        if problem is not None:
+            failures.append(f"mutant {n} ({', '.join(done)}): {problem}")
+    assert failures == [], "\n".join(failures[:10])
+
+
+def test_damaged_sr_documents_raise_only_sr_read_errors(tmp_path: Path, testdata: Path) -> None:
+    reader = next(r for r in fuzz.READERS if r.name == "sr")
+    original = testdata / "highdicom" / "sr_document_with_multiple_groups.dcm"
+    assert fuzz.check_reader(reader, original) is None
+    data = original.read_bytes()
+    path = tmp_path / "mutant-sr.dcm"
+    failures = []
+    for n in range(MUTANTS):
+        mutant, done = fuzz.mutate(data, random.Random(f"read:sr:{n}"))
         path.write_bytes(mutant)
         problem = fuzz.check_reader(reader, path)
         if problem is not None:
