@@ -125,6 +125,10 @@ def lut_table(item: Dataset) -> tuple[np.ndarray, int]:
         # 8-bit entries a byte each; some writers put them in 16-bit words (the note of
         # C.11.1.1.1 says to tell them apart by the length)
         packed = bits == 8 and len(value) in (entries, entries + 1)
+        if not packed and len(value) % 2:
+            raise PresentationStateError(
+                f"LUT Data holds {len(value)} bytes: not 16-bit words, nor a byte per entry"
+            )
         table = np.frombuffer(value, dtype=np.uint8 if packed else "<u2")
     elif isinstance(value, int):
         table = np.asarray([value], dtype=np.uint16)

@@ -116,6 +116,9 @@ class _Reader:
             written = None
             if explicit:
                 if vrb in _LONG_VRS:
+                    if pos + 12 > end:  # the 4-byte length is cut off
+                        self.issue("error", "truncated", "element header cut off", path, tag)
+                        return node, end
                     length = u32(buf, pos + 8)[0]
                     hdr = 12
                     written = _VR_TEXT[vrb]
