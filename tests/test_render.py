@@ -437,3 +437,23 @@ def test_presentation_state_picture_names_its_image_as_a_viewer_does() -> None:
     assert _which(ct, 2) == "CT image 25, frame 2"
     del ct.InstanceNumber
     assert _which(ct, None) == f"image …{str(ct.SOPInstanceUID)[-12:]}"
+
+
+def test_cli_output_that_cannot_be_written_or_another_format(tmp_path: Path, capsys) -> None:
+    """-o into a folder that does not exist ended in a Python traceback (exit 1, which means
+    'found problems'); -o x.jpg wrote PNG bytes under a .jpg name."""
+    from iodkit.cli import main
+    from PIL import Image
+
+    [ct] = synthetic.ct_series(1, 10, 12)
+    image = tmp_path / "ct.dcm"
+    ct.save_as(image, enforce_file_format=True)
+    assert main(["render", str(image), "-o", str(tmp_path / "no" / "such" / "x.png")]) == 2
+    said = capsys.readouterr().err
+    assert said.startswith("iodkit render: cannot write ") and "Traceback" not in said
+    assert main(["render", str(image), "-o", str(tmp_path / "x.jpg")]) == 0
+    with Image.open(tmp_path / "x.jpg") as written:
+        assert written.format == "JPEG"
+    assert main(["render", str(image), "-o", str(tmp_path / "x.unknown")]) == 0
+    with Image.open(tmp_path / "x.unknown") as written:
+        assert written.format == "PNG"

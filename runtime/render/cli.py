@@ -23,7 +23,7 @@ region is get_region(21, 71, 11, 111), or get_region(20, 70, 10, 110, as_indices
 --plane and --frame count from 0 as well.
 
 Exit codes: 0 written; 2 it could not run (unreadable input, images missing, an object
-that is not drawn, options that do not apply)."""
+that is not drawn, options that do not apply, an output that cannot be written)."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -32,7 +32,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("object", type=Path, help="the DICOM object to draw")
     parser.add_argument("images", nargs="*", type=Path, help="its images: files or folders")
     parser.add_argument(
-        "-o", "--output", type=Path, help="PNG to write (default: OBJECT with .png added)"
+        "-o",
+        "--output",
+        type=Path,
+        help="picture to write: PNG, or the format its suffix names (.jpg, .tif …); "
+        "default: OBJECT with .png added",
     )
     parser.add_argument("--plane", type=int, help="SEG: 0-based plane (default: the fullest)")
     parser.add_argument("--mosaic", action="store_true", help="SEG: every plane with a segment")
@@ -81,9 +85,21 @@ def run(args: argparse.Namespace) -> int:
         print(f"iodkit render: {args.object}: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 2
     output = args.output or args.object.with_name(args.object.name + ".png")
-    picture.save(output, format="PNG")
+    try:
+        picture.save(output, format=_format(output))
+    except (OSError, ValueError) as exc:  # no such folder, not writable, a format Pillow refuses
+        print(f"iodkit render: cannot write {output}: {exc}", file=sys.stderr)
+        return 2
     print(f"{output} ({picture.width}x{picture.height}, {kind})")
     return 0
+
+
+def _format(output: Path) -> str:
+    """PNG, unless the name's suffix is one Pillow writes (.jpg, .tif, …): a file called
+    x.jpg holding PNG bytes is what no one expects."""
+    from PIL import Image
+
+    return Image.registered_extensions().get(output.suffix.lower(), "PNG")
 
 
 def _options_for(kind: str, args: argparse.Namespace) -> dict[str, Any]:
