@@ -18,6 +18,7 @@ from typing import Any, Literal
 import numpy as np
 from iodkit.ann.coordinates import Packed, encode, pack
 from iodkit.ann.errors import AnnotationError
+from iodkit.cielab import cielab_value
 from iodkit.codes import CodeLike, as_code, as_codes
 from iodkit.seg.description import AlgorithmIdentification
 from pydicom.uid import generate_uid
@@ -87,7 +88,8 @@ class AnnotationGroup:
     describe the property; ``generation_type`` AUTOMATIC or SEMIAUTOMATIC needs ``algorithm``.
     ``optical_paths``: identifiers of the optical paths the annotations apply to (default:
     all). ``all_z_planes``: 3D groups only (Annotation Applies to All Z Planes, default NO).
-    ``display_color``: Recommended Display CIELab Value (three 16-bit PCS values).
+    ``display_color``: Recommended Display CIELab Value (three 16-bit PCS values;
+    :func:`iodkit.cielab.cielab_from_rgb` converts an RGB colour).
     """
 
     label: str
@@ -118,6 +120,11 @@ class AnnotationGroup:
         self.primary_anatomic_structures = as_codes(
             self.primary_anatomic_structures, f"{where}: primary_anatomic_structures"
         )
+        if self.display_color is not None:
+            try:
+                self.display_color = cielab_value(self.display_color, f"{where}: display_color")
+            except ValueError as exc:
+                raise AnnotationError(str(exc)) from None
         if self.generation_type not in ("AUTOMATIC", "SEMIAUTOMATIC", "MANUAL"):
             raise AnnotationError(
                 f"group {self.label!r}: generation type {self.generation_type!r} is not "

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
+from iodkit.cielab import cielab_value
 from iodkit.pr.errors import PresentationStateError
 from pydicom.dataset import Dataset
 
@@ -134,7 +135,8 @@ def applies(refs: Sequence[Any] | None, sop_instance_uid: str, frame: int | None
 class GraphicLayer:
     """A Graphic Layer Sequence item (C.10.7). ``name`` is a CS (upper case, ≤ 16
     characters); ``order`` its drawing order (lower first; numbered in the order given when
-    ``None``); ``grayscale`` a P-value 0…0xFFFF; ``cielab`` three 16-bit PCS values."""
+    ``None``); ``grayscale`` a P-value 0…0xFFFF; ``cielab`` three 16-bit PCS values
+    (:func:`iodkit.cielab.cielab_from_rgb` converts an RGB colour)."""
 
     name: str
     order: int | None = None
@@ -144,6 +146,12 @@ class GraphicLayer:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "description", optional_text(self.description))
+        if self.cielab is not None:
+            try:
+                cielab = cielab_value(self.cielab, f"layer {self.name!r}: cielab")
+            except ValueError as exc:
+                raise PresentationStateError(str(exc)) from None
+            object.__setattr__(self, "cielab", cielab)
 
     def item(self, order: int) -> Any:
         from iodkit.generated.modules.graphic_layer_module import GraphicLayerSequenceItem
