@@ -282,11 +282,19 @@ def test_native_frames_map_the_stored_values(tmp_path, case: str) -> None:
     with FrameReader(path, as_rgb=False) as reader:
         view = reader.native_frames()
         expected = reader.read_frames()
-        assert (view is not None) == mapped
+        assert (view is not None) == mapped == reader.maps_native
         if view is not None:
             assert view.dtype == expected.dtype and not view.flags.writeable
             np.testing.assert_array_equal(view, expected)
             np.testing.assert_array_equal(view, frames)
+            n = len(frames)
+            for start in range(n):  # windows of frames map just those frames
+                for stop in range(start + 1, n + 1):
+                    np.testing.assert_array_equal(
+                        reader.native_frames(start, stop), frames[start:stop]
+                    )
+            with pytest.raises(IndexError):
+                reader.native_frames(0, n + 1)
     with FrameReader(io.BytesIO(path.read_bytes()), as_rgb=False) as reader:
         view = reader.native_frames()
         assert (view is not None) == (case == "deflated")

@@ -104,14 +104,20 @@ class FrameIndex:
     def frame(self, index: int) -> np.ndarray:
         return self.source.read_frame(index)
 
-    def native_frames(self) -> np.ndarray | None:
-        """All frames' stored values as one read-only array mapping the source's bytes, if the
-        source offers that (:meth:`iodkit.pixels.FrameReader.native_frames`: a native file);
-        else None and frames are read one by one with :meth:`frame`. For bulk reads that put
-        every frame somewhere else anyway: the bytes are converted once, straight from the
-        file's pages into the output."""
+    @property
+    def maps_native(self) -> bool:
+        """Whether the source offers :meth:`native_frames` (a native file, see
+        :attr:`iodkit.pixels.FrameReader.maps_native`)."""
+        return bool(getattr(self.source, "maps_native", False))
+
+    def native_frames(self, start: int, stop: int) -> np.ndarray | None:
+        """Frames ``start`` … ``stop − 1`` as one read-only array of stored values mapping the
+        source's bytes (:meth:`iodkit.pixels.FrameReader.native_frames`), or None when the
+        source has no such thing and frames are read one by one with :meth:`frame`. For bulk
+        reads that put every frame somewhere else anyway: the bytes are converted once,
+        straight from the file's pages into the output."""
         native = getattr(self.source, "native_frames", None)
-        return native() if callable(native) else None
+        return native(start, stop) if callable(native) and self.maps_native else None
 
     def prefetch(self, indices: Sequence[int]) -> None:
         prefetch(self.source, indices)

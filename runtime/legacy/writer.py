@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 from iodkit.derived import encoding, frames, imagemodules
 from iodkit.derived import modules as core
+from iodkit.derived.collector import gc_paused
 from iodkit.derived.errors import errors_as
 from iodkit.derived.groups import stamp_values
 from iodkit.derived.images import SourceImages, describe_sources
@@ -96,7 +97,16 @@ class LegacyConvertedEnhancedImage(encoding.Writes):
         identification: core.Identification | None = None,
         threads: int | None = None,
     ) -> None:
-        images = list(classic_images)
+        with gc_paused():  # see iodkit.derived.collector
+            self._plan(list(classic_images), transfer_syntax_uid, identification, threads)
+
+    def _plan(
+        self,
+        images: list[Dataset],
+        transfer_syntax_uid: str,
+        identification: core.Identification | None,
+        threads: int | None,
+    ) -> None:
         with errors_as(LegacyConversionError):
             instances = SourceInstances(images, what="classic image")
         self.profile: Profile = _profile(images)
@@ -134,9 +144,10 @@ class LegacyConvertedEnhancedImage(encoding.Writes):
     # -- the data set -----------------------------------------------------------------------
 
     def _dataset_and_pixels(self) -> tuple[Dataset, encoding.Pixels]:
-        pixels = self.encode_pixels()
-        ds = self._metadata()
-        pixels.finish(ds)
+        with gc_paused():  # see iodkit.derived.collector
+            pixels = self.encode_pixels()
+            ds = self._metadata()
+            pixels.finish(ds)
         return ds, pixels
 
     def _metadata(self) -> Dataset:

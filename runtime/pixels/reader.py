@@ -77,7 +77,6 @@ class FrameReader:
         else:
             self._fp = source
         self._fd: int | None = None
-        self._mapped: np.ndarray | None = None  # native_frames(), made when first asked for
         try:
             self._open()
         except BaseException:
@@ -349,49 +348,53 @@ class FrameReader:
                 raise
             raise type(exc)(f"frame {index}: {exc}") from exc
 
-    def native_frames(self) -> np.ndarray | None:
-        """Every frame as one read-only array (frames, Rows, Columns[, Samples]) of the stored
-        values, mapping the file's Pixel Data — nothing is read until the array is, and a frame
-        read from it is not copied first. None where frames must be decoded (encapsulated,
-        1-bit, YBR converted to RGB, unused high bits to clear) or the source has no file
-        descriptor (an in-memory file): use :meth:`read_frame` there.
-
-        For bulk reads into an array of the caller's (a whole volume). The map covers only the
-        Pixel Data bytes checked at opening; a file truncated by another process while a
-        returned array is in use is outside what the reader can guard (use :meth:`read_frame`
-        for files that may change while read)."""
+    @property
+    def maps_native(self) -> bool:
+        """Whether :meth:`native_frames` can map the frames: native Pixel Data that needs no
+        decoding (not encapsulated, not 1-bit, not YBR converted to RGB, no unused high bits
+        to clear) in a source with a file descriptor (not an in-memory file)."""
         desc = self.description
-        if (
+        return not (
             self.is_encapsulated
             or self._fd is None
             or desc.bits_allocated == 1
             or (desc.photometric_interpretation.startswith("YBR_FULL") and self.as_rgb)
             or (not desc.is_float and desc.bits_stored < desc.bits_allocated)
-        ):
-            return None
-        mapped = self._mapped
-        if mapped is None:
-            import mmap
+            or desc.frame_length == 0
+        )
 
-            length = desc.native_length
-            if length == 0:
-                return None
-            start = self._value_start - self._value_start % mmap.ALLOCATIONGRANULARITY
-            try:
-                memory = mmap.mmap(
-                    self._fd,
-                    self._value_start + length - start,
-                    access=mmap.ACCESS_READ,
-                    offset=start,
-                )
-            except (OSError, ValueError):  # a file system that cannot map: decode instead
-                return None
-            raw = np.frombuffer(
-                memory, dtype=np.uint8, count=length, offset=self._value_start - start
+    def native_frames(self, start: int = 0, stop: int | None = None) -> np.ndarray | None:
+        """Frames ``start`` … ``stop − 1`` as one read-only array (frames, Rows, Columns[,
+        Samples]) of the stored values that maps the file's bytes: nothing is read until the
+        array is, and a frame read from it is not copied first. None unless
+        :attr:`maps_native`; use :meth:`read_frame` then.
+
+        For bulk reads into an array of the caller's (a whole volume), a window of frames at a
+        time: the map is released when the array is (its pages count towards the process's
+        resident memory while it lives). Only Pixel Data bytes checked at opening are mapped;
+        a file truncated by another process while an array is in use is beyond what a reader
+        can guard (read such files with :meth:`read_frame`)."""
+        if not self.maps_native:
+            return None
+        import mmap
+
+        n = self.number_of_frames
+        stop = n if stop is None else stop
+        if not 0 <= start < stop <= n:
+            raise IndexError(f"frames {start}…{stop - 1} out of range for {n} frames")
+        desc = self.description
+        first = self._value_start + start * desc.frame_length
+        length = (stop - start) * desc.frame_length
+        offset = first - first % mmap.ALLOCATIONGRANULARITY
+        assert self._fd is not None
+        try:
+            memory = mmap.mmap(
+                self._fd, first + length - offset, access=mmap.ACCESS_READ, offset=offset
             )
-            mapped = _stored_view(raw, self.number_of_frames, desc)
-            self._mapped = mapped
-        return mapped
+        except (OSError, ValueError):  # a file system that cannot map: decode instead
+            return None
+        raw = np.frombuffer(memory, dtype=np.uint8, count=length, offset=first - offset)
+        return _stored_view(raw, stop - start, desc)
 
     def read_frames(self, indices: Sequence[int] | None = None) -> np.ndarray:
         """Decode several frames into one array (frames, Rows, Columns[, Samples])."""
@@ -422,7 +425,6 @@ class FrameReader:
         return self.number_of_frames
 
     def close(self) -> None:
-        self._mapped = None  # the map closes when no array made from it is left
         inflated = getattr(self, "_inflated", None)
         if inflated is not None:
             inflated.close()

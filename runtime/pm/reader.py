@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -43,6 +43,8 @@ from iodkit.pm.mapping import RealWorldValueMapping
 from pydicom.dataset import Dataset
 
 PARAMETRIC_MAP_SOP_CLASSES = ("1.2.840.10008.5.1.4.1.1.30",)
+#: Bytes of a file's frames mapped at a time per reading thread (see ``_frames``).
+WINDOW_BYTES = 16 << 20
 Selector = int | str | Any
 
 
@@ -306,24 +308,47 @@ class ParametricMapReader:
     ) -> None:
         """Read each frame once and put its values (real-world unless ``apply`` is False)
         where the placements say, converting straight into the output (one pass)."""
-        frames = self._index.native_frames()  # a native file: converted from its pages
-        if frames is None:
+        mapped = self._index.maps_native  # a native file: converted from its pages
+        if not mapped:
             self._index.prefetch([k for k, _, _ in placement])
         ordered = sorted(placement, key=lambda p: p[0])
         workers = min(self.threads, len(ordered) // 16)  # reads and copies release the GIL
         if workers < 2:
-            self._place_some(out, ordered, apply, selector, frames)
+            self._place_some(out, ordered, apply, selector, mapped)
             return
         from concurrent.futures import ThreadPoolExecutor
 
         share = -(-len(ordered) // workers)
         with ThreadPoolExecutor(workers) as pool:
             done = [
-                pool.submit(self._place_some, out, ordered[i : i + share], apply, selector, frames)
+                pool.submit(self._place_some, out, ordered[i : i + share], apply, selector, mapped)
                 for i in range(0, len(ordered), share)
             ]
             for future in done:
                 future.result()
+
+    def _frames(self, placement: list[Placement], mapped: bool) -> Iterator[np.ndarray]:
+        """The stored values of each placement's frame (in order of frame): views of the file's
+        pages a window of about :data:`WINDOW_BYTES` at a time (each window unmapped once
+        passed, so the mapped pages never add up to the file), else frames read one by one."""
+        if not mapped:
+            for k, _, _ in placement:
+                yield self._index.frame(k)
+            return
+        bits = int(self.dataset.get("BitsAllocated", 32) or 32)
+        frame_bytes = max(1, self.table.rows * self.table.columns * bits // 8)
+        per_window = max(1, WINDOW_BYTES // frame_bytes)
+        n = self.number_of_frames
+        window: np.ndarray | None = None
+        start = stop = 0
+        for k, _, _ in placement:
+            if not start <= k < stop:
+                window = None  # the previous window's pages are let go first
+                start, stop = k, min(k + per_window, n)
+                window = self._index.native_frames(start, stop)
+                assert window is not None
+            assert window is not None
+            yield window[k - start]
 
     def _place_some(
         self,
@@ -331,11 +356,12 @@ class ParametricMapReader:
         placement: list[Placement],
         apply: bool | None,
         selector: Selector,
-        frames: np.ndarray | None,
+        mapped: bool,
     ) -> None:
         padding = self.padding_value
-        for k, source, target in placement:
-            stored = (frames[k] if frames is not None else self._index.frame(k))[source]
+        frames = self._frames(placement, mapped)
+        for (k, source, target), frame in zip(placement, frames, strict=True):
+            stored = frame[source]
             mapping = None if apply is False else self._mapping(k, selector)
             if mapping is None and apply:
                 raise ParametricMapReadError(f"frame {k + 1} has no Real World Value Mapping")
