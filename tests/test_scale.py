@@ -496,3 +496,34 @@ def test_a_script_without_the_main_guard_gets_one_clear_error(tmp_path: Path) ->
     assert done.returncode != 0
     assert last.startswith("iodkit.validation.runners.RunnerError:"), done.stderr[-2000:]
     assert 'if __name__ == "__main__":' in last
+
+
+def test_the_workers_server_warms_with_the_first_file_of_each_sop_class(
+    testdata: Path, tmp_path: Path
+) -> None:
+    """The server a LocalCluster's workers are forked from imports iodkit.scale.warm last; with
+    WARM_ENV naming a list file it waits for the list, validates the first file of each SOP
+    Class in it (as --jobs does before forking), and goes on; without a list file's sources
+    (an empty one, written by a command that stopped early) it goes on at once."""
+    import subprocess
+    import sys
+
+    from iodkit.scale.warm import WARM_ENV, write_list
+    from iodkit.validation.context import STORED
+    from iodkit.validation.reader import sop_class_of
+
+    sources = resolve([str(testdata)]).sources
+    classes = {sop_class_of(s.location) for s in sources} - {""}
+    probe = "import iodkit.scale.warm as w, os; print(w.warmed, os.environ.get(w.WARM_ENV))"
+    for name, given, expected in (("list", sources, len(classes)), ("empty", [], 0)):
+        path = tmp_path / name
+        write_list(str(path), given, STORED)
+        done = subprocess.run(
+            [sys.executable, "-c", probe],
+            env={**os.environ, WARM_ENV: str(path)},
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert done.stdout.split() == [str(expected), "None"], done.stderr[-2000:]
+    assert len(classes) > 5

@@ -12,12 +12,18 @@ are added to, after the last report; None: no series checks).
 from __future__ import annotations
 
 import os
+import tempfile
 import threading
+import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .runner import ArchiveRun
+from iodkit.validation.context import STORED
+
+from .runner import ArchiveRun, start_forkserver
 from .units import Position
+from .warm import write_list
 
 if TYPE_CHECKING:
     from iodkit.validation.api import FileReport
@@ -52,6 +58,14 @@ class Startup:
     def __init__(self, address: str | None, workers: int) -> None:
         self._made: tuple[Any, bool] | None = None
         self._error: BaseException | None = None
+        #: the file the workers' server waits for, to warm with (a LocalCluster only)
+        self._warm_list: str | None = None
+        if address is None:  # the workers' server starts now, and warms with what comes
+            path = os.path.join(
+                tempfile.gettempdir(), f"iodkit-warm-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+            )
+            if start_forkserver(path):
+                self._warm_list = path
         self._thread = threading.Thread(
             target=self._connect, args=(address, workers), name="iodkit-dask-start", daemon=True
         )
@@ -64,6 +78,11 @@ class Startup:
             self._made = connect(address, workers)
         except BaseException as exc:  # raised where the client is waited for
             self._error = exc
+
+    def warm(self, sources: list[Source], context: ValidationContext) -> None:
+        """Tell the workers' server what to warm with (:mod:`.warm`), once."""
+        if self._warm_list is not None and not os.path.exists(self._warm_list):
+            write_list(self._warm_list, sources, context)
 
     def take(self) -> tuple[Any, bool]:
         """The client and whether it is the taker's to close (the run closes it from now on);
@@ -78,12 +97,17 @@ class Startup:
 
     def close(self) -> None:
         """Close the client and its cluster if no run took them (no input to validate, …)."""
+        if self._warm_list is not None:  # a server still waiting stops waiting
+            if not os.path.exists(self._warm_list):
+                write_list(self._warm_list, [], STORED)
         self._thread.join()
         made, self._made = self._made, None
         if made is not None and made[1]:
             from .runner import close_client
 
             close_client(made[0])
+        if self._warm_list is not None:
+            Path(self._warm_list).unlink(missing_ok=True)
 
 
 def start(jobs: int, address: str | None = None) -> Startup:
@@ -119,6 +143,8 @@ def dask(
     """On Dask: the client ``started`` (:func:`start`), else the scheduler at ``address``, or a
     LocalCluster of ``jobs`` single-threaded worker processes (one per core when ``jobs`` is
     1)."""
+    if started is not None:
+        started.warm(sources, context)
     run = ArchiveRun(
         sources,
         engine="dask",

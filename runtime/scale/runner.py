@@ -18,6 +18,7 @@ are lost or duplicated. Series checks run on the workers too, one task per bucke
 from __future__ import annotations
 
 import itertools
+import os
 import time
 import uuid
 import zlib
@@ -266,12 +267,20 @@ WORKER_SETTINGS = {
     "distributed.worker.profile.enabled": False,
     "distributed.admin.system-monitor.interval": "2s",
     "distributed.worker.memory.monitor-interval": "1s",
+    # Each server (the scheduler, each nanny — all three in the client's process — and each
+    # worker) measures its event loop's latency every 20 ms by default: 150 callbacks a second
+    # in the client's process alone, on the cores the workers need.
+    "distributed.admin.tick.interval": "500ms",
+    # Batches are queued on the scheduler and handed to workers as they free up (they are
+    # many tasks of one group): moving them between workers saves nothing and costs a
+    # callback a second and a scan of the workers.
+    "distributed.scheduler.work-stealing": False,
 }
 
 
 #: What a worker process of a LocalCluster needs before its first batch, imported once in the
 #: process the workers are forked from (:func:`_start_method`).
-WORKER_PRELOAD = ["distributed", "numpy", "iodkit.scale.units"]
+WORKER_PRELOAD = ["distributed", "numpy", "iodkit.scale.units", "iodkit.scale.warm"]
 
 
 def _start_method() -> dict[str, str]:
@@ -289,6 +298,7 @@ def _start_method() -> dict[str, str]:
 
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return {}
+    start_forkserver()  # unless started already
     import dask
     from distributed.utils import get_mp_context
 
@@ -300,12 +310,38 @@ def _start_method() -> dict[str, str]:
     return settings
 
 
+def start_forkserver(warm: str | None = None) -> bool:
+    """Start the server process a LocalCluster's workers are forked from, now, if it is not
+    running yet: it imports :data:`WORKER_PRELOAD` while this process goes on (importing
+    ``distributed``, resolving inputs), instead of after this process has started the
+    scheduler and asked for the first worker. With ``warm``, a file the server waits for
+    and warms with (:mod:`iodkit.scale.warm`). Returns whether it started here (False: no
+    forkserver on this platform, or one running already — a ``warm`` file is not read)."""
+    import multiprocessing
+    from multiprocessing import forkserver
+
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return False
+    server: Any = forkserver._forkserver  # type: ignore[attr-defined]
+    if server._forkserver_pid is not None:  # running (or started and gone: it restarts)
+        return False
+    multiprocessing.get_context("forkserver").set_forkserver_preload(WORKER_PRELOAD)
+    from .warm import WARM_ENV
+
+    if warm:  # for the server only: set while it starts
+        os.environ[WARM_ENV] = warm
+    try:
+        forkserver.ensure_running()
+    finally:
+        os.environ.pop(WARM_ENV, None)
+    return True
+
+
 def local_cluster(workers: int | None = None) -> Any:
     """A LocalCluster on this machine: ``workers`` single-threaded worker processes (default:
     one per core) forked from a process that has imported what they need, with
     :data:`WORKER_SETTINGS`, nothing listening beyond 127.0.0.1."""
     import multiprocessing
-    import os
 
     import dask
     from distributed import LocalCluster
