@@ -1,4 +1,4 @@
-"""The engine's memory of absent rows that said nothing (iodkit.validation.itemmemo): the same
+"""The engine's memory of what absent rows said (iodkit.validation.itemmemo): the same
 findings as without it, on real files and on items that differ only in what a condition reads.
 """
 
@@ -69,3 +69,30 @@ def test_what_a_predicate_reads() -> None:
     }
     # a fact of the IOD's rules is not a value of the dataset: never remembered
     assert itemmemo.predicate_refs(And((p, IodRequires((0x00280010,))))) is None
+
+
+def test_what_a_row_said_is_said_again_at_each_items_own_path(
+    testdata: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Three TEXT content items without their Text Value: the first is judged, the next two
+    hear what it said, each at its own path — the same findings as judging every one."""
+    ds = pydicom.dcmread(testdata / "highdicom" / "sr_document.dcm")
+    group = ds.ContentSequence[7].ContentSequence[0].ContentSequence
+    assert group[0].ValueType == "TEXT"
+    for _ in range(3):
+        item = pydicom.Dataset()
+        item.update(group[0])
+        del item.TextValue
+        group.append(item)
+    path = tmp_path / "sr.dcm"
+    ds.save_as(path)
+    first = len(group) - 3
+    wanted = [
+        f"ContentSequence[7].ContentSequence[0].ContentSequence[{i}].TextValue"
+        for i in range(first, first + 3)
+    ]
+    remembered = [validate_file(path) for _ in range(2)]  # the second: all from memory
+    for found in remembered:
+        assert sorted(f.path for f in found if f.code == "missing") == wanted
+    monkeypatch.setattr(plans.Plan, "memo_for", lambda self, ctx: None)
+    assert remembered == [validate_file(path) for _ in range(2)]

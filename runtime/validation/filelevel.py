@@ -58,7 +58,6 @@ class FileChecks:
         self._per_path: dict[str, int] = {}
         self._dropped: dict[str, tuple[Severity, int]] = {}
         self._refs: dict[str, Reference] = {}
-        self.attempts = 0
 
     # -- reporting ----------------------------------------------------------------------------
     def add(
@@ -73,7 +72,6 @@ class FileChecks:
         ref: Reference | None = None,
         tag: int | None = None,
     ) -> None:
-        self.attempts += 1  # every finding offered, kept or not (engine's item memo)
         key = (code, path, message, module)
         if key in self._seen:
             return

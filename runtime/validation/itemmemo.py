@@ -9,8 +9,9 @@ transfer or the whole tree), what the row says about an absent attribute is a fu
 values those tests find. So a plan (an item scope's, or an IOD's top level) remembers, for each
 combination of those values it has met, which absent rows said nothing; the next item or file
 with the same values (the next content item of that Value Type, the next frame's code item,
-the next file of a series) skips them. A row that reported anything (missing, undecided) is
-never skipped.
+the next file of a series) skips them. A row that reported something (missing, undecided) is
+not judged again either: what it said is said again, at the new item's path (an SR content
+item's "cannot decide whether Observation DateTime is required", in every item of a tree).
 
 The values are taken as the file's bytes (with the element's VR and the byte order), so a
 dataset built in memory, or text outside ASCII (whose meaning depends on the character set),
@@ -125,3 +126,72 @@ def values_key(ctx: Context, refs: tuple[Ref, ...]) -> tuple[Any, ...] | None:
             part.append((el.vr, enc.big_endian, raw))
         key.append(tuple(part))
     return tuple(key)
+
+
+# What judging one absent row said: each finding offered, its path relative to the dataset's
+Said = tuple[str, str, str, str, str, str, Any, "int | None"]
+# (severity, code, path after the dataset's own path, message, module, rule, reference, tag)
+Judged = dict[int, "tuple[Said, ...] | None"]
+# per row of a plan, what judging its tag absent said for one combination of values (None:
+# not kept, judged each time)
+
+
+def judged(
+    check: Any, node: Any, tag: int, uses: list[Any], ctx: Context, path: str
+) -> tuple[Said, ...] | None:
+    """``check.attribute`` on an absent tag, and what it said, to be said again where the same
+    values are met (:func:`replay`); None when a finding's path is not under the dataset's."""
+    calls: list[tuple[Any, ...]] = []
+    real = check.add
+
+    def record(severity: str, code: str, where: str, message: str, **kw: Any) -> None:
+        calls.append((severity, code, where, message, kw))
+        real(severity, code, where, message, **kw)
+
+    before = check.__dict__.get("add")
+    check.add = record  # the findings it offers pass through here (an instance attribute)
+    try:
+        check.attribute(node, tag, uses, ctx, path)
+    finally:
+        if before is None:
+            del check.add
+        else:
+            check.add = before
+    out: list[Said] = []
+    for severity, code, where, message, kw in calls:
+        if path:
+            if not where.startswith(path + "."):
+                return None
+            suffix = where[len(path) :]
+        elif where:
+            suffix = "." + where
+        else:
+            return None
+        out.append(
+            (
+                severity,
+                code,
+                suffix,
+                message,
+                kw.get("module", ""),
+                kw.get("rule", ""),
+                kw.get("ref"),
+                kw.get("tag"),
+            )
+        )
+    return tuple(out)
+
+
+def replay(check: Any, said: tuple[Said, ...], path: str) -> None:
+    """Offer again what a row said (:func:`judged`), at the dataset's ``path``."""
+    for severity, code, suffix, message, module, rule, ref, tag in said:
+        check.add(
+            severity,
+            code,
+            path + suffix if path else suffix[1:],
+            message,
+            module=module,
+            rule=rule,
+            ref=ref,
+            tag=tag,
+        )

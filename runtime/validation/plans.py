@@ -17,6 +17,7 @@ from iodkit.rulemodel import Context, Ref
 
 from . import itemmemo
 from .compiled import Attr, IodRules, Scope, without_overridden
+from .itemmemo import Judged
 from .rules import RuleBook
 from .tree import Node
 
@@ -80,7 +81,7 @@ class Plan:
         "_uses",
         "local",
         "deps",
-        "silent",
+        "said",
     )
 
     def __init__(self, layout: Layout, modules: tuple[str, ...], checked: tuple[bool, ...]) -> None:
@@ -101,7 +102,7 @@ class Plan:
         # (see iodkit.validation.itemmemo); made on first use
         self.local: frozenset[int] | None = None
         self.deps: tuple[Ref, ...] = ()
-        self.silent: dict[tuple[Any, ...], set[int]] = {}
+        self.said: dict[tuple[Any, ...], Judged] = {}
 
     def visit(self, elements: dict[int, Any]) -> list[tuple[int, list[Use]]]:
         optional = self.optional
@@ -117,9 +118,9 @@ class Plan:
             out.append(entry)
         return out
 
-    def memo_for(self, ctx: Context) -> tuple[frozenset[int], set[int]] | None:
-        """For the dataset in ``ctx``: the rows whose absent tags are remembered, and those
-        known to say nothing for its values (None: nothing is remembered for it)."""
+    def memo_for(self, ctx: Context) -> tuple[frozenset[int], Judged] | None:
+        """For the dataset in ``ctx``: the rows whose absent tags are remembered, and what
+        each row already judged said for its values (None: nothing is remembered for it)."""
         local = self.local
         if local is None:
             local = frozenset()
@@ -139,33 +140,44 @@ class Plan:
         key = itemmemo.values_key(ctx, self.deps)
         if key is None:
             return None
-        silent = self.silent.get(key)
-        if silent is None:
-            if len(self.silent) >= itemmemo.MAX_KEYS:
+        said = self.said.get(key)
+        if said is None:
+            if len(self.said) >= itemmemo.MAX_KEYS:
                 return None
-            silent = self.silent[key] = set()
-        return local, silent
+            said = self.said[key] = {}
+        return local, said
 
     def visit_memo(self, check: AttributeChecks, node: Node, ctx: Context, path: str) -> None:
-        """:meth:`visit` and judge each tag, skipping the absent ones this plan remembers as
-        silent for the values ``ctx`` has (:mod:`iodkit.validation.itemmemo`)."""
+        """:meth:`visit` and judge each tag; an absent one this plan has judged before for the
+        values ``ctx`` has is not judged again: what it said then is said again (nothing, most
+        often; see :mod:`iodkit.validation.itemmemo`)."""
         elems = node.elems
         memo = self.memo_for(ctx)
         if memo is None:
             for tag, uses in self.visit(elems):
                 check.attribute(node, tag, uses, ctx, path)
             return
-        local, silent = memo
-        positions = self.layout.positions
-        for tag, uses in self.visit(elems):
-            i = positions[tag]
+        local, said = memo
+        optional = self.optional
+        order = [optional[t] for t in elems if t in optional]
+        rows = self.layout.rows
+        for i in self.required:
+            if i in local and said.get(i) == () and rows[i][0] not in elems:
+                continue  # absent, and a dataset with the same values said nothing here
+            order.append(i)
+        order.sort()
+        made = self._uses
+        for i in order:
+            entry = made[i]
+            if entry is None:
+                entry = made[i] = self._make(i)
+            tag, uses = entry
             if i in local and tag not in elems:
-                if i in silent:
-                    continue  # a dataset with the same values said nothing here
-                before = check.attempts
-                check.attribute(node, tag, uses, ctx, path)
-                if check.attempts == before:
-                    silent.add(i)
+                known = said.get(i)
+                if known is None:
+                    said[i] = itemmemo.judged(check, node, tag, uses, ctx, path)
+                else:
+                    itemmemo.replay(check, known, path)  # what the same values said before
             else:
                 check.attribute(node, tag, uses, ctx, path)
 
