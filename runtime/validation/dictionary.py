@@ -90,8 +90,10 @@ def tag_for_keyword(keyword: str) -> int | None:
     return _keywords().get(keyword)
 
 
+@lru_cache(maxsize=16384)
 def keyword_of(tag: int) -> str:
-    """The keyword, or ``(gggg,eeee)`` for tags without one."""
+    """The keyword, or ``(gggg,eeee)`` for tags without one (remembered: every path of every
+    finding, and of every sequence walked, is made of them)."""
     return entry(tag).keyword or tag_text(tag)
 
 

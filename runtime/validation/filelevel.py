@@ -341,9 +341,11 @@ class FileChecks:
     # -- encoding of every element --------------------------------------------------------------
     def encoding(self, node: Node, path: str) -> None:
         creators: set[int] | None = None
+        content_checks = self.content_checks
         for tag, el in node.elems.items():
-            private_or_length = bool(tag >> 16 & 1) or not tag & 0xFFFF
-            if tag >> 16 & 1 and tag & 0xFFFF:
+            private = tag & 0x10000  # an odd group
+            private_or_length = bool(private) or not tag & 0xFFFF
+            if private and tag & 0xFFFF:
                 elem = tag & 0xFFFF
                 if elem < 0x0010 or 0x0100 <= elem < 0x1000:
                     self.add(
@@ -371,7 +373,8 @@ class FileChecks:
                             ref=Reference("PS3.5", "sect_7.8.1", ""),
                             tag=tag,
                         )
-            if el.written_vr == "UN" and not private_or_length and el.vr != "UN":
+            written = el.written_vr
+            if written == "UN" and not private_or_length and el.vr != "UN":
                 self.add(
                     "warning",
                     "vr",
@@ -381,29 +384,34 @@ class FileChecks:
                     ref=Reference("PS3.5", "sect_6.2.2", ""),
                     tag=tag,
                 )
-            if el.items is not None:
+            items = el.items
+            if items is not None:
                 sub = join(path, tag)
-                for i, item in enumerate(el.items):
+                for i, item in enumerate(items):
                     self.encoding(item, f"{sub}[{i}]")
                 continue
             e = entry(tag)
             if tag == CODING_SCHEME_DESIGNATOR:
                 self.designator(el, join(path, tag))
-            if tag in self.content_checks:
-                for check in self.content_checks[tag]:
+            if tag in content_checks:
+                for check in content_checks[tag]:
                     check(self.add, el, self.root, join(path, tag), tag, self.edition)
-            if not private_or_length:
+            if private_or_length:
+                vm = ""
+            else:
+                dictionary_vr = e.vr
                 if (
-                    el.written_vr
-                    and el.written_vr != "UN"
-                    and e.vr
-                    and not vr_matches(el.written_vr, e.vr)
+                    written
+                    and written != dictionary_vr  # most often equal: no call
+                    and written != "UN"
+                    and dictionary_vr
+                    and not vr_matches(written, dictionary_vr)
                 ):
                     self.add(
                         "error",
                         "vr",
                         join(path, tag),
-                        f"VR {el.written_vr}, the dictionary says {e.vr}",
+                        f"VR {written}, the dictionary says {dictionary_vr}",
                         ref=Reference("PS3.6", "", self.edition),
                         tag=tag,
                     )
@@ -417,7 +425,8 @@ class FileChecks:
                         ref=Reference("PS3.6", "", self.edition),
                         tag=tag,
                     )
-            problems, vm_problem = check_element(el, "" if private_or_length else e.vm)
+                vm = e.vm
+            problems, vm_problem = check_element(el, vm)
             for code, message in problems:
                 self.add(
                     "error",

@@ -39,6 +39,8 @@ from iodkit.rulemodel.predicates import (
     Unknown,
 )
 
+from .tree import Element
+
 _LEAVES = (Present, Absent, HasValue, Equals, NotEquals, Compare)  # read lookup(ref) only
 _CONSTANTS = (Always, Never, Unknown)
 _CODE_VALUES = frozenset(Ref((t,), "item") for t in (0x00080100, 0x00080119, 0x00080120))
@@ -115,6 +117,22 @@ def values_key(ctx: Context, refs: tuple[Ref, ...]) -> tuple[Any, ...] | None:
     for r in refs:
         part: list[Any] = []
         for el in lookup(r, ctx):
+            if type(el) is Element:  # the reader's: its fields at hand (as below)
+                items = el.items
+                if items is not None:
+                    part.append(len(items))
+                    continue
+                buf, enc = el._buf, el.enc
+                if buf is None or el.fragments is not None or enc is None:
+                    return None
+                start = el._start
+                raw = buf[start : start + el.length]
+                if type(raw) is not bytes:
+                    raw = bytes(raw)
+                if not raw.isascii():
+                    return None
+                part.append((el.vr, enc.big_endian, raw))
+                continue
             items = getattr(el, "items", None)
             if items is not None:
                 part.append(len(items))

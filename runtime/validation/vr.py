@@ -189,20 +189,27 @@ def check_element(el: Element, vm: str) -> tuple[list[Problem], Problem | None]:
     decoded with (all that decoding and the checks read); for binary VRs, by VR, VM and
     length, which is all their checks look at."""
     vr = el.vr
-    if el._buf is None or el.items is not None or el.fragments is not None:
+    buf = el._buf
+    if buf is None or el.items is not None or el.fragments is not None:
         return check_value(el), check_vm(el, vm) if vm else None
-    if el.length > _KEY_BYTES_MAX and vr in TEXT_VRS:  # a long text rarely recurs: not kept
+    length = el.length
+    if vr not in TEXT_VRS:  # binary: the length alone decides (its multiple, the count)
+        key: tuple[Any, ...] = (vr, vm, length, b"")
+    elif length > _KEY_BYTES_MAX:  # a long text rarely recurs: not kept
         return check_value(el), check_vm(el, vm) if vm else None
-    if vr in _BYTES_DECIDE:
-        key: tuple[Any, ...] = (vr, vm, el.length, el.raw)
-    elif vr not in TEXT_VRS:  # binary: the length alone decides (its multiple, the count)
-        key = (vr, vm, el.length, b"")
     else:
-        # text in the character set: the bytes and the set they are decoded with decide (the
-        # same names, descriptions and code meanings recur in every item)
-        enc = el.enc
-        encodings = enc.encodings() if enc is not None else None
-        key = (vr, vm, el.length, el.raw, tuple(encodings) if encodings else ())
+        start = el._start
+        raw = buf[start : start + length]  # Element.raw, without the property's call
+        if type(raw) is not bytes:
+            raw = bytes(raw)
+        if vr in _BYTES_DECIDE:
+            key = (vr, vm, length, raw)
+        else:
+            # text in the character set: the bytes and the set they are decoded with decide
+            # (the same names, descriptions and code meanings recur in every item)
+            enc = el.enc
+            encodings = enc.encodings() if enc is not None else None
+            key = (vr, vm, length, raw, tuple(encodings) if encodings else ())
     hit = _CHECKED.get(key)
     if hit is None:
         hit = (check_value(el), check_vm(el, vm) if vm else None)
