@@ -16,7 +16,7 @@ the wrong kind where the caller looks (a damaged file) raises
 from __future__ import annotations
 
 import struct
-from typing import Any
+from typing import Any, NoReturn
 
 from iodkit.datavalues import DamagedValueError, describe
 
@@ -59,7 +59,8 @@ def _items(
 ) -> tuple[list[Item], int]:
     items: list[Item] = []
     while pos < end:
-        _fits(pos, 8, end, "an item header")
+        if pos + 8 > end:
+            _overrun(pos, 8, end, "an item header")
         group, element, length = _HEADER.unpack_from(buf, pos)
         tag = group << 16 | element
         pos += 8
@@ -72,7 +73,8 @@ def _items(
         if length == _UNDEFINED:
             item, pos = _dataset(buf, pos, end, implicit, until_delimiter=True)
         else:
-            _fits(pos, length, end, "an item")
+            if pos + length > end:
+                _overrun(pos, length, end, "an item")
             item, _ = _dataset(buf, pos, pos + length, implicit, until_delimiter=False)
             pos += length
         items.append(item)
@@ -81,11 +83,12 @@ def _items(
     return items, pos
 
 
-def _fits(pos: int, length: int, end: int, what: str) -> None:
-    if pos + length > end:
-        raise EncodingError(
-            f"{what} of {length} bytes at offset {pos} runs past the end of its value ({end})"
-        )
+def _overrun(pos: int, length: int, end: int, what: str) -> NoReturn:
+    """Raise for ``length`` bytes at ``pos`` that run past ``end`` (the checks are inline:
+    a call per element costs a fifth of parsing a segmentation's functional groups)."""
+    raise EncodingError(
+        f"{what} of {length} bytes at offset {pos} runs past the end of its value ({end})"
+    )
 
 
 def _dataset(
@@ -93,7 +96,8 @@ def _dataset(
 ) -> tuple[Item, int]:
     out: Item = {}
     while pos < end:
-        _fits(pos, 8, end, "an element header")
+        if pos + 8 > end:
+            _overrun(pos, 8, end, "an element header")
         if implicit:
             group, element, length = _HEADER.unpack_from(buf, pos)
             tag = group << 16 | element
@@ -108,7 +112,8 @@ def _dataset(
                 return out, pos + 8
             pos += 8
             if vr in _LONG_VRS:
-                _fits(pos, 4, end, "an element's length")
+                if pos + 4 > end:
+                    _overrun(pos, 4, end, "an element's length")
                 (length,) = _LONG_LENGTH.unpack_from(buf, pos)
                 pos += 4
             is_sequence = vr == b"SQ" or (vr == b"UN" and length == _UNDEFINED)
@@ -116,13 +121,15 @@ def _dataset(
             if length == _UNDEFINED:
                 out[tag], pos = _items(buf, pos, end, implicit, stop_at_delimiter=True)
             else:
-                _fits(pos, length, end, f"sequence {tag:08X}")
+                if pos + length > end:
+                    _overrun(pos, length, end, f"sequence {tag:08X}")
                 out[tag], _ = _items(buf, pos, pos + length, implicit, stop_at_delimiter=False)
                 pos += length
         else:
             if length == _UNDEFINED:
                 raise EncodingError(f"undefined length for non-sequence element {tag:08X}")
-            _fits(pos, length, end, f"element {tag:08X}")
+            if pos + length > end:
+                _overrun(pos, length, end, f"element {tag:08X}")
             out[tag] = bytes(buf[pos : pos + length])
             pos += length
     if until_delimiter:
