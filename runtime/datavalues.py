@@ -13,6 +13,7 @@ name in front. They accept every form pydicom gives an intact value (``int``, ``
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -32,6 +33,7 @@ class DamagedValueError(ValueError):
 REQUIRED: Any = object()
 
 
+@functools.cache  # called per frame by the frame table: a dictionary lookup and a format each
 def describe(attribute: str | int) -> str:
     """``"Bits Allocated (0028,0100)"`` for ``"BitsAllocated"`` or ``0x00280100``."""
     tag = tag_for_keyword(attribute) if isinstance(attribute, str) else attribute
