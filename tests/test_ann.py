@@ -11,6 +11,7 @@ import numpy as np
 import pydicom
 import pytest
 from iodkit.ann import (
+    AnnotationError,
     AnnotationGroup,
     AnnotationReadError,
     Measurement,
@@ -269,3 +270,18 @@ def test_dataset_and_file_object_sources_read_the_same(slide) -> None:
 def test_reader_refuses_other_objects(testdata: Path) -> None:
     with pytest.raises(AnnotationReadError, match="not Microscopy Bulk Simple Annotations"):
         read_annotations(testdata / "highdicom" / "sm_image.dcm")
+
+
+def test_an_over_long_or_empty_label_is_named_in_api_words() -> None:
+    """The LO limit of Annotation Group Label surfaced as a builder error naming
+    AnnotationGroupSequenceItem.annotation_group_label; an empty label was taken."""
+    for label in ("x" * 65, "", "  "):
+        with pytest.raises(AnnotationError, match="at most 64 characters"):
+            AnnotationGroup(
+                label,
+                cid7150.TISSUE,
+                cid8135.NUCLEUS,
+                "POINT",
+                np.zeros((1, 2), np.float32),
+                algorithm=AlgorithmIdentification("a", "1"),
+            )

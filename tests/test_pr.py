@@ -375,3 +375,11 @@ def test_states_over_multi_frame_images_copy_their_functional_groups() -> None:
     lce.PerFrameFunctionalGroupsSequence[2].PixelValueTransformationSequence[0].RescaleSlope = 2
     with pytest.raises(PresentationStateError, match="different modality transformations"):
         GrayscaleSoftcopyPresentationState([lce])
+
+
+def test_text_longer_than_st_is_named_in_api_words() -> None:
+    """A text object's text is Unformatted Text Value (ST, 1024 characters): the builder's
+    'TextObjectSequenceItem.unformatted_text_value … VR ST allows 1024' named no argument."""
+    TextObject("x" * 1024, anchor=(1, 1))
+    with pytest.raises(PresentationStateError, match="is 1025 characters; a text object holds"):
+        TextObject("x" * 1025, anchor=(1, 1))

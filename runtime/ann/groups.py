@@ -113,6 +113,11 @@ class AnnotationGroup:
 
     def __post_init__(self) -> None:
         where = f"group {self.label!r}"
+        if not isinstance(self.label, str) or not self.label.strip() or len(self.label) > 64:
+            raise AnnotationError(
+                f"{where}: the label is a non-empty text of at most 64 characters (Annotation "
+                "Group Label is LO, Table C.37.1-2); say more in description="
+            )
         self.category = as_code(self.category, f"{where}: property category")
         self.type = as_code(self.type, f"{where}: property type")
         self.type_modifiers = as_codes(self.type_modifiers, f"{where}: type_modifiers")

@@ -61,6 +61,11 @@ def _stored_text(value: str, what: str) -> str:
     text = str(value).rstrip(" ")
     if not text:
         raise PresentationStateError(f"the {what} is empty (or only spaces)")
+    if len(text) > 1024:  # Unformatted Text Value (0070,0006) is ST (PS3.5 Table 6.2-1)
+        raise PresentationStateError(
+            f"the {what} {text[:20]!r}… is {len(text)} characters; a text object holds at most "
+            "1024 (Unformatted Text Value is ST, C.10.5): split it into several text objects"
+        )
     return text
 
 
