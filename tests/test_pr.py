@@ -383,3 +383,27 @@ def test_text_longer_than_st_is_named_in_api_words() -> None:
     TextObject("x" * 1024, anchor=(1, 1))
     with pytest.raises(PresentationStateError, match="is 1025 characters; a text object holds"):
         TextObject("x" * 1025, anchor=(1, 1))
+
+
+def test_damaged_lut_items_are_refused_by_name() -> None:
+    """A LUT item whose descriptor or data were damaged (a fuzzed file: bits beyond 16, a value
+    read with a wider VR) is a PresentationStateError, not numpy's OverflowError."""
+    from iodkit.pr.errors import PresentationStateError
+    from iodkit.pr.luts import lut_table
+    from pydicom.dataset import Dataset
+
+    wide = Dataset()
+    wide.LUTDescriptor = [4, 0, 40]
+    wide.LUTData = [0, 1, 2, 3]
+    with pytest.raises(PresentationStateError, match="40 bits"):
+        lut_table(wide)
+    huge = Dataset()
+    huge.LUTDescriptor = [4, 0, 16]
+    huge.add_new(0x00283006, "UL", [0, 1, 2**40, 3])
+    with pytest.raises(PresentationStateError, match="not a 16-bit entry"):
+        lut_table(huge)
+    fine = Dataset()
+    fine.LUTDescriptor = [4, 0, 12]
+    fine.LUTData = [0, 1, 4095, 3]
+    table, bits = lut_table(fine)
+    assert bits == 12 and table.tolist() == [0, 1, 4095, 3]

@@ -119,6 +119,10 @@ def lut_table(item: Dataset) -> tuple[np.ndarray, int]:
     LUT Data is US values, or OW holding a byte per 8-bit entry or a word per wider one."""
     entries, _, bits = (int(v) for v in item.LUTDescriptor)
     entries = entries % 65536 or 65536  # unsigned even in an SS descriptor
+    if not 1 <= bits <= 16:
+        raise PresentationStateError(
+            f"LUT Descriptor gives {bits} bits an entry: C.11.1.1.1 allows 8 to 16"
+        )
     element = item["LUTData"]
     value = element.value
     if isinstance(value, (bytes, bytearray)):
@@ -133,7 +137,12 @@ def lut_table(item: Dataset) -> tuple[np.ndarray, int]:
     elif isinstance(value, int):
         table = np.asarray([value], dtype=np.uint16)
     else:
-        table = np.asarray(list(value), dtype=np.int64).astype(np.uint16)
+        numbers = [int(v) for v in value]
+        if any(not -32768 <= v <= 65535 for v in numbers):
+            raise PresentationStateError(
+                "LUT Data holds a value that is not a 16-bit entry (C.11.1.1.1)"
+            )
+        table = np.asarray(numbers, dtype=np.int64).astype(np.uint16)
     if len(table) < entries:
         raise PresentationStateError(
             f"LUT Data holds {len(table)} entries, LUT Descriptor says {entries}"
