@@ -33,8 +33,26 @@ from iodkit.seg import synthetic
 
 from tools import fuzz
 
+FIXED_TIMES = {"DA": "20260101", "TM": "120000", "DT": "20260101120000"}
+
 
 def _bytes(ds: pydicom.Dataset) -> bytes:
+    """The file's bytes with fixed UIDs, dates and times: the seeded mutants then hit the same
+    bytes in every run (fresh UIDs vary in length, and so would where each mutation lands)."""
+    names: dict[str, str] = {}
+
+    def fix(_: pydicom.Dataset, elem: pydicom.DataElement) -> None:
+        if elem.VR == "UI" and isinstance(elem.value, str) and elem.value:
+            if not elem.value.startswith("1.2.840.10008."):  # SOP Classes, transfer syntaxes
+                elem.value = names.setdefault(
+                    elem.value, f"1.2.826.0.1.3680043.10.99.{len(names) + 1}"
+                )
+        elif elem.VR in FIXED_TIMES and elem.value:
+            elem.value = FIXED_TIMES[elem.VR]
+
+    ds.walk(fix)
+    if getattr(ds, "file_meta", None) is not None:
+        ds.file_meta.walk(fix)
     buffer = io.BytesIO()
     pydicom.dcmwrite(buffer, ds, enforce_file_format=True)
     return buffer.getvalue()

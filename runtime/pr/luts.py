@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
+from iodkit.datavalues import integers
 from iodkit.pr.content import ImageReference, optional_text, references
 from iodkit.pr.errors import PresentationStateError
 from pydicom.dataset import Dataset
@@ -117,7 +118,7 @@ class LUT:
 def lut_table(item: Dataset) -> tuple[np.ndarray, int]:
     """The entries of a LUT item (LUT Descriptor and LUT Data, C.11.1.1.1) and their bits;
     LUT Data is US values, or OW holding a byte per 8-bit entry or a word per wider one."""
-    entries, _, bits = (int(v) for v in item.LUTDescriptor)
+    entries, _, bits = integers(item.get("LUTDescriptor"), "LUT Descriptor", 3)
     entries = entries % 65536 or 65536  # unsigned even in an SS descriptor
     if not 1 <= bits <= 16:
         raise PresentationStateError(

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import BinaryIO
 
 import numpy as np
+from iodkit.datavalues import items_of
 from iodkit.derived.readguard import opening
 from iodkit.pixels.files import read_dataset
 from iodkit.pr.content import (
@@ -108,9 +109,9 @@ def read_presentation_state(
 
 def _read(ds: Dataset, kind: str) -> PresentationStateReader:
     images: dict[str, list[ImageReference]] = {}
-    for series in ds.get("ReferencedSeriesSequence", []):
+    for series in items_of(ds, "ReferencedSeriesSequence"):
         images[str(series.SeriesInstanceUID)] = [
-            ImageReference.from_item(r) for r in series.get("ReferencedImageSequence", [])
+            ImageReference.from_item(r) for r in items_of(series, "ReferencedImageSequence")
         ]
     modality: Rescale | LUT | None = None
     if ds.get("ModalityLUTSequence"):
