@@ -11,7 +11,7 @@ from iodkit.ann import AnnotationError, AnnotationGroup
 from iodkit.cielab import cielab_from_rgb, cielab_value
 from iodkit.codes import cid7150, cid8135
 from iodkit.pr import GraphicLayer, PresentationStateError
-from iodkit.seg import AlgorithmIdentification
+from iodkit.seg import AlgorithmIdentification, SegmentationError, SegmentDescription
 
 
 def test_rgb_to_pcs_agrees_with_littlecms() -> None:
@@ -56,5 +56,14 @@ def test_rgb_or_floats_given_as_cielab_are_refused_where_colours_are_taken() -> 
                 np.zeros((1, 2), np.float32),
                 display_color=wrong,  # type: ignore[arg-type]
                 algorithm=AlgorithmIdentification("a", "1"),
+            )
+        with pytest.raises(SegmentationError, match=f"segment 1 \\('b'\\) display_color: .*{said}"):
+            SegmentDescription(
+                1,
+                "b",
+                cid7150.TISSUE,
+                cid8135.NUCLEUS,
+                algorithm=AlgorithmIdentification("a", "1"),
+                display_color=wrong,  # type: ignore[arg-type]
             )
     assert GraphicLayer("L", cielab=cielab_from_rgb((255, 0, 0))).cielab == (35580, 53665, 50856)

@@ -124,6 +124,26 @@ def test_descriptions_are_checked(series) -> None:
     )
 
 
+def test_code_lists_take_one_code_or_a_list_never_a_string() -> None:
+    """A string where codes are listed was read letter by letter ('got str 'L'')."""
+    from iodkit.codes import CodeError, cid7154
+
+    for name in ("anatomic_regions", "primary_anatomic_structures", "type_modifiers"):
+        with pytest.raises(
+            CodeError, match=f"segment 1 \\('b'\\) {name}: .*not the string 'Liver'"
+        ):
+            SegmentDescription(
+                1, "b", cid7150.TISSUE, cid7166.BONE, algorithm=ALGORITHM, **{name: "Liver"}
+            )
+    one = SegmentDescription(
+        1, "b", cid7150.TISSUE, cid7166.BONE, algorithm=ALGORITHM, anatomic_regions=cid7154.LIVER
+    )
+    listed = SegmentDescription(
+        1, "b", cid7150.TISSUE, cid7166.BONE, algorithm=ALGORITHM, anatomic_regions=[cid7154.LIVER]
+    )
+    assert one.anatomic_regions == listed.anatomic_regions == (cid7154.LIVER,)
+
+
 def test_fractional_values_within_unit_interval(series) -> None:
     fractions = np.zeros((4, 8, 10, 2), dtype=np.float32)
     fractions[2, 3, 4, 1] = 1.25

@@ -17,7 +17,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from iodkit.codes import Code, CodeLike, as_code
+from iodkit.cielab import cielab_value
+from iodkit.codes import Code, CodeLike, as_code, as_codes
 from iodkit.seg.errors import SegmentationError
 
 if TYPE_CHECKING:
@@ -81,7 +82,8 @@ class SegmentDescription:
     type_modifiers: Sequence[CodeLike] = field(default=())
     tracking_id: str | None = None
     tracking_uid: str | None = None
-    #: Recommended Display CIELab Value: three unsigned 16-bit PCS values (C.10.7.1.1).
+    #: Recommended Display CIELab Value: three unsigned 16-bit PCS values (C.10.7.1.1); for an
+    #: RGB colour use :func:`iodkit.cielab.cielab_from_rgb`.
     display_color: tuple[int, int, int] | None = None
 
     def __post_init__(self) -> None:
@@ -91,9 +93,17 @@ class SegmentDescription:
         for name in ("category", "type"):
             object.__setattr__(self, name, as_code(getattr(self, name), f"{where} {name}"))
         for name in ("anatomic_regions", "primary_anatomic_structures", "type_modifiers"):
-            given = getattr(self, name)
-            codes = tuple(as_code(c, f"{where} {name}") for c in given)
+            # one code or a sequence of them; a string is refused whole, not read per letter
+            codes = tuple(as_codes(getattr(self, name), f"{where} {name}"))
             object.__setattr__(self, name, codes)
+        if self.display_color is not None:
+            # the rule annotation groups and graphic layers follow: RGB-looking or float
+            # triples would be written as near-black CIELab
+            try:
+                colour = cielab_value(self.display_color, f"{where} display_color")
+            except ValueError as exc:
+                raise SegmentationError(str(exc)) from None
+            object.__setattr__(self, "display_color", colour)
 
     def check(self) -> None:
         if not isinstance(self.number, int) or not 0 <= self.number <= 0xFFFF:
