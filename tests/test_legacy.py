@@ -227,6 +227,36 @@ def test_real_classic_images_qa13(testdata: Path, tmp_path: Path) -> None:
     empty = pydicom.dcmread(fodicom / "GH1146.dcm")
     with pytest.raises(LegacyConversionError, match="classic image 0 .* empty Pixel Data"):
         LegacyConvertedEnhancedImage([empty])
+    short = pydicom.dcmread(fodicom / "GH1376.dcm")  # QA-33: was NumPy's bare ValueError
+    with pytest.raises(
+        LegacyConversionError,
+        match=r"classic image 0 .* has 1,340,284 bytes of Pixel Data where its 2457×1890 "
+        r"pixels of 16 bits need 9,287,460",
+    ):
+        LegacyConvertedEnhancedImage([short])
+
+
+def test_acr_nema_dates_and_times_qa30(tmp_path: Path) -> None:
+    """Acquisition Date / Time as ACR-NEMA wrote them (1993.04.30, 11:27:24; PS3.5 Table 6.2-1
+    asks readers to accept them) made the frames' DT '1993.04.3011:27:24'; now they lose their
+    separators, and a date or time that is neither form stops the conversion naming it."""
+    from iodkit.validation import validate
+
+    series = classic_series("CT", slices=2)
+    for ds in series:
+        ds.AcquisitionDate, ds.AcquisitionTime = "1993.04.30", "11:27:24"
+    LegacyConvertedEnhancedImage(series).save(tmp_path / "acr-nema.dcm")
+    out = pydicom.dcmread(tmp_path / "acr-nema.dcm")
+    assert out.AcquisitionDateTime == "19930430112724"
+    for item in out.PerFrameFunctionalGroupsSequence:
+        assert item.FrameContentSequence[0].FrameAcquisitionDateTime == "19930430112724"
+    assert [f for f in validate(tmp_path / "acr-nema.dcm") if f.severity == "error"] == []
+    series[1].AcquisitionTime = "25:00"
+    with pytest.raises(
+        LegacyConversionError, match=r"AcquisitionTime '25:00' is not a valid time of day"
+    ):
+        LegacyConvertedEnhancedImage(series).save(tmp_path / "bad.dcm")
+    assert not (tmp_path / "bad.dcm").exists()
 
 
 @pytest.mark.parametrize("slices", [1, 2])

@@ -13,13 +13,16 @@ from __future__ import annotations
 
 import functools
 import importlib
+import re
 from collections.abc import Sequence
 from typing import Any
 
 from iodkit.derived.geometry import format_ds
 from iodkit.derived.images import value_strings
 from iodkit.derived.references import value_of
+from iodkit.legacy.errors import LegacyConversionError
 from iodkit.legacy.profiles import Profile
+from iodkit.vrformat import format_problem
 from pydicom.datadict import tag_for_keyword
 from pydicom.dataset import Dataset
 from pydicom.tag import BaseTag
@@ -179,14 +182,39 @@ def frame_type(ds: Dataset, profile: Profile) -> dict[str, Any]:
 
 def acquisition_datetime(ds: Dataset) -> str | None:
     """The classic image's acquisition date and time as DT (Acquisition DateTime, else
-    Acquisition Date + Time)."""
+    Acquisition Date + Time).
+
+    Dates and times in the ACR-NEMA form (``1993.04.30``, ``11:27:24``), which PS3.5 Table
+    6.2-1 asks readers to accept for backward compatibility, lose their separators; a DT
+    joined from anything else that is not a DA and a TM would make the frames' DT invalid,
+    so it stops the conversion naming the image."""
     value = _nonempty(ds, "AcquisitionDateTime")
     if value is not None:
         return str(value)
     date, time = _nonempty(ds, "AcquisitionDate"), _nonempty(ds, "AcquisitionTime")
     if date is None:
         return None
-    return str(date) + (str(time) if time is not None else "")
+    parts = [(str(date).strip(), "DA", ".", "AcquisitionDate")]
+    if time is not None:
+        parts.append((str(time).strip(), "TM", ":", "AcquisitionTime"))
+    joined = ""
+    for given, vr, separator, keyword in parts:
+        text = given.replace(separator, "") if _ACR_NEMA[vr].fullmatch(given) else given
+        problem = format_problem(vr, text)
+        if problem is not None:
+            raise LegacyConversionError(
+                f"classic image (SOP Instance {value_of(ds, _tag('SOPInstanceUID'))}): {keyword} "
+                f"{given!r} {problem}; it cannot make the frame's Acquisition DateTime"
+            )
+        joined += text
+    return joined
+
+
+#: Dates and times as ACR-NEMA wrote them (PS3.5 Table 6.2-1, DA and TM notes).
+_ACR_NEMA = {
+    "DA": re.compile(r"\d{4}\.\d{2}\.\d{2}"),
+    "TM": re.compile(r"\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?"),
+}
 
 
 def frame_content(ds: Dataset, index_values: Sequence[int]) -> dict[str, Any]:

@@ -418,27 +418,43 @@ def _pixel_description(images: list[Dataset]) -> Any:
                 "empty Pixel Data element: there is no frame to convert"
             )
         values = _describing(ds)
-        if values == known:  # described (and checked) as the first image was
-            continue
-        try:
-            description = PixelDescription.from_dataset(ds)
-        except (PixelError, AttributeError, KeyError) as exc:
-            raise LegacyConversionError(f"classic image {i}: {exc}") from exc
-        if description.photometric_interpretation != "MONOCHROME2":
-            raise LegacyConversionError(
-                f"classic image {i} is {description.photometric_interpretation}; the enhanced "
-                "IODs are MONOCHROME2 and converting would change its stored values "
-                "(PS3.3 A.70.3.1): convert it to MONOCHROME2 first"
-            )
-        if known is None:
-            known = values
-        found.add(description)
+        if values != known:  # else described (and checked) as the first image was
+            try:
+                description = PixelDescription.from_dataset(ds)
+            except (PixelError, AttributeError, KeyError) as exc:
+                raise LegacyConversionError(f"classic image {i}: {exc}") from exc
+            if description.photometric_interpretation != "MONOCHROME2":
+                raise LegacyConversionError(
+                    f"classic image {i} is {description.photometric_interpretation}; the "
+                    "enhanced IODs are MONOCHROME2 and converting would change its stored "
+                    "values (PS3.3 A.70.3.1): convert it to MONOCHROME2 first"
+                )
+            if known is None:
+                known = values
+            found.add(description)
+        _check_native_length(i, ds, description)
     if len(found) > 1:
         raise LegacyConversionError(
             "the classic images encode their pixels differently (rows, columns, bits or "
             "representation differ); the frames of one image share one encoding"
         )
     return found.pop()
+
+
+def _check_native_length(i: int, ds: Dataset, description: Any) -> None:
+    """Native Pixel Data shorter than the frame its Rows, Columns and Bits Allocated describe
+    (a truncated file, a wrong header) cannot be converted: say so now, with both lengths,
+    rather than fail in NumPy while writing."""
+    syntax = getattr(getattr(ds, "file_meta", None), "TransferSyntaxUID", ExplicitVRLittleEndian)
+    if not _native_little_endian(str(syntax)):
+        return
+    have, need = len(ds[_PIXEL_DATA].value), description.frame_length
+    if have < need:
+        raise LegacyConversionError(
+            f"classic image {i} (SOP Instance {ds.get('SOPInstanceUID', '?')}) has {have:,} "
+            f"bytes of Pixel Data where its {description.rows}×{description.columns} pixels "
+            f"of {description.bits_allocated} bits need {need:,}"
+        )
 
 
 def _as_list(value: Any) -> list[Any]:
