@@ -81,11 +81,11 @@ class DemoRun:
         findings = validate(path)
         errors = [f for f in findings if f.severity == "error"]
         warnings = sum(f.severity == "warning" for f in findings)
-        notes = sum(f.severity == "info" for f in findings)
-        hint = " ('cannot decide'; iodkit validate -v lists them)" if notes else ""
+        undecided = sum(f.severity == "info" for f in findings)
+        hint = " (conditions it cannot decide; iodkit validate -v lists them)" if undecided else ""
         self.say(
             f"iodkit validate: {_count(len(errors), 'error')}, {_count(warnings, 'warning')}, "
-            f"{_count(notes, 'note')}{hint}"
+            f"{undecided} undecided{hint}"
         )
         newer = [f for f in errors if f.code == "sop-class"]
         if expect_sop_class_unknown and newer and len(newer) == len(errors):

@@ -131,6 +131,9 @@ def test_json_honours_v_and_q(testdata: Path) -> None:
     assert severities["-q"] == {"error"}
     assert severities[None] == {"error", "warning"}
     assert severities["-v"] == {"error", "warning", "info"}
+    # one name per count: the summary's keys are the files' keys, summed (QA-32: "infos")
+    for key in ("errors", "warnings", "undecided", "suppressed"):
+        assert doc["summary"][key] == sum(e[key] for e in doc["files"]), key
 
 
 def test_values_are_shortened_visibly() -> None:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from iodkit.validation.api import FileReport
+from iodkit.validation.output import COUNT_KEYS
 
 from .series import SeriesFinding
 
@@ -101,7 +102,7 @@ class Summary:
         return {
             "files": self.files,
             "files_with_errors": self.files_with_errors,
-            **{f"{k}s": v for k, v in inst.items()},
+            **{COUNT_KEYS[k]: v for k, v in inst.items()},
             "series_errors": ser["error"],
             "series_warnings": ser["warning"],
             **extra,

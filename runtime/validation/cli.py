@@ -24,6 +24,7 @@ from typing import Any, TextIO
 from .context import TRANSFERS, ValidationContext
 from .findings import Finding
 from .output import (
+    COUNT_KEYS,
     Outcome,
     Progress,
     Verbosity,
@@ -297,7 +298,7 @@ def _run(args: argparse.Namespace, out: TextIO, jobs: int, started: Any) -> int:
             summary = {
                 "files": len(sources),
                 "files_with_errors": with_errors,
-                **{f"{k}s": v for k, v in totals.items()},
+                **{COUNT_KEYS[k]: v for k, v in totals.items()},
                 "suppressed": suppressed,
                 "skipped": [{"file": s.name, "reason": s.reason} for s in resolved.skipped],
             }

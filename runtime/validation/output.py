@@ -24,6 +24,9 @@ if TYPE_CHECKING:
     from .findings import Finding
 
 SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
+#: The JSON key counting each severity, per file and in the summary: an "info" finding is a
+#: condition that cannot be decided, and the text output calls it "undecided" too.
+COUNT_KEYS = {"error": "errors", "warning": "warnings", "info": "undecided"}
 _NOUNS = {"undecided": "undecided", "info": "notes"}
 
 
@@ -101,7 +104,7 @@ def json_entry(outcome: Outcome, how: Verbosity) -> dict[str, Any] | None:
         "iod": r.iod,
         "errors": outcome.errors,
         "warnings": outcome.count("warning"),
-        "undecided": outcome.count("info"),
+        COUNT_KEYS["info"]: outcome.count("info"),
         "suppressed": len(outcome.suppressed),
         "findings": findings,
     }
