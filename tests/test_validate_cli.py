@@ -104,6 +104,28 @@ def test_nothing_to_validate_is_exit_2(tmp_path: Path) -> None:
     assert "nothing to validate (1 file skipped)" in err
 
 
+def test_an_unreachable_dicomweb_server_is_named_as_such(monkeypatch: pytest.MonkeyPatch) -> None:
+    """QA-38: it was reported as a missing path, urllib3's retry text around the one fact."""
+    pytest.importorskip("dicomweb_client", reason="pip install 'iodkit[web]'")
+    import socket
+
+    from iodkit.web import inputs as web_inputs
+    from iodkit.web.client import DicomWeb
+
+    with socket.socket() as s:  # a port nothing listens on once the socket is closed
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    root = f"http://127.0.0.1:{port}/dicom-web"
+    web = DicomWeb(root)
+    web.client.set_http_retry_params(retry=False)  # dicomweb-client retries ~30 s by default
+    monkeypatch.setitem(web_inputs._SERVICES, root, web)
+    for arg in (f"{root}/studies/1.2.3", f"{root}/studies/1.2.3/metadata"):
+        code, _, err = cli([arg])
+        assert code == 2
+        assert f"cannot reach the DICOMweb server at {root} (connection refused)" in err
+        assert "no such file" not in err and "Max retries" not in err
+
+
 def test_plurals(testdata: Path) -> None:
     _, out, _ = cli([str(testdata / SEG)])
     assert re.match(

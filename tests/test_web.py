@@ -652,7 +652,7 @@ def test_an_address_validates_as_the_stored_files(web, testdata: Path) -> None: 
     web.store([seg, ct])
     url = f"{web.url}/studies/{seg.StudyInstanceUID}"
     resolution = addresses(url, ResolveOptions())
-    assert resolution is not None and not resolution.missing
+    assert resolution is not None and not resolution.missing and not resolution.unreadable
     by_uid = {s.name.rsplit("/", 1)[1]: s for s in resolution.sources}
     assert set(by_uid) == {seg.SOPInstanceUID, ct.SOPInstanceUID}
     for ds in (seg, ct):
@@ -661,8 +661,12 @@ def test_an_address_validates_as_the_stored_files(web, testdata: Path) -> None: 
         assert [str(f) for f in report.findings] == [str(f) for f in expected]
     assert any(f.severity == "error" for f in report_source(by_uid[ct.SOPInstanceUID]).findings)
     assert addresses("scans/ct.dcm", ResolveOptions()) is None  # not an address: not ours
-    missing = addresses(f"{web.url}/studies/{generate_uid()}", ResolveOptions())
-    assert missing is not None and missing.missing and not missing.sources
+    missing_uid = generate_uid()
+    missing = addresses(f"{web.url}/studies/{missing_uid}", ResolveOptions())
+    assert missing is not None and not missing.sources
+    assert missing.unreadable == [
+        f"{web.url}/studies/{missing_uid}: the server lists no instance there"
+    ]
 
 
 def test_iodkit_validate_takes_addresses_and_metadata(web, testdata: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

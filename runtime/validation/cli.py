@@ -203,7 +203,9 @@ def _run(args: argparse.Namespace, out: TextIO, jobs: int, started: Any) -> int:
     resolved = resolve(_arguments(args), ResolveOptions(include_hidden=args.include_hidden))
     for m in resolved.missing:
         _say(f"{m}: no such file or folder (nor anything matching it)")
-    if resolved.missing:
+    for u in resolved.unreadable:
+        _say(u)
+    if resolved.missing or resolved.unreadable:
         return 2
     if how.verbose and resolved.skipped and not args.json:
         for s in resolved.skipped:

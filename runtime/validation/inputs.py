@@ -76,6 +76,9 @@ class Resolution:
     sources: list[Source] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)  # arguments naming nothing
+    #: arguments naming something that cannot be read, each as "argument: why" (a DICOMweb
+    #: server that does not answer, a metadata file that is not DICOM JSON)
+    unreadable: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -113,6 +116,7 @@ def resolve(
                     out.sources.append(s)
             out.skipped.extend(got.skipped)
             out.missing.extend(got.missing)
+            out.unreadable.extend(got.unreadable)
             break
         else:
             out.missing.append(arg)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import io
 import logging
 import os
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -125,7 +126,9 @@ class DicomWeb:
                 f"{what}: the server answered {status} for {url}{detail}", status, url
             ) from exc
         except requests_module.RequestException as exc:
-            raise DicomWebError(f"{what}: no answer from {self.url}: {exc}") from exc
+            raise DicomWebError(
+                f"{what}: cannot reach the DICOMweb server at {self.url} ({_no_answer(exc)})"
+            ) from exc
 
     # -- STOW-RS ------------------------------------------------------------------------------
 
@@ -319,6 +322,19 @@ def as_part10(obj: Storable) -> tuple[Dataset, int]:
         ) from exc
     data = buffer.getvalue()
     return pydicom.dcmread(io.BytesIO(data)), len(data)
+
+
+def _no_answer(exc: Exception) -> str:
+    """Why a request got no answer, in a few words: urllib3's text ("HTTPConnectionPool(host=…):
+    Max retries exceeded with url: … [Errno 111] Connection refused')") buries the one fact."""
+    import requests as requests_module
+
+    found = re.search(r"\[Errno -?\d+\] ([^'\")\]]+)", str(exc))
+    if found:
+        return found.group(1).strip().lower()  # "connection refused", "name or service not known"
+    if isinstance(exc, requests_module.Timeout):
+        return "no answer in time"
+    return str(exc)
 
 
 def _answer_text(response: requests.Response | None) -> str:

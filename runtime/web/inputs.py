@@ -56,10 +56,10 @@ def addresses(arg: str, options: ResolveOptions) -> Resolution | None:
         web = service(a.root)
         instances = list(web.instances(a))
     except (AddressError, DicomWebError) as exc:
-        out.missing.append(f"{arg} ({exc})")
+        out.unreadable.append(f"{arg}: {exc}")
         return out
     if not instances:
-        out.missing.append(f"{arg} (the server lists no instance there)")
+        out.unreadable.append(f"{arg}: the server lists no instance there")
     for uids in sorted(instances, key=lambda u: (u.series, u.instance)):
         url = a.of_instance(uids.series, uids.instance).url
         name = url.removesuffix("/metadata")
@@ -84,7 +84,7 @@ def metadata_files(arg: str, options: ResolveOptions) -> Resolution | None:
             count = len(_document(arg)) if kind == "array" else 1
             out.sources = [Source(f"{arg}[{i}]", f"{arg}[{i}]", VALIDATOR) for i in range(count)]
     except (OSError, UnicodeDecodeError, DicomJsonError) as exc:
-        out.missing.append(f"{arg} ({exc})")
+        out.unreadable.append(f"{arg}: {exc}")
     return out
 
 
