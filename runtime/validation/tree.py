@@ -178,11 +178,21 @@ class Element:
                 return ()
             vals = v if isinstance(v, (list, tuple)) else [v]
             return tuple(_text(x) for x in vals)
-        if self.vr in TEXT_VRS:
-            if self.vr not in CHARSET_VRS:
-                # read as ASCII whatever the character set: the bytes alone decide, and the
-                # same UIDs, codes and numbers recur in every item of a file
-                key = (self.vr, self.raw)
+        vr = self.vr
+        if vr in TEXT_VRS:
+            enc = self.enc
+            if vr not in CHARSET_VRS or enc is None or not enc.encodings():
+                # read as ASCII whatever the character set (or text in the default
+                # repertoire, read as Latin-1 as _text() does): the bytes alone decide, and
+                # the same UIDs, codes, names and numbers recur in every item of a file
+                if self.fragments is None:
+                    start = self._start
+                    raw = self._buf[start : start + self.length]  # self.raw, without a call
+                    if type(raw) is not bytes:
+                        raw = bytes(raw)
+                else:
+                    raw = self.raw
+                key = (vr, raw)
                 hit = _ASCII_STRINGS.get(key)
                 if hit is None:
                     if len(_ASCII_STRINGS) >= 50_000:
@@ -198,10 +208,13 @@ class Element:
             return ()
         # trailing spaces are padding (PS3.5 6.2); NUL pads only UI, elsewhere it is a
         # character the value check reports
-        if self.vr in SINGLE_TEXT_VRS:
+        vr = self.vr
+        if vr in SINGLE_TEXT_VRS:
             return (text.rstrip(" "),)
-        if self.vr == "UI":
+        if vr == "UI":
             return tuple(s.strip("\x00 ") for s in text.split("\\"))
+        if text[-1] != " " and " \\" not in text:
+            return tuple(text.split("\\"))  # no value ends in a space: nothing to remove
         return tuple(s.rstrip(" ") for s in text.split("\\"))
 
     def _text(self) -> str:
