@@ -221,13 +221,22 @@ def root_layout(cache: dict[Any, Any], iod: IodRules) -> Layout:
 def sequence_plan(book: RuleBook, seqs: list[Use], module: str) -> tuple[Scope, Plan]:
     """The scope of a sequence's items (the item rows of every rule for it) and its plan,
     kept by the rules' identity: a sequence recurs in every item of its parent (every frame)."""
-    key = ("sequence", module, *[id(u.attr) for u in seqs])
-    hit = book.plans.get(key)
-    if hit is None or any(a is not u.attr for a, u in zip(hit[0], seqs, strict=True)):
-        segments = {(id(rows), tid): (rows, tid) for u in seqs for rows, tid in u.attr.items or ()}
-        scope = book.scope(tuple(segments.values()))
-        hit = (tuple(u.attr for u in seqs), scope, item_plan(book, scope, module))
-        book.plans[key] = hit
+    key: tuple[Any, ...]
+    if len(seqs) == 1:  # one rule for the sequence (most): no list, no zip
+        attr = seqs[0].attr
+        key = ("sequence", module, id(attr))
+        hit = book.plans.get(key)
+        if hit is not None and hit[0][0] is attr:
+            return hit[1], hit[2]
+    else:
+        key = ("sequence", module, *[id(u.attr) for u in seqs])
+        hit = book.plans.get(key)
+        if hit is not None and all(a is u.attr for a, u in zip(hit[0], seqs, strict=True)):
+            return hit[1], hit[2]
+    segments = {(id(rows), tid): (rows, tid) for u in seqs for rows, tid in u.attr.items or ()}
+    scope = book.scope(tuple(segments.values()))
+    hit = (tuple(u.attr for u in seqs), scope, item_plan(book, scope, module))
+    book.plans[key] = hit
     return hit[1], hit[2]
 
 
