@@ -44,6 +44,8 @@ _VALID_VRS = frozenset(
     "UR US UT UV".split()
 )
 _VR_TEXT = {v.encode(): v for v in _VALID_VRS}  # VR bytes as read → the VR's name
+# VR bytes as read → the VR's name, and whether its length takes 4 bytes (PS3.5 7.1.2)
+_VR_BYTES = {b: (v, b in _LONG_VRS) for b, v in _VR_TEXT.items()}
 
 
 class _Reader:
@@ -115,20 +117,23 @@ class _Reader:
             last = tag
             written = None
             if explicit:
-                if vrb in _LONG_VRS:
-                    if pos + 12 > end:  # the 4-byte length is cut off
-                        self.issue("error", "truncated", "element header cut off", path, tag)
-                        return node, end
-                    length = u32(buf, pos + 8)[0]
-                    hdr = 12
-                    written = _VR_TEXT[vrb]
+                known = _VR_BYTES.get(vrb)
+                if known is not None:
+                    written, long_vr = known
+                    if long_vr:
+                        if pos + 12 > end:  # the 4-byte length is cut off
+                            self.issue("error", "truncated", "element header cut off", path, tag)
+                            return node, end
+                        length = u32(buf, pos + 8)[0]
+                        hdr = 12
+                    else:
+                        length = short_length
+                        hdr = 8
                 elif 0x41 <= vrb[0] <= 0x5A and 0x41 <= vrb[1] <= 0x5A:
                     length = short_length
                     hdr = 8
-                    written = _VR_TEXT.get(vrb) or vrb.decode()
-                    if written not in _VALID_VRS:
-                        self.issue("error", "bad-vr", f"unknown VR {written!r}", path, tag)
-                        written = "UN"
+                    self.issue("error", "bad-vr", f"unknown VR {vrb.decode()!r}", path, tag)
+                    written = "UN"
                 else:
                     # not a VR: read this element as implicit VR (some writers mix them)
                     self.issue(
@@ -178,8 +183,12 @@ class _Reader:
                 if tag == SPECIFIC_CHARACTER_SET:
                     text = bytes(buf[start : start + length]).decode("latin-1")
                     enc.terms = [t.strip(" \x00") for t in text.split("\\")]
-                elif vr in CHARSET_VRS and _extended(buf, start, length):
-                    node.extended_text = True
+                elif vr in CHARSET_VRS and not node.extended_text:
+                    raw = buf[start : start + length]  # _extended(), without the call
+                    if type(raw) is not bytes:
+                        raw = bytes(raw)
+                    if not raw.isascii() or b"\x1b" in raw:
+                        node.extended_text = True
                 pos = start + length
             elements[tag] = el
         return node, pos
