@@ -122,13 +122,10 @@ def values_key(ctx: Context, refs: tuple[Ref, ...]) -> tuple[Any, ...] | None:
                 if items is not None:
                     part.append(len(items))
                     continue
-                buf, enc = el._buf, el.enc
-                if buf is None or el.fragments is not None or enc is None:
+                enc = el.enc
+                if el._buf is None or el.fragments is not None or enc is None:
                     return None
-                start = el._start
-                raw = buf[start : start + el.length]
-                if type(raw) is not bytes:
-                    raw = bytes(raw)
+                raw = el.value_bytes()
                 if not raw.isascii():
                     return None
                 part.append((el.vr, enc.big_endian, raw))
@@ -137,11 +134,11 @@ def values_key(ctx: Context, refs: tuple[Ref, ...]) -> tuple[Any, ...] | None:
             if items is not None:
                 part.append(len(items))
                 continue
-            raw = getattr(el, "encoded", None)
+            encoded = getattr(el, "encoded", None)
             enc = getattr(el, "enc", None)
-            if raw is None or enc is None or not raw.isascii():
+            if encoded is None or enc is None or not encoded.isascii():
                 return None
-            part.append((el.vr, enc.big_endian, raw))
+            part.append((el.vr, enc.big_endian, encoded))
         key.append(tuple(part))
     return tuple(key)
 

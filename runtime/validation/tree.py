@@ -76,6 +76,7 @@ class Element:
         "fragments",
         "_value",
         "_strings",
+        "_bytes",
         "enc",
         "decode_error",
     )
@@ -103,6 +104,9 @@ class Element:
         self.fragments: int | None = None
         self._value: Any = _UNSET
         self._strings: tuple[str, ...] | None = None
+        # the value bytes once sliced (up to KEPT_BYTES): its strings, its value
+        # check and the item memo's keys all look them up, and a bytes object keeps its hash
+        self._bytes: bytes | None = None
         self.enc: Encoding | None = enc  # character set and byte order in force here
         self.decode_error = ""  # why the text could not be decoded with its character set
 
@@ -124,7 +128,7 @@ class Element:
         """The value bytes (b"" for sequences and encapsulated data)."""
         if self._buf is None or self.items is not None or self.fragments is not None:
             return b""
-        return bytes(self._buf[self._start : self._start + self.length])
+        return self.value_bytes()
 
     @property
     def encoded(self) -> bytes | None:
@@ -132,7 +136,7 @@ class Element:
         pydicom Dataset), a sequence or encapsulated data."""
         if self._buf is None or self.items is not None or self.fragments is not None:
             return None
-        return bytes(self._buf[self._start : self._start + self.length])
+        return self.value_bytes()
 
     def view(self) -> memoryview | bytes:
         """The value bytes without copying them: a view of the buffer the file was read into
@@ -185,13 +189,7 @@ class Element:
                 # read as ASCII whatever the character set (or text in the default
                 # repertoire, read as Latin-1 as _text() does): the bytes alone decide, and
                 # the same UIDs, codes, names and numbers recur in every item of a file
-                if self.fragments is None:
-                    start = self._start
-                    raw = self._buf[start : start + self.length]  # self.raw, without a call
-                    if type(raw) is not bytes:
-                        raw = bytes(raw)
-                else:
-                    raw = self.raw
+                raw = self.value_bytes() if self.fragments is None else b""
                 key = (vr, raw)
                 hit = _ASCII_STRINGS.get(key)
                 if hit is None:
@@ -201,6 +199,19 @@ class Element:
                 return hit
             return self._split(self._text())
         return tuple(_text(x) for x in self.numbers())
+
+    def value_bytes(self) -> bytes:
+        """The value bytes of an element read from a file (neither a sequence nor
+        encapsulated: see :attr:`raw`), sliced once when short (up to :data:`KEPT_BYTES`)."""
+        raw = self._bytes
+        if raw is None:
+            start = self._start
+            raw = self._buf[start : start + self.length]
+            if type(raw) is not bytes:
+                raw = bytes(raw)
+            if self.length <= KEPT_BYTES:
+                self._bytes = raw
+        return raw
 
     def _split(self, text: str) -> tuple[str, ...]:
         """The values of a text element's decoded text (see :meth:`strings`)."""
@@ -267,6 +278,7 @@ class Element:
         return f"Element({self.tag:08X}, {self.vr}, length={self.length})"
 
 
+KEPT_BYTES = 1024  # Element.value_bytes() keeps values up to this long
 _KNOWN_CODECS = frozenset(TERMS.values())
 # (VR, bytes) → values, for the text VRs no character set applies to (Element.strings)
 _ASCII_STRINGS: dict[tuple[str, bytes], tuple[str, ...]] = {}

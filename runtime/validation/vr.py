@@ -198,10 +198,7 @@ def check_element(el: Element, vm: str) -> tuple[list[Problem], Problem | None]:
     elif length > _KEY_BYTES_MAX:  # a long text rarely recurs: not kept
         return check_value(el), check_vm(el, vm) if vm else None
     else:
-        start = el._start
-        raw = buf[start : start + length]  # Element.raw, without the property's call
-        if type(raw) is not bytes:
-            raw = bytes(raw)
+        raw = el.value_bytes()
         if vr in _BYTES_DECIDE:
             key = (vr, vm, length, raw)
         else:
