@@ -393,7 +393,15 @@ class And(FrozenValue):
         set_field(self, "items", items)
 
     def eval(self, ctx: Context) -> Verdict:
-        return all3(p.eval(ctx) for p in self.items)
+        # all3() over the items, written out: no generator for each of the many evaluations
+        unknown = False
+        for p in self.items:
+            v = p.eval(ctx)
+            if v is False:
+                return False
+            if v is None:
+                unknown = True
+        return None if unknown else True
 
     def to_data(self) -> Any:
         return {"and": [p.to_data() for p in self.items]}
@@ -407,7 +415,15 @@ class Or(FrozenValue):
         set_field(self, "items", items)
 
     def eval(self, ctx: Context) -> Verdict:
-        return any3(p.eval(ctx) for p in self.items)
+        # any3() over the items, written out (as in And.eval)
+        unknown = False
+        for p in self.items:
+            v = p.eval(ctx)
+            if v is True:
+                return True
+            if v is None:
+                unknown = True
+        return None if unknown else False
 
     def to_data(self) -> Any:
         return {"or": [p.to_data() for p in self.items]}
