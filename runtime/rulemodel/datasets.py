@@ -377,6 +377,8 @@ def is_empty(elem: Any) -> bool:
 
 def values_of(elem: Any) -> tuple[Any, ...]:
     """An element's values as a tuple (strings stripped; bytes decoded and split on "\\")."""
+    if elem is None:  # an absent element (get_element's None): no exception raised and caught
+        return ()
     try:
         value = elem.value
     except Exception:
