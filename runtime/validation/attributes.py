@@ -17,7 +17,7 @@ from typing import Literal
 from iodkit.rulemodel import Context, Verdict, evaluate, explanation
 
 from . import relations
-from .compiled import Attr, Scope
+from .compiled import Attr, ItemCount, Scope
 from .dictionary import entry, join, tag_text
 from .plans import OPTIONAL_TYPES, Plan, Use, item_plan, sequence_plan
 from .tree import Element, Node
@@ -28,6 +28,7 @@ ALWAYS_ALLOWED = frozenset({0xFFFCFFFC, 0xFFFAFFFA})  # Data Set Trailing Paddin
 NO_EXPLANATION = explanation(None)
 _CONDITIONAL_TYPES = frozenset(("1C", "2C"))
 _UNCONDITIONAL_TYPES = frozenset(("1", "2", "3", ""))
+_NOT_REQUIRED = frozenset(("forbidden", "unspecified", "n/a"))
 _MISS = object()
 
 
@@ -86,8 +87,14 @@ class AttributeChecks(ValueSetChecks):
                 if req == "required" or req is None:
                     self.judge(el, tag, [(req, u)], ctx, path)
                 return  # not required: an absent attribute is fine
-        if el is None and all(u.attr.type in OPTIONAL_TYPES or not u.checked for u in uses):
-            return  # absent and nothing requires it: the common case, keep it cheap
+        if el is None:
+            # (loops rather than any()/all() over a generator in this module's hot paths: a
+            # generator left early is closed by raising GeneratorExit into it)
+            for u in uses:
+                if u.checked and u.attr.type not in OPTIONAL_TYPES:
+                    break
+            else:
+                return  # absent and nothing requires it: the common case, keep it cheap
         verdicts = [
             (
                 "required"
@@ -167,7 +174,7 @@ class AttributeChecks(ValueSetChecks):
         sub = join(path, tag)
         live = [(r, u) for r, u in verdicts if r != "n/a"]
         empty = _empty(el)
-        if verdicts and all(r in ("forbidden", "unspecified", "n/a") for r, _ in verdicts):
+        if verdicts and _NOT_REQUIRED.issuperset([r for r, _ in verdicts]):
             for _, u in _per_module(verdicts, "forbidden", "unspecified", checked_only=False):
                 a = u.attr
                 self.add(
@@ -191,9 +198,11 @@ class AttributeChecks(ValueSetChecks):
         elif empty:
             self.emptiness(live, sub, tag)
         uses_live = [u for _, u in live] or [verdicts[0][1]]
-        if not empty and any(u.attr.value_sets for u in uses_live):
-            self.values(el, uses_live, ctx, sub)
         if not empty:
+            for u in uses_live:
+                if u.attr.value_sets:
+                    self.values(el, uses_live, ctx, sub)
+                    break
             self.module_vm(el, uses_live, ctx, sub)
         if el.items is not None:
             self.sequence(el, uses_live, ctx, sub)
@@ -316,7 +325,11 @@ class AttributeChecks(ValueSetChecks):
             return
         u0 = seqs[0]
         a = u0.attr
-        counts = next((u.attr.counts for u in seqs if u.attr.counts), ())
+        counts: tuple[ItemCount, ...] = ()
+        groups: tuple[tuple[int, str], ...] = ()
+        for u in seqs:  # the first rule that counts the items, the first that lists codes
+            counts = counts or u.attr.counts
+            groups = groups or u.attr.code_groups
         n = len(items)
         for count in counts if (n or a.type in ("1", "1C")) else ():
             lo, hi = count.minimum, count.maximum
@@ -347,7 +360,6 @@ class AttributeChecks(ValueSetChecks):
                     ref=self.ref(a.table),
                     tag=a.tag,
                 )
-        groups = next((u.attr.code_groups for u in seqs if u.attr.code_groups), ())
         if groups and items:
             self.codes(items, groups, path, u0)
         if not items:
