@@ -124,8 +124,9 @@ class _Check(IodFacts):
         shared, frames = fg_items(root)
         group_presence: dict[str, tuple[bool, list[int]]] = {}
         for g in iod.groups:
-            in_shared = bool(shared) and any(t in shared[0].elems for t in g.tags)
-            with_it = [i for i, f in enumerate(frames) if any(t in f.elems for t in g.tags)]
+            # (a set test rather than any() over a generator: once per macro and frame)
+            in_shared = bool(shared) and not shared[0].elems.keys().isdisjoint(g.tags)
+            with_it = [i for i, f in enumerate(frames) if not f.elems.keys().isdisjoint(g.tags)]
             group_presence[g.name] = (in_shared, with_it)
             self.presence[normalize_module_name(g.name)] = in_shared or bool(with_it)
         ctx = Context.of(root, modules=self.module_oracle, facts=self)
