@@ -252,8 +252,12 @@ def items_of(elem: Any) -> list[Dataset]:
         value = elem.value
     except Exception:
         return []
-    if type(value) is list and all(isinstance(it, IndexedDataset) for it in value):
-        return value  # the reader's items
+    if type(value) is list:
+        for it in value:  # (a loop: any()/all() over a generator left early costs more)
+            if not isinstance(it, IndexedDataset):
+                break
+        else:
+            return value  # the reader's items
     if isinstance(value, (list, tuple)) or type(value).__name__ == "Sequence":
         return [it for it in value if is_dataset(it)]
     return []
@@ -274,6 +278,15 @@ def _group_index(items: list[Dataset]) -> _Index:
         for macro in macros:
             index.setdefault(int(macro.tag), []).append(macro)
             for inner in items_of(macro):
+                if isinstance(inner, IndexedDataset):  # the validator's tree: its tags at hand, no
+                    # int() and no new list for every element
+                    for tag, elem in inner.elems.items():
+                        hit = index.get(tag)
+                        if hit is None:
+                            index[tag] = [elem]
+                        else:
+                            hit.append(elem)
+                    continue
                 try:
                     elems = list(inner)
                 except Exception:
