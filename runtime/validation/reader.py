@@ -79,6 +79,7 @@ class _Reader:
         last = -1
         explicit = self.explicit
         header, tag_of, u32 = self.header, self.tag, self.u32
+        dictionary_vrs = _DICTIONARY_VRS  # (what _dictionary_vr() reads first, without a call)
         while pos < end:
             if pos + 8 > end:
                 self.issue("error", "truncated", f"{end - pos} stray bytes at the end", path)
@@ -148,7 +149,7 @@ class _Reader:
             else:
                 length = u32(buf, pos + 4)[0]
                 hdr = 8
-            vr = written or _dictionary_vr(tag)
+            vr = written or dictionary_vrs.get(tag) or _dictionary_vr(tag)
             if written == "UN" and not tag >> 16 & 1:
                 # a standard attribute written as UN (by a writer whose dictionary lacked it):
                 # its value is read with the dictionary's VR (PS3.5 6.2.2); the file checks
@@ -295,6 +296,20 @@ def _extended(buf: Any, start: int, length: int) -> bool:
 
 
 def _dictionary_vr(tag: int) -> str:
+    """The VR an element is read with when the file does not give it (implicit VR, or UN for
+    a standard attribute): looked up once per tag."""
+    vr = _DICTIONARY_VRS.get(tag)
+    if vr is None:
+        if len(_DICTIONARY_VRS) >= 65536:  # private tags are not a bounded set
+            _DICTIONARY_VRS.clear()
+        vr = _DICTIONARY_VRS[tag] = _vr_of(tag)
+    return vr
+
+
+_DICTIONARY_VRS: dict[int, str] = {}
+
+
+def _vr_of(tag: int) -> str:
     vr = entry(tag).vr
     if not vr:
         return "UN"
