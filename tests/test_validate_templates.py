@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from iodkit.validation.findings import Finding
-from iodkit.validation.reader import from_dataset
+from iodkit.validation.fromvalues import from_dataset
 from iodkit.validation.templates import check_content_tree
 from pydicom.dataset import Dataset
 

@@ -443,11 +443,3 @@ def _sniff(buf: bytes, pos: int) -> tuple[bool, bool]:
     little = struct.unpack_from("<H", buf, pos)[0] <= 0x00FF or buf[pos] != 0
     return explicit, little
 
-
-def __getattr__(name: str) -> Any:
-    """The tree built from values lives in :mod:`.fromvalues`; its names stay importable here."""
-    if name in ("from_dataset", "from_elements", "BULK_BY_REFERENCE"):
-        from . import fromvalues
-
-        return getattr(fromvalues, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
