@@ -1,11 +1,35 @@
-"""The formats of DICOM's string Value Representations (PS3.5 Table 6.2-1), as patterns and
-checks with no other dependency: one rule for the validator (:mod:`iodkit.validation.vr`,
-values read from files) and the builders (:mod:`iodkit.vrvalues`, values as they are set).
+"""The formats and lengths of DICOM's string Value Representations (PS3.5 Table 6.2-1), as
+tables, patterns and checks with no other dependency: one rule for the validator
+(:mod:`iodkit.validation.vr`, values read from files) and the builders (:mod:`iodkit.vrvalues`,
+values as they are set).
 """
 
 from __future__ import annotations
 
 import re
+
+#: The longest one value of a string VR may be, in characters (bytes for the VRs restricted to
+#: the default repertoire); None: only the 2^32-2 limit of the length field. PN: 64 for each
+#: component group, which the validator checks on its own.
+MAX_LEN: dict[str, int | None] = {
+    "AE": 16,
+    "AS": 4,
+    "CS": 16,
+    "DA": 8,
+    "DS": 16,
+    "DT": 26,
+    "IS": 12,
+    "LO": 64,
+    "LT": 10240,
+    "PN": None,
+    "SH": 16,
+    "ST": 1024,
+    "TM": 14,
+    "UC": None,
+    "UI": 64,
+    "UR": None,
+    "UT": None,
+}
 
 FORMAT: dict[str, re.Pattern[str]] = {
     "AS": re.compile(r"\d{3}[DWMY]"),

@@ -14,7 +14,7 @@ import math
 from numbers import Integral, Real
 from typing import Any
 
-from iodkit.vrformat import format_problem
+from iodkit.vrformat import MAX_LEN, format_problem
 from pydicom.valuerep import DA, DT, TM, DSfloat, PersonName
 
 STR_VRS = frozenset("AE AS CS LO LT SH ST UC UT UR UI".split())
@@ -22,7 +22,6 @@ INT_VRS = frozenset("IS SS US SL UL SV UV AT".split())
 FLOAT_VRS = frozenset("DS FL FD".split())
 BYTES_VRS = frozenset("OB OW OD OF OL OV UN".split())
 TEXT_VRS = STR_VRS | {"PN", "DA", "TM", "DT"}  # pydicom reads an empty IS/DS as None
-MAX_LEN = {"AE": 16, "AS": 4, "CS": 16, "LO": 64, "SH": 16, "UI": 64, "LT": 10240, "ST": 1024}
 
 #: The integers a VR can hold (PS3.5 Table 6.2-1); IS is a decimal string of a signed 32-bit
 #: integer. Ambiguous VRs accept what either reading holds.

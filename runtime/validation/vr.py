@@ -13,36 +13,13 @@ from functools import lru_cache
 from typing import Any
 
 from iodkit.rulemodel.datasets import CHARSET_VRS
-from iodkit.vrformat import FORMAT as _FORMAT
-from iodkit.vrformat import hint as _hint
-from iodkit.vrformat import valid_date as _valid_date
-from iodkit.vrformat import valid_time as _valid_time
+from iodkit.vrformat import FORMAT, MAX_LEN, hint, valid_date, valid_time
 
 from .findings import shown
 from .tree import TEXT_VRS, Element
 
 Problem = tuple[str, str]
 
-# VR: maximum length of one value (characters), None = only the 2^32-2 limit
-_MAX_LEN: dict[str, int | None] = {
-    "AE": 16,
-    "AS": 4,
-    "CS": 16,
-    "DA": 8,
-    "DS": 16,
-    "DT": 26,
-    "IS": 12,
-    "LO": 64,
-    "LT": 10240,
-    "PN": None,  # 64 per component group, checked separately
-    "SH": 16,
-    "ST": 1024,
-    "TM": 14,
-    "UC": None,
-    "UI": 64,
-    "UR": None,
-    "UT": None,
-}
 _BINARY_SIZE = {
     "US": 2,
     "SS": 2,
@@ -81,8 +58,8 @@ def check_value(el: Element) -> list[Problem]:
     values = el.strings()
     if el.decode_error:
         out.append(("value", f"cannot be decoded: {el.decode_error}"))
-    limit = _MAX_LEN.get(vr)
-    pattern = _FORMAT.get(vr)
+    limit = MAX_LEN.get(vr)
+    pattern = FORMAT.get(vr)
     for i, v in enumerate(values):
         if not v:
             continue
@@ -90,14 +67,14 @@ def check_value(el: Element) -> list[Problem]:
         if pattern is not None:
             text = v if vr in ("DS", "IS") else v.strip(" ") if vr != "UI" else v
             if not pattern.fullmatch(text):
-                out.append(("value", f"{where}{shown(v)} is not a valid {vr}{_hint(vr, text)}"))
+                out.append(("value", f"{where}{shown(v)} is not a valid {vr}{hint(vr, text)}"))
                 continue
         if limit is not None and len(v) > limit:
             out.append(("value", f"{where}{shown(v)} is {len(v)} long, more than {limit} for {vr}"))
         if pattern is not None:
-            if vr == "DA" and not _valid_date(text):
+            if vr == "DA" and not valid_date(text):
                 out.append(("value", f"{where}{shown(v)} is not a calendar date"))
-            elif vr == "TM" and not _valid_time(text):
+            elif vr == "TM" and not valid_time(text):
                 out.append(("value", f"{where}{shown(v)} is not a valid time of day"))
             elif vr == "IS" and not -(2**31) <= int(text) <= 2**31 - 1:
                 out.append(("value", f"{where}{shown(v)} is out of the IS range"))
