@@ -27,14 +27,13 @@ SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
 #: The JSON key counting each severity, per file and in the summary: an "info" finding is a
 #: condition that cannot be decided, and the text output calls it "undecided" too.
 COUNT_KEYS = {"error": "errors", "warning": "warnings", "info": "undecided"}
-_NOUNS = {"undecided": "undecided", "info": "notes"}
 
 
 def plural(n: int, noun: str, nouns: str | None = None) -> str:
     """ "1 error", "2 errors", "0 files"; ``nouns`` for an irregular plural."""
     if n == 1:
         return f"{n} {noun}"
-    return f"{n} {nouns or _NOUNS.get(noun) or noun + 's'}"
+    return f"{n} {nouns or noun + 's'}"
 
 
 @dataclass(frozen=True)
