@@ -40,20 +40,31 @@ def test_the_same_findings_with_and_without_the_memory(
     assert remembered == plain
 
 
+def sr_with_text_items_without_value(testdata: Path, tmp_path: Path, n: int) -> tuple[Path, int]:
+    """highdicom's SR document with ``n`` copies of a TEXT content item appended to one of its
+    groups, each without its Text Value: the file and the index of the first copy in the group
+    ``ContentSequence[7].ContentSequence[0].ContentSequence`` (whose item 0 is TEXT with its
+    Text Value, item 2 CODE without one)."""
+    ds = pydicom.dcmread(testdata / "highdicom" / "sr_document.dcm")
+    group = ds.ContentSequence[7].ContentSequence[0].ContentSequence
+    assert group[0].ValueType == "TEXT" and group[2].ValueType == "CODE"
+    first = len(group)
+    for _ in range(n):
+        item = pydicom.Dataset()
+        item.update(group[0])
+        del item.TextValue
+        group.append(item)
+    path = tmp_path / "sr.dcm"
+    ds.save_as(path)
+    return path, first
+
+
 def test_an_item_with_other_values_is_judged_again(testdata: Path, tmp_path: Path) -> None:
     """Two TEXT content items: the first has its Text Value, the second not. A CODE item
     before them, without a Text Value, made the Text Value row silent for Value Type CODE —
     not for TEXT, so the second TEXT item's missing value is still an error."""
-    ds = pydicom.dcmread(testdata / "highdicom" / "sr_document.dcm")
-    group = ds.ContentSequence[7].ContentSequence[0].ContentSequence
-    assert group[0].ValueType == "TEXT" and group[2].ValueType == "CODE"
-    second = pydicom.Dataset()
-    second.update(group[0])
-    del second.TextValue
-    group.append(second)
-    path = tmp_path / "sr.dcm"
-    ds.save_as(path)
-    where = f"ContentSequence[7].ContentSequence[0].ContentSequence[{len(group) - 1}].TextValue"
+    path, second = sr_with_text_items_without_value(testdata, tmp_path, 1)
+    where = f"ContentSequence[7].ContentSequence[0].ContentSequence[{second}].TextValue"
     for _ in range(2):  # and again, with everything remembered
         missing = [f for f in validate_file(path) if f.code == "missing" and f.path == where]
         assert len(missing) == 1, where
@@ -76,17 +87,7 @@ def test_what_a_row_said_is_said_again_at_each_items_own_path(
 ) -> None:
     """Three TEXT content items without their Text Value: the first is judged, the next two
     hear what it said, each at its own path — the same findings as judging every one."""
-    ds = pydicom.dcmread(testdata / "highdicom" / "sr_document.dcm")
-    group = ds.ContentSequence[7].ContentSequence[0].ContentSequence
-    assert group[0].ValueType == "TEXT"
-    for _ in range(3):
-        item = pydicom.Dataset()
-        item.update(group[0])
-        del item.TextValue
-        group.append(item)
-    path = tmp_path / "sr.dcm"
-    ds.save_as(path)
-    first = len(group) - 3
+    path, first = sr_with_text_items_without_value(testdata, tmp_path, 3)
     wanted = [
         f"ContentSequence[7].ContentSequence[0].ContentSequence[{i}].TextValue"
         for i in range(first, first + 3)
