@@ -16,7 +16,7 @@ from iodkit.rulemodel.datasets import CHARSET_VRS
 from iodkit.vrformat import FORMAT, MAX_LEN, hint, valid_date, valid_time
 
 from .findings import shown
-from .tree import TEXT_VRS, Element
+from .tree import KEPT_BYTES, TEXT_VRS, Element
 
 Problem = tuple[str, str]
 
@@ -153,7 +153,6 @@ def check_vm(el: Element, vm: str) -> Problem | None:
 _BYTES_DECIDE = TEXT_VRS - CHARSET_VRS
 _CHECKED: dict[tuple[Any, ...], tuple[list[Problem], Problem | None]] = {}
 _CHECKED_MAX = 50_000
-_KEY_BYTES_MAX = 1024  # text values longer than this are checked each time
 
 
 def check_element(el: Element, vm: str) -> tuple[list[Problem], Problem | None]:
@@ -172,7 +171,7 @@ def check_element(el: Element, vm: str) -> tuple[list[Problem], Problem | None]:
     length = el.length
     if vr not in TEXT_VRS:  # binary: the length alone decides (its multiple, the count)
         key: tuple[Any, ...] = (vr, vm, length, b"")
-    elif length > _KEY_BYTES_MAX:  # a long text rarely recurs: not kept
+    elif length > KEPT_BYTES:  # a long text rarely recurs (nor are its bytes kept): not kept
         return check_value(el), check_vm(el, vm) if vm else None
     else:
         raw = el.value_bytes()
