@@ -51,22 +51,15 @@ def write_list(path: str, sources: Sequence[Source], context: ValidationContext)
     os.replace(part, path)
 
 
-def warm(sources: Sequence[Source], context: ValidationContext) -> int:
-    """Validate the first source of each SOP Class (named by its File Meta Information) as a
-    worker's batch would, and freeze what that made; returns how many were validated."""
-    from iodkit.validation.reader import sop_class_of
+def warm(sources: list[Source], context: ValidationContext) -> int:
+    """Warm as ``--jobs`` warms its parent (the same function: the first file of each SOP
+    Class validated, the data dictionary and context groups loaded) and freeze what that
+    made; returns how many files were validated."""
+    from iodkit.validation.runners import _warm
 
-    from .units import validate_batch
-
-    first: dict[str, Source] = {}
-    for s in sources:
-        uid = sop_class_of(s.location)
-        if uid and uid not in first:
-            first[uid] = s
-    if first:
-        validate_batch(0, list(enumerate(first.values())), False, context)
+    done = _warm(sources, context)
     gc.freeze()  # shared with the workers, never scanned again
-    return len(first)
+    return len(done)
 
 
 def _wait_and_warm(path: str) -> None:
