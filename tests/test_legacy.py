@@ -187,6 +187,12 @@ def test_bad_input() -> None:
         ds.PhotometricInterpretation = "MONOCHROME1"
     with pytest.raises(LegacyConversionError, match="is MONOCHROME1"):
         LegacyConvertedEnhancedImage(inverted)
+    wider = copy.deepcopy(ct)  # image 1 of 32 bits between two of 16: the images differ,
+    wider[1].BitsAllocated = wider[1].BitsStored = 32  # image 2 is not short of bytes
+    wider[1].HighBit = 31
+    wider[1].PixelData = np.zeros((16, 20), np.int32).tobytes()
+    with pytest.raises(LegacyConversionError, match="encode their pixels differently"):
+        LegacyConvertedEnhancedImage(wider)
     no_pixels = copy.deepcopy(ct)
     del no_pixels[2].PixelData
     with pytest.raises(LegacyConversionError, match="classic image 2 has no Pixel Data"):

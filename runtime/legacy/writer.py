@@ -408,7 +408,7 @@ def _pixel_description(images: list[Dataset]) -> Any:
     from iodkit.pixels.errors import PixelError
 
     found = set()
-    known: list[Any] | None = None  # the values the first description was made from
+    known: list[Any] | None = None  # the values ``description`` was made from
     for i, ds in enumerate(images):
         if _PIXEL_DATA not in ds:
             raise LegacyConversionError(f"classic image {i} has no Pixel Data to convert")
@@ -429,8 +429,7 @@ def _pixel_description(images: list[Dataset]) -> Any:
                     "enhanced IODs are MONOCHROME2 and converting would change its stored "
                     "values (PS3.3 A.70.3.1): convert it to MONOCHROME2 first"
                 )
-            if known is None:
-                known = values
+            known = values
             found.add(description)
         _check_native_length(i, ds, description)
     if len(found) > 1:
