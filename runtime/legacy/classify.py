@@ -28,12 +28,6 @@ class Split:
     varying: set[BaseTag]
 
 
-def _value(elem: Any) -> Any:
-    """What two elements are compared by: a raw element's bytes as read (no conversion), else
-    its value."""
-    return elem.value
-
-
 def _empty(elem: Any) -> bool:
     if elem is None:
         return True
@@ -63,7 +57,7 @@ def split(images: list[Dataset], skip: Iterable[int]) -> Split:
     for tag in tags:
         if tag in skipped or tag >> 16 == 0x0002 or tag & 0xFFFF == 0:
             continue
-        elements = [e.get(tag) for e in indexed]  # None where absent
+        elements: list[Any] = [e.get(tag) for e in indexed]  # None where absent
         first = next((e for e in elements if e is not None), None)
         if first is None:
             continue
@@ -71,10 +65,11 @@ def split(images: list[Dataset], skip: Iterable[int]) -> Split:
             shared[BaseTag(tag)] = images[elements.index(first)][tag]
             continue
         kinds = {type(e) for e in elements}
+        value = first.value  # a raw element's bytes as read (no conversion)
         if (
             any(e is None for e in elements)
             or len(kinds) > 1
-            or any(_value(e) != _value(first) for e in elements)
+            or any(e.value != value for e in elements)
         ):
             varying.add(BaseTag(tag))
         else:
