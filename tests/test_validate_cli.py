@@ -124,6 +124,13 @@ def test_an_unreachable_dicomweb_server_is_named_as_such(monkeypatch: pytest.Mon
         assert code == 2
         assert f"cannot reach the DICOMweb server at {root} (connection refused)" in err
         assert "no such file" not in err and "Max retries" not in err
+    import requests
+
+    def broken(*args: object) -> None:  # the server answered, then the answer broke off
+        raise requests.exceptions.ChunkedEncodingError("Connection broken: IncompleteRead")
+
+    with pytest.raises(Exception, match=f"retrieve: no whole answer from {root}: Connection"):
+        web._call("retrieve", broken)
 
 
 def test_plurals(testdata: Path) -> None:

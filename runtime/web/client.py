@@ -125,10 +125,12 @@ class DicomWeb:
             raise DicomWebError(
                 f"{what}: the server answered {status} for {url}{detail}", status, url
             ) from exc
-        except requests_module.RequestException as exc:
+        except (requests_module.ConnectionError, requests_module.Timeout) as exc:
             raise DicomWebError(
                 f"{what}: cannot reach the DICOMweb server at {self.url} ({_no_answer(exc)})"
             ) from exc
+        except requests_module.RequestException as exc:  # e.g. an answer broken off midway
+            raise DicomWebError(f"{what}: no whole answer from {self.url}: {exc}") from exc
 
     # -- STOW-RS ------------------------------------------------------------------------------
 
