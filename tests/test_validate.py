@@ -335,7 +335,7 @@ def test_jobs_validate_one_file_of_each_sop_class_before_forking(testdata: Path)
 
     paths = [str(testdata / CT), str(testdata / SEG), str(testdata / CT), str(testdata / SEG)]
     sources = resolve([paths[0], paths[1]]).sources * 2
-    warmed = runners._warm(sources, STORED)
+    warmed = runners.warm_up(sources, STORED)
     assert sorted(warmed) == [0, 1]  # one CT, one SEG; the repeats are the workers'
     reports = list(runners.processes(sources, STORED, jobs=2))
     alone = list(runners.sequential(sources, STORED))

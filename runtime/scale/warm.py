@@ -55,9 +55,9 @@ def warm(sources: list[Source], context: ValidationContext) -> int:
     """Warm as ``--jobs`` warms its parent (the same function: the first file of each SOP
     Class validated, the data dictionary and context groups loaded) and freeze what that
     made; returns how many files were validated."""
-    from iodkit.validation.runners import _warm
+    from iodkit.validation.runners import warm_up
 
-    done = _warm(sources, context)
+    done = warm_up(sources, context)
     gc.freeze()  # shared with the workers, never scanned again
     return len(done)
 

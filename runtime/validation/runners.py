@@ -99,7 +99,7 @@ def processes(
     method = "fork" if sys.platform.startswith("linux") else "spawn"
     done: dict[int, FileReport] = {}
     if method == "fork":
-        done = _warm(sources, context)
+        done = warm_up(sources, context)
         gc.freeze()  # shared with the workers, never scanned again
     ctx = mp.get_context(method)
     # Within each block of sources, largest first, one at a time (a large multi-frame file
@@ -134,7 +134,7 @@ def _validate_indexed(
     return job[0], validate_source(job[1], job[2])
 
 
-def _warm(sources: list[Source], context: ValidationContext) -> dict[int, FileReport]:
+def warm_up(sources: list[Source], context: ValidationContext) -> dict[int, FileReport]:
     """Load what every worker needs before forking, so the workers share it instead of each
     making its own: the first file of each SOP Class (the File Meta Information names it) is
     validated here, which loads its IOD's rules and makes every plan, item scope and compiled
