@@ -209,7 +209,7 @@ def test_only_the_frames_a_query_needs_are_read(tmp_path: Path) -> None:
     assert source.prefetched == [sorted(source.read)]
 
 
-@pytest.mark.parametrize("window", ["whole file", "3 frames"])
+@pytest.mark.parametrize("window", ["whole file", "3 frames", "no memory maps"])
 @pytest.mark.parametrize("dtype", ["float32", "int16", "uint16"])
 def test_mapped_file_reads_equal_frame_by_frame_reads(
     tmp_path: Path, dtype: str, window: str, monkeypatch: pytest.MonkeyPatch
@@ -224,6 +224,13 @@ def test_mapped_file_reads_equal_frame_by_frame_reads(
     if window == "3 frames":
         itemsize = 4 if dtype == "float32" else 2
         monkeypatch.setattr(iodkit.pm.reader, "WINDOW_BYTES", 3 * 6 * 5 * itemsize)
+    if window == "no memory maps":  # a file system that cannot map: frames read one by one
+        import mmap
+
+        def cannot_map(*args: object, **kwargs: object) -> None:
+            raise OSError(19, "No such device")
+
+        monkeypatch.setattr(mmap, "mmap", cannot_map)
 
     ct = synthetic.ct_series(40, 6, 5, with_pixels=False)
     rng = np.random.default_rng(7)

@@ -330,7 +330,8 @@ class ParametricMapReader:
     def _frames(self, placement: list[Placement], mapped: bool) -> Iterator[np.ndarray]:
         """The stored values of each placement's frame (in order of frame): views of the file's
         pages a window of about :data:`WINDOW_BYTES` at a time (each window unmapped once
-        passed, so the mapped pages never add up to the file), else frames read one by one."""
+        passed, so the mapped pages never add up to the file), else frames read one by one
+        (also where a window cannot be mapped: a file system without memory maps)."""
         if not mapped:
             for k, _, _ in placement:
                 yield self._index.frame(k)
@@ -346,9 +347,7 @@ class ParametricMapReader:
                 window = None  # the previous window's pages are let go first
                 start, stop = k, min(k + per_window, n)
                 window = self._index.native_frames(start, stop)
-                assert window is not None
-            assert window is not None
-            yield window[k - start]
+            yield self._index.frame(k) if window is None else window[k - start]
 
     def _place_some(
         self,
