@@ -15,7 +15,6 @@ annotations and presentation states: tests/test_ann_pr_fuzz.py.
 from __future__ import annotations
 
 import io
-import random
 from pathlib import Path
 
 import numpy as np
@@ -70,14 +69,8 @@ def test_damaged_files_raise_only_iodkit_errors(tmp_path: Path, kind: str) -> No
     write(kind, original)
     data = original.read_bytes()
     assert fuzz.check_reader(reader, original) is None  # the intact file reads
-    failures = []
     path = tmp_path / f"mutant-{kind}.dcm"
-    for n in range(MUTANTS):
-        mutant, done = fuzz.mutate(data, random.Random(f"corea:{kind}:{n}"))
-        path.write_bytes(mutant)
-        problem = fuzz.check_reader(reader, path)
-        if problem is not None:
-            failures.append(f"mutant {n} ({', '.join(done)}): {problem}")
+    failures = fuzz.mutant_failures(reader, data, path, f"corea:{kind}", MUTANTS)
     assert failures == [], "\n".join(failures[:10])
 
 
@@ -87,13 +80,7 @@ def test_damaged_sr_documents_raise_only_sr_read_errors(tmp_path: Path, testdata
     assert fuzz.check_reader(reader, original) is None
     data = original.read_bytes()
     path = tmp_path / "mutant-sr.dcm"
-    failures = []
-    for n in range(MUTANTS):
-        mutant, done = fuzz.mutate(data, random.Random(f"read:sr:{n}"))
-        path.write_bytes(mutant)
-        problem = fuzz.check_reader(reader, path)
-        if problem is not None:
-            failures.append(f"mutant {n} ({', '.join(done)}): {problem}")
+    failures = fuzz.mutant_failures(reader, data, path, "read:sr", MUTANTS)
     assert failures == [], "\n".join(failures[:10])
 
 

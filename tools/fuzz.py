@@ -273,6 +273,20 @@ def check_reader(reader: Reader, path: Path) -> str | None:
     return None
 
 
+def mutant_failures(reader: Reader, data: bytes, path: Path, seed: str, count: int) -> list[str]:
+    """What went wrong with ``count`` seeded mutants of ``data`` (``random.Random(f"{seed}:{n}")``
+    for mutant ``n``), each written to ``path`` and judged by :func:`check_reader`: the loop of
+    the tests that hold one reader to these rules on one file."""
+    failures = []
+    for n in range(count):
+        mutant, done = mutate(data, random.Random(f"{seed}:{n}"))
+        path.write_bytes(mutant)
+        problem = check_reader(reader, path)
+        if problem is not None:
+            failures.append(f"mutant {n} ({', '.join(done)}): {problem}")
+    return failures
+
+
 def _judged(exc: Exception, where: str, path: Path) -> str | None:
     if not own_error(exc) or not names(exc, path):
         return _failure(exc, where)
