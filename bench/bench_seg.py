@@ -15,8 +15,9 @@ over all source instances, one channel per segment; the slide's
 ``get_total_pixel_matrix(combine_segments=True)``).
 
 Timing: one process per (workload, operation) builds the inputs once, runs each tool once
-as a warm-up, then ``--repeat`` rounds (default 3) alternating highdicom and iodkit, so load
-from other work on the machine hits both alike; the median of each is reported. Memory: one
+as a warm-up, then ``--repeat`` rounds (default and least 5: the issues ask for medians of at
+least 5 runs) alternating highdicom and iodkit, so load from other work on the machine hits
+both alike; the median of each is reported. Memory: one
 process per tool runs it once under tracemalloc (peak traced memory; NumPy reports its buffers
 to it) and reports the growth of the process's peak RSS over its inputs and imports
 (``ru_maxrss``). Files go to a RAM disk (``/dev/shm``) when there is one, so disk speed does
@@ -328,10 +329,10 @@ def _mib(n: float) -> str:
 
 def main(argv: list[str]) -> None:
     quick = "--quick" in argv
-    repeat = 3
+    repeat = 5
     for option in argv:
         if option.startswith("--repeat="):
-            repeat = max(3, int(option.split("=", 1)[1]))
+            repeat = max(5, int(option.split("=", 1)[1]))
     try:
         import highdicom
     except ImportError:
