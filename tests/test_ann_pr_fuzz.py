@@ -17,6 +17,7 @@ from iodkit.ann import (
     read_annotations,
 )
 from iodkit.codes import Code, cid7150, cid8135, cid8136
+from iodkit.datavalues import DamagedValueError
 from iodkit.pr import (
     LUT,
     VOI,
@@ -156,3 +157,67 @@ def test_mutants_pass_make_fuzz_rules(
     path = tmp_path / f"{kind}.dcm"
     failures = fuzz.mutant_failures(reader, data, path, f"read:{kind}", 150)
     assert failures == [], "\n".join(failures[:10])
+
+
+def _damaged(error: BaseException) -> None:
+    """``error`` is the reader's own, with the damaged value named by iodkit.datavalues behind
+    it — no int()/float()/iteration error of iodkit's own code (what ``make fuzz`` counts)."""
+    assert fuzz.hidden_failure(error) is None, repr(error.__cause__)
+    assert isinstance(error.__cause__, DamagedValueError), repr(error.__cause__)
+
+
+@pytest.mark.parametrize(
+    "keyword, vr, value",
+    [
+        ("RescaleSlope", "LO", "0n0"),  # a flipped byte (make fuzz, seed 41): not a number
+        ("GraphicLayerSequence", "LO", "L"),  # text where items belong
+        ("ImageRotation", "LO", "ninety"),
+    ],
+)
+def test_pr_damaged_values_are_named(pr_bytes: bytes, keyword: str, vr: str, value: object) -> None:
+    ds = pydicom.dcmread(io.BytesIO(pr_bytes))
+    ds.add_new(keyword, vr, value)
+    if keyword == "RescaleSlope":
+        ds.RescaleIntercept = 0
+    with pytest.raises(PresentationStateReadError) as raised:
+        read_presentation_state(ds)
+    _damaged(raised.value)
+
+
+@pytest.mark.parametrize("value", [b"\x01\x02", "text"])
+def test_ann_items_that_are_not_items_are_named(ann_bytes: bytes, value: object) -> None:
+    """A sequence read as bytes or text (its VR damaged: make fuzz, seed 41) is named, not
+    handed on as items ('bytes' object has no attribute 'get')."""
+    ds = pydicom.dcmread(io.BytesIO(ann_bytes))
+    group = ds.AnnotationGroupSequence[0]
+    measurement = group.MeasurementsSequence[0]
+    measurement.add_new(
+        "ConceptNameCodeSequence", "OB" if isinstance(value, bytes) else "LO", value
+    )
+    with read_annotations(ds) as ann, pytest.raises(AnnotationReadError) as raised:
+        ann.groups[0].get_measurements()
+    _damaged(raised.value)
+
+
+def test_pr_sequence_without_value_reads_as_no_items(pr_bytes: bytes) -> None:
+    """A sequence whose VR was damaged into one with no value reads as no items (it failed on
+    'NoneType' object is not iterable: make fuzz, seed 41)."""
+    ds = pydicom.dcmread(io.BytesIO(pr_bytes))
+    ds.add_new("SoftcopyVOILUTSequence", "US", None)
+    assert read_presentation_state(ds).voi == []
+
+
+@pytest.mark.parametrize(
+    "keyword, vr, value",
+    [
+        ("NumberOfAnnotations", "LO", ",\x01"),  # make fuzz, seed 43: a VR changed to text
+        ("CommonZCoordinateValue", "LO", "deep"),
+        ("RecommendedDisplayCIELabValue", "LO", "red"),
+    ],
+)
+def test_ann_damaged_numbers_are_named(ann_bytes: bytes, keyword: str, vr: str, value: str) -> None:
+    ds = pydicom.dcmread(io.BytesIO(ann_bytes))
+    ds.AnnotationGroupSequence[0].add_new(keyword, vr, value)
+    with pytest.raises(AnnotationReadError) as raised, read_annotations(ds) as ann:
+        ann.groups[0]
+    _damaged(raised.value)

@@ -26,6 +26,7 @@ from iodkit.ann.coordinates import decode_offsets
 from iodkit.ann.errors import AnnotationReadError
 from iodkit.ann.groups import Measurement
 from iodkit.codes import Code, CodeLike, as_code
+from iodkit.datavalues import DamagedValueError, decimals, describe, integer, integers
 from iodkit.derived.readguard import (
     ArgumentError,
     NotReferencedError,
@@ -100,7 +101,14 @@ def _text(node: Any, tag: int) -> str | None:
 
 
 def _items(node: Any, tag: int) -> list[Any]:
-    return _values(node, tag)
+    """The items of a sequence (parsed Nodes or pydicom Datasets); a value that is not one — a
+    damaged file can give a sequence tag any VR — is a :class:`DamagedValueError` naming it,
+    not text or bytes handed on as if they were items."""
+    values = _values(node, tag)
+    for value in values:
+        if not hasattr(value, "get"):
+            raise DamagedValueError(f"{describe(tag)} holds {type(value).__name__}, not items")
+    return values
 
 
 def _code(item: Any) -> Code:
@@ -147,13 +155,15 @@ class AnnotationGroupReader:
         self._item = item
         self._order = order  # "<" or ">": byte order of the bulk values
         self.coordinate_type = coordinate_type
-        self.number = int(_value(item, _GROUP_NUMBER, 0))
+        self.number = integer(_value(item, _GROUP_NUMBER, 0), describe(_GROUP_NUMBER))
         self.uid = _text(item, _GROUP_UID) or ""
         self.label = _text(item, _GROUP_LABEL) or ""
         self.description = _text(item, _GROUP_DESCRIPTION)
         self.generation_type = _text(item, _GENERATION_TYPE) or ""
         self.graphic_type = _text(item, _GRAPHIC_TYPE) or ""
-        self.number_of_annotations = int(_value(item, _NUMBER_OF_ANNOTATIONS, 0))
+        self.number_of_annotations = integer(
+            _value(item, _NUMBER_OF_ANNOTATIONS, 0), describe(_NUMBER_OF_ANNOTATIONS)
+        )
         categories, types = _codes(item, _CATEGORY), _codes(item, _TYPE)
         if not categories or not types or not self.graphic_type:
             raise AnnotationReadError(
@@ -171,9 +181,13 @@ class AnnotationGroupReader:
             None if all_paths != "NO" else [str(v) for v in _values(item, _OPTICAL_PATHS)]
         )
         self.all_z_planes = _text(item, _ALL_Z_PLANES) == "YES"
-        self.common_z: list[float] | None = [float(v) for v in _values(item, _COMMON_Z)] or None
+        self.common_z: list[float] | None = (
+            decimals(_values(item, _COMMON_Z), describe(_COMMON_Z)) or None
+        )
         color = _values(item, _DISPLAY_COLOR)
-        self.display_color: tuple[int, ...] | None = tuple(int(v) for v in color) or None
+        self.display_color: tuple[int, ...] | None = (
+            tuple(integers(color, describe(_DISPLAY_COLOR))) or None
+        )
         algorithms = _items(item, _ALGORITHMS)
         self.algorithm: AlgorithmIdentification | None = (
             _algorithm(algorithms[0]) if algorithms else None
@@ -396,7 +410,7 @@ class BulkAnnotationsReader:
             ReferencedImage(
                 _text(item, _REFERENCED_SOP_CLASS) or "",
                 _text(item, _REFERENCED_SOP_INSTANCE) or "",
-                tuple(int(f) for f in _values(item, _REFERENCED_FRAMES)),
+                tuple(integers(_values(item, _REFERENCED_FRAMES), describe(_REFERENCED_FRAMES))),
             )
             for item in _items(root, _REFERENCED_IMAGES)
         ]

@@ -23,6 +23,15 @@ from typing import Any, Literal
 
 import numpy as np
 from iodkit.cielab import cielab_value
+from iodkit.datavalues import (
+    DamagedValueError,
+    describe,
+    float_of,
+    floats_of,
+    int_of,
+    integers,
+    items_of,
+)
 from iodkit.pr.errors import PresentationStateError
 from pydicom.dataset import Dataset
 
@@ -109,12 +118,7 @@ class ImageReference:
     @classmethod
     def from_item(cls, item: Dataset) -> ImageReference:
         frames = item.get("ReferencedFrameNumber")
-        if frames is None or frames == "":
-            numbers: tuple[int, ...] = ()
-        elif isinstance(frames, (int, str)):
-            numbers = (int(frames),)
-        else:
-            numbers = tuple(int(f) for f in frames)
+        numbers = tuple(integers(frames, describe("ReferencedFrameNumber")))
         return cls(str(item.ReferencedSOPClassUID), str(item.ReferencedSOPInstanceUID), numbers)
 
     def applies_to(self, sop_instance_uid: str, frame: int | None) -> bool:
@@ -175,13 +179,15 @@ class GraphicLayer:
     @classmethod
     def from_item(cls, item: Dataset) -> GraphicLayer:
         lab = item.get("GraphicLayerRecommendedDisplayCIELabValue")
-        grey = item.get("GraphicLayerRecommendedDisplayGrayscaleValue")
+        cielab = (
+            integers(lab, describe("GraphicLayerRecommendedDisplayCIELabValue"), 3) if lab else None
+        )
         return cls(
             str(item.GraphicLayer),
-            int(item.GraphicLayerOrder),
+            int_of(item, "GraphicLayerOrder"),
             item.get("GraphicLayerDescription") or None,
-            None if grey is None or grey == "" else int(grey),
-            None if not lab else (int(lab[0]), int(lab[1]), int(lab[2])),
+            int_of(item, "GraphicLayerRecommendedDisplayGrayscaleValue", None),
+            None if cielab is None else (cielab[0], cielab[1], cielab[2]),
         )
 
 
@@ -252,10 +258,10 @@ class TextObject:
         box = None
         if "BoundingBoxTopLeftHandCorner" in item:
             box = (
-                tuple(item.BoundingBoxTopLeftHandCorner),
-                tuple(item.BoundingBoxBottomRightHandCorner),
+                tuple(floats_of(item, "BoundingBoxTopLeftHandCorner", 2)),
+                tuple(floats_of(item, "BoundingBoxBottomRightHandCorner", 2)),
             )
-        anchor = tuple(item.AnchorPoint) if "AnchorPoint" in item else None
+        anchor = tuple(floats_of(item, "AnchorPoint", 2)) if "AnchorPoint" in item else None
         units = str(
             item.get("BoundingBoxAnnotationUnits") or item.get("AnchorPointAnnotationUnits")
         )
@@ -336,7 +342,11 @@ class GraphicObject:
 
     @classmethod
     def from_item(cls, item: Dataset) -> GraphicObject:
-        data = [float(v) for v in item.GraphicData]
+        data = floats_of(item, "GraphicData")
+        if len(data) % 2:
+            raise DamagedValueError(
+                f"{describe('GraphicData')} holds {len(data)} values, not (column, row) pairs"
+            )
         points = tuple(zip(data[0::2], data[1::2], strict=True))
         graphic_type = str(item.GraphicType)
         filled = item.get("GraphicFilled")
@@ -387,11 +397,11 @@ class GraphicAnnotation:
 
     @classmethod
     def from_item(cls, item: Dataset) -> GraphicAnnotation:
-        images = item.get("ReferencedImageSequence")
+        images = items_of(item, "ReferencedImageSequence")
         return cls(
             str(item.GraphicLayer),
-            tuple(GraphicObject.from_item(g) for g in item.get("GraphicObjectSequence", [])),
-            tuple(TextObject.from_item(t) for t in item.get("TextObjectSequence", [])),
+            tuple(GraphicObject.from_item(g) for g in items_of(item, "GraphicObjectSequence")),
+            tuple(TextObject.from_item(t) for t in items_of(item, "TextObjectSequence")),
             None if not images else tuple(ImageReference.from_item(r) for r in images),
         )
 
@@ -464,17 +474,29 @@ class DisplayedArea:
 
     @classmethod
     def from_item(cls, item: Dataset) -> DisplayedArea:
-        images = item.get("ReferencedImageSequence")
-        spacing = item.get("PresentationPixelSpacing")
+        images = items_of(item, "ReferencedImageSequence")
+        spacing = floats_of(item, "PresentationPixelSpacing", 2, None)
         ratio = item.get("PresentationPixelAspectRatio")
-        magnification = item.get("PresentationPixelMagnificationRatio")
+        ratio = integers(ratio, describe("PresentationPixelAspectRatio"), 2) if ratio else None
         return cls(
-            tuple(item.DisplayedAreaTopLeftHandCorner),  # type: ignore[arg-type]
-            tuple(item.DisplayedAreaBottomRightHandCorner),  # type: ignore[arg-type]
+            tuple(
+                integers(
+                    item.DisplayedAreaTopLeftHandCorner,
+                    describe("DisplayedAreaTopLeftHandCorner"),
+                    2,
+                )
+            ),  # type: ignore[arg-type]
+            tuple(
+                integers(
+                    item.DisplayedAreaBottomRightHandCorner,
+                    describe("DisplayedAreaBottomRightHandCorner"),
+                    2,
+                )
+            ),  # type: ignore[arg-type]
             str(item.PresentationSizeMode),  # type: ignore[arg-type]
-            None if not spacing else (float(spacing[0]), float(spacing[1])),
-            None if not ratio else (int(ratio[0]), int(ratio[1])),
-            None if magnification is None else float(magnification),
+            None if not spacing else (spacing[0], spacing[1]),
+            None if not ratio else (ratio[0], ratio[1]),
+            float_of(item, "PresentationPixelMagnificationRatio", None),
             item.get("PixelOriginInterpretation") or None,
             None if not images else tuple(ImageReference.from_item(r) for r in images),
         )

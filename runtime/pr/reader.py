@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import BinaryIO
 
 import numpy as np
-from iodkit.datavalues import items_of
+from iodkit.datavalues import describe, float_of, int_of, integers, items_of
 from iodkit.derived.readguard import opening
 from iodkit.pixels.files import read_dataset
 from iodkit.pr.content import (
@@ -110,19 +110,23 @@ def read_presentation_state(
 def _read(ds: Dataset, kind: str) -> PresentationStateReader:
     images: dict[str, list[ImageReference]] = {}
     for series in items_of(ds, "ReferencedSeriesSequence"):
-        images[str(series.SeriesInstanceUID)] = [
+        images[str(series.get("SeriesInstanceUID", ""))] = [
             ImageReference.from_item(r) for r in items_of(series, "ReferencedImageSequence")
         ]
     modality: Rescale | LUT | None = None
-    if ds.get("ModalityLUTSequence"):
-        modality = LUT.from_item(ds.ModalityLUTSequence[0])
+    # every value through iodkit.datavalues: a damaged file's value of the wrong kind is a
+    # DamagedValueError naming the attribute, never a bare float() or iteration error
+    if modality_luts := items_of(ds, "ModalityLUTSequence"):
+        modality = LUT.from_item(modality_luts[0])
     elif "RescaleSlope" in ds:
         modality = Rescale(
-            float(ds.RescaleSlope), float(ds.RescaleIntercept), str(ds.get("RescaleType", "US"))
+            float_of(ds, "RescaleSlope"),
+            float_of(ds, "RescaleIntercept"),
+            str(ds.get("RescaleType") or "US"),
         )
     presentation: str | LUT | None = None
-    if ds.get("PresentationLUTSequence"):
-        presentation = LUT.from_item(ds.PresentationLUTSequence[0])
+    if presentation_luts := items_of(ds, "PresentationLUTSequence"):
+        presentation = LUT.from_item(presentation_luts[0])
     elif ds.get("PresentationLUTShape"):
         presentation = str(ds.PresentationLUTShape)
     palette = None
@@ -133,17 +137,17 @@ def _read(ds: Dataset, kind: str) -> PresentationStateReader:
         dataset=ds,
         kind=kind,
         images=images,
-        layers=[GraphicLayer.from_item(i) for i in ds.get("GraphicLayerSequence", [])],
+        layers=[GraphicLayer.from_item(i) for i in items_of(ds, "GraphicLayerSequence")],
         annotations=[
-            GraphicAnnotation.from_item(i) for i in ds.get("GraphicAnnotationSequence", [])
+            GraphicAnnotation.from_item(i) for i in items_of(ds, "GraphicAnnotationSequence")
         ],
         displayed_areas=[
-            DisplayedArea.from_item(i) for i in ds.get("DisplayedAreaSelectionSequence", [])
+            DisplayedArea.from_item(i) for i in items_of(ds, "DisplayedAreaSelectionSequence")
         ],
-        rotation=int(ds.get("ImageRotation") or 0),
+        rotation=int_of(ds, "ImageRotation", 0),
         horizontal_flip=ds.get("ImageHorizontalFlip") == "Y",
         modality=modality,
-        voi=[VOI.from_item(i) for i in ds.get("SoftcopyVOILUTSequence", [])],
+        voi=[VOI.from_item(i) for i in items_of(ds, "SoftcopyVOILUTSequence")],
         presentation_lut=presentation,
         icc_profile=None if icc is None else bytes(icc),
         palette=palette,
@@ -155,7 +159,11 @@ def _palette(ds: Dataset) -> np.ndarray:
     (uint8 for 8-bit entries, uint16 for 16-bit)."""
     from pydicom.pixels.processing import apply_color_lut
 
-    entries, first, bits = (int(v) for v in ds.RedPaletteColorLookupTableDescriptor)
+    entries, first, bits = integers(
+        ds.RedPaletteColorLookupTableDescriptor,
+        describe("RedPaletteColorLookupTableDescriptor"),
+        3,
+    )
     entries = entries or 65536
     index = np.arange(
         first, first + entries, dtype=np.uint16 if first + entries > 256 else np.uint8
