@@ -152,3 +152,43 @@ def test_text_verdicts_remembered_by_bytes_and_character_set() -> None:
     for _ in range(2):  # each verdict twice: the second from memory
         assert undecodable(file("ISO_IR 100")) == []  # é in Latin-1
         assert undecodable(file("ISO_IR 192"))  # a lone 0xE9 is not UTF-8
+
+
+def test_items_read_with_the_character_set_in_force() -> None:
+    # an item shares its dataset's encoding until it declares its own Specific Character Set
+    # (the reader makes no Encoding an item): then every element of the item takes the item's,
+    # those read before (0008,0005) and those of its sequences' items too, and its sibling
+    # items keep the dataset's
+    import io
+
+    from iodkit.validation.reader import parse
+    from pydicom.dataset import Dataset, FileMetaDataset
+    from pydicom.sequence import Sequence
+
+    latin1, utf8 = "Jérôme".encode("latin_1"), "Jérôme".encode()
+
+    def named(name: bytes) -> Dataset:
+        ds = Dataset()
+        ds.add_new(0x00100010, "PN", name)
+        return ds
+
+    own = named(latin1)
+    own.add_new(0x00041220, "SQ", Sequence([named(latin1)]))  # before (0008,0005)
+    own.SpecificCharacterSet = "ISO_IR 100"
+    ds = Dataset()
+    ds.SpecificCharacterSet = "ISO_IR 192"
+    ds.add_new(0x0040A730, "SQ", Sequence([named(utf8), own, named(utf8)]))
+    ds.file_meta = FileMetaDataset()
+    for syntax, implicit in (("1.2.840.10008.1.2.1", False), ("1.2.840.10008.1.2", True)):
+        ds.file_meta.TransferSyntaxUID = syntax
+        out = io.BytesIO()
+        ds.save_as(out, implicit_vr=implicit, little_endian=True, enforce_file_format=False)
+        root = parse(out.getvalue()).dataset
+        first, item, last = root.elems[0x0040A730].items
+        nested = item.elems[0x00041220].items[0]
+        for node in (first, item, nested, last):
+            name = node.elems[0x00100010]
+            assert name.strings() == ("Jérôme",), syntax
+            assert not name.decode_error, syntax
+        assert first.enc.encodings() == last.enc.encodings() == root.enc.encodings()
+        assert item.enc.encodings() == nested.enc.encodings() != root.enc.encodings()

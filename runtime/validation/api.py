@@ -113,6 +113,7 @@ def report_parsed(
 
 _FRAME = re.compile(r"^PerFrameFunctionalGroupsSequence\[(\d+)\]")
 _ANY_FRAME = "PerFrameFunctionalGroupsSequence[*]"
+_FRAME_PREFIX = "PerFrameFunctionalGroupsSequence["
 
 
 _FrameKey = tuple[str, str, str, str]
@@ -151,6 +152,8 @@ def collapse_frames(findings: list[Finding]) -> list[Finding]:
 
     A 2000-frame file missing one attribute in every frame is one problem, not 2000 lines.
     """
+    if not any(f.path.startswith(_FRAME_PREFIX) for f in findings):
+        return list(findings)  # (most files: no finding in a frame)
 
     def key_of(f: Finding) -> _FrameKey | None:
         m = _FRAME.match(f.path)
@@ -176,6 +179,8 @@ def collapse_notes(findings: list[Finding]) -> list[Finding]:
     enclosing Content Item has relationships"): 240 notes that differ only in their item
     numbers say one thing. Notes (severity info) only; errors and warnings keep every path.
     """
+    if not any(f.severity == "info" and "[" in f.path for f in findings):
+        return list(findings)  # no note in an item
 
     def key_of(f: Finding) -> _FrameKey | None:
         if f.severity != "info" or "[" not in f.path:

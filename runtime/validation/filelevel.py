@@ -16,7 +16,7 @@ from .findings import Finding, Reference, Severity
 from .reader import PIXEL_DATA
 from .rules import RuleBook
 from .tree import Element, Node, ParsedFile, ReadIssue
-from .vr import check_element, vr_matches
+from .vr import Problem, check_element, verdicts_for, vr_matches
 
 SOP_CLASS_UID = 0x00080016
 SOP_INSTANCE_UID = 0x00080018
@@ -340,111 +340,206 @@ class FileChecks:
 
     # -- encoding of every element --------------------------------------------------------------
     def encoding(self, node: Node, path: str) -> None:
+        """Every element of ``node`` and its items: private element numbers and creators, VR
+        UN and VRs against the dictionary, retired attributes, the hand-written content checks,
+        value formats and VM.
+
+        What a tag, read with its written VR and VR, calls for is worked out once
+        (:func:`_tag_plan`): for most elements (a standard attribute with the dictionary's VR)
+        that is only the value check, whose verdicts are remembered by value
+        (:func:`~.vr.check_element`); the others take the general way (:meth:`_element`)."""
         creators: set[int] | None = None
         content_checks = self.content_checks
         for tag, el in node.elems.items():
-            private = tag & 0x10000  # an odd group
-            private_or_length = bool(private) or not tag & 0xFFFF
-            if private and tag & 0xFFFF:
-                elem = tag & 0xFFFF
-                if elem < 0x0010 or 0x0100 <= elem < 0x1000:
-                    self.add(
-                        "error",
-                        "encoding",
-                        join(path, tag),
-                        "private element number "
-                        f"{elem:04X} is not allowed (only 0010-00FF creators and 1000-FFFF "
-                        "data)",
-                        ref=Reference("PS3.5", "sect_7.8.1", ""),
-                        tag=tag,
-                    )
-                elif elem >= 0x1000:
-                    if creators is None:
-                        creators = {
-                            t for t in node.elems if t >> 16 & 1 and 0x10 <= t & 0xFFFF <= 0xFF
-                        }
-                    if (tag & 0xFFFF0000) | (elem >> 8) not in creators:
-                        self.add(
-                            "error",
-                            "encoding",
-                            join(path, tag),
-                            "private data element "
-                            f"without its Private Creator ({tag >> 16:04X},00{elem >> 8:02X})",
-                            ref=Reference("PS3.5", "sect_7.8.1", ""),
-                            tag=tag,
-                        )
             written = el.written_vr
-            if written == "UN" and not private_or_length and el.vr != "UN":
-                self.add(
-                    "warning",
-                    "vr",
-                    join(path, tag),
-                    f"VR UN for a standard attribute; read as {el.vr}, its VR in the "
-                    "dictionary (PS3.5 6.2.2: UN is for a VR the writer does not know)",
-                    ref=Reference("PS3.5", "sect_6.2.2", ""),
-                    tag=tag,
-                )
+            plan = (_PLANS if written is None else _EXPLICIT_PLANS).get(tag)
+            if plan is None or plan.written != written or plan.vr != el.vr:
+                plan = _tag_plan(tag, written, el.vr)
+            if not plan.simple:
+                creators = self._element(node, path, tag, el, creators)
+                continue
             items = el.items
             if items is not None:
                 sub = join(path, tag)
                 for i, item in enumerate(items):
                     self.encoding(item, f"{sub}[{i}]")
                 continue
-            e = entry(tag)
             if tag == CODING_SCHEME_DESIGNATOR:
                 self.designator(el, join(path, tag))
             if tag in content_checks:
                 for check in content_checks[tag]:
                     check(self.add, el, self.root, join(path, tag), tag, self.edition)
-            if private_or_length:
-                vm = ""
-            else:
-                dictionary_vr = e.vr
-                if (
-                    written
-                    and written != dictionary_vr  # most often equal: no call
-                    and written != "UN"
-                    and dictionary_vr
-                    and not vr_matches(written, dictionary_vr)
-                ):
-                    self.add(
-                        "error",
-                        "vr",
-                        join(path, tag),
-                        f"VR {written}, the dictionary says {dictionary_vr}",
-                        ref=Reference("PS3.6", "", self.edition),
-                        tag=tag,
-                    )
-                    continue
-                if e.retired:
-                    self.add(
-                        "warning",
-                        "retired",
-                        join(path, tag),
-                        f"{e.name or tag_text(tag)} is retired",
-                        ref=Reference("PS3.6", "", self.edition),
-                        tag=tag,
-                    )
-                vm = e.vm
-            problems, vm_problem = check_element(el, vm)
-            for code, message in problems:
+            problems, vm_problem = check_element(el, plan.vm, plan.memo)
+            if problems or vm_problem is not None:
+                self._value_problems(path, tag, problems, vm_problem)
+
+    def _value_problems(
+        self, path: str, tag: int, problems: list[Problem], vm_problem: Problem | None
+    ) -> None:
+        for code, message in problems:
+            self.add(
+                "error",
+                code,
+                join(path, tag),
+                message,
+                ref=Reference("PS3.5", "sect_6.2", ""),
+                tag=tag,
+            )
+        if vm_problem is not None:
+            self.add(
+                "error",
+                vm_problem[0],
+                join(path, tag),
+                vm_problem[1],
+                ref=Reference("PS3.6", "", self.edition),
+                tag=tag,
+            )
+
+    def _element(
+        self, node: Node, path: str, tag: int, el: Element, creators: set[int] | None
+    ) -> set[int] | None:
+        """:meth:`encoding` of one element whatever its tag and VR (a private data element, a
+        retired attribute, a VR other than the dictionary's …); returns the private creators
+        of ``node`` once gathered."""
+        private = tag & 0x10000  # an odd group
+        private_or_length = bool(private) or not tag & 0xFFFF
+        if private and tag & 0xFFFF:
+            elem = tag & 0xFFFF
+            if elem < 0x0010 or 0x0100 <= elem < 0x1000:
                 self.add(
                     "error",
-                    code,
+                    "encoding",
                     join(path, tag),
-                    message,
-                    ref=Reference("PS3.5", "sect_6.2", ""),
+                    "private element number "
+                    f"{elem:04X} is not allowed (only 0010-00FF creators and 1000-FFFF "
+                    "data)",
+                    ref=Reference("PS3.5", "sect_7.8.1", ""),
                     tag=tag,
                 )
-            if vm_problem is not None:
+            elif elem >= 0x1000:
+                if creators is None:
+                    creators = {t for t in node.elems if t >> 16 & 1 and 0x10 <= t & 0xFFFF <= 0xFF}
+                if (tag & 0xFFFF0000) | (elem >> 8) not in creators:
+                    self.add(
+                        "error",
+                        "encoding",
+                        join(path, tag),
+                        "private data element "
+                        f"without its Private Creator ({tag >> 16:04X},00{elem >> 8:02X})",
+                        ref=Reference("PS3.5", "sect_7.8.1", ""),
+                        tag=tag,
+                    )
+        written = el.written_vr
+        if written == "UN" and not private_or_length and el.vr != "UN":
+            self.add(
+                "warning",
+                "vr",
+                join(path, tag),
+                f"VR UN for a standard attribute; read as {el.vr}, its VR in the "
+                "dictionary (PS3.5 6.2.2: UN is for a VR the writer does not know)",
+                ref=Reference("PS3.5", "sect_6.2.2", ""),
+                tag=tag,
+            )
+        items = el.items
+        if items is not None:
+            sub = join(path, tag)
+            for i, item in enumerate(items):
+                self.encoding(item, f"{sub}[{i}]")
+            return creators
+        e = entry(tag)
+        if tag == CODING_SCHEME_DESIGNATOR:
+            self.designator(el, join(path, tag))
+        content_checks = self.content_checks
+        if tag in content_checks:
+            for check in content_checks[tag]:
+                check(self.add, el, self.root, join(path, tag), tag, self.edition)
+        if private_or_length:
+            vm = ""
+        else:
+            dictionary_vr = e.vr
+            if (
+                written
+                and written != dictionary_vr  # most often equal: no call
+                and written != "UN"
+                and dictionary_vr
+                and not vr_matches(written, dictionary_vr)
+            ):
                 self.add(
                     "error",
-                    vm_problem[0],
+                    "vr",
                     join(path, tag),
-                    vm_problem[1],
+                    f"VR {written}, the dictionary says {dictionary_vr}",
                     ref=Reference("PS3.6", "", self.edition),
                     tag=tag,
                 )
+                return creators
+            if e.retired:
+                self.add(
+                    "warning",
+                    "retired",
+                    join(path, tag),
+                    f"{e.name or tag_text(tag)} is retired",
+                    ref=Reference("PS3.6", "", self.edition),
+                    tag=tag,
+                )
+            vm = e.vm
+        problems, vm_problem = check_element(el, vm)
+        if problems or vm_problem is not None:
+            self._value_problems(path, tag, problems, vm_problem)
+        return creators
+
+
+class _TagPlan:
+    """What :meth:`FileChecks.encoding` does with the elements of one tag read with one
+    written VR and VR: ``simple`` when the tag itself calls for no finding (a standard
+    attribute, not retired, whose written VR is the dictionary's; a Private Creator; a group
+    length), then only ``vm`` and the value check's verdicts for this VR and VM (``memo``)
+    are needed."""
+
+    __slots__ = ("written", "vr", "simple", "vm", "memo")
+
+    def __init__(self, written: str | None, vr: str, simple: bool, vm: str) -> None:
+        self.written = written
+        self.vr = vr
+        self.simple = simple
+        self.vm = vm
+        self.memo = verdicts_for(vr, vm)
+
+
+# tag → its plan, for elements read with the dictionary's VR (implicit VR) and with a VR as
+# written: each kind of file finds its own plans, whichever kind came before
+_PLANS: dict[int, _TagPlan] = {}
+_EXPLICIT_PLANS: dict[int, _TagPlan] = {}
+
+
+def _tag_plan(tag: int, written: str | None, vr: str) -> _TagPlan:
+    """The plan of a tag with these VRs (remembered by tag: a tag is nearly always read with
+    the same VRs): :meth:`FileChecks._element`'s tests that depend on neither the value nor
+    the dataset."""
+    elem = tag & 0xFFFF
+    if tag & 0x10000 or not elem:  # private, or a group length: neither VR nor VM checked
+        simple = not elem or 0x0010 <= elem <= 0x00FF  # a creator (data: its creator's check)
+        plan = _TagPlan(written, vr, simple, "")
+    else:
+        e = entry(tag)
+        dictionary_vr = e.vr
+        simple = not (
+            (written == "UN" and vr != "UN")
+            or (
+                written
+                and written != dictionary_vr
+                and written != "UN"
+                and dictionary_vr
+                and not vr_matches(written, dictionary_vr)
+            )
+            or e.retired
+        )
+        plan = _TagPlan(written, vr, simple, e.vm)
+    plans = _PLANS if written is None else _EXPLICIT_PLANS
+    if len(plans) >= 65536:  # private tags are not a bounded set
+        plans.clear()
+    plans[tag] = plan
+    return plan
 
 
 def meta_uid_of(meta: dict[int, Element]) -> str:

@@ -24,7 +24,7 @@ from typing import Any
 from iodkit.rulemodel.datasets import CHARSET_VRS, SPECIFIC_CHARACTER_SET
 
 from .dictionary import entry, join
-from .tree import Element, Encoding, Node, ParsedFile, ReadIssue
+from .tree import KEPT_BYTES, TEXT_VRS, Element, Encoding, Node, ParsedFile, ReadIssue
 
 ITEM = 0xFFFEE000
 ITEM_DELIMITER = 0xFFFEE00D
@@ -32,6 +32,9 @@ SEQUENCE_DELIMITER = 0xFFFEE0DD
 PIXEL_DATA = 0x7FE00010
 UNDEFINED = 0xFFFFFFFF
 MAX_DEPTH = 48  # nested sequences deeper than this are not real data
+# ESC, as a byte value: "ESC in raw" finds it without the TypeError (raised and cleared inside
+# CPython) that "b'\\x1b' in raw" costs, trying the bytes as an integer first
+ESC = 0x1B
 
 IMPLICIT_LE = "1.2.840.10008.1.2"
 EXPLICIT_LE = "1.2.840.10008.1.2.1"
@@ -48,6 +51,22 @@ _VR_TEXT = {v.encode(): v for v in _VALID_VRS}  # VR bytes as read → the VR's 
 _VR_BYTES = {b: (v, b in _LONG_VRS) for b, v in _VR_TEXT.items()}
 
 
+# Where an issue is, as made while reading: "" (the dataset), (sequence, index) an item of a
+# sequence, (dataset, tag, 0) an element of a dataset. Made into an attribute path
+# (:func:`_path`) only for an issue: most files have none, and an f-string for every item of a
+# file cost more than any issue.
+Where = Any
+
+
+def _path(where: Where) -> str:
+    """The attribute path (``Seq[0].Keyword``) of a :data:`Where`."""
+    if type(where) is str:
+        return where
+    if len(where) == 2:
+        return f"{_path(where[0])}[{where[1]}]"
+    return join(_path(where[0]), where[1])
+
+
 class _Reader:
     def __init__(self, buf: Any, explicit: bool, little: bool, in_file: bool = True) -> None:
         self.buf = buf
@@ -62,27 +81,40 @@ class _Reader:
         # an explicit VR element header at once: group, element, VR bytes, 16-bit length
         self.header = struct.Struct(e + "HH2sH").unpack_from
 
-    def issue(self, sev: str, code: str, msg: str, path: str = "", tag: int | None = None) -> None:
+    def issue(
+        self, sev: str, code: str, msg: str, where: Where = "", tag: int | None = None
+    ) -> None:
         if len(self.issues) < 200:
-            self.issues.append(ReadIssue(sev, code, msg, path, tag))
+            self.issues.append(ReadIssue(sev, code, msg, _path(where), tag))
 
     def dataset(
-        self, pos: int, end: int, depth: int, path: str, in_item: bool, parent: Node | None
+        self, pos: int, end: int, depth: int, path: Where, in_item: bool, parent: Encoding | None
     ) -> tuple[Node, int]:
         """Read elements from ``pos`` until ``end`` (or an item delimiter when ``in_item`` and
-        the item has undefined length); returns the node and the position after it."""
+        the item has undefined length); returns the node and the position after it.
+
+        ``parent``: the encoding of the dataset an item is in. The item shares it (no object
+        an item) until it has a Specific Character Set of its own (:meth:`_own_encoding`)."""
         buf = self.buf
-        node = Node(Encoding(not self.little, parent.enc if parent is not None else None))
-        node.extended_text = False  # True on the first text byte outside ISO-IR 6 (below)
-        enc = node.enc
+        big = not self.little
+        if parent is not None and parent.big_endian == big:
+            enc = parent  # shared with the parent dataset until (0008,0005) says otherwise
+        else:
+            enc = Encoding(big, parent)
+        node = Node(enc)
+        extended = False  # True on the first text byte outside ISO-IR 6 (below)
         elements = node.elems
         last = -1
         explicit = self.explicit
         header, tag_of, u32 = self.header, self.tag, self.u32
         dictionary_vrs = _DICTIONARY_VRS  # (what _dictionary_vr() reads first, without a call)
+        vr_bytes = _VR_BYTES
+        charset_vrs = CHARSET_VRS
+        text_vrs = TEXT_VRS
         while pos < end:
             if pos + 8 > end:
                 self.issue("error", "truncated", f"{end - pos} stray bytes at the end", path)
+                node.extended_text = extended
                 return node, end
             if explicit:
                 g, e, vrb, short_length = header(buf, pos)
@@ -90,12 +122,14 @@ class _Reader:
                 g, e = tag_of(buf, pos)
             tag = g << 16 | e
             if g == 0xFFFE:
-                length = self.u32(buf, pos + 4)[0]
+                length = u32(buf, pos + 4)[0]
                 if tag == ITEM_DELIMITER and in_item:
+                    node.extended_text = extended
                     return node, pos + 8
                 if tag == SEQUENCE_DELIMITER and in_item:
                     # a sequence delimiter where the item's end was expected: the item ends here
                     self.issue("error", "delimiter", "item not closed before sequence end", path)
+                    node.extended_text = extended
                     return node, pos
                 self.issue(
                     "error",
@@ -118,21 +152,22 @@ class _Reader:
             last = tag
             written = None
             if explicit:
-                known = _VR_BYTES.get(vrb)
+                known = vr_bytes.get(vrb)
                 if known is not None:
                     written, long_vr = known
                     if long_vr:
                         if pos + 12 > end:  # the 4-byte length is cut off
                             self.issue("error", "truncated", "element header cut off", path, tag)
+                            node.extended_text = extended
                             return node, end
                         length = u32(buf, pos + 8)[0]
-                        hdr = 12
+                        start = pos + 12
                     else:
                         length = short_length
-                        hdr = 8
+                        start = pos + 8
                 elif 0x41 <= vrb[0] <= 0x5A and 0x41 <= vrb[1] <= 0x5A:
                     length = short_length
-                    hdr = 8
+                    start = pos + 8
                     self.issue("error", "bad-vr", f"unknown VR {vrb.decode()!r}", path, tag)
                     written = "UN"
                 else:
@@ -144,55 +179,78 @@ class _Reader:
                         path,
                         tag,
                     )
-                    length = self.u32(buf, pos + 4)[0]
-                    hdr = 8
+                    length = u32(buf, pos + 4)[0]
+                    start = pos + 8
             else:
                 length = u32(buf, pos + 4)[0]
-                hdr = 8
+                start = pos + 8
             vr = written or dictionary_vrs.get(tag) or _dictionary_vr(tag)
             if written == "UN" and not tag >> 16 & 1:
                 # a standard attribute written as UN (by a writer whose dictionary lacked it):
                 # its value is read with the dictionary's VR (PS3.5 6.2.2); the file checks
                 # report the UN itself
                 vr = _dictionary_vr(tag)
-            start = pos + hdr
             el = Element(tag, vr, length, buf, start, written, enc)
             if vr == "SQ" or (length == UNDEFINED and vr == "UN" and tag != PIXEL_DATA):
                 el.vr = "SQ"
-                sub = join(path, tag)
-                pos = self.sequence(el, start, length, end, depth, sub, node, written == "UN")
+                node.extended_text = extended
+                pos = self.sequence(
+                    el, start, length, end, depth, (path, tag, 0), node, written == "UN"
+                )
+                extended = node.extended_text
             elif length == UNDEFINED:
-                pos = self.fragments(el, start, end, join(path, tag))
+                pos = self.fragments(el, start, end, (path, tag, 0))
             else:
-                if start + length > end or length & 1:  # the element's path, for the issue
-                    sub = join(path, tag)
-                if start + length > end:
+                pos = start + length
+                if pos > end or length & 1:
+                    if pos > end:
+                        self.issue(
+                            "error",
+                            "truncated",
+                            f"value of {length} bytes runs past the end ({end - start} left)",
+                            (path, tag, 0),
+                            tag,
+                        )
+                        el.length = max(0, end - start)
+                        elements[tag] = el
+                        if vr in charset_vrs and _extended(buf, start, el.length):
+                            extended = True
+                        node.extended_text = extended
+                        return node, end
                     self.issue(
-                        "error",
-                        "truncated",
-                        f"value of {length} bytes runs past the end ({end - start} left)",
-                        sub,
-                        tag,
+                        "error", "odd-length", f"odd value length {length}", (path, tag, 0), tag
                     )
-                    el.length = max(0, end - start)
-                    elements[tag] = el
-                    if vr in CHARSET_VRS and _extended(buf, start, el.length):
-                        node.extended_text = True
-                    return node, end
-                if length & 1:
-                    self.issue("error", "odd-length", f"odd value length {length}", sub, tag)
                 if tag == SPECIFIC_CHARACTER_SET:
-                    text = bytes(buf[start : start + length]).decode("latin-1")
+                    if enc is parent:
+                        enc = self._own_encoding(node, parent, el)
+                    text = bytes(buf[start:pos]).decode("latin-1")
                     enc.terms = [t.strip(" \x00") for t in text.split("\\")]
-                elif vr in CHARSET_VRS and not node.extended_text:
-                    raw = buf[start : start + length]  # _extended(), without the call
+                elif vr in text_vrs and length <= KEPT_BYTES:
+                    # a short text: its bytes now, as Element.value_bytes() keeps them (the
+                    # value check reads every one of them), and whether they leave ISO-IR 6
+                    raw = buf[start:pos]
                     if type(raw) is not bytes:
                         raw = bytes(raw)
-                    if not raw.isascii() or b"\x1b" in raw:
-                        node.extended_text = True
-                pos = start + length
+                    el._bytes = raw
+                    if not extended and vr in charset_vrs and (not raw.isascii() or ESC in raw):
+                        extended = True
+                elif vr in charset_vrs and not extended and _extended(buf, start, length):
+                    extended = True
             elements[tag] = el
+        node.extended_text = extended
         return node, pos
+
+    def _own_encoding(self, node: Node, shared: Encoding, el: Element) -> Encoding:
+        """An item's own Encoding, made when it has a Specific Character Set: its elements
+        read so far (and the items of its sequences that shared its encoding) take it."""
+        enc = Encoding(shared.big_endian, shared)
+        node.enc = enc
+        el.enc = enc
+        for other in node.elems.values():
+            other.enc = enc
+            for item in other.items or ():
+                _adopt(item, shared, enc)
+        return enc
 
     def sequence(
         self,
@@ -201,7 +259,7 @@ class _Reader:
         length: int,
         end: int,
         depth: int,
-        path: str,
+        path: Where,
         node: Node,
         implicit_un: bool,
     ) -> int:
@@ -242,16 +300,16 @@ class _Reader:
                     el.tag,
                 )
                 return stop if length != UNDEFINED else end
-            ipath = f"{path}[{len(el.items)}]"
+            ipath = (path, len(el.items))
             istart = pos + 8
             if ilen == UNDEFINED:
-                item, pos = reader.dataset(istart, stop, depth + 1, ipath, True, node)
+                item, pos = reader.dataset(istart, stop, depth + 1, ipath, True, node.enc)
             else:
                 iend = istart + ilen
                 if iend > stop:
                     self.issue("error", "truncated", "item runs past its sequence", ipath)
                     iend = stop
-                item, _ = reader.dataset(istart, iend, depth + 1, ipath, False, node)
+                item, _ = reader.dataset(istart, iend, depth + 1, ipath, False, node.enc)
                 pos = iend
             el.items.append(item)
             if item.extended_text and SPECIFIC_CHARACTER_SET not in item.elems:
@@ -262,7 +320,7 @@ class _Reader:
             self.issue("error", "truncated", "sequence without a delimiter", path, el.tag)
         return stop
 
-    def fragments(self, el: Element, start: int, end: int, path: str) -> int:
+    def fragments(self, el: Element, start: int, end: int, path: Where) -> int:
         """Encapsulated data (undefined length OB/OW): items of bytes up to the delimiter."""
         count = 0
         pos = start
@@ -292,7 +350,20 @@ def _extended(buf: Any, start: int, length: int) -> bool:
     """A text value's bytes hold a character outside ISO-IR 6: a byte over 0x7F (in every
     character set DICOM uses) or ESC (which only code extensions use)."""
     raw = bytes(buf[start : start + length])
-    return not raw.isascii() or b"\x1b" in raw
+    return not raw.isascii() or ESC in raw
+
+
+def _adopt(node: Node, old: Encoding, new: Encoding) -> None:
+    """Give ``node`` (an item) and the items below it that share ``old`` the encoding ``new``."""
+    if node.enc is not old:
+        if node.enc.parent is old:
+            node.enc.parent = new  # an item with a character set of its own
+        return
+    node.enc = new
+    for el in node.elems.values():
+        el.enc = new
+        for item in el.items or ():
+            _adopt(item, old, new)
 
 
 def _dictionary_vr(tag: int) -> str:
@@ -442,4 +513,3 @@ def _sniff(buf: bytes, pos: int) -> tuple[bool, bool]:
     explicit = _looks_explicit(buf, pos)
     little = struct.unpack_from("<H", buf, pos)[0] <= 0x00FF or buf[pos] != 0
     return explicit, little
-

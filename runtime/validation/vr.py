@@ -151,11 +151,24 @@ def check_vm(el: Element, vm: str) -> Problem | None:
 # Text VRs whose values are read as ASCII whatever the character set: their checks depend on the
 # VR, the VM and the bytes alone (UIDs, codes, dates, numbers recur in every item of a file)
 _BYTES_DECIDE = TEXT_VRS - CHARSET_VRS
-_CHECKED: dict[tuple[Any, ...], tuple[list[Problem], Problem | None]] = {}
-_CHECKED_MAX = 50_000
+Verdict = tuple[list[Problem], Problem | None]
+# (VR, VM) → the verdicts for that VR and VM, by what decides them (see check_element)
+_VERDICTS: dict[tuple[str, str], dict[Any, Verdict]] = {}
+_CHECKED_MAX = 50_000  # verdicts kept in all
+_kept = 0
 
 
-def check_element(el: Element, vm: str) -> tuple[list[Problem], Problem | None]:
+def verdicts_for(vr: str, vm: str) -> dict[Any, Verdict]:
+    """The remembered verdicts of :func:`check_element` for one VR and VM (a caller that
+    knows the VR and VM of many elements, such as the encoding check's plan of a tag, passes
+    it back, and no key holds them)."""
+    memo = _VERDICTS.get((vr, vm))
+    if memo is None:
+        memo = _VERDICTS[(vr, vm)] = {}
+    return memo
+
+
+def check_element(el: Element, vm: str, memo: dict[Any, Verdict] | None = None) -> Verdict:
     """:func:`check_value` and :func:`check_vm` (with the dictionary's ``vm``, "" for none).
 
     The same values recur across a file's items and across files (the same UIDs in every
@@ -163,32 +176,42 @@ def check_element(el: Element, vm: str) -> tuple[list[Problem], Problem | None]:
     decide (no character set involved) the verdicts are remembered by VR, VM and bytes; for
     the text VRs a character set governs, by VR, VM, bytes and the Python encodings they are
     decoded with (all that decoding and the checks read); for binary VRs, by VR, VM and
-    length, which is all their checks look at."""
-    vr = el.vr
+    length, which is all their checks look at. ``memo``: :func:`verdicts_for` of the
+    element's VR and ``vm``, when the caller has it."""
+    global _kept
     buf = el._buf
     if buf is None or el.items is not None or el.fragments is not None:
         return check_value(el), check_vm(el, vm) if vm else None
-    length = el.length
+    vr = el.vr
+    if memo is None:
+        memo = verdicts_for(vr, vm)
+    key: Any
     if vr not in TEXT_VRS:  # binary: the length alone decides (its multiple, the count)
-        key: tuple[Any, ...] = (vr, vm, length, b"")
-    elif length > KEPT_BYTES:  # a long text rarely recurs (nor are its bytes kept): not kept
+        key = el.length
+    elif el.length > KEPT_BYTES:  # a long text rarely recurs (nor are its bytes kept): not kept
         return check_value(el), check_vm(el, vm) if vm else None
     else:
-        raw = el.value_bytes()
+        raw = el._bytes  # (kept by the reader; its length is the element's)
+        if raw is None:
+            raw = el.value_bytes()
         if vr in _BYTES_DECIDE:
-            key = (vr, vm, length, raw)
+            key = raw
         else:
             # text in the character set: the bytes and the set they are decoded with decide
-            # (the same names, descriptions and code meanings recur in every item)
+            # (the same names, descriptions and code meanings recur in every item); the bytes
+            # alone in the default repertoire
             enc = el.enc
             encodings = enc.encodings() if enc is not None else None
-            key = (vr, vm, length, raw, tuple(encodings) if encodings else ())
-    hit = _CHECKED.get(key)
+            key = (raw, tuple(encodings)) if encodings else raw
+    hit = memo.get(key)
     if hit is None:
         hit = (check_value(el), check_vm(el, vm) if vm else None)
-        if len(_CHECKED) >= _CHECKED_MAX:
-            _CHECKED.clear()
-        _CHECKED[key] = hit
+        if _kept >= _CHECKED_MAX:
+            for kept in _VERDICTS.values():
+                kept.clear()
+            _kept = 0
+        memo[key] = hit
+        _kept += 1
     return hit
 
 
