@@ -639,9 +639,12 @@ def test_coverage_groups_what_no_dataset_decides_by_the_fact_needed() -> None:
     assert need_of("Required if contrast media was used in this Image")[0] == (
         "the acquisition or processing"
     )
-    assert need_of(
-        "Required if the SOP Instance was created in response to a Frame-Level retrieve request"
-    )[0] == "the transfer or service"
+    assert (
+        need_of(
+            "Required if the SOP Instance was created in response to a Frame-Level retrieve request"
+        )[0]
+        == "the transfer or service"
+    )
     assert need_of("Required if the Referenced SOP Instance is a multi-frame image")[0] == (
         "another instance"
     )
@@ -657,3 +660,34 @@ def test_coverage_groups_what_no_dataset_decides_by_the_fact_needed() -> None:
     summary = next(line for line in lines if line.strip().startswith("all "))
     assert sum(counts) == int(summary.split("not decidable from a dataset ")[1].split(",")[0])
     assert "the acquisition or processing:" in lines
+
+
+def test_the_collector_pauses_while_a_file_is_checked(
+    testdata: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the tree has no cycles: the garbage collector is off while a file is read and checked,
+    # on again after (also after a file that cannot be read), and left off if it was off
+    import gc
+
+    from iodkit.validation import api
+
+    seen: list[bool] = []
+    real = api.parse
+
+    def parse(data: bytes) -> object:
+        seen.append(gc.isenabled())
+        return real(data)
+
+    monkeypatch.setattr(api, "parse", parse)
+    path = testdata / "highdicom" / "sm_image.dcm"
+    assert gc.isenabled()
+    validate_file(path)
+    assert seen == [False] and gc.isenabled()
+    validate_file(tmp_path / "missing.dcm")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        validate_file(path)
+        assert seen == [False, False] and not gc.isenabled()
+    finally:
+        gc.enable()
