@@ -12,11 +12,12 @@ each item, recursively, against the item's scope.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import partial
 from typing import Literal
 
 from iodkit.rulemodel import Context, Verdict, evaluate, explanation
 
-from . import relations
+from . import relations, treememo
 from .compiled import Attr, ItemCount, Scope
 from .dictionary import entry, join, tag_text
 from .plans import OPTIONAL_TYPES, Plan, Use, item_plan, sequence_plan
@@ -365,10 +366,17 @@ class AttributeChecks(ValueSetChecks):
         if not items:
             return
         scope, plan = sequence_plan(self.book, seqs, u0.module)
+        memo = treememo.memo_for(self.book, scope, plan, ctx)
         for i, item in enumerate(items):
             ictx = ctx.child(item, i, el.tag)
             ipath = f"{path}[{i}]"
-            self.item(item, scope, ictx, ipath, u0.module, plan)
+            if memo is None or not memo.live:
+                self.item(item, scope, ictx, ipath, u0.module, plan)
+                continue
+            # the items' rules read only attributes: an item like one judged before (the
+            # same bytes, and the same values where its rules read outside it) says it again
+            judge = partial(self.item, item, scope, ictx, ipath, u0.module, plan)
+            memo.judge(self, item, ctx, ipath, judge)
         if scope.related:
             relations.across_items(self, items, scope.related, el.tag, u0.module, path)
 
