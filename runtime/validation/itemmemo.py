@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from iodkit.rulemodel import Context, Ref, lookup
+from iodkit.rulemodel import Context, IndexedDataset, Ref, lookup
 from iodkit.rulemodel.facts import CodeValueForm, DesignatorSufficient
 from iodkit.rulemodel.predicates import (
     Absent,
@@ -114,9 +114,20 @@ def values_key(ctx: Context, refs: tuple[Ref, ...]) -> tuple[Any, ...] | None:
     None when a value is not bytes of a file (a dataset made in memory) or is text outside
     ASCII (whose meaning depends on the character set)."""
     key: list[Any] = []
+    current = ctx.stack[-1]
+    elems = current.elems if isinstance(current, IndexedDataset) else None
     for r in refs:
         part: list[Any] = []
-        for el in lookup(r, ctx):
+        els: list[Any] | tuple[Any, ...]
+        path = r.path
+        if elems is not None and r.scope == "item" and len(path) == 1 and path[0] >> 16 != 2:
+            # lookup(), for the item's own attributes (most of what rows read): one dict get
+            # (group 0002 is looked up in the file meta)
+            found = elems.get(path[0])
+            els = () if found is None else (found,)
+        else:
+            els = lookup(r, ctx)
+        for el in els:
             if type(el) is Element:  # the reader's: its fields at hand (as below)
                 items = el.items
                 if items is not None:
