@@ -347,7 +347,8 @@ class FileChecks:
         What a tag, read with its written VR and VR, calls for is worked out once
         (:func:`_tag_plan`): for most elements (a standard attribute with the dictionary's VR)
         that is only the value check, whose verdicts are remembered by value
-        (:func:`~.vr.check_element`); the others take the general way (:meth:`_element`)."""
+        (:func:`~.vr.check_element`); the others also go through :meth:`_private_and_un` and
+        :meth:`_dictionary_findings`."""
         creators: set[int] | None = None
         content_checks = self.content_checks
         for tag, el in node.elems.items():
@@ -356,8 +357,7 @@ class FileChecks:
             if plan is None or plan.written != written or plan.vr != el.vr:
                 plan = _tag_plan(tag, written, el.vr)
             if not plan.simple:
-                creators = self._element(node, path, tag, el, creators)
-                continue
+                creators = self._private_and_un(node, path, tag, el, creators)
             items = el.items
             if items is not None:
                 sub = join(path, tag)
@@ -369,6 +369,8 @@ class FileChecks:
             if tag in content_checks:
                 for check in content_checks[tag]:
                     check(self.add, el, self.root, join(path, tag), tag, self.edition)
+            if not plan.simple and not self._dictionary_findings(path, tag, written):
+                continue  # a VR the dictionary does not allow: its value is not checked
             problems, vm_problem = check_element(el, plan.vm, plan.memo)
             if problems or vm_problem is not None:
                 self._value_problems(path, tag, problems, vm_problem)
@@ -395,14 +397,13 @@ class FileChecks:
                 tag=tag,
             )
 
-    def _element(
+    def _private_and_un(
         self, node: Node, path: str, tag: int, el: Element, creators: set[int] | None
     ) -> set[int] | None:
-        """:meth:`encoding` of one element whatever its tag and VR (a private data element, a
-        retired attribute, a VR other than the dictionary's …); returns the private creators
-        of ``node`` once gathered."""
+        """The findings of a tag that is not :attr:`_TagPlan.simple`, before its value: a
+        private element number or creator, VR UN for a standard attribute; returns the
+        private creators of ``node`` once gathered."""
         private = tag & 0x10000  # an odd group
-        private_or_length = bool(private) or not tag & 0xFFFF
         if private and tag & 0xFFFF:
             elem = tag & 0xFFFF
             if elem < 0x0010 or 0x0100 <= elem < 0x1000:
@@ -429,8 +430,8 @@ class FileChecks:
                         ref=Reference("PS3.5", "sect_7.8.1", ""),
                         tag=tag,
                     )
-        written = el.written_vr
-        if written == "UN" and not private_or_length and el.vr != "UN":
+        private_or_length = bool(private) or not tag & 0xFFFF
+        if el.written_vr == "UN" and not private_or_length and el.vr != "UN":
             self.add(
                 "warning",
                 "vr",
@@ -440,61 +441,52 @@ class FileChecks:
                 ref=Reference("PS3.5", "sect_6.2.2", ""),
                 tag=tag,
             )
-        items = el.items
-        if items is not None:
-            sub = join(path, tag)
-            for i, item in enumerate(items):
-                self.encoding(item, f"{sub}[{i}]")
-            return creators
-        e = entry(tag)
-        if tag == CODING_SCHEME_DESIGNATOR:
-            self.designator(el, join(path, tag))
-        content_checks = self.content_checks
-        if tag in content_checks:
-            for check in content_checks[tag]:
-                check(self.add, el, self.root, join(path, tag), tag, self.edition)
-        if private_or_length:
-            vm = ""
-        else:
-            dictionary_vr = e.vr
-            if (
-                written
-                and written != dictionary_vr  # most often equal: no call
-                and written != "UN"
-                and dictionary_vr
-                and not vr_matches(written, dictionary_vr)
-            ):
-                self.add(
-                    "error",
-                    "vr",
-                    join(path, tag),
-                    f"VR {written}, the dictionary says {dictionary_vr}",
-                    ref=Reference("PS3.6", "", self.edition),
-                    tag=tag,
-                )
-                return creators
-            if e.retired:
-                self.add(
-                    "warning",
-                    "retired",
-                    join(path, tag),
-                    f"{e.name or tag_text(tag)} is retired",
-                    ref=Reference("PS3.6", "", self.edition),
-                    tag=tag,
-                )
-            vm = e.vm
-        problems, vm_problem = check_element(el, vm)
-        if problems or vm_problem is not None:
-            self._value_problems(path, tag, problems, vm_problem)
         return creators
+
+    def _dictionary_findings(self, path: str, tag: int, written: str | None) -> bool:
+        """The findings of a tag that is not :attr:`_TagPlan.simple`, after its content
+        checks: a written VR the dictionary does not allow (then False: the value is not
+        checked against a VR it does not have), a retired attribute."""
+        if tag & 0x10000 or not tag & 0xFFFF:  # private, or a group length
+            return True
+        e = entry(tag)
+        dictionary_vr = e.vr
+        if (
+            written
+            and written != dictionary_vr
+            and written != "UN"
+            and dictionary_vr
+            and not vr_matches(written, dictionary_vr)
+        ):
+            self.add(
+                "error",
+                "vr",
+                join(path, tag),
+                f"VR {written}, the dictionary says {dictionary_vr}",
+                ref=Reference("PS3.6", "", self.edition),
+                tag=tag,
+            )
+            return False
+        if e.retired:
+            self.add(
+                "warning",
+                "retired",
+                join(path, tag),
+                f"{e.name or tag_text(tag)} is retired",
+                ref=Reference("PS3.6", "", self.edition),
+                tag=tag,
+            )
+        return True
 
 
 class _TagPlan:
     """What :meth:`FileChecks.encoding` does with the elements of one tag read with one
     written VR and VR: ``simple`` when the tag itself calls for no finding (a standard
     attribute, not retired, whose written VR is the dictionary's; a Private Creator; a group
-    length), then only ``vm`` and the value check's verdicts for this VR and VM (``memo``)
-    are needed."""
+    length), else :meth:`FileChecks._private_and_un` and
+    :meth:`FileChecks._dictionary_findings` say what it does; ``vm`` (the dictionary's, ""
+    for private elements and group lengths) and the value check's verdicts for this VR and VM
+    (``memo``) serve both."""
 
     __slots__ = ("written", "vr", "simple", "vm", "memo")
 
@@ -514,8 +506,9 @@ _EXPLICIT_PLANS: dict[int, _TagPlan] = {}
 
 def _tag_plan(tag: int, written: str | None, vr: str) -> _TagPlan:
     """The plan of a tag with these VRs (remembered by tag: a tag is nearly always read with
-    the same VRs): :meth:`FileChecks._element`'s tests that depend on neither the value nor
-    the dataset."""
+    the same VRs): which of the tests of :meth:`FileChecks._private_and_un` and
+    :meth:`FileChecks._dictionary_findings` can find something, from neither the value nor the
+    dataset."""
     elem = tag & 0xFFFF
     if tag & 0x10000 or not elem:  # private, or a group length: neither VR nor VM checked
         simple = not elem or 0x0010 <= elem <= 0x00FF  # a creator (data: its creator's check)
