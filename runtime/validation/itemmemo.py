@@ -20,6 +20,7 @@ is never remembered: those items are looked at in full.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from iodkit.rulemodel import Context, IndexedDataset, Ref, lookup
@@ -167,6 +168,13 @@ def judged(
 ) -> tuple[Said, ...] | None:
     """``check.attribute`` on an absent tag, and what it said, to be said again where the same
     values are met (:func:`replay`); None when a finding's path is not under the dataset's."""
+    return recorded(check, lambda: check.attribute(node, tag, uses, ctx, path), path)
+
+
+def recorded(check: Any, judge: Callable[[], None], path: str) -> tuple[Said, ...] | None:
+    """``judge()``, and what it offered ``check.add``, each finding's path relative to the
+    dataset's ``path`` (for :func:`replay`); None when a finding's path is not under it. Used
+    for an absent row (:func:`judged`) and a whole item (:mod:`.treememo`)."""
     calls: list[tuple[Any, ...]] = []
     real = check.add
 
@@ -177,7 +185,7 @@ def judged(
     before = check.__dict__.get("add")
     check.add = record  # the findings it offers pass through here (an instance attribute)
     try:
-        check.attribute(node, tag, uses, ctx, path)
+        judge()
     finally:
         if before is None:
             del check.add

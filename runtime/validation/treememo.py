@@ -174,7 +174,7 @@ class Memo:
             judge()
             entry[outer] = _ONCE
         elif said is _ONCE:
-            entry[outer] = _recorded(check, judge, path)  # None: a finding outside the item
+            entry[outer] = itemmemo.recorded(check, judge, path)  # None: a finding outside the item
         elif said is None:
             judge()
         else:
@@ -200,41 +200,3 @@ def memo_for(book: RuleBook, scope: Scope, plan: Any, ctx: Context) -> Memo | No
     if memo is None or not memo.live:
         return None
     return memo  # type: ignore[no-any-return]
-
-
-def _recorded(check: Any, judge: Any, path: str) -> tuple[itemmemo.Said, ...] | None:
-    """``judge()``, and what it offered (see :func:`iodkit.validation.itemmemo.judged`)."""
-    calls: list[tuple[Any, ...]] = []
-    real = check.add
-
-    def record(severity: str, code: str, where: str, message: str, **kw: Any) -> None:
-        calls.append((severity, code, where, message, kw))
-        real(severity, code, where, message, **kw)
-
-    before = check.__dict__.get("add")
-    check.add = record
-    try:
-        judge()
-    finally:
-        if before is None:
-            del check.add
-        else:
-            check.add = before
-    out: list[itemmemo.Said] = []
-    prefix = path + "."
-    for severity, code, where, message, kw in calls:
-        if not where.startswith(prefix):
-            return None
-        out.append(
-            (
-                severity,
-                code,
-                where[len(path) :],
-                message,
-                kw.get("module", ""),
-                kw.get("rule", ""),
-                kw.get("ref"),
-                kw.get("tag"),
-            )
-        )
-    return tuple(out)
