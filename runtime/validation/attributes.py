@@ -43,7 +43,7 @@ class AttributeChecks(ValueSetChecks):
         in General Equipment, Type 1 in Enhanced General Equipment) is reported for each, as the
         standard states two requirements.
         """
-        el = node.elems.get(tag)
+        el: Element | None = node.elems.get(tag)
         if len(uses) == 1 and not uses[0].attr.guards:
             # One rule, not behind an include's condition: most tags of most datasets. Settle
             # the cases that cannot produce a finding here, without building the verdict list.
@@ -337,9 +337,10 @@ class AttributeChecks(ValueSetChecks):
             if count.equals is not None:
                 # as many as another attribute gives (Number of Frames, Number of Control
                 # Points, the items of another sequence); nothing to compare when it is absent
-                lo = hi = count.equals.number(ctx)  # type: ignore[assignment]
-                if lo is None:
+                equal = count.equals.number(ctx)
+                if equal is None:
                     continue
+                lo = hi = equal
             if (n < lo or (hi is not None and n > hi)) and count.applies(ctx):
                 want = (
                     f"as many as {count.equals.words()}, {lo}"

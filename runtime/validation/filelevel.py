@@ -12,7 +12,7 @@ from iodkit.rulemodel import CODING_SCHEME_DESIGNATOR
 
 from .context import STORED, ValidationContext
 from .dictionary import entry, join, keyword_of, tag_text
-from .findings import Finding, Reference, Severity
+from .findings import Finding, Reference, Said, Severity
 from .reader import PIXEL_DATA
 from .rules import RuleBook
 from .tree import Element, Node, ParsedFile, ReadIssue
@@ -58,6 +58,9 @@ class FileChecks:
         self._per_path: dict[str, int] = {}
         self._dropped: dict[str, tuple[Severity, int]] = {}
         self._refs: dict[str, Reference] = {}
+        # what :func:`.itemmemo.recorded` is listening for: every finding offered to add(),
+        # before it is deduplicated, goes into each list here (nested memos listen at once)
+        self.recorders: list[list[Said]] = []
 
     # -- reporting ----------------------------------------------------------------------------
     def add(
@@ -72,6 +75,10 @@ class FileChecks:
         ref: Reference | None = None,
         tag: int | None = None,
     ) -> None:
+        if self.recorders:
+            said: Said = (severity, code, path, message, module, rule, ref, tag)
+            for r in self.recorders:
+                r.append(said)
         key = (code, path, message, module)
         if key in self._seen:
             return

@@ -11,6 +11,10 @@ from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 Severity = Literal["error", "warning", "info"]
+#: one finding as a check offers it (:meth:`.filelevel.FileChecks.add`): severity, code, path,
+#: message, module, rule, reference, tag. :mod:`.itemmemo` keeps it with the path made relative
+#: to the dataset judged, to offer it again elsewhere.
+Said = tuple[str, str, str, str, str, str, Any, "int | None"]
 
 # code -> what it means (documentation, and the CLI's --list-codes)
 CODES: dict[str, str] = {

@@ -47,7 +47,7 @@ def from_dataset(ds: Dataset, *, bulk_by_reference: bool = False) -> ParsedFile:
     meta_ds = getattr(ds, "file_meta", None)
     meta = _node_from(meta_ds, None, 0) if isinstance(meta_ds, Dataset) else Node()
     root = _node_from(ds, None, 0, bulk_by_reference)
-    root.__dict__["file_meta"] = meta
+    root.file_meta = meta
     ts_el = meta.elems.get(0x00020010)
     ts = ts_el.strings()[0] if ts_el is not None and ts_el.strings() else ""
     return ParsedFile(root, meta, ts, [], True, in_memory=True)
@@ -63,7 +63,7 @@ def from_elements(
     :func:`from_dataset`; there is no File Meta Information."""
     root = _node_from_elements(elements, None, 0, bulk_by_reference)
     meta = Node()
-    root.__dict__["file_meta"] = meta
+    root.file_meta = meta
     return ParsedFile(root, meta, "", [], True, in_memory=True)
 
 

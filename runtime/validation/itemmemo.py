@@ -40,6 +40,7 @@ from iodkit.rulemodel.predicates import (
     Unknown,
 )
 
+from .findings import Said
 from .tree import Element
 
 _LEAVES = (Present, Absent, HasValue, Equals, NotEquals, Compare)  # read lookup(ref) only
@@ -155,9 +156,8 @@ def values_key(ctx: Context, refs: tuple[Ref, ...]) -> tuple[Any, ...] | None:
     return tuple(key)
 
 
-# What judging one absent row said: each finding offered, its path relative to the dataset's
-Said = tuple[str, str, str, str, str, str, Any, "int | None"]
-# (severity, code, path after the dataset's own path, message, module, rule, reference, tag)
+# What judging one absent row said: each finding offered (:data:`.findings.Said`), its path
+# relative to the dataset's
 Judged = dict[int, "tuple[Said, ...] | None"]
 # per row of a plan, what judging its tag absent said for one combination of values (None:
 # not kept, judged each time)
@@ -175,24 +175,14 @@ def recorded(check: Any, judge: Callable[[], None], path: str) -> tuple[Said, ..
     """``judge()``, and what it offered ``check.add``, each finding's path relative to the
     dataset's ``path`` (for :func:`replay`); None when a finding's path is not under it. Used
     for an absent row (:func:`judged`) and a whole item (:mod:`.treememo`)."""
-    calls: list[tuple[Any, ...]] = []
-    real = check.add
-
-    def record(severity: str, code: str, where: str, message: str, **kw: Any) -> None:
-        calls.append((severity, code, where, message, kw))
-        real(severity, code, where, message, **kw)
-
-    before = check.__dict__.get("add")
-    check.add = record  # the findings it offers pass through here (an instance attribute)
+    calls: list[Said] = []
+    check.recorders.append(calls)  # add() puts every finding it is offered here too
     try:
         judge()
     finally:
-        if before is None:
-            del check.add
-        else:
-            check.add = before
+        check.recorders.pop()
     out: list[Said] = []
-    for severity, code, where, message, kw in calls:
+    for severity, code, where, message, module, rule, ref, tag in calls:
         if path:
             if not where.startswith(path + "."):
                 return None
@@ -201,18 +191,7 @@ def recorded(check: Any, judge: Callable[[], None], path: str) -> tuple[Said, ..
             suffix = "." + where
         else:
             return None
-        out.append(
-            (
-                severity,
-                code,
-                suffix,
-                message,
-                kw.get("module", ""),
-                kw.get("rule", ""),
-                kw.get("ref"),
-                kw.get("tag"),
-            )
-        )
+        out.append((severity, code, suffix, message, module, rule, ref, tag))
     return tuple(out)
 
 

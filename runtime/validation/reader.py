@@ -16,10 +16,11 @@ a typical file).
 
 from __future__ import annotations
 
+import mmap
 import struct
 import zlib
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 from iodkit.rulemodel.datasets import CHARSET_VRS, SPECIFIC_CHARACTER_SET
 
@@ -425,7 +426,12 @@ def read(path: str | Path) -> ParsedFile:
     return parse(data)
 
 
-def parse(data: bytes) -> ParsedFile:
+#: what :func:`parse` reads: a file's bytes, or a map of the file (the annotation reader maps
+#: large files rather than reading them)
+ByteSource: TypeAlias = bytes | bytearray | mmap.mmap
+
+
+def parse(data: ByteSource) -> ParsedFile:
     """Parse a DICOM file's bytes (Part 10 with preamble, or a bare dataset)."""
     issues: list[ReadIssue] = []
     preamble = len(data) >= 132 and data[128:132] == b"DICM"
@@ -496,17 +502,17 @@ def parse(data: bytes) -> ParsedFile:
         explicit = True
     reader = _Reader(body, explicit, little, body is data)
     dataset, _ = reader.dataset(start, len(body), 0, "", False, None)
-    dataset.__dict__["file_meta"] = meta
+    dataset.file_meta = meta
     issues.extend(reader.issues)
     return ParsedFile(dataset, meta, ts, issues, preamble)
 
 
-def _looks_explicit(buf: bytes, pos: int) -> bool:
+def _looks_explicit(buf: ByteSource, pos: int) -> bool:
     vr = buf[pos + 4 : pos + 6]
     return len(vr) == 2 and vr.decode("latin-1") in _VALID_VRS
 
 
-def _sniff(buf: bytes, pos: int) -> tuple[bool, bool]:
+def _sniff(buf: ByteSource, pos: int) -> tuple[bool, bool]:
     """Guess explicit/implicit and endianness of a bare dataset from its first element."""
     if pos + 8 > len(buf):
         return True, True

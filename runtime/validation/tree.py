@@ -340,6 +340,8 @@ class Node(IndexedDataset):
     def __init__(self, enc: Encoding | None = None) -> None:
         self.elems: dict[int, Element] = {}
         self.enc: Encoding = enc or Encoding(False, None)
+        # the File Meta Information of a top-level dataset read from a file (group 0002)
+        self.file_meta: Node | None = None
 
     # -- mapping protocol used by the condition evaluator -------------------------------------
     def __contains__(self, tag: object) -> bool:
@@ -363,7 +365,8 @@ class Node(IndexedDataset):
     def __eq__(self, other: object) -> bool:
         return self is other
 
-    __hash__ = object.__hash__
+    def __hash__(self) -> int:
+        return id(self)
 
     def __getattr__(self, name: str) -> Any:
         # keyword access (ds.PatientName) for convenience; never Dataset's machinery
@@ -379,7 +382,8 @@ class Node(IndexedDataset):
     def __repr__(self) -> str:
         return f"Node({len(self.elems)} elements)"
 
-    __str__ = __repr__
+    def __str__(self) -> str:
+        return self.__repr__()
 
     def encodings(self) -> list[str] | None:
         return self.enc.encodings()
