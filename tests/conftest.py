@@ -18,6 +18,23 @@ if TYPE_CHECKING:
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked ``pure_python`` replace a validator function to watch or switch it (a
+    memo); compiled modules call each other natively, past any replacement. Where the compiled
+    modules run, those tests are skipped here and run in a pure Python process by
+    tests/test_speedups.py."""
+    from iodkit import speedups
+
+    if speedups.state()[0] is None:
+        return
+    skip = pytest.mark.skip(
+        reason="replaces a compiled function: run in pure Python by tests/test_speedups.py"
+    )
+    for item in items:
+        if "pure_python" in item.keywords:
+            item.add_marker(skip)
+
+
 def standard_root() -> Path:
     return Path(os.environ.get("IODKIT_STANDARD", ROOT.parent / "shared" / "standard"))
 

@@ -28,6 +28,7 @@ def findings(paths: list[Path]) -> list[list[tuple[str, str, str, str]]]:
     return [[(f.severity, f.code, f.path, f.message) for f in validate_file(p)] for p in paths]
 
 
+@pytest.mark.pure_python  # replaces a function the compiled modules call natively
 def test_the_same_findings_with_and_without_the_memory(
     testdata: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -82,6 +83,7 @@ def test_what_a_predicate_reads() -> None:
     assert itemmemo.predicate_refs(And((p, IodRequires((0x00280010,))))) is None
 
 
+@pytest.mark.pure_python  # replaces a function the compiled modules call natively
 def test_what_a_row_said_is_said_again_at_each_items_own_path(
     testdata: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -42,6 +42,7 @@ def replays(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     return said
 
 
+@pytest.mark.pure_python  # replaces a function the compiled modules call natively
 def test_the_same_findings_with_and_without_the_memory(
     testdata: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -54,6 +55,7 @@ def test_the_same_findings_with_and_without_the_memory(
     assert remembered == findings(paths)
 
 
+@pytest.mark.pure_python  # replaces a function the compiled modules call natively
 def test_repeated_items_say_their_findings_at_their_own_paths(
     testdata: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

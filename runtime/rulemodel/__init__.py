@@ -18,6 +18,10 @@ use for it).
 * :mod:`.rows` — the typed rows of ``generated/rules`` and their layout version.
 """
 
+from iodkit.speedups import prefer
+
+__path__ = prefer(__name__, __path__)  # its compiled modules first, where built (iodkit.speedups)
+
 from .conditions import (
     Condition,
     Explanation,

@@ -6,6 +6,10 @@ use so ``import iodkit.validation`` stays cheap.
 
 from __future__ import annotations
 
+from iodkit.speedups import prefer
+
+__path__ = prefer(__name__, __path__)  # its compiled modules first, where built (iodkit.speedups)
+
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
