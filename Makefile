@@ -34,7 +34,7 @@ $(VENV)/.installed-bench: pyproject.toml setup.py | $(BIN)/python
 # again whenever one of their sources changes. Where they cannot be built (no C compiler), the
 # same modules run as pure Python: the same findings, about half as fast.
 COMPILED := $(VENV)/iodkit-compiled/manifest.json
-$(COMPILED): $(shell $(PYTHON) tools/compile.py --sources) runtime/speedups.py tools/compile.py | $(VENV)/.installed-test
+$(COMPILED): $(shell $(PYTHON) tools/compile.py --sources) runtime/speedups.py runtime/compile.py tools/compile.py | $(VENV)/.installed-test
 	$(BIN)/python tools/compile.py || true  # without it (no C compiler) iodkit runs pure Python
 
 compiled: $(COMPILED)

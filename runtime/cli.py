@@ -22,6 +22,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "standard": ("iodkit.codegen.download", "download an edition's DocBook sources"),
     "validate": ("iodkit.validation.cli", "validate DICOM files against their IOD"),
     "render": ("iodkit.render.cli", "draw a SEG, ANN, presentation state or image as PNG"),
+    "compile": ("iodkit.compile", "compile the validator's hot modules with mypyc (needs mypy)"),
 }
 
 

@@ -1,10 +1,11 @@
 """The validator's hot modules compiled with mypyc, where this environment has them.
 
 iodkit is pure Python, and stays so. ``make`` also compiles the modules a validation run spends
-its time in (the byte reader, the tree, the rule walk, the condition evaluator: :data:`MODULES`)
-with mypyc, the compiler that ships with mypy and builds mypy and black themselves: the same
-source, whose type hints are then enforced at run time, as C extension modules: about twice as
-fast (docs/validation.md, Speed). ``tools/compile.py`` builds them for the environment's own
+its time in (:data:`MODULES`: the byte reader and tree, the checks from file level to items,
+plans and memos, the rule model's dataset look-ups) with mypyc, the compiler that ships with mypy
+and builds mypy and black themselves: the same source, whose type hints are then enforced at run
+time, as C extension modules, about twice as fast (docs/validation.md, Speed). ``iodkit compile``
+(:mod:`iodkit.compile`, run by ``make compiled``) builds them for the environment's own
 interpreter into ``<sys.prefix>/iodkit-compiled/``, beside a manifest of the hashes of the
 sources they came from; each package that has compiled modules puts that folder first on its
 ``__path__`` (:func:`prefer`), so ``import iodkit.validation.reader`` finds the extension module.

@@ -122,3 +122,23 @@ def test_a_build_of_other_modules_or_another_python_is_not_used(tmp_path: Path) 
     assert "another Python" in (speedups.check(built, package) or "")
     (built / speedups.MANIFEST).write_text("{not json")
     assert "cannot be read" in (speedups.check(built, package) or "")
+
+
+def test_the_build_tree_holds_each_module_under_its_import_name(tmp_path: Path) -> None:
+    from iodkit import compile as build
+
+    package = build._tree(tmp_path)
+    assert package == tmp_path / "iodkit"
+    for name in speedups.MODULES:
+        assert (
+            speedups.source_of(name, package).read_bytes() == speedups.source_of(name).read_bytes()
+        )
+    assert (package / "generated" / "__init__.py").is_file()  # mypy follows imports into it
+    assert not list(package.rglob("__pycache__"))
+
+
+def test_iodkit_compile_is_a_command() -> None:
+    shown = subprocess.run([IODKIT, "--help"], capture_output=True, text=True, check=True)
+    assert "compile" in shown.stdout
+    shown = subprocess.run([IODKIT, "compile", "--help"], capture_output=True, text=True)
+    assert shown.returncode == 0 and "--verbose" in shown.stdout
