@@ -34,14 +34,20 @@ Exit codes: 0 success; 1 the command ran and found problems (e.g. validation err
 
 
 def version() -> str:
-    """The version line: the package and the edition its builders and rules come from."""
+    """The version: the package and the edition its builders and rules come from; and whether
+    the validator's hot modules run compiled (:mod:`iodkit.speedups`)."""
     from iodkit import __version__
 
     try:
         from iodkit.generated import EDITION
     except ImportError:  # generated/ not built yet
         EDITION = "no edition"
-    return f"iodkit {__version__} (builders and rules generated from DICOM {EDITION})"
+    from iodkit import speedups
+
+    return (
+        f"iodkit {__version__} (builders and rules generated from DICOM {EDITION})\n"
+        f"validator: {speedups.status()}"  # compiled, or pure Python and why
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

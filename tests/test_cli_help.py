@@ -25,15 +25,19 @@ def _help(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
 
 def test_version() -> None:
     import iodkit
+    from iodkit import speedups
     from iodkit.generated import EDITION
 
     out = subprocess.run(
         [sys.executable, "-m", "iodkit.cli", "--version"], capture_output=True, text=True
     )
     assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == (
+    first, validator = out.stdout.strip().splitlines()
+    assert first == (
         f"iodkit {iodkit.__version__} (builders and rules generated from DICOM {EDITION})"
     )
+    assert validator == f"validator: {speedups.status()}"
+    assert validator.startswith(("validator: compiled with mypyc", "validator: pure Python"))
 
 
 def test_no_command_prints_help_and_an_unknown_one_exits_2(
