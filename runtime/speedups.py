@@ -12,7 +12,7 @@ sources they came from; each package that has compiled modules puts that folder 
 
 Never stale: when a source differs from the one compiled (an edit, a checkout), nothing compiled
 is used (the compiled modules call each other natively, so it is all or none) and iodkit warns
-once, naming the file and how to rebuild (``make compiled``). ``IODKIT_PURE_PYTHON=1`` runs the
+once, naming the file and how to rebuild (``iodkit compile``). ``IODKIT_PURE_PYTHON=1`` runs the
 pure Python modules regardless; the tests compare the two on every file of the test corpus.
 """
 
@@ -52,6 +52,7 @@ GROUP = "iodkit_native"  # mypyc's name for the group: its shared library is GRO
 FOLDER = "iodkit-compiled"
 MANIFEST = "manifest.json"
 LAYOUT = 1  # of the manifest
+REBUILD = "iodkit compile (make compiled in a checkout)"
 
 
 def folder() -> Path:
@@ -83,14 +84,14 @@ def check(root: Path, package_root: Path | None = None) -> str | None:
     try:
         recorded = json.loads((root / MANIFEST).read_text(encoding="utf-8"))
     except FileNotFoundError:
-        return "not compiled (make compiled builds the compiled modules)"
+        return f"not compiled ({REBUILD} builds the compiled modules)"
     except (OSError, ValueError) as exc:
         return f"{root / MANIFEST} cannot be read ({exc})"
     if recorded.get("layout") != LAYOUT or recorded.get("python") != sys.version:
-        return f"compiled for another Python or iodkit ({root}); make compiled rebuilds"
+        return f"compiled for another Python or iodkit ({root}); {REBUILD} rebuilds"
     modules = recorded.get("modules") or {}
     if sorted(modules) != sorted(MODULES):
-        return f"compiled modules other than iodkit's list ({root}); make compiled rebuilds"
+        return f"compiled modules other than iodkit's list ({root}); {REBUILD} rebuilds"
     for module in MODULES:
         source = source_of(module, package_root)
         try:
@@ -98,7 +99,7 @@ def check(root: Path, package_root: Path | None = None) -> str | None:
         except OSError:
             return f"{source} cannot be read"
         if modules.get(module) != now:
-            return f"{source} changed since it was compiled; make compiled rebuilds"
+            return f"{source} changed since it was compiled; {REBUILD} rebuilds"
     return None
 
 
