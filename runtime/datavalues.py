@@ -152,6 +152,12 @@ def float_of(ds: Dataset, keyword: str, default: Any = REQUIRED) -> Any:
     return value if value is default else decimal(value, describe(keyword))
 
 
+def ints_of(ds: Dataset, keyword: str, count: int | None = None, default: Any = REQUIRED) -> Any:
+    """Every integer of ``ds``'s ``keyword`` (``count`` of them, when given)."""
+    value = _value(ds, keyword, default)
+    return value if value is default else integers(value, describe(keyword), count)
+
+
 def floats_of(ds: Dataset, keyword: str, count: int | None = None, default: Any = REQUIRED) -> Any:
     """Every number of ``ds``'s ``keyword`` (``count`` of them, when given)."""
     value = _value(ds, keyword, default)

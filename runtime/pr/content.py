@@ -29,7 +29,7 @@ from iodkit.datavalues import (
     float_of,
     floats_of,
     int_of,
-    integers,
+    ints_of,
     items_of,
 )
 from iodkit.pr.errors import PresentationStateError
@@ -117,8 +117,7 @@ class ImageReference:
 
     @classmethod
     def from_item(cls, item: Dataset) -> ImageReference:
-        frames = item.get("ReferencedFrameNumber")
-        numbers = tuple(integers(frames, describe("ReferencedFrameNumber")))
+        numbers = tuple(ints_of(item, "ReferencedFrameNumber", default=()))
         return cls(str(item.ReferencedSOPClassUID), str(item.ReferencedSOPInstanceUID), numbers)
 
     def applies_to(self, sop_instance_uid: str, frame: int | None) -> bool:
@@ -178,10 +177,7 @@ class GraphicLayer:
 
     @classmethod
     def from_item(cls, item: Dataset) -> GraphicLayer:
-        lab = item.get("GraphicLayerRecommendedDisplayCIELabValue")
-        cielab = (
-            integers(lab, describe("GraphicLayerRecommendedDisplayCIELabValue"), 3) if lab else None
-        )
+        cielab = ints_of(item, "GraphicLayerRecommendedDisplayCIELabValue", 3, None)
         return cls(
             str(item.GraphicLayer),
             int_of(item, "GraphicLayerOrder"),
@@ -476,23 +472,10 @@ class DisplayedArea:
     def from_item(cls, item: Dataset) -> DisplayedArea:
         images = items_of(item, "ReferencedImageSequence")
         spacing = floats_of(item, "PresentationPixelSpacing", 2, None)
-        ratio = item.get("PresentationPixelAspectRatio")
-        ratio = integers(ratio, describe("PresentationPixelAspectRatio"), 2) if ratio else None
+        ratio = ints_of(item, "PresentationPixelAspectRatio", 2, None)
         return cls(
-            tuple(
-                integers(
-                    item.DisplayedAreaTopLeftHandCorner,
-                    describe("DisplayedAreaTopLeftHandCorner"),
-                    2,
-                )
-            ),  # type: ignore[arg-type]
-            tuple(
-                integers(
-                    item.DisplayedAreaBottomRightHandCorner,
-                    describe("DisplayedAreaBottomRightHandCorner"),
-                    2,
-                )
-            ),  # type: ignore[arg-type]
+            tuple(ints_of(item, "DisplayedAreaTopLeftHandCorner", 2)),
+            tuple(ints_of(item, "DisplayedAreaBottomRightHandCorner", 2)),
             str(item.PresentationSizeMode),  # type: ignore[arg-type]
             None if not spacing else (spacing[0], spacing[1]),
             None if not ratio else (ratio[0], ratio[1]),

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import BinaryIO
 
 import numpy as np
-from iodkit.datavalues import describe, float_of, int_of, integers, items_of
+from iodkit.datavalues import float_of, int_of, ints_of, items_of
 from iodkit.derived.readguard import opening
 from iodkit.pixels.files import read_dataset
 from iodkit.pr.content import (
@@ -159,11 +159,7 @@ def _palette(ds: Dataset) -> np.ndarray:
     (uint8 for 8-bit entries, uint16 for 16-bit)."""
     from pydicom.pixels.processing import apply_color_lut
 
-    entries, first, bits = integers(
-        ds.RedPaletteColorLookupTableDescriptor,
-        describe("RedPaletteColorLookupTableDescriptor"),
-        3,
-    )
+    entries, first, bits = ints_of(ds, "RedPaletteColorLookupTableDescriptor", 3)
     entries = entries or 65536
     index = np.arange(
         first, first + entries, dtype=np.uint16 if first + entries > 256 else np.uint8
