@@ -410,8 +410,7 @@ class FileChecks:
         """The findings of a tag that is not :attr:`_TagPlan.simple`, before its value: a
         private element number or creator, VR UN for a standard attribute; returns the
         private creators of ``node`` once gathered."""
-        private = tag & 0x10000  # an odd group
-        if private and tag & 0xFFFF:
+        if tag & 0x10000 and tag & 0xFFFF:  # a private element (an odd group)
             elem = tag & 0xFFFF
             if elem < 0x0010 or 0x0100 <= elem < 0x1000:
                 self.add(
@@ -437,8 +436,7 @@ class FileChecks:
                         ref=Reference("PS3.5", "sect_7.8.1", ""),
                         tag=tag,
                     )
-        private_or_length = bool(private) or not tag & 0xFFFF
-        if el.written_vr == "UN" and not private_or_length and el.vr != "UN":
+        if el.written_vr == "UN" and not _private_or_length(tag) and el.vr != "UN":
             self.add(
                 "warning",
                 "vr",
@@ -454,22 +452,15 @@ class FileChecks:
         """The findings of a tag that is not :attr:`_TagPlan.simple`, after its content
         checks: a written VR the dictionary does not allow (then False: the value is not
         checked against a VR it does not have), a retired attribute."""
-        if tag & 0x10000 or not tag & 0xFFFF:  # private, or a group length
+        if _private_or_length(tag):
             return True
         e = entry(tag)
-        dictionary_vr = e.vr
-        if (
-            written
-            and written != dictionary_vr
-            and written != "UN"
-            and dictionary_vr
-            and not vr_matches(written, dictionary_vr)
-        ):
+        if _vr_not_allowed(written, e.vr):
             self.add(
                 "error",
                 "vr",
                 join(path, tag),
-                f"VR {written}, the dictionary says {dictionary_vr}",
+                f"VR {written}, the dictionary says {e.vr}",
                 ref=Reference("PS3.6", "", self.edition),
                 tag=tag,
             )
@@ -484,6 +475,22 @@ class FileChecks:
                 tag=tag,
             )
         return True
+
+
+def _private_or_length(tag: int) -> bool:
+    """A private element (an odd group) or a group length: no dictionary VR, VM or name."""
+    return bool(tag & 0x10000) or not tag & 0xFFFF
+
+
+def _vr_not_allowed(written: str | None, dictionary_vr: str) -> bool:
+    """A VR as written that the dictionary's does not allow (UN is reported on its own)."""
+    return bool(
+        written
+        and written != dictionary_vr  # most often equal: no call
+        and written != "UN"
+        and dictionary_vr
+        and not vr_matches(written, dictionary_vr)
+    )
 
 
 class _TagPlan:
@@ -516,24 +523,14 @@ def _tag_plan(tag: int, written: str | None, vr: str) -> _TagPlan:
     the same VRs): which of the tests of :meth:`FileChecks._private_and_un` and
     :meth:`FileChecks._dictionary_findings` can find something, from neither the value nor the
     dataset."""
-    elem = tag & 0xFFFF
-    if tag & 0x10000 or not elem:  # private, or a group length: neither VR nor VM checked
+    if _private_or_length(tag):  # neither VR nor VM checked
+        elem = tag & 0xFFFF
         simple = not elem or 0x0010 <= elem <= 0x00FF  # a creator (data: its creator's check)
         plan = _TagPlan(written, vr, simple, "")
     else:
         e = entry(tag)
-        dictionary_vr = e.vr
-        simple = not (
-            (written == "UN" and vr != "UN")
-            or (
-                written
-                and written != dictionary_vr
-                and written != "UN"
-                and dictionary_vr
-                and not vr_matches(written, dictionary_vr)
-            )
-            or e.retired
-        )
+        unknown_un = written == "UN" and vr != "UN"
+        simple = not (unknown_un or _vr_not_allowed(written, e.vr) or e.retired)
         plan = _TagPlan(written, vr, simple, e.vm)
     plans = _PLANS if written is None else _EXPLICIT_PLANS
     if len(plans) >= 65536:  # private tags are not a bounded set
