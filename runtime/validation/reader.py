@@ -96,13 +96,30 @@ class _Reader:
 
         ``parent``: the encoding of the dataset an item is in. The item shares it (no object
         an item) until it has a Specific Character Set of its own (:meth:`_own_encoding`)."""
-        buf = self.buf
         big = not self.little
         if parent is not None and parent.big_endian == big:
             enc = parent  # shared with the parent dataset until (0008,0005) says otherwise
         else:
             enc = Encoding(big, parent)
         node = Node(enc)
+        pos, node.extended_text = self._elements(node, pos, end, depth, path, in_item, parent)
+        return node, pos
+
+    def _elements(
+        self,
+        node: Node,
+        pos: int,
+        end: int,
+        depth: int,
+        path: Where,
+        in_item: bool,
+        parent: Encoding | None,
+    ) -> tuple[int, bool]:
+        """:meth:`dataset`'s elements, into ``node``: the position after them, and whether a
+        text value among them (or in an item sharing the node's character set) leaves ISO-IR 6
+        (a local while reading: the node is told once, at the end)."""
+        buf = self.buf
+        enc = node.enc
         extended = False  # True on the first text byte outside ISO-IR 6 (below)
         elements = node.elems
         last = -1
@@ -115,8 +132,7 @@ class _Reader:
         while pos < end:
             if pos + 8 > end:
                 self.issue("error", "truncated", f"{end - pos} stray bytes at the end", path)
-                node.extended_text = extended
-                return node, end
+                return end, extended
             if explicit:
                 g, e, vrb, short_length = header(buf, pos)
             else:
@@ -125,13 +141,11 @@ class _Reader:
             if g == 0xFFFE:
                 length = u32(buf, pos + 4)[0]
                 if tag == ITEM_DELIMITER and in_item:
-                    node.extended_text = extended
-                    return node, pos + 8
+                    return pos + 8, extended
                 if tag == SEQUENCE_DELIMITER and in_item:
                     # a sequence delimiter where the item's end was expected: the item ends here
                     self.issue("error", "delimiter", "item not closed before sequence end", path)
-                    node.extended_text = extended
-                    return node, pos
+                    return pos, extended
                 self.issue(
                     "error",
                     "delimiter",
@@ -159,8 +173,7 @@ class _Reader:
                     if long_vr:
                         if pos + 12 > end:  # the 4-byte length is cut off
                             self.issue("error", "truncated", "element header cut off", path, tag)
-                            node.extended_text = extended
-                            return node, end
+                            return end, extended
                         length = u32(buf, pos + 8)[0]
                         start = pos + 12
                     else:
@@ -216,8 +229,7 @@ class _Reader:
                         elements[tag] = el
                         if vr in charset_vrs and _extended(buf, start, el.length):
                             extended = True
-                        node.extended_text = extended
-                        return node, end
+                        return end, extended
                     self.issue(
                         "error", "odd-length", f"odd value length {length}", (path, tag, 0), tag
                     )
@@ -238,8 +250,7 @@ class _Reader:
                 elif vr in charset_vrs and not extended and _extended(buf, start, length):
                     extended = True
             elements[tag] = el
-        node.extended_text = extended
-        return node, pos
+        return pos, extended
 
     def _own_encoding(self, node: Node, shared: Encoding, el: Element) -> Encoding:
         """An item's own Encoding, made when it has a Specific Character Set: its elements
