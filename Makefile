@@ -34,8 +34,8 @@ $(VENV)/.installed-bench: pyproject.toml setup.py | $(BIN)/python
 # again whenever one of their sources changes. Where they cannot be built (no C compiler), the
 # same modules run as pure Python: the same findings, about half as fast.
 COMPILED := $(VENV)/iodkit-compiled/manifest.json
-$(COMPILED): $(shell $(PYTHON) tools/compile.py --sources) runtime/speedups.py runtime/compile.py tools/compile.py | $(VENV)/.installed-test
-	$(BIN)/python tools/compile.py || true  # without it (no C compiler) iodkit runs pure Python
+$(COMPILED): $(shell $(PYTHON) tools/compiled_sources.py) runtime/speedups.py runtime/compile.py | $(VENV)/.installed-test
+	$(BIN)/iodkit compile || true  # without it (no C compiler) iodkit runs pure Python
 
 compiled: $(COMPILED)
 
